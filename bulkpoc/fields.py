@@ -1,0 +1,260 @@
+"""Column parsers: each takes a whole column of cleaned cell text and returns normalised values.
+
+Parsers never raise for bad data; they return the values they could read and, for the rest,
+an error code and message per row, which the validator records. Slow per-value libraries
+(phonenumbers, email-validator) run once per distinct value and only where a vectorised fast
+path cannot prove the value is already canonical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import email_validator
+import pandas as pd
+import phonenumbers
+
+MEDIA_TYPES = ("Phone Call", "Email", "Chat", "SMS", "Work Item")
+PHONE_MEDIA = ("Phone Call", "SMS")
+SYSTEM_ADDRESS_MEDIA = ("Chat", "Work Item")
+
+_MEDIA_ALIASES = {
+    "Phone Call": ("phonecall", "phone", "voice", "call", "telephone", "voicecall", "inboundcall"),
+    "Email": ("email", "mail"),
+    "Chat": ("chat", "webchat", "livechat"),
+    "SMS": ("sms", "text", "textmessage", "texting", "sm"),
+    "Work Item": ("workitem", "workitems"),
+}
+MEDIA_TYPE_BY_ALIAS = {alias: name for name, aliases in _MEDIA_ALIASES.items() for alias in aliases}
+
+YES_WORDS = frozenset({"y", "yes", "true", "1", "x", "on"})
+NO_WORDS = frozenset({"n", "no", "false", "0", "off"})
+
+
+@dataclass
+class Parsed:
+    """Normalised values plus, for rows that could not be read, an error code and message."""
+
+    values: pd.Series
+    error_code: pd.Series  # "" where the value is fine
+    error_message: pd.Series
+    repaired: pd.Series | None = None  # true where spreadsheet damage was repaired
+
+    @property
+    def invalid(self) -> pd.Series:
+        return self.error_code != ""
+
+
+def _no_errors(index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    return pd.Series("", index=index, dtype=object), pd.Series("", index=index, dtype=object)
+
+
+def compact(text: pd.Series) -> pd.Series:
+    """Lower-case with spaces, hyphens and underscores removed, for forgiving lookups."""
+    return text.str.lower().str.replace(r"[\s\-_]+", "", regex=True)
+
+
+def parse_media_type(cells: pd.Series) -> Parsed:
+    """Canonical media type names; accepts obvious spellings case-insensitively."""
+    values = compact(cells).map(MEDIA_TYPE_BY_ALIAS).astype(object)
+    code, message = _no_errors(cells.index)
+    bad = values.isna() & (cells != "")
+    code[bad] = "invalid_media_type"
+    message[bad] = "Media Type must be one of " + ", ".join(MEDIA_TYPES) + "."
+    return Parsed(values.where(values.notna(), None), code, message)
+
+
+def parse_yes_no(cells: pd.Series, header: str) -> Parsed:
+    """True/False from Y/N-like words; None where blank."""
+    lowered = cells.str.lower()
+    values = pd.Series(None, index=cells.index, dtype=object)
+    values[lowered.isin(YES_WORDS)] = True
+    values[lowered.isin(NO_WORDS)] = False
+    code, message = _no_errors(cells.index)
+    bad = values.isna() & (cells != "")
+    code[bad] = "invalid_yes_no"
+    message[bad] = f"{header} must be Y or N."
+    return Parsed(values, code, message)
+
+
+def parse_row_changed(cells: pd.Series) -> Parsed:
+    """Row Changed: Y/Yes/True/1/X mean changed; N/No/False/0/blank mean not."""
+    parsed = parse_yes_no(cells, "Row Changed")
+    parsed.values = parsed.values.where(parsed.values.notna(), False).astype(bool)
+    return parsed
+
+
+def parse_text(cells: pd.Series, header: str, max_length: int) -> Parsed:
+    """Trimmed text of at most ``max_length`` characters with no control characters."""
+    code, message = _no_errors(cells.index)
+    too_long = cells.str.len() > max_length
+    code[too_long] = "too_long"
+    message[too_long] = f"{header} must be at most {max_length} characters."
+    control = cells.str.contains(r"[\x00-\x1f\x7f]", regex=True)
+    code[control] = "control_character"
+    message[control] = f"{header} must not contain line breaks, tabs or control characters."
+    return Parsed(cells.astype(object), code, message)
+
+
+def parse_id(cells: pd.Series, header: str) -> Parsed:
+    """Positive integer identifiers; blank means a new record."""
+    digits = cells.str.fullmatch(r"\d{1,15}(\.0+)?")
+    values = pd.Series(pd.NA, index=cells.index, dtype="Int64")
+    values[digits] = pd.to_numeric(cells[digits].str.replace(r"\.0+$", "", regex=True))
+    code, message = _no_errors(cells.index)
+    bad = (cells != "") & ~digits
+    code[bad] = "invalid_id"
+    message[bad] = (
+        f"{header} must be a whole number copied from an export, or blank for a new record."
+    )
+    return Parsed(values, code, message)
+
+
+# --- phone numbers -------------------------------------------------------------------------
+
+_E164 = r"\+[1-9]\d{6,14}"
+_FLOAT_SUFFIX = r"\d+\.0+"
+_SCIENTIFIC = r"[+]?\d(?:\.\d+)?[eE]\+?\d{1,2}"
+
+
+def _unscientific(text: str) -> tuple[str | None, bool]:
+    """Digits of a number a spreadsheet wrote as ``1.8005551234E+10``; lost=True if truncated."""
+    try:
+        number = Decimal(text.lstrip("+"))
+    except InvalidOperation:
+        return None, True
+    mantissa = text.lstrip("+").lower().split("e")[0].replace(".", "")
+    digits = format(number.quantize(Decimal(1)), "f")
+    return digits, len(mantissa) < len(digits)
+
+
+def parse_phone(
+    cells: pd.Series, header: str, region: str, known_e164: Iterable[str] = ()
+) -> Parsed:
+    """E.164 numbers, repairing what spreadsheets do to them and reporting what cannot be.
+
+    Values already in E.164 and in ``known_e164`` (the inventory, which holds only numbers
+    phonenumbers validated) are accepted without parsing; the rest are parsed once per value.
+    """
+    text = cells.str.replace(r"^'+", "", regex=True)
+    code, message = _no_errors(cells.index)
+    repaired = pd.Series(False, index=cells.index)
+
+    float_suffix = text.str.fullmatch(_FLOAT_SUFFIX)
+    text = text.where(~float_suffix, text.str.replace(r"\.0+$", "", regex=True))
+    repaired |= float_suffix
+
+    scientific = text.str.fullmatch(_SCIENTIFIC)
+    if scientific.any():
+        converted = text[scientific].map(_unscientific)
+        digits = converted.map(lambda pair: pair[0])
+        lost = converted.map(lambda pair: pair[1]).astype(bool)
+        lost_index = lost.index[lost.to_numpy()]
+        code[lost_index] = "phone_digits_lost"
+        message[lost_index] = (
+            f"{header} was turned into a number in scientific notation by a spreadsheet and "
+            "lost digits; format the column as Text and enter the full number."
+        )
+        kept = lost.index[~lost.to_numpy()]
+        text = text.astype(object)
+        text[kept] = digits[kept]
+        repaired[kept] = True
+
+    values = pd.Series(None, index=cells.index, dtype=object)
+    known = set(known_e164)
+    fast = text.isin(known) & text.str.fullmatch(_E164).fillna(False).astype(bool)
+    values[fast] = text[fast]
+    slow = ~fast & (text != "") & (code == "")
+    if slow.any():
+        normalised = {value: _normalise_phone(value, region) for value in pd.unique(text[slow])}
+        values[slow] = text[slow].map(normalised)
+        bad = slow & values.isna()
+        code[bad] = "invalid_phone"
+        message[bad] = (
+            f"{header} is not a valid phone number; use the international form such as "
+            "+12025550123 (numbers without a country code are read as " + region + ")."
+        )
+    return Parsed(values, code, message, repaired & (code == ""))
+
+
+def _normalise_phone(value: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_phone(value: str, region: str = "US") -> str | None:
+    """One phone number in E.164, or None if it is not a valid number."""
+    return _normalise_phone(value, region)
+
+
+# --- email addresses -------------------------------------------------------------------------
+
+# Plain ASCII addresses that email-validator accepts unchanged except for lower-casing the
+# domain. tests/test_fields.py checks this claim with Hypothesis; anything else goes through
+# email-validator itself.
+_SIMPLE_EMAIL = (
+    r"[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_SPECIAL_DOMAINS = tuple(sorted(email_validator.SPECIAL_USE_DOMAIN_NAMES))
+
+
+def simple_email_mask(text: pd.Series) -> pd.Series:
+    """True where the fast path may accept the address without calling email-validator."""
+    domain = text.str.split("@").str[-1].str.lower()
+    special = domain.isin(_SPECIAL_DOMAINS)
+    for name in _SPECIAL_DOMAINS:
+        special |= domain.str.endswith("." + name)
+    return (
+        text.str.fullmatch(_SIMPLE_EMAIL).fillna(False).astype(bool)
+        & (text.str.len() <= 254)
+        & (text.str.split("@").str[0].str.len() <= 64)
+        & ~domain.str.contains("--", regex=False)
+        & ~special
+    )
+
+
+def parse_email(cells: pd.Series, header: str, accepted: pd.Series | None = None) -> Parsed:
+    """Normalised email addresses (domain lower-cased, Unicode normalised).
+
+    ``accepted`` marks rows whose value is already known to be canonical (for example equal to
+    the stored address of the same record) and need no check at all.
+    """
+    code, message = _no_errors(cells.index)
+    values = pd.Series(None, index=cells.index, dtype=object)
+    present = cells != ""
+    done = (
+        accepted.fillna(False).astype(bool)
+        if accepted is not None
+        else pd.Series(False, index=cells.index)
+    )
+    values[done & present] = cells[done & present]
+    simple = present & ~done & simple_email_mask(cells)
+    if simple.any():
+        parts = cells[simple].str.split("@", n=1)
+        values[simple] = parts.str[0] + "@" + parts.str[1].str.lower()
+    slow = present & ~done & ~simple
+    if slow.any():
+        results = {value: _validate_email(value) for value in pd.unique(cells[slow])}
+        normalised = cells[slow].map(lambda value: results[value][0])
+        reasons = cells[slow].map(lambda value: results[value][1])
+        values[slow] = normalised
+        bad_index = reasons.index[reasons.notna().to_numpy()]
+        code[bad_index] = "invalid_email"
+        message[bad_index] = f"{header} is not a valid email address: " + reasons[bad_index]
+    return Parsed(values, code, message)
+
+
+def _validate_email(value: str) -> tuple[str | None, str | None]:
+    try:
+        result = email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError as error:
+        return None, str(error)
+    return result.normalized, None

@@ -1,0 +1,156 @@
+"""Plan: decide what each valid row does to the store, and check what depends on the change.
+
+Every row becomes create, update, unchanged (identical to the store: nothing written) or
+failed. Conflicts (the record changed since the file was exported), permissions to change a
+field, fields that cannot change, and uniqueness against the store are checked here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bulkpoc.records.base import LAST_MODIFIED
+from bulkpoc.sheet import CREATE, FAILED, UNCHANGED, UPDATE, Sheet
+
+
+def same(new: pd.Series, old: pd.Series) -> pd.Series:
+    """Element-wise equality where two missing values are equal."""
+    new, old = new.astype(object), old.astype(object)
+    both_missing = new.isna() & old.isna()
+    return both_missing | (new.notna() & old.notna() & (new == old))
+
+
+def plan(sheet: Sheet) -> Sheet:
+    rtype = sheet.rtype
+    changed = pd.DataFrame(index=sheet.index)
+    for field in rtype.fields:
+        changed[field.name] = sheet.is_update & ~same(
+            sheet.values[field.name], sheet.stored[field.name]
+        )
+    sheet.changed = changed
+    any_change = (
+        changed.any(axis=1) if len(changed.columns) else pd.Series(False, index=sheet.index)
+    )
+    action = pd.Series(CREATE, index=sheet.index, dtype=object)
+    action[sheet.is_update & any_change] = UPDATE
+    action[sheet.is_update & ~any_change] = UNCHANGED
+    sheet.action = action
+
+    _check_fixed(sheet)
+    _check_permissions(sheet)
+    if rtype.has_last_modified and not sheet.overwrite:
+        _check_conflicts(sheet)
+    if rtype.check_changes:
+        rtype.check_changes(sheet)
+    for unique in rtype.unique:
+        _check_store_unique(sheet, unique.column, unique.header, unique.label)
+    sheet.action = sheet.action.where(~sheet.failed(), FAILED)
+    return sheet
+
+
+def _check_fixed(sheet: Sheet) -> None:
+    for field in sheet.rtype.fields:
+        if field.fixed:
+            sheet.error(
+                sheet.changed[field.name] & sheet.values[field.name].notna(),
+                field.header,
+                "fixed_on_update",
+                f"{field.header} cannot change on update (it is "
+                + sheet.stored[field.name].astype(str)
+                + f"); create a new {sheet.rtype.label.lower()} instead.",
+            )
+
+
+def _check_permissions(sheet: Sheet) -> None:
+    granted = sheet.user.permissions
+    updating = sheet.action == UPDATE
+    for field in sheet.rtype.fields:
+        if field.permission and field.permission not in granted:
+            sheet.error(
+                updating & sheet.changed[field.name],
+                field.header,
+                "permission_denied",
+                f"Changing {field.header} needs the '{field.permission}' permission, which "
+                f"{sheet.user.name} does not have.",
+            )
+
+
+def parse_timestamps(cells: pd.Series) -> pd.Series:
+    """Last Modified as naive UTC; ISO 8601 as exported, or what a spreadsheet turned it into."""
+    parsed = pd.to_datetime(
+        cells.where(cells != "", None), errors="coerce", utc=True, format="ISO8601"
+    )
+    retry = parsed.isna() & (cells != "")
+    if retry.any():
+        parsed[retry] = pd.to_datetime(cells[retry], errors="coerce", utc=True, format="mixed")
+    return parsed.dt.tz_convert(None)
+
+
+def _check_conflicts(sheet: Sheet) -> None:
+    cells = sheet.cells[LAST_MODIFIED]
+    updating = (sheet.action == UPDATE) & (cells != "")
+    if not updating.any():
+        return
+    row_time = parse_timestamps(cells.where(updating, ""))
+    sheet.error(
+        updating & row_time.isna(),
+        LAST_MODIFIED,
+        "invalid_last_modified",
+        "Last Modified is not a date and time; leave it as exported.",
+    )
+    stored = pd.to_datetime(sheet.stored["last_modified"])
+    # A spreadsheet may have dropped seconds or fractions: compare at the row's precision.
+    whole_minute = (row_time.dt.second == 0) & (row_time.dt.microsecond == 0)
+    whole_second = ~whole_minute & (row_time.dt.microsecond == 0)
+    comparable = stored.where(~whole_minute, stored.dt.floor("min"))
+    comparable = comparable.where(~whole_second, stored.dt.floor("s"))
+    conflict = updating & row_time.notna() & (comparable > row_time)
+    sheet.error(
+        conflict,
+        LAST_MODIFIED,
+        "conflict",
+        "Conflict: this record was changed at "
+        + stored.dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+        + ", after the Last Modified in this row; download it again and reapply your change, "
+        "or upload with Overwrite.",
+    )
+
+
+def _check_store_unique(sheet: Sheet, column: str, header: str, label: str) -> None:
+    """A key a row claims must not be held by another stored record after the batch.
+
+    A stored record gives up its key only if a row that will be applied changes it; when a row
+    fails, its record keeps its key, which may make another row clash, so repeat until stable.
+    """
+    existing = sheet.snapshot.existing
+    record_key = sheet.rtype.key.name
+    new = sheet.values[column]
+    old = sheet.stored[column]
+    own = sheet.values[record_key].astype(object)
+    holders = existing[[column, record_key, *(["name"] if "name" in existing else [])]]
+    holders = holders[holders[column].notna()]
+    reported = pd.Series(False, index=sheet.index)
+    while True:
+        applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
+        moving = applied & sheet.is_update & ~same(new, old)
+        still_held = holders[~holders[record_key].isin(own[moving])]
+        owner = new.map(still_held.set_index(column)[record_key])
+        clash = applied & new.notna() & owner.notna() & ~same(owner, own) & ~reported
+        if not clash.any():
+            return
+        owner_name = new.map(still_held.set_index(column)["name"]) if "name" in holders else owner
+        sheet.error(
+            clash,
+            header,
+            "already_used",
+            f"{label} '"
+            + sheet.cells[header]
+            + f"' is already used by {sheet.rtype.label.lower()} '"
+            + owner_name.astype(str)
+            + "' ("
+            + sheet.rtype.key.header
+            + " "
+            + owner.astype(str)
+            + ").",
+        )
+        reported |= clash

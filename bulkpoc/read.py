@@ -1,0 +1,294 @@
+"""Read any supported file into one table of strings. Knows nothing of the store.
+
+CSV: UTF-8 (with or without BOM), UTF-16 with or without BOM, cp1252 / Latin-1; comma,
+semicolon, tab or pipe delimited, all detected. XLSX: read with calamine after a zip-bomb check.
+Row numbers are the spreadsheet's: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from python_calamine import CalamineError, load_workbook
+
+from bulkpoc.errors import FileRejected
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+DELIMITERS = (",", ";", "\t", "|")
+MAX_UNCOMPRESSED = 2 * 1024**3  # an XLSX that inflates past this is refused
+MAX_RATIO = 200  # per-member compression ratio beyond which we suspect a zip bomb
+
+
+@dataclass
+class RawTable:
+    """The file's header and cells as text, exactly as read (not yet trimmed)."""
+
+    headers: list[str]
+    data: pd.DataFrame  # columns 0..n-1, every cell a str
+    rows: pd.Series  # spreadsheet row number of each data row
+    file_type: str  # "csv" or "xlsx"
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    sheet: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sniff_file_type(path: Path) -> str:
+    """``xlsx`` or ``csv`` from the content, whatever the file is called."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if head.startswith(OLE_MAGIC):
+        return "xls"
+    return "csv"
+
+
+def read_file(
+    path: Path, file_type: str | None = None, sheet_names: tuple[str, ...] = ()
+) -> RawTable:
+    """Read ``path`` as the declared ``file_type`` (detected when None)."""
+    if not path.exists():
+        raise FileRejected(f"The file {path.name} does not exist.")
+    if path.stat().st_size == 0:
+        raise FileRejected(f"The file {path.name} is empty.")
+    actual = sniff_file_type(path)
+    if actual == "xls":
+        raise FileRejected(
+            "The file is an old Excel 97-2003 workbook (.xls); save it as Excel Workbook (.xlsx) "
+            "or CSV and upload it again."
+        )
+    declared = (file_type or actual).lower()
+    if declared != actual:
+        what = {"xlsx": "an Excel workbook (.xlsx)", "csv": "a text (CSV) file"}
+        raise FileRejected(
+            f"File Type is {declared.upper()} but {path.name} is {what[actual]}; choose "
+            f"{'Excel (.xlsx)' if actual == 'xlsx' else 'Text (.csv)'} as the File Type."
+        )
+    table = read_xlsx(path, sheet_names) if actual == "xlsx" else read_csv(path)
+    return _drop_empty(table)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(head) >= 4 and head.count(b"\x00") >= len(head) // 4:
+        # UTF-16 without a BOM: ASCII text with every other byte zero.
+        return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+    if b"\x00" in head:
+        raise FileRejected(f"{path.name} is not a text (CSV) file.")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        path.read_bytes().decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header line into the most fields."""
+    best, most = ",", 1
+    for delimiter in DELIMITERS:
+        fields = next(csv.reader([header_line], delimiter=delimiter), [])
+        if len(fields) > most:
+            best, most = delimiter, len(fields)
+    return best
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    with path.open("r", encoding=encoding, newline="") as handle:
+        return handle.readline().lstrip("\ufeff")
+
+
+def read_csv(path: Path) -> RawTable:
+    encoding = detect_encoding(path)
+    header_line = _first_line(path, encoding)
+    if not header_line.strip():
+        raise FileRejected(
+            f"The first line of {path.name} is empty; it must hold the column headers."
+        )
+    delimiter = detect_delimiter(header_line.rstrip("\r\n"))
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=delimiter,
+            encoding=encoding,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except pd.errors.ParserError as error:
+        raise FileRejected(_parser_message(str(error), path.name)) from None
+    except (UnicodeDecodeError, UnicodeError):
+        raise FileRejected(f"{path.name} is not readable as {encoding} text.") from None
+    except pd.errors.EmptyDataError:
+        raise FileRejected(f"The file {path.name} is empty.") from None
+    frame = frame.fillna("")
+    frame.columns = range(frame.shape[1])
+    headers = [str(value).lstrip("\ufeff") for value in frame.iloc[0]]
+    data = frame.iloc[1:].reset_index(drop=True)
+    for column in data.columns:
+        data[column] = unescape_formulas(data[column])
+    rows = pd.Series(data.index + 2, index=data.index)
+    return RawTable(headers, data, rows, "csv", delimiter, encoding.replace("-sig", ""))
+
+
+def _parser_message(detail: str, name: str) -> str:
+    # pandas says e.g. "Error tokenizing data. C error: Expected 11 fields in line 5, saw 12"
+    if "Expected" in detail and "line" in detail:
+        sentence = detail.split("C error: ")[-1].strip().rstrip(".")
+        return (
+            f"{name} could not be read: {sentence}; a value containing the delimiter must be "
+            "in double quotes."
+        )
+    return f"{name} is not a valid CSV file: {detail.strip()}"
+
+
+def unescape_formulas(column: pd.Series) -> pd.Series:
+    """Undo the apostrophe exports put before text a spreadsheet would run as a formula."""
+    escaped = column.str.match(r"'[=+\-@\t\r']")
+    if not escaped.any():
+        return column
+    return column.where(~escaped, column.str.slice(1))
+
+
+# --- XLSX ----------------------------------------------------------------------------------
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        raise FileRejected(
+            f"{path.name} is not a valid Excel workbook (.xlsx): the archive is damaged."
+        ) from None
+    total = sum(member.file_size for member in members)
+    suspicious = any(
+        member.file_size > 50 * 1024**2
+        and member.file_size > MAX_RATIO * max(member.compress_size, 1)
+        for member in members
+    )
+    if total > MAX_UNCOMPRESSED or suspicious:
+        raise FileRejected(
+            f"{path.name} expands to more data than an upload may hold; it was not read."
+        )
+
+
+def _sheet_key(name: str) -> str:
+    return "".join(name.lower().split()).replace("-", "").replace("_", "")
+
+
+def read_xlsx(path: Path, sheet_names: tuple[str, ...] = ()) -> RawTable:
+    _check_zip(path)
+    try:
+        workbook = load_workbook(path)
+        names = workbook.sheet_names
+        if not names:
+            raise FileRejected(f"{path.name} has no worksheets.")
+        chosen = next((name for name in names if _sheet_key(name) in sheet_names), names[0])
+        cells = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+    except CalamineError as error:
+        raise FileRejected(
+            f"{path.name} is not a readable Excel workbook (.xlsx): {error}"
+        ) from None
+    except (ValueError, OSError) as error:
+        raise FileRejected(
+            f"{path.name} is not a readable Excel workbook (.xlsx): {error}"
+        ) from None
+    if not cells:
+        raise FileRejected(f"The worksheet '{chosen}' in {path.name} is empty.")
+    headers = [cell_text(value) for value in cells[0]]
+    body = cells[1:]
+    frame = (
+        pd.DataFrame(body, columns=range(len(cells[0])))
+        if body
+        else pd.DataFrame(columns=range(len(cells[0])))
+    )
+    for column in frame.columns:
+        frame[column] = _column_text(frame[column])
+    rows = pd.Series(frame.index + 2, index=frame.index)
+    return RawTable(headers, frame, rows, "xlsx", sheet=chosen)
+
+
+def _column_text(column: pd.Series) -> pd.Series:
+    if column.map(type).eq(str).all():
+        return column.astype(str)
+    return column.map(cell_text).astype(str)
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a user typed: 18005551234.0 becomes 18005551234."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+# --- both ----------------------------------------------------------------------------------
+
+
+def _drop_empty(table: RawTable) -> RawTable:
+    """Drop empty rows (LibreOffice may write a million) and unnamed empty columns."""
+    data = table.data
+    if data.shape[1]:
+        stripped = data.apply(lambda column: column.str.strip())
+        has_value = stripped.ne("").any(axis=1)
+        data = data[has_value]
+        keep = [
+            position
+            for position, header in enumerate(table.headers)
+            if header.strip()
+            or (position in data.columns and data[position].str.strip().ne("").any())
+        ]
+        table.data = data[keep]
+        table.data.columns = range(len(keep))
+        table.headers = [table.headers[position] for position in keep]
+        table.rows = table.rows[data.index]
+    return table

@@ -1,0 +1,25 @@
+"""The registry of record types, by their CLI name."""
+
+from bulkpoc.records.base import ERROR_COLUMN, LAST_MODIFIED, ROW_CHANGED, Field, RecordType
+from bulkpoc.records.number import NUMBER
+from bulkpoc.records.poc import POC
+from bulkpoc.records.reference import CHAT_PROFILE, SCRIPT, SKILL
+
+RECORD_TYPES: dict[str, RecordType] = {
+    rtype.name: rtype for rtype in (POC, SKILL, SCRIPT, CHAT_PROFILE, NUMBER)
+}
+
+
+def record_type(name: str) -> RecordType:
+    return RECORD_TYPES[name]
+
+
+__all__ = [
+    "ERROR_COLUMN",
+    "LAST_MODIFIED",
+    "RECORD_TYPES",
+    "ROW_CHANGED",
+    "Field",
+    "RecordType",
+    "record_type",
+]

@@ -1,0 +1,118 @@
+"""What a record type is: its columns, its key, its unique keys and its extra rules.
+
+The pipeline is generic; everything that differs between points of contact, skills, scripts,
+chat profiles and numbers is declared here and in the sibling modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+from sqlalchemy import Table
+
+if TYPE_CHECKING:
+    from bulkpoc.sheet import Sheet
+
+Kind = Literal["text", "yes_no", "media_type", "ref", "address", "id", "phone"]
+
+ROW_CHANGED = "Row Changed"
+LAST_MODIFIED = "Last Modified"
+ERROR_COLUMN = "Error"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a record file and the table column it maps to."""
+
+    header: str
+    name: str
+    kind: Kind
+    required: bool = False  # a blank cell is an error (unless keep_if_blank on update)
+    header_required: bool = False  # the file must have this column
+    fixed: bool = False  # cannot change on update
+    default: Any = None  # value on create when the cell is blank
+    keep_if_blank: bool = False  # on update, a blank cell keeps the stored value
+    max_length: int = 100
+    permission: str | None = None  # needed to change this field on an existing record
+    ref: str | None = None  # for kind "ref": which reference table ("skill", ...)
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """Values that must not repeat among records: within the file and against the store.
+
+    ``column`` is a key column both the planned values and the stored records carry; rows
+    whose key is missing (None) are not checked.
+    """
+
+    column: str
+    label: str  # what to call the clash in messages, e.g. "Name"
+    header: str  # which file column the error is reported against
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A kind of record the bulk engine manages."""
+
+    name: str  # CLI name: poc, skill, script, chat-profile, number
+    label: str  # "Point of Contact"
+    plural: str  # "Points of Contact"
+    table: Table
+    key: Field
+    fields: tuple[Field, ...]
+    permission: str  # needed to upload this type at all
+    unique: tuple[UniqueKey, ...] = ()
+    has_last_modified: bool = False
+    needs: tuple[str, ...] = ()  # reference data the rules look up
+    sheet_names: tuple[str, ...] = ()
+    instructions: tuple[str, ...] = ()
+    # Type-specific rules, run on the whole sheet. ``check`` runs after every cell is parsed,
+    # ``check_changes`` once the plan knows which rows change what.
+    check: Callable[[Sheet], None] | None = None
+    check_changes: Callable[[Sheet], None] | None = None
+    # Add derived columns (name_key, address_key, ...) to a frame of values.
+    derive: Callable[[pd.DataFrame], pd.DataFrame] = field(default=lambda frame: frame)
+    # Fill in values the system assigns on create (e.g. chat identifiers).
+    assign: Callable[[pd.DataFrame], pd.DataFrame] = field(default=lambda frame: frame)
+
+    @property
+    def system_key(self) -> bool:
+        """True when the store assigns the key (an integer ID) rather than the file."""
+        return self.key.kind == "id"
+
+    @property
+    def headers(self) -> list[str]:
+        headers = [self.key.header, ROW_CHANGED, *(f.header for f in self.fields)]
+        if self.has_last_modified:
+            headers.append(LAST_MODIFIED)
+        return headers
+
+    @property
+    def required_headers(self) -> list[str]:
+        return [f.header for f in (self.key, *self.fields) if f.header_required]
+
+    def field(self, name: str) -> Field:
+        for candidate in (self.key, *self.fields):
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    @property
+    def db_columns(self) -> list[str]:
+        """Table columns written from a row (the key excluded when the store assigns it)."""
+        skip = {self.key.name} if self.system_key else set()
+        return [
+            c.name for c in self.table.columns if c.name not in skip and c.name != "last_modified"
+        ]
+
+
+def casefold(values: pd.Series) -> pd.Series:
+    """The form uniqueness is checked on: case-insensitive and whitespace-collapsed."""
+    return (
+        values.astype(object)
+        .where(values.notna(), None)
+        .map(lambda text: " ".join(text.casefold().split()) if isinstance(text, str) else None)
+    )

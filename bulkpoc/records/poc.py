@@ -1,0 +1,288 @@
+"""Points of contact: the record type with the richest rules (SPEC §2)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pandas as pd
+
+from bulkpoc.fields import PHONE_MEDIA, SYSTEM_ADDRESS_MEDIA, parse_email, parse_phone
+from bulkpoc.records.base import Field, RecordType, UniqueKey, casefold
+from bulkpoc.sheet import Sheet
+from bulkpoc.store import schema
+
+CREATE_PERMISSION = "Points of Contact Create"
+SKILLS_EDIT = "Skills Edit"
+DEACTIVATE = "Points of Contact Deactivate"
+
+ADDRESS = "Point of Contact"
+DEACTIVATION_MESSAGE = "Cannot be deactivated because it is still assigned to an active skill"
+
+
+def derive(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keys that uniqueness is enforced on: folded name, and media type + address."""
+    frame["name_key"] = casefold(frame["name"])
+    address = frame["address"].astype(object)
+    is_email = frame["media_type"] == "Email"
+    key = address.where(~is_email, address.str.lower() if len(address) else address)
+    frame["address_key"] = key.where(address.notna(), None)
+    frame["address_ukey"] = (
+        frame["media_type"].astype(str) + "|" + frame["address_key"].astype(str)
+    ).where(frame["address_key"].notna(), None)
+    return frame
+
+
+def assign(frame: pd.DataFrame) -> pd.DataFrame:
+    """Chat and Work Item points of contact get an opaque identifier on create."""
+    needs_id = frame["media_type"].isin(SYSTEM_ADDRESS_MEDIA) & frame["address"].isna()
+    if needs_id.any():
+        prefix = frame.loc[needs_id, "media_type"].map({"Chat": "CHAT-", "Work Item": "WI-"})
+        frame.loc[needs_id, "address"] = [p + uuid.uuid4().hex.upper() for p in prefix]
+        frame = derive(frame)
+    return frame
+
+
+def check(sheet: Sheet) -> None:
+    """Rules that need only the parsed row and the reference data."""
+    values = sheet.values
+    media = values["media_type"]
+    _check_address(sheet)
+    for name, header in (("skill_id", "Skill"), ("script_id", "Script")):
+        ref = sheet.refs[name]
+        mismatch = media.notna() & ref["media_type"].notna() & (ref["media_type"] != media)
+        sheet.error(
+            mismatch,
+            header,
+            "media_type_mismatch",
+            f"{header} '"
+            + ref["name"].astype(str)
+            + "' handles "
+            + ref["media_type"].astype(str)
+            + ", not "
+            + media.astype(str)
+            + f"; choose a {header.lower()} of the same media type.",
+        )
+    ivr = values["ivr_enabled"].eq(True) & media.notna() & (media != "Phone Call")
+    sheet.error(
+        ivr,
+        "IVR Reporting Enabled",
+        "ivr_not_phone",
+        "IVR Reporting Enabled can be Y only for Phone Call points of contact.",
+    )
+    profile = values["chat_profile_id"].notna() & media.notna() & (media != "Chat")
+    sheet.error(
+        profile,
+        "Chat Profile",
+        "chat_profile_not_chat",
+        "Chat Profile can be set only for Chat points of contact; leave it blank.",
+    )
+
+
+def _check_address(sheet: Sheet) -> None:
+    cells = sheet.cells[ADDRESS].str.replace(r"^'+", "", regex=True)
+    media = sheet.values["media_type"]
+    stored = sheet.stored["address"]
+    address = pd.Series(None, index=sheet.index, dtype=object)
+
+    phone = media.isin(PHONE_MEDIA) & (cells != "")
+    if phone.any():
+        numbers = sheet.snapshot.numbers
+        parsed = parse_phone(cells[phone], ADDRESS, sheet.region, numbers.index)
+        _record_parsed(sheet, parsed)
+        address[phone] = parsed.values
+        _check_inventory(sheet, address, media)
+        repaired = parsed.repaired
+        if repaired is not None and repaired.any():
+            rows = sheet.rows[repaired[repaired].index].tolist()
+            sheet.warnings.append(
+                f"Repaired {len(rows)} phone number(s) that a spreadsheet had turned into numbers "
+                f"(rows {_row_list(rows)}); format the Point of Contact column as Text to avoid it."
+            )
+
+    email = (media == "Email") & (cells != "")
+    if email.any():
+        parsed = parse_email(cells[email], ADDRESS, accepted=cells[email] == stored[email])
+        _record_parsed(sheet, parsed)
+        address[email] = parsed.values
+
+    needs_address = media.isin((*PHONE_MEDIA, "Email")) & (cells == "")
+    sheet.error(
+        needs_address,
+        ADDRESS,
+        "required",
+        "Point of Contact is required: the "
+        + media.astype(str).str.lower().str.replace("sms", "SMS").str.replace("phone call", "phone")
+        + " address.",
+    )
+
+    system = media.isin(SYSTEM_ADDRESS_MEDIA)
+    given_on_create = system & sheet.is_create & (cells != "")
+    sheet.error(
+        given_on_create,
+        ADDRESS,
+        "assigned_by_system",
+        "Point of Contact is assigned by the system for "
+        + media.astype(str)
+        + "; leave it blank when creating.",
+    )
+    differs = system & sheet.is_update & (cells != "") & (cells != stored.astype(object).fillna(""))
+    sheet.error(
+        differs,
+        ADDRESS,
+        "assigned_by_system",
+        "Point of Contact of a " + media.astype(str) + " point of contact is assigned by "
+        "the system and cannot be changed; leave it blank or as exported.",
+    )
+    keep = system & sheet.is_update
+    address[keep] = stored[keep]
+    sheet.values["address"] = address
+
+
+def _record_parsed(sheet: Sheet, parsed) -> None:
+    index = parsed.error_code.index
+    for code in pd.unique(parsed.error_code[parsed.invalid]):
+        mask = pd.Series(False, index=sheet.index)
+        mask[index[(parsed.error_code == code).to_numpy()]] = True
+        sheet.error(mask, ADDRESS, code, parsed.error_message.reindex(sheet.index).fillna(""))
+
+
+def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None:
+    numbers = sheet.snapshot.numbers
+    is_phone = address.notna() & media.isin(PHONE_MEDIA)
+    known = address.isin(numbers.index) & is_phone
+    sheet.error(
+        is_phone & ~known,
+        ADDRESS,
+        "not_in_inventory",
+        "Point of Contact " + address.astype(str) + " is not in the number inventory; "
+        "add it to the inventory (bulkpoc import --type number) before using it.",
+    )
+    capability = pd.Series(False, index=sheet.index)
+    for media_type, column in (("Phone Call", "voice"), ("SMS", "sms")):
+        rows = known & (media == media_type)
+        if rows.any():
+            capable = address[rows].map(numbers[column]).astype(bool)
+            capability[rows] = ~capable
+    sheet.error(
+        capability,
+        ADDRESS,
+        "number_not_capable",
+        "Number "
+        + address.astype(str)
+        + " is not "
+        + media.map({"Phone Call": "voice", "SMS": "SMS"}).astype(str)
+        + "-capable in the number inventory.",
+    )
+
+
+def check_changes(sheet: Sheet) -> None:
+    """Rules on what a row changes: assigning skills and deactivating."""
+    values, changed = sheet.values, sheet.changed
+    skill = sheet.refs["skill_id"]
+    creating = sheet.action == "create"
+    updating = sheet.action == "update"
+    becomes_inactive = values["active"].eq(False) & (creating | (updating & changed["active"]))
+    skill_active = skill["active"].eq(True)
+
+    blocked = becomes_inactive & skill_active
+    sheet.error(
+        blocked,
+        "Active",
+        "deactivation_blocked",
+        DEACTIVATION_MESSAGE + ". " + _deactivation_way_out(sheet, values["media_type"]),
+    )
+
+    assigning = creating | (updating & changed["skill_id"])
+    inactive_skill = assigning & values["active"].ne(False) & skill["active"].eq(False)
+    sheet.error(
+        inactive_skill,
+        "Skill",
+        "skill_inactive",
+        "Skill '" + skill["name"].astype(str) + "' is inactive; only active skills can be "
+        "assigned to an active point of contact.",
+    )
+
+
+def _deactivation_way_out(sheet: Sheet, media: pd.Series) -> pd.Series:
+    skills = sheet.snapshot.refs["skill"]
+    inactive = skills[~skills["active"].astype(bool)].drop_duplicates("media_type")
+    example = media.map(inactive.set_index("media_type")["name"])
+    simple = (
+        "To resolve it, set Skill in the same row to an inactive " + media.astype(str) + " skill"
+    )
+    named = simple + " (for example '" + example.astype(str) + "')"
+    hint = named.where(example.notna(), simple)
+    return (
+        hint + " and Active to N; or reactivate an old inactive skill, assign this point of "
+        "contact to it, deactivate that skill, then deactivate the point of contact."
+    )
+
+
+def _row_list(rows: list[int], limit: int = 10) -> str:
+    shown = ", ".join(str(row) for row in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+POC = RecordType(
+    name="poc",
+    label="Point of Contact",
+    plural="Points of Contact",
+    table=schema.pocs,
+    key=Field("Point of Contact ID", "id", "id"),
+    fields=(
+        Field("Name", "name", "text", required=True, header_required=True),
+        Field(
+            "Media Type",
+            "media_type",
+            "media_type",
+            required=True,
+            header_required=True,
+            fixed=True,
+        ),
+        Field(ADDRESS, "address", "address", header_required=True, max_length=320),
+        Field(
+            "Skill",
+            "skill_id",
+            "ref",
+            required=True,
+            header_required=True,
+            permission=SKILLS_EDIT,
+            ref="skill",
+        ),
+        Field("Script", "script_id", "ref", required=True, header_required=True, ref="script"),
+        Field("IVR Reporting Enabled", "ivr_enabled", "yes_no", default=False, keep_if_blank=True),
+        Field("Chat Profile", "chat_profile_id", "ref", ref="chat_profile"),
+        Field(
+            "Active", "active", "yes_no", default=True, keep_if_blank=True, permission=DEACTIVATE
+        ),
+    ),
+    permission=CREATE_PERMISSION,
+    unique=(
+        UniqueKey("name_key", "Name", "Name"),
+        UniqueKey("address_ukey", "Point of Contact", ADDRESS),
+    ),
+    has_last_modified=True,
+    needs=("skill", "script", "chat_profile", "number"),
+    sheet_names=("pointsofcontact", "pointofcontact", "pocs", "poc"),
+    check=check,
+    check_changes=check_changes,
+    derive=derive,
+    assign=assign,
+    instructions=(
+        "Leave Point of Contact ID blank to create a point of contact; keep it to update one.",
+        "Media Type: Phone Call, Email, Chat, SMS or Work Item. It cannot change on update.",
+        "Point of Contact: a phone number from the number inventory for Phone Call and SMS "
+        "(any format; stored as +E.164), an email address for Email, blank for Chat and Work "
+        "Item (the system assigns an identifier).",
+        "Skill and Script: names of existing ones of the same media type; the skill must be "
+        "active when you assign it.",
+        "IVR Reporting Enabled: Y or N (default N); Y only for Phone Call.",
+        "Chat Profile: only for Chat.",
+        "Active: Y or N (default Y). A point of contact assigned to an active skill cannot be "
+        "deactivated; set Skill to an inactive skill in the same row.",
+        "Row Changed: mark edited rows with Y and upload with Rows to Include = Changed Rows "
+        "Only to process just those.",
+        "Last Modified: leave as exported; if someone changed the record since, the row fails "
+        "as a conflict unless you upload with Overwrite.",
+    ),
+)

@@ -1,0 +1,85 @@
+"""Skills, routing scripts and chat profiles: named reference data POCs point at."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bulkpoc.records.base import Field, RecordType, UniqueKey, casefold
+from bulkpoc.store import schema
+
+
+def _derive_name_key(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["name_key"] = casefold(frame["name"])
+    return frame
+
+
+_NAME_UNIQUE = (UniqueKey("name_key", "Name", "Name"),)
+
+SKILL = RecordType(
+    name="skill",
+    label="Skill",
+    plural="Skills",
+    table=schema.skills,
+    key=Field("Skill ID", "id", "id"),
+    fields=(
+        Field("Name", "name", "text", required=True, header_required=True),
+        Field(
+            "Media Type",
+            "media_type",
+            "media_type",
+            required=True,
+            header_required=True,
+            fixed=True,
+        ),
+        Field("Active", "active", "yes_no", default=True, keep_if_blank=True),
+    ),
+    permission="Skills Edit",
+    unique=_NAME_UNIQUE,
+    sheet_names=("skills", "skill"),
+    derive=_derive_name_key,
+    instructions=(
+        "Skills route contacts to agents. Each point of contact is assigned one skill of its "
+        "own media type; only active skills can be assigned.",
+        "Deactivating a skill is allowed at any time; points of contact keep it.",
+    ),
+)
+
+SCRIPT = RecordType(
+    name="script",
+    label="Script",
+    plural="Scripts",
+    table=schema.scripts,
+    key=Field("Script ID", "id", "id"),
+    fields=(
+        Field("Name", "name", "text", required=True, header_required=True),
+        Field(
+            "Media Type",
+            "media_type",
+            "media_type",
+            required=True,
+            header_required=True,
+            fixed=True,
+        ),
+    ),
+    permission="Reference Data Edit",
+    unique=_NAME_UNIQUE,
+    sheet_names=("scripts", "script", "routingscripts"),
+    derive=_derive_name_key,
+    instructions=("Routing scripts handle contacts of one media type.",),
+)
+
+CHAT_PROFILE = RecordType(
+    name="chat-profile",
+    label="Chat Profile",
+    plural="Chat Profiles",
+    table=schema.chat_profiles,
+    key=Field("Chat Profile ID", "id", "id"),
+    fields=(Field("Name", "name", "text", required=True, header_required=True),),
+    permission="Reference Data Edit",
+    unique=_NAME_UNIQUE,
+    sheet_names=("chatprofiles", "chatprofile"),
+    derive=_derive_name_key,
+    instructions=("Chat profiles control what customers see when they chat.",),
+)
+
+__all__ = ["CHAT_PROFILE", "SCRIPT", "SKILL"]

@@ -1,0 +1,131 @@
+"""Report: the HTML report, the re-uploadable error file and the results email of a batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from bulkpoc.config import Settings
+from bulkpoc.read import RawTable
+from bulkpoc.records.base import ERROR_COLUMN
+from bulkpoc.result import BatchResult
+from bulkpoc.write import write_csv, write_xlsx
+
+
+def templates_dir() -> Path:
+    """Installed wheels carry the templates inside the package; a source checkout at the top."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "templates", package.parent / "templates"):
+        if (candidate / "report.html").exists():
+            return candidate
+    raise FileNotFoundError("bulkpoc's templates are missing from this installation")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(template: str, result: BatchResult, **extra: object) -> str:
+    return environment().get_template(template).render(result=result, **extra)
+
+
+def write_html_report(result: BatchResult, folder: Path) -> Path:
+    path = folder / "report.html"
+    path.write_text(render("report.html", result), encoding="utf-8")
+    return path
+
+
+def write_error_file(result: BatchResult, raw: RawTable, folder: Path, stem: str) -> Path | None:
+    """The failed rows with their original values and an Error column, in the uploaded format."""
+    if not result.errors:
+        return None
+    messages: dict[int, list[str]] = {}
+    for error in result.errors:
+        prefix = f"{error.column}: " if error.column else ""
+        messages.setdefault(error.row, []).append(prefix + error.message)
+    keep = [
+        i
+        for i, header in enumerate(raw.headers)
+        if header.strip().casefold() != ERROR_COLUMN.casefold()
+    ]
+    failed = raw.rows.isin(list(messages))
+    frame = raw.data.loc[failed[failed].index, keep].copy()
+    frame.columns = [raw.headers[i] for i in keep]
+    frame[ERROR_COLUMN] = raw.rows[failed].map(lambda row: " | ".join(messages[int(row)]))
+    frame = frame.astype(str)
+    if raw.file_type == "xlsx":
+        path = folder / f"{stem}-errors.xlsx"
+        write_xlsx(
+            frame.reset_index(drop=True),
+            path,
+            raw.sheet or "Errors",
+            text_columns=tuple(frame.columns),
+        )
+    else:
+        path = folder / f"{stem}-errors.csv"
+        write_csv(frame.reset_index(drop=True), path, delimiter=raw.delimiter)
+    return path
+
+
+def build_email(
+    result: BatchResult, settings: Settings, recipients: list[str], attachment: Path | None
+) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = (
+        f"[bulkpoc] {result.status.label}: {result.file_name} (batch {result.batch_id})"
+    )
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="bulkpoc.local")
+    message.set_content(render("email.txt", result))
+    message.add_alternative(render("email.html", result), subtype="html")
+    if attachment is not None and attachment.exists():
+        subtype = (
+            "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if attachment.suffix == ".xlsx"
+            else "csv"
+        )
+        maintype = "application" if attachment.suffix == ".xlsx" else "text"
+        message.add_attachment(
+            attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name
+        )
+    return message
+
+
+def send_email(message: EmailMessage, settings: Settings, batch_id: int | None) -> str:
+    """By SMTP when configured, else into the outbox folder as .eml; returns where it went."""
+    if settings.smtp_host:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            smtp.send_message(message)
+        return f"smtp://{settings.smtp_host}:{settings.smtp_port}"
+    settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    path = settings.outbox_dir / f"batch-{batch_id}-{stamp}.eml"
+    path.write_bytes(message.as_bytes())
+    return str(path)
+
+
+def frame_of_errors(result: BatchResult) -> pd.DataFrame:
+    return pd.DataFrame(
+        [error.to_dict() for error in result.errors],
+        columns=["row", "column", "value", "code", "message"],
+    )

@@ -1,0 +1,116 @@
+"""One result object per batch. The CLI, the HTML report, the email and the web page render it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from itertools import groupby
+
+from bulkpoc.errors import RowError
+
+
+class BatchStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "succeeded": "Succeeded",
+            "completed_with_errors": "Completed with errors",
+            "failed": "Failed",
+        }[self.value]
+
+
+@dataclass
+class Counts:
+    total: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class Reports:
+    html: str | None = None
+    error_file: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class BatchResult:
+    """Everything known about one batch once it has finished."""
+
+    batch_id: int | None
+    record_type: str
+    file_name: str
+    checksum: str
+    source: str
+    user: str
+    options: dict[str, object]
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    status: BatchStatus = BatchStatus.FAILED
+    counts: Counts = field(default_factory=Counts)
+    errors: list[RowError] = field(default_factory=list)
+    failure: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    applied: bool = False
+    file_type: str | None = None
+    reports: Reports = field(default_factory=Reports)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.options.get("dry_run"))
+
+    @property
+    def seconds(self) -> float:
+        if not self.finished_at:
+            return 0.0
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def errors_by_row(self) -> list[tuple[int, list[RowError]]]:
+        return [(row, list(group)) for row, group in groupby(self.errors, key=lambda e: e.row)]
+
+    def summary(self) -> str:
+        """One sentence for the terminal, the email subject and the page title."""
+        c = self.counts
+        if self.status is BatchStatus.FAILED and self.failure:
+            return f"Batch {self.batch_id} failed: {self.failure}"
+        verb = "would be" if not self.applied else ""
+        parts = [
+            f"{c.created} {verb} created".replace("  ", " "),
+            f"{c.updated} {verb} updated".replace("  ", " "),
+            f"{c.unchanged} unchanged",
+            f"{c.skipped} skipped",
+            f"{c.failed} failed",
+        ]
+        prefix = "Dry run of batch" if self.dry_run else "Batch"
+        return (
+            f"{prefix} {self.batch_id} {self.status.label.lower()}: {c.total} rows, "
+            + ", ".join(parts)
+            + "."
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """The machine-readable form printed by ``bulkpoc import --json``."""
+        return {
+            "batch_id": self.batch_id,
+            "status": self.status.value,
+            "counts": self.counts.as_dict(),
+            "errors": [error.to_dict() for error in self.errors],
+            "failure": self.failure,
+            "warnings": self.warnings,
+            "applied": self.applied,
+            "dry_run": self.dry_run,
+            "reports": asdict(self.reports),
+        }

@@ -1,0 +1,65 @@
+"""The rows of one batch as they move through validate and plan.
+
+A ``Sheet`` holds whole columns: the cleaned cell text, the normalised values, the stored
+record each row updates, and the error log. Rules read and mark columns; none loops over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from bulkpoc.errorlog import ErrorLog
+from bulkpoc.records.base import RecordType
+
+if TYPE_CHECKING:
+    from bulkpoc.snapshot import Snapshot
+    from bulkpoc.store.db import User
+
+CREATE, UPDATE, UNCHANGED, FAILED = "create", "update", "unchanged", "failed"
+
+
+@dataclass
+class Sheet:
+    rtype: RecordType
+    user: User
+    snapshot: Snapshot
+    region: str
+    overwrite: bool
+    cells: pd.DataFrame  # cleaned cell text, one column per header of the record type
+    rows: pd.Series  # spreadsheet row number of each row
+    log: ErrorLog
+    values: pd.DataFrame = field(default_factory=pd.DataFrame)  # normalised values by name
+    stored: pd.DataFrame = field(default_factory=pd.DataFrame)  # stored record, aligned
+    is_update: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    refs: dict[str, pd.DataFrame] = field(default_factory=dict)  # referenced rows, aligned
+    changed: pd.DataFrame = field(default_factory=pd.DataFrame)  # per field: value differs
+    action: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def index(self) -> pd.Index:
+        return self.cells.index
+
+    @property
+    def is_create(self) -> pd.Series:
+        return ~self.is_update
+
+    def error(
+        self,
+        mask: pd.Series,
+        header: str,
+        code: str,
+        message: pd.Series | str,
+        values: pd.Series | None = None,
+    ) -> None:
+        """Record an error on ``header`` for every row in ``mask``."""
+        self.log.add(mask, header, self.cells[header] if values is None else values, code, message)
+
+    def failed(self) -> pd.Series:
+        return self.log.failed(self.index)
+
+    def blank(self, header: str) -> pd.Series:
+        return self.cells[header] == ""

@@ -1,0 +1,8 @@
+"""The store: SQLAlchemy Core tables and the queries the pipeline and interfaces need.
+
+The store knows nothing of files; it loads snapshots as DataFrames and writes rows in bulk.
+"""
+
+from bulkpoc.store.db import Store
+
+__all__ = ["Store"]

@@ -1,0 +1,277 @@
+"""Opening, migrating and querying the store (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bulkpoc.errors import RowError, StoreNotReady, UnknownUser
+from bulkpoc.store import schema
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+WRITE_CHUNK = 5_000
+
+PERMISSIONS = (
+    "Points of Contact Create",
+    "Skills Edit",
+    "Points of Contact Deactivate",
+    "Reference Data Edit",
+)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC with microseconds: what every timestamp column holds."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    email: str | None
+    permissions: frozenset[str]
+    password_hash: str | None = None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Store:
+    """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(_driver_url(url))
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @property
+    def display_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # --- schema -----------------------------------------------------------------------------
+
+    def _alembic_config(self, connection: Connection) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        return config
+
+    def initialise(self) -> None:
+        """Create or upgrade the schema to the newest migration."""
+        try:
+            with self.engine.begin() as connection:
+                command.upgrade(self._alembic_config(connection), "head")
+        except OperationalError as error:
+            raise StoreNotReady(
+                f"Cannot open the store at {self.display_url}: {error.orig}"
+            ) from None
+
+    def schema_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision()
+        except OperationalError as error:
+            raise StoreNotReady(
+                f"Cannot open the store at {self.display_url}: {error.orig}"
+            ) from None
+
+    def ensure_ready(self) -> None:
+        """Fail with one sentence unless the store exists and is at the newest schema."""
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        current = self.schema_revision()
+        if current is None:
+            raise StoreNotReady(
+                f"The store at {self.display_url} is not initialised; run `bulkpoc init` first."
+            )
+        if current != head:
+            self.initialise()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    # --- generic reads and writes -----------------------------------------------------------
+
+    def read_frame(self, table: Table, connection: Connection | None = None) -> pd.DataFrame:
+        """The whole table as a DataFrame, booleans as bool."""
+        query = select(table)
+        if connection is None:
+            with self.engine.connect() as own:
+                result = own.execute(query)
+                rows = result.fetchall()
+        else:
+            result = connection.execute(query)
+            rows = result.fetchall()
+        frame = pd.DataFrame(rows, columns=[column.name for column in table.columns])
+        for column in table.columns:
+            if column.type.python_type is bool:
+                frame[column.name] = frame[column.name].astype(bool)
+        return frame
+
+    @staticmethod
+    def insert_rows(connection: Connection, table: Table, rows: Iterable[dict]) -> None:
+        """Insert in chunks so a million rows never become a million dicts at once."""
+        chunk: list[dict] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= WRITE_CHUNK:
+                connection.execute(insert(table), chunk)
+                chunk = []
+        if chunk:
+            connection.execute(insert(table), chunk)
+
+    # --- users ------------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        name: str,
+        permissions: Iterable[str],
+        email: str | None = None,
+        password_hash: str | None = None,
+    ) -> User:
+        """Create the user, or add the permissions (and email) to an existing one."""
+        wanted = frozenset(permissions)
+        unknown = sorted(wanted - set(PERMISSIONS))
+        if unknown:
+            raise UnknownUser(
+                f"Unknown permission {unknown[0]!r}; choose from: " + ", ".join(PERMISSIONS) + "."
+            )
+        users = schema.users
+        with self.transaction() as connection:
+            user_id = connection.scalar(select(users.c.id).where(users.c.name == name))
+            if user_id is None:
+                user_id = connection.execute(
+                    insert(users).values(
+                        name=name, email=email, password_hash=password_hash, created_at=utcnow()
+                    )
+                ).inserted_primary_key[0]
+            else:
+                values = {
+                    key: value
+                    for key, value in {"email": email, "password_hash": password_hash}.items()
+                    if value is not None
+                }
+                if values:
+                    connection.execute(users.update().where(users.c.id == user_id).values(**values))
+            have = set(
+                connection.scalars(
+                    select(schema.user_permissions.c.permission).where(
+                        schema.user_permissions.c.user_id == user_id
+                    )
+                )
+            )
+            new = [{"user_id": user_id, "permission": p} for p in sorted(wanted - have)]
+            if new:
+                connection.execute(insert(schema.user_permissions), new)
+        return self.get_user(name)
+
+    def get_user(self, name: str) -> User:
+        users, perms = schema.users, schema.user_permissions
+        with self.engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.name == name)).first()
+            if row is None:
+                raise UnknownUser(
+                    f"There is no user named {name!r}; add one with `bulkpoc users add`."
+                )
+            granted = connection.scalars(
+                select(perms.c.permission).where(perms.c.user_id == row.id)
+            ).all()
+        return User(row.name, row.email, frozenset(granted), row.password_hash)
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as connection:
+            names = connection.scalars(select(schema.users.c.name).order_by(schema.users.c.name))
+            return [self.get_user(name) for name in names.all()]
+
+    # --- run history ------------------------------------------------------------------------
+
+    def start_batch(self, **values: Any) -> int:
+        with self.transaction() as connection:
+            result = connection.execute(
+                insert(schema.batches).values(
+                    status="running", started_at=utcnow(), warnings=[], **values
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def finish_batch(self, batch_id: int, errors: list[RowError], **values: Any) -> None:
+        """Record the outcome and every row error of a batch."""
+        with self.transaction() as connection:
+            connection.execute(
+                schema.batches.update().where(schema.batches.c.id == batch_id).values(**values)
+            )
+            connection.execute(
+                delete(schema.batch_errors).where(schema.batch_errors.c.batch_id == batch_id)
+            )
+            self.insert_rows(
+                connection,
+                schema.batch_errors,
+                ({"batch_id": batch_id, **error.to_dict()} for error in errors),
+            )
+
+    def update_batch(self, batch_id: int, **values: Any) -> None:
+        with self.transaction() as connection:
+            connection.execute(
+                schema.batches.update().where(schema.batches.c.id == batch_id).values(**values)
+            )
+
+    def history(self, status: str | None = None, limit: int | None = None) -> list[dict]:
+        """Batches newest first, optionally only those with ``status``."""
+        batches = schema.batches
+        query = select(batches).order_by(batches.c.id.desc())
+        if status:
+            query = query.where(batches.c.status == status)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def batch(self, batch_id: int) -> dict | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(schema.batches).where(schema.batches.c.id == batch_id)
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def batch_errors(self, batch_id: int) -> list[RowError]:
+        errors = schema.batch_errors
+        query = (
+            select(errors.c.row, errors.c.column, errors.c.value, errors.c.code, errors.c.message)
+            .where(errors.c.batch_id == batch_id)
+            .order_by(errors.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [RowError(*row) for row in connection.execute(query)]
+
+    def count(self, table: Table) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def _driver_url(url: str) -> str:
+    """Let users write plain ``postgresql://`` URLs; we ship psycopg 3, not psycopg2."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+__all__ = ["PERMISSIONS", "SQLAlchemyError", "Store", "User", "utcnow"]

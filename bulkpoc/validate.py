@@ -1,0 +1,220 @@
+"""Validate: turn the file's text into normalised values, recording every problem of every row.
+
+Works a column at a time. Store-dependent checks that need only what is already stored (unknown
+IDs, references by name, the number inventory) happen here; checks that depend on what a row
+changes happen in ``plan``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bulkpoc import fields as parse
+from bulkpoc.errorlog import ErrorLog
+from bulkpoc.errors import FileRejected
+from bulkpoc.read import RawTable
+from bulkpoc.records.base import ERROR_COLUMN, ROW_CHANGED, Field, RecordType, casefold
+from bulkpoc.sheet import Sheet
+from bulkpoc.snapshot import Snapshot
+from bulkpoc.store.db import User
+
+
+def header_key(header: str) -> str:
+    return "".join(header.replace("\ufeff", "").split()).casefold()
+
+
+def map_headers(raw: RawTable, rtype: RecordType) -> tuple[dict[str, int], list[str]]:
+    """Which file column holds each known header; unknown ones become warnings."""
+    known = {header_key(header): header for header in rtype.headers}
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    for position, header in enumerate(raw.headers):
+        key = header_key(header)
+        if key == header_key(ERROR_COLUMN):
+            continue
+        if key not in known:
+            unknown.append(header.strip() or f"(unnamed column {position + 1})")
+            continue
+        canonical = known[key]
+        if canonical in positions:
+            raise FileRejected(f"The column '{canonical}' appears more than once in the header.")
+        positions[canonical] = position
+    if not positions:
+        raise FileRejected(
+            f"None of the columns are {rtype.plural} columns; the header row must name "
+            + ", ".join(rtype.headers)
+            + "."
+        )
+    missing = [header for header in rtype.required_headers if header not in positions]
+    if missing:
+        raise FileRejected(
+            "The file is missing the required column"
+            + ("s " if len(missing) > 1 else " ")
+            + ", ".join(f"'{header}'" for header in missing)
+            + "."
+        )
+    warnings = []
+    if unknown:
+        warnings.append("Ignored unknown column(s): " + ", ".join(unknown) + ".")
+    return positions, warnings
+
+
+def select_rows(
+    raw: RawTable, positions: dict[str, int], rows_mode: str
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Cleaned cells of the rows to process, their row numbers, and rows with a bad Row Changed."""
+    data = raw.data
+    cells = pd.DataFrame(index=data.index)
+    for header, position in positions.items():
+        cells[header] = data[position].str.strip().astype(object)
+    if rows_mode != "changed":
+        return cells, raw.rows, pd.Series(False, index=data.index)
+    if ROW_CHANGED not in positions:
+        raise FileRejected(
+            "Rows to Include is Changed Rows Only, but the file has no 'Row Changed' column; "
+            "mark edited rows with Y in a Row Changed column, or choose All Rows."
+        )
+    changed = parse.parse_row_changed(cells[ROW_CHANGED])
+    keep = changed.values | changed.invalid
+    return cells[keep], raw.rows[keep], changed.invalid[keep]
+
+
+def validate(
+    raw: RawTable,
+    positions: dict[str, int],
+    rtype: RecordType,
+    snapshot: Snapshot,
+    user: User,
+    rows_mode: str = "all",
+    region: str = "US",
+    overwrite: bool = False,
+) -> Sheet:
+    """Parse and check every cell of the rows to process."""
+    cells, rows, bad_row_changed = select_rows(raw, positions, rows_mode)
+    for header in rtype.headers:
+        if header not in cells:
+            cells[header] = ""
+    sheet = Sheet(rtype, user, snapshot, region, overwrite, cells, rows, ErrorLog(rows))
+    sheet.error(bad_row_changed, ROW_CHANGED, "invalid_yes_no", "Row Changed must be Y or N.")
+    sheet.values = pd.DataFrame(index=cells.index)
+    _parse_key(sheet)
+    for field in rtype.fields:
+        _parse_field(sheet, field)
+    if rtype.check:
+        rtype.check(sheet)
+    sheet.values = rtype.derive(sheet.values)
+    _check_duplicates(sheet, rtype.key.name, rtype.key.header, rtype.key.header)
+    for unique in rtype.unique:
+        _check_duplicates(sheet, unique.column, unique.header, unique.label)
+    return sheet
+
+
+def _parse_key(sheet: Sheet) -> None:
+    rtype, key = sheet.rtype, sheet.rtype.key
+    existing = sheet.snapshot.existing
+    cells = sheet.cells[key.header]
+    if key.kind == "id":
+        parsed = parse.parse_id(cells, key.header)
+    else:
+        parsed = parse.parse_phone(cells, key.header, sheet.region, existing.index)
+    _record(sheet, key, parsed)
+    values = parsed.values
+    sheet.values[key.name] = values
+    known = values.isin(existing.index) & values.notna()
+    if key.kind == "id":
+        unknown = values.notna() & ~known
+        sheet.error(
+            unknown,
+            key.header,
+            "unknown_id",
+            f"There is no {rtype.label.lower()} with {key.header} "
+            + cells
+            + "; leave the ID blank to create a new one, or copy it from a fresh export.",
+        )
+    elif key.required:
+        sheet.error(cells == "", key.header, "required", f"{key.header} is required.")
+    sheet.is_update = known.astype(bool)
+    stored = existing.reindex(values.where(known, None).astype(object))
+    stored.index = sheet.index
+    sheet.stored = stored
+
+
+def _parse_field(sheet: Sheet, field: Field) -> None:
+    cells = sheet.cells[field.header]
+    if field.kind == "address":
+        return  # depends on the media type: the record type's own check reads it
+    if field.kind == "text":
+        parsed = parse.parse_text(cells, field.header, field.max_length)
+        parsed.values = parsed.values.where(cells != "", None)
+    elif field.kind == "yes_no":
+        parsed = parse.parse_yes_no(cells, field.header)
+    elif field.kind == "media_type":
+        parsed = parse.parse_media_type(cells)
+    elif field.kind == "ref":
+        parsed = _resolve_reference(sheet, field)
+    else:
+        raise ValueError(f"unknown field kind {field.kind}")
+    _record(sheet, field, parsed)
+    values = parsed.values.astype(object)
+    blank = cells == ""
+    if field.keep_if_blank:
+        keep = blank & sheet.is_update
+        values[keep] = sheet.stored.loc[keep, field.name]
+    if field.default is not None:
+        values[blank & sheet.is_create] = field.default
+    if field.required:
+        missing = blank & ~(field.keep_if_blank & sheet.is_update)
+        sheet.error(missing, field.header, "required", f"{field.header} is required.")
+    sheet.values[field.name] = values.where(values.notna(), None)
+
+
+def _resolve_reference(sheet: Sheet, field: Field) -> parse.Parsed:
+    """Names of skills, scripts and chat profiles to their rows (case-insensitively)."""
+    cells = sheet.cells[field.header]
+    table = sheet.snapshot.refs[field.ref or ""]
+    resolved = table.reindex(casefold(cells))
+    resolved.index = cells.index
+    sheet.refs[field.name] = resolved
+    code = pd.Series("", index=cells.index, dtype=object)
+    unknown = (cells != "") & resolved["id"].isna()
+    code[unknown] = "unknown_reference"
+    message = pd.Series("", index=cells.index, dtype=object)
+    message[unknown] = (
+        f"{field.header} '" + cells[unknown] + f"' does not exist; use the name of an existing "
+        f"{field.header.lower()} (download the {field.header.lower()} export for the list)."
+    )
+    ids = resolved["id"].astype(object).where(resolved["id"].notna(), None)
+    ids = ids.map(lambda value: None if value is None else int(value))
+    return parse.Parsed(ids, code, message)
+
+
+def _record(sheet: Sheet, field: Field, parsed: parse.Parsed) -> None:
+    if not parsed.invalid.any():
+        return
+    for code in pd.unique(parsed.error_code[parsed.invalid]):
+        sheet.error(parsed.error_code == code, field.header, str(code), parsed.error_message)
+
+
+def _check_duplicates(sheet: Sheet, column: str, header: str, label: str) -> None:
+    """The same key twice in one file fails every row that has it, naming the others."""
+    key = sheet.values[column]
+    present = key.notna()
+    duplicated = present & key.duplicated(keep=False)
+    if not duplicated.any():
+        return
+    rows = sheet.rows[duplicated]
+    groups = rows.groupby(key[duplicated].astype(str)).agg(list)
+
+    def others(index: int) -> str:
+        own = int(sheet.rows[index])
+        return ", ".join(str(row) for row in groups[str(key[index])] if row != own)
+
+    message = pd.Series(
+        {
+            index: f"{label} '{sheet.cells.at[index, header]}' also appears in row(s) "
+            f"{others(index)}; each may appear only once in a file."
+            for index in rows.index
+        },
+        dtype=object,
+    )
+    sheet.error(duplicated, header, "duplicate_in_file", message.reindex(sheet.index).fillna(""))
