@@ -1,4 +1,8 @@
-"""Apply: write the planned creates and updates inside the batch's transaction, in bulk."""
+"""Apply: write the planned creates and updates inside the batch's transaction, in bulk.
+
+Rows go to the driver's ``executemany`` as plain tuples, a chunk at a time: building a dict
+per row and letting SQLAlchemy process each parameter set cost more than the write itself.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, Table
 
 from bulkpoc.sheet import CREATE, UPDATE, Sheet
 
@@ -14,15 +18,33 @@ CHUNK = 5_000
 Progress = Callable[[int, int], None]
 
 
-def _records(frame: pd.DataFrame, columns: list[str], extra: dict) -> Iterator[list[dict]]:
-    """Rows as plain-Python dicts, a chunk at a time (never a million dicts at once)."""
+def _python_column(values: pd.Series) -> list:
+    """A column as plain Python values (None for missing), as DB-API drivers want them."""
+    if values.dtype == bool:
+        return values.tolist()
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def _tuples(frame: pd.DataFrame, columns: list[str], constant: object) -> Iterator[list[tuple]]:
+    """Rows of ``columns`` plus ``constant`` last, a chunk at a time."""
     for start in range(0, len(frame), CHUNK):
-        chunk = frame.iloc[start : start + CHUNK][columns].astype(object)
-        chunk = chunk.where(chunk.notna(), None)
-        records = chunk.to_dict("records")
-        for record in records:
-            record.update(extra)
-        yield records
+        chunk = frame.iloc[start : start + CHUNK]
+        lists = [_python_column(chunk[column]) for column in columns]
+        yield list(zip(*lists, [constant] * len(chunk), strict=True))
+
+
+def _placeholder(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def _timestamp(connection: Connection, table: Table, now: dt.datetime) -> object:
+    """``now`` as the dialect stores it (SQLite keeps a fixed-format string)."""
+    processor = table.c.last_modified.type.bind_processor(connection.dialect)
+    return processor(now) if processor else now
+
+
+def _quote(connection: Connection, name: str) -> str:
+    return connection.dialect.identifier_preparer.quote(name)
 
 
 def apply(
@@ -30,51 +52,66 @@ def apply(
 ) -> None:
     """Write every row planned as create or update; the caller owns the transaction."""
     rtype = sheet.rtype
-    table = rtype.table
-    key = rtype.key.name
-    columns = rtype.db_columns
+    table, key, columns = rtype.table, rtype.key.name, rtype.db_columns
     updates = sheet.values[sheet.action == UPDATE]
     creates = rtype.assign(sheet.values[sheet.action == CREATE].copy())
     total, done = len(updates) + len(creates), 0
-
-    # A record may take a key another record in this batch gives up; park changing keys on a
-    # placeholder first so the unique indexes never see two holders mid-transaction.
-    unique_columns = [
-        c.name for c in table.columns if c.name.endswith("_key") and c.name in columns
-    ]
-    if unique_columns and len(updates):
-        stored = sheet.stored.loc[updates.index]
-        moving = pd.Series(False, index=updates.index)
-        for column in unique_columns:
-            moving |= updates[column].astype(object).ne(stored[column].astype(object))
-        parked = updates[moving]
-        if len(parked):
-            statement = (
-                update(table)
-                .where(table.c[key] == bindparam("b_key"))
-                .values({column: bindparam("b_key_text") for column in unique_columns})
-            )
-            params = [{"b_key": k, "b_key_text": f"\x00{k}"} for k in parked[key].astype(object)]
-            connection.execute(statement, params)
+    mark = _placeholder(connection)
+    stamp = _timestamp(connection, table, now)
+    name = _quote(connection, table.name)
 
     if len(updates):
+        _park_moving_keys(sheet, updates, connection)
         settable = [column for column in columns if column != key]
-        statement = (
-            update(table)
-            .where(table.c[key] == bindparam("b_key"))
-            .values({column: bindparam(column) for column in [*settable, "last_modified"]})
+        assignments = ", ".join(
+            f"{_quote(connection, c)} = {mark}" for c in [*settable, "last_modified"]
         )
-        for records in _records(updates, [*settable, key], {"last_modified": now}):
-            for record in records:
-                record["b_key"] = record.pop(key)
-            connection.execute(statement, records)
-            done += len(records)
+        statement = f"UPDATE {name} SET {assignments} WHERE {_quote(connection, key)} = {mark}"
+        for rows in _tuples(updates, settable, stamp):
+            keys = _python_column(updates[key].iloc[done : done + len(rows)])
+            connection.exec_driver_sql(
+                statement, [(*row, k) for row, k in zip(rows, keys, strict=True)]
+            )
+            done += len(rows)
             if progress:
                 progress(done, total)
 
     if len(creates):
-        for records in _records(creates, columns, {"last_modified": now}):
-            connection.execute(insert(table), records)
-            done += len(records)
+        names = ", ".join(_quote(connection, c) for c in [*columns, "last_modified"])
+        marks = ", ".join([mark] * (len(columns) + 1))
+        statement = f"INSERT INTO {name} ({names}) VALUES ({marks})"
+        for rows in _tuples(creates, columns, stamp):
+            connection.exec_driver_sql(statement, rows)
+            done += len(rows)
             if progress:
                 progress(done, total)
+
+
+def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connection) -> None:
+    """Give records whose unique keys change a placeholder key first.
+
+    A record may take a key that another record of the same batch gives up; without this, the
+    unique indexes would briefly see two holders in the middle of the transaction.
+    """
+    table, key = sheet.rtype.table, sheet.rtype.key.name
+    unique = [
+        c.name
+        for c in table.columns
+        if c.name.endswith("_key") and c.name in sheet.rtype.db_columns
+    ]
+    if not unique:
+        return
+    stored = sheet.stored.loc[updates.index]
+    moving = pd.Series(False, index=updates.index)
+    for column in unique:
+        moving |= updates[column].astype(object).ne(stored[column].astype(object))
+    keys = _python_column(updates.loc[moving, key])
+    if not keys:
+        return
+    mark = _placeholder(connection)
+    assignments = ", ".join(f"{_quote(connection, c)} = {mark}" for c in unique)
+    statement = (
+        f"UPDATE {_quote(connection, table.name)} SET {assignments} "
+        f"WHERE {_quote(connection, key)} = {mark}"
+    )
+    connection.exec_driver_sql(statement, [(*[f"\x00{k}"] * len(unique), k) for k in keys])

@@ -8,11 +8,12 @@ path cannot prove the value is already canonical.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import email_validator
+import numpy as np
 import pandas as pd
 import phonenumbers
 
@@ -51,14 +52,22 @@ def _no_errors(index: pd.Index) -> tuple[pd.Series, pd.Series]:
     return pd.Series("", index=index, dtype=object), pd.Series("", index=index, dtype=object)
 
 
-def compact(text: pd.Series) -> pd.Series:
-    """Lower-case with spaces, hyphens and underscores removed, for forgiving lookups."""
-    return text.str.lower().str.replace(r"[\s\-_]+", "", regex=True)
+def map_distinct(cells: pd.Series, function: Callable[[str], object]) -> pd.Series:
+    """Apply ``function`` once per distinct value: columns repeat a few values many times."""
+    codes, uniques = pd.factorize(cells.astype(object), use_na_sentinel=True)
+    mapped = [function(value) for value in uniques]
+    return pd.Series(np.array([*mapped, None], dtype=object)[codes], index=cells.index)
+
+
+def _media_type(text: str) -> str | None:
+    return MEDIA_TYPE_BY_ALIAS.get(
+        "".join(text.lower().replace("-", " ").replace("_", " ").split())
+    )
 
 
 def parse_media_type(cells: pd.Series) -> Parsed:
     """Canonical media type names; accepts obvious spellings case-insensitively."""
-    values = compact(cells).map(MEDIA_TYPE_BY_ALIAS).astype(object)
+    values = map_distinct(cells, _media_type)
     code, message = _no_errors(cells.index)
     bad = values.isna() & (cells != "")
     code[bad] = "invalid_media_type"
@@ -163,8 +172,9 @@ def parse_phone(
         repaired[kept] = True
 
     values = pd.Series(None, index=cells.index, dtype=object)
-    known = set(known_e164)
-    fast = text.isin(known) & text.str.fullmatch(_E164).fillna(False).astype(bool)
+    known = known_e164 if isinstance(known_e164, pd.Index) else pd.Index(list(known_e164))
+    fast = pd.Series(known.get_indexer(text.astype(object)) >= 0, index=cells.index)
+    fast &= text.str.fullmatch(_E164).fillna(False).astype(bool)
     values[fast] = text[fast]
     slow = ~fast & (text != "") & (code == "")
     if slow.any():
@@ -206,19 +216,27 @@ _SIMPLE_EMAIL = (
 _SPECIAL_DOMAINS = tuple(sorted(email_validator.SPECIAL_USE_DOMAIN_NAMES))
 
 
+_SPECIAL_DOMAIN = (
+    r"(?:^|\.)(?:" + "|".join(name.replace(".", r"\.") for name in _SPECIAL_DOMAINS) + ")$"
+)
+
+
 def simple_email_mask(text: pd.Series) -> pd.Series:
     """True where the fast path may accept the address without calling email-validator."""
-    domain = text.str.split("@").str[-1].str.lower()
-    special = domain.isin(_SPECIAL_DOMAINS)
-    for name in _SPECIAL_DOMAINS:
-        special |= domain.str.endswith("." + name)
-    return (
-        text.str.fullmatch(_SIMPLE_EMAIL).fillna(False).astype(bool)
-        & (text.str.len() <= 254)
-        & (text.str.split("@").str[0].str.len() <= 64)
+    simple = text.str.fullmatch(_SIMPLE_EMAIL).fillna(False).astype(bool)
+    if not simple.any():
+        return simple
+    candidates = text[simple]
+    at = candidates.str.find("@")
+    domain = candidates.str.split("@").str[-1]
+    fine = (
+        (candidates.str.len() <= 254)
+        & (at <= 64)
         & ~domain.str.contains("--", regex=False)
-        & ~special
+        & ~domain.str.lower().str.contains(_SPECIAL_DOMAIN, regex=True)
     )
+    simple[candidates.index] = fine.to_numpy()
+    return simple
 
 
 def parse_email(cells: pd.Series, header: str, accepted: pd.Series | None = None) -> Parsed:

@@ -66,7 +66,7 @@ def select_rows(
     data = raw.data
     cells = pd.DataFrame(index=data.index)
     for header, position in positions.items():
-        cells[header] = data[position].str.strip().astype(object)
+        cells[header] = data[position].str.strip()
     if rows_mode != "changed":
         return cells, raw.rows, pd.Series(False, index=data.index)
     if ROW_CHANGED not in positions:
@@ -183,9 +183,8 @@ def _resolve_reference(sheet: Sheet, field: Field) -> parse.Parsed:
         f"{field.header} '" + cells[unknown] + f"' does not exist; use the name of an existing "
         f"{field.header.lower()} (download the {field.header.lower()} export for the list)."
     )
-    ids = resolved["id"].astype(object).where(resolved["id"].notna(), None)
-    ids = ids.map(lambda value: None if value is None else int(value))
-    return parse.Parsed(ids, code, message)
+    ids = pd.Series(resolved["id"].astype("Int64").astype(object), index=cells.index)
+    return parse.Parsed(ids.where(ids.notna(), None), code, message)
 
 
 def _record(sheet: Sheet, field: Field, parsed: parse.Parsed) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Table
 
@@ -110,9 +111,11 @@ class RecordType:
 
 
 def casefold(values: pd.Series) -> pd.Series:
-    """The form uniqueness is checked on: case-insensitive and whitespace-collapsed."""
-    return (
-        values.astype(object)
-        .where(values.notna(), None)
-        .map(lambda text: " ".join(text.casefold().split()) if isinstance(text, str) else None)
-    )
+    """The form uniqueness is checked on: case-insensitive and whitespace-collapsed.
+
+    Folds each distinct value once: reference columns repeat a few names many times.
+    """
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    folded = [" ".join(str(text).casefold().split()) for text in uniques]
+    out = np.array([*folded, None], dtype=object)[codes]  # code -1 (missing) picks None
+    return pd.Series(out, index=values.index, dtype=object)

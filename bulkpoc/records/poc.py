@@ -22,13 +22,18 @@ DEACTIVATION_MESSAGE = "Cannot be deactivated because it is still assigned to an
 def derive(frame: pd.DataFrame) -> pd.DataFrame:
     """Keys that uniqueness is enforced on: folded name, and media type + address."""
     frame["name_key"] = casefold(frame["name"])
+    return _derive_address_keys(frame)
+
+
+def _derive_address_keys(frame: pd.DataFrame) -> pd.DataFrame:
     address = frame["address"].astype(object)
-    is_email = frame["media_type"] == "Email"
-    key = address.where(~is_email, address.str.lower() if len(address) else address)
-    frame["address_key"] = key.where(address.notna(), None)
-    frame["address_ukey"] = (
-        frame["media_type"].astype(str) + "|" + frame["address_key"].astype(str)
-    ).where(frame["address_key"].notna(), None)
+    present = address.notna()
+    key = address.copy()
+    is_email = present & (frame["media_type"] == "Email")
+    key[is_email] = address[is_email].str.lower()
+    frame["address_key"] = key.where(present, None)
+    ukey = frame["media_type"].astype(object) + "|" + key.where(present, "")
+    frame["address_ukey"] = ukey.where(present, None)
     return frame
 
 
@@ -38,7 +43,7 @@ def assign(frame: pd.DataFrame) -> pd.DataFrame:
     if needs_id.any():
         prefix = frame.loc[needs_id, "media_type"].map({"Chat": "CHAT-", "Work Item": "WI-"})
         frame.loc[needs_id, "address"] = [p + uuid.uuid4().hex.upper() for p in prefix]
-        frame = derive(frame)
+        frame.loc[needs_id] = _derive_address_keys(frame.loc[needs_id].copy())
     return frame
 
 
@@ -185,12 +190,14 @@ def check_changes(sheet: Sheet) -> None:
     skill_active = skill["active"].eq(True)
 
     blocked = becomes_inactive & skill_active
-    sheet.error(
-        blocked,
-        "Active",
-        "deactivation_blocked",
-        DEACTIVATION_MESSAGE + ". " + _deactivation_way_out(sheet, values["media_type"]),
-    )
+    if blocked.any():
+        way_out = _deactivation_way_out(sheet, values.loc[blocked, "media_type"])
+        sheet.error(
+            blocked,
+            "Active",
+            "deactivation_blocked",
+            (DEACTIVATION_MESSAGE + ". " + way_out).reindex(sheet.index).fillna(""),
+        )
 
     assigning = creating | (updating & changed["skill_id"])
     inactive_skill = assigning & values["active"].ne(False) & skill["active"].eq(False)

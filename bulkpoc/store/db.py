@@ -50,6 +50,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Bulk inserts into unique indexes in random key order thrash the default 2 MB cache.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
@@ -112,19 +114,24 @@ class Store:
     # --- generic reads and writes -----------------------------------------------------------
 
     def read_frame(self, table: Table, connection: Connection | None = None) -> pd.DataFrame:
-        """The whole table as a DataFrame, booleans as bool."""
-        query = select(table)
+        """The whole table as a DataFrame, booleans as bool, built a column at a time."""
         if connection is None:
             with self.engine.connect() as own:
-                result = own.execute(query)
-                rows = result.fetchall()
-        else:
-            result = connection.execute(query)
-            rows = result.fetchall()
-        frame = pd.DataFrame(rows, columns=[column.name for column in table.columns])
+                return self.read_frame(table, own)
+        rows = connection.execute(select(table)).fetchall()
+        names = [column.name for column in table.columns]
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        frame = pd.DataFrame(
+            {
+                name: pd.Series(values, dtype=object)
+                for name, values in zip(names, columns, strict=True)
+            }
+        )
         for column in table.columns:
             if column.type.python_type is bool:
                 frame[column.name] = frame[column.name].astype(bool)
+            elif column.type.python_type is int:
+                frame[column.name] = pd.array(frame[column.name], dtype="Int64")
         return frame
 
     @staticmethod

@@ -1,0 +1,246 @@
+"""Speed and memory benchmark of the import pipeline and the export.
+
+    python benchmarks/bench.py                 # every scenario, 5 runs each, 100,000 rows
+    python benchmarks/bench.py --scenario csv-create --repeat 3
+    python benchmarks/bench.py --scenario csv-1m   # 1,000,000 rows: time and peak memory
+
+Each run gets a fresh SQLite store seeded with reference data (skills, scripts, chat profiles
+and a number inventory holding every phone and SMS number of the file); seeding is not timed.
+Timed: ``run_import`` end to end (read, validate, plan, apply, report) or the export. Figures
+are medians of the runs. Generated files are cached in benchmarks/data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import phonenumbers
+
+from bulkpoc.config import Settings
+from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.store import schema
+from bulkpoc.store.db import PERMISSIONS, Store, utcnow
+from bulkpoc.write import write_records
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+HEADERS = RECORD_TYPES["poc"].headers
+MEDIA_MIX = (("Phone Call", 40), ("SMS", 15), ("Email", 25), ("Chat", 10), ("Work Item", 10))
+AREA_CODES = (
+    "202", "212", "213", "305", "312", "404", "415", "512", "617", "646", "702", "713",
+    "718", "720", "303", "206", "214", "215", "310", "347", "408", "469", "503", "602",
+)
+
+
+def valid_numbers(count: int, seed: int = 7) -> list[str]:
+    """``count`` distinct valid US numbers in E.164 form."""
+    rng = random.Random(seed)
+    found: set[str] = set()
+    while len(found) < count:
+        number = f"+1{rng.choice(AREA_CODES)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+        if number not in found and phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            found.add(number)
+    return sorted(found)
+
+
+def generate(rows: int) -> tuple[Path, Path]:
+    """A POC file of ``rows`` new records and the inventory it needs (cached)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    pocs, inventory = DATA / f"pocs-{rows}.csv", DATA / f"numbers-{rows}.txt"
+    if pocs.exists() and inventory.exists():
+        return pocs, inventory
+    rng = random.Random(rows)
+    media = [name for name, weight in MEDIA_MIX for _ in range(weight)]
+    kinds = [rng.choice(media) for _ in range(rows)]
+    needed = sum(kind in ("Phone Call", "SMS") for kind in kinds)
+    numbers = valid_numbers(needed)
+    rng.shuffle(numbers)
+    inventory.write_text("\n".join(numbers))
+    feed = iter(numbers)
+    with pocs.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS)
+        for i, kind in enumerate(kinds):
+            slug = kind.split()[0]
+            address = ""
+            if kind in ("Phone Call", "SMS"):
+                address = next(feed)
+            elif kind == "Email":
+                address = f"queue{i}@dept{i % 97}.example.com"
+            writer.writerow([
+                "", "", f"{kind} entry point {i:07d}", kind, address, f"{slug} Skill {i % 20}",
+                f"{slug} Script {i % 10}", "Y" if kind == "Phone Call" and i % 3 == 0 else "N",
+                "Profile 1" if kind == "Chat" else "", "Y", "",
+            ])
+    return pocs, inventory
+
+
+def seeded_store(folder: Path, inventory: Path) -> Store:
+    store = Store(f"sqlite:///{folder / 'bench.db'}")
+    store.initialise()
+    store.add_user("admin", PERMISSIONS)
+    now = utcnow()
+    with store.transaction() as connection:
+        for table, rows in (
+            (schema.skills, [
+                {"name": f"{kind.split()[0]} Skill {i}", "name_key": f"{kind.split()[0]} skill {i}".lower(),
+                 "media_type": kind, "active": True, "last_modified": now}
+                for kind, _ in MEDIA_MIX for i in range(20)]),
+            (schema.scripts, [
+                {"name": f"{kind.split()[0]} Script {i}", "name_key": f"{kind.split()[0]} script {i}".lower(),
+                 "media_type": kind, "last_modified": now}
+                for kind, _ in MEDIA_MIX for i in range(10)]),
+            (schema.chat_profiles, [
+                {"name": "Profile 1", "name_key": "profile 1", "last_modified": now}]),
+        ):
+            Store.insert_rows(connection, table, rows)
+        Store.insert_rows(connection, schema.numbers, (
+            {"phone_number": n, "voice": True, "sms": True, "last_modified": now}
+            for n in inventory.read_text().split()))
+    return store
+
+
+def settings_for(folder: Path) -> Settings:
+    return dataclasses.replace(Settings.from_env({}), report_dir=folder / "reports",
+                               outbox_dir=folder / "outbox")
+
+
+def timed_import(store: Store, path: Path, folder: Path, expect: str) -> float:
+    start = time.perf_counter()
+    result = run_import(store, path, ImportOptions(), settings_for(folder))
+    elapsed = time.perf_counter() - start
+    counts = result.counts
+    assert result.status.value == "succeeded", (result.failure, result.errors[:3])
+    assert getattr(counts, expect) == counts.total, counts
+    return elapsed
+
+
+def scenario_csv_create(rows: int) -> float:
+    pocs, inventory = generate(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = seeded_store(Path(tmp), inventory)
+        return timed_import(store, pocs, Path(tmp), "created")
+
+
+def scenario_csv_reimport(rows: int) -> float:
+    """Import, export, then time importing the export unchanged with All Rows."""
+    pocs, inventory = generate(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = seeded_store(folder, inventory)
+        timed_import(store, pocs, folder, "created")
+        exported = folder / "export.csv"
+        write_records(store, RECORD_TYPES["poc"], "csv", exported, template=False)
+        return timed_import(store, exported, folder, "unchanged")
+
+
+def _xlsx_of(pocs: Path) -> Path:
+    target = pocs.with_suffix(".xlsx")
+    if not target.exists():
+        import pandas as pd
+
+        from bulkpoc.write import write_xlsx
+
+        frame = pd.read_csv(pocs, dtype=str, keep_default_na=False)
+        write_xlsx(frame, target, "Points of Contact")
+    return target
+
+
+def scenario_xlsx_create(rows: int) -> float:
+    pocs, inventory = generate(rows)
+    workbook = _xlsx_of(pocs)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = seeded_store(Path(tmp), inventory)
+        return timed_import(store, workbook, Path(tmp), "created")
+
+
+def scenario_xlsx_export(rows: int) -> float:
+    pocs, inventory = generate(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = seeded_store(folder, inventory)
+        timed_import(store, pocs, folder, "created")
+        start = time.perf_counter()
+        written = write_records(store, RECORD_TYPES["poc"], "xlsx", folder / "e.xlsx", template=False)
+        elapsed = time.perf_counter() - start
+        assert written == rows
+        return elapsed
+
+
+def scenario_memory(rows: int) -> tuple[float, float]:
+    """Run the CSV import in a child process; return (seconds, peak resident MB)."""
+    generate(rows)
+    child = subprocess.run(
+        [sys.executable, __file__, "--child-import", str(rows)],
+        capture_output=True, text=True, check=True,
+    )
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    return report["seconds"], report["peak_mb"]
+
+
+def child_import(rows: int) -> None:
+    pocs, inventory = generate(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = seeded_store(Path(tmp), inventory)
+        seconds = timed_import(store, pocs, Path(tmp), "created")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+
+
+SCENARIOS = {
+    "csv-create": (scenario_csv_create, "CSV into an empty store"),
+    "csv-reimport": (scenario_csv_reimport, "CSV re-imported unchanged (All Rows)"),
+    "xlsx-create": (scenario_xlsx_create, "XLSX into an empty store"),
+    "xlsx-export": (scenario_xlsx_export, "XLSX export"),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "csv-1m", "all"], default="all")
+    parser.add_argument("--child-import", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_import:
+        child_import(args.child_import)
+        return
+    chosen = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    results = {}
+    for name in chosen:
+        if name == "csv-1m":
+            continue
+        function, label = SCENARIOS[name]
+        runs = [function(args.rows) for _ in range(args.repeat)]
+        median = statistics.median(runs)
+        results[name] = {"rows": args.rows, "runs_s": [round(r, 3) for r in runs],
+                         "median_s": round(median, 3), "rows_per_s": round(args.rows / median)}
+        print(f"{label:<40} {args.rows:>9,} rows  median {median:6.2f} s  "
+              f"{args.rows / median:>9,.0f} rows/s  runs {[round(r, 2) for r in runs]}", flush=True)
+    if args.scenario in ("csv-1m", "all"):
+        runs = [scenario_memory(1_000_000) for _ in range(max(1, min(args.repeat, 3)))]
+        seconds = statistics.median(r[0] for r in runs)
+        peak = max(r[1] for r in runs)
+        results["csv-1m"] = {"rows": 1_000_000, "median_s": round(seconds, 2),
+                             "rows_per_s": round(1_000_000 / seconds), "peak_mb": round(peak)}
+        print(f"{'CSV, 1,000,000 rows, peak memory':<40} {1_000_000:>9,} rows  median {seconds:6.2f} s  "
+              f"{1_000_000 / seconds:>9,.0f} rows/s  peak {peak:,.0f} MB", flush=True)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,322 @@
+"""Column parsers: media types, Y/N words, phone numbers and email addresses."""
+
+from __future__ import annotations
+
+import email_validator
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from bulkpoc.fields import (
+    parse_email,
+    parse_media_type,
+    parse_phone,
+    parse_row_changed,
+    parse_yes_no,
+    simple_email_mask,
+)
+
+HEADER = "Point of Contact"
+
+
+def column(*values: str) -> pd.Series:
+    """A column of cleaned cell text, as the validator passes it to a parser."""
+    return pd.Series(list(values), dtype=object)
+
+
+# --- media type ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("Phone Call", "Phone Call"),
+        ("phone", "Phone Call"),
+        ("VOICE", "Phone Call"),
+        ("Email", "Email"),
+        ("e-mail", "Email"),
+        ("E-Mail", "Email"),
+        ("Chat", "Chat"),
+        ("web chat", "Chat"),
+        ("SMS", "SMS"),
+        ("text", "SMS"),
+        ("Work Item", "Work Item"),
+        ("workitem", "Work Item"),
+        ("Work-Item", "Work Item"),
+        ("WORK_ITEM", "Work Item"),
+    ],
+)
+def test_media_type_spellings_become_the_canonical_name(cell: str, expected: str) -> None:
+    parsed = parse_media_type(column(cell))
+    assert parsed.values.tolist() == [expected]
+    assert parsed.error_code.tolist() == [""]
+
+
+@pytest.mark.parametrize("cell", ["fax", "Phone Calls Only", "letter", "12"])
+def test_unknown_media_type_is_an_error(cell: str) -> None:
+    parsed = parse_media_type(column("Chat", cell))
+    assert parsed.error_code.tolist() == ["", "invalid_media_type"]
+    assert pd.isna(parsed.values[1])
+    message = parsed.error_message[1]
+    for name in ("Phone Call", "Email", "Chat", "SMS", "Work Item"):
+        assert name in message
+
+
+def test_blank_media_type_is_not_a_media_type_error() -> None:
+    """A blank required cell is reported as missing by the validator, not as invalid here."""
+    parsed = parse_media_type(column(""))
+    assert parsed.error_code.tolist() == [""]
+    assert pd.isna(parsed.values[0])
+
+
+# --- Y/N -------------------------------------------------------------------------------------
+
+YES = ["Y", "y", "Yes", "YES", "True", "true", "TRUE", "1", "X", "x"]
+NO = ["N", "n", "No", "NO", "False", "false", "FALSE", "0"]
+
+
+def test_yes_no_words() -> None:
+    parsed = parse_yes_no(column(*YES, *NO, ""), "Active")
+    assert parsed.values[: len(YES)].tolist() == [True] * len(YES)
+    assert parsed.values[len(YES) : len(YES) + len(NO)].tolist() == [False] * len(NO)
+    assert pd.isna(parsed.values.iloc[-1])  # blank: not given, the default applies
+    assert not parsed.invalid.any()
+
+
+@pytest.mark.parametrize("cell", ["maybe", "2", "yes please", "Nope", "-"])
+def test_other_yes_no_words_are_errors_naming_the_column(cell: str) -> None:
+    parsed = parse_yes_no(column("Y", cell), "IVR Reporting Enabled")
+    assert parsed.error_code.tolist() == ["", "invalid_yes_no"]
+    assert "IVR Reporting Enabled" in parsed.error_message[1]
+
+
+def test_row_changed_blank_means_not_changed() -> None:
+    parsed = parse_row_changed(column(*YES, *NO, ""))
+    assert parsed.values.tolist() == [True] * len(YES) + [False] * (len(NO) + 1)
+    assert not parsed.invalid.any()
+
+
+def test_row_changed_other_word_is_an_error() -> None:
+    parsed = parse_row_changed(column("Y", "changed"))
+    assert parsed.error_code.tolist() == ["", "invalid_yes_no"]
+    assert "Row Changed" in parsed.error_message[1]
+
+
+# --- phone numbers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["(202) 555-0100", "202.555.0100", "+1 202 555 0100", "2025550100", "+12025550100"],
+)
+def test_phone_formats_become_e164(cell: str) -> None:
+    parsed = parse_phone(column(cell), HEADER, "US")
+    assert parsed.values.tolist() == ["+12025550100"]
+    assert parsed.error_code.tolist() == [""]
+    assert parsed.repaired is not None
+    assert not parsed.repaired.any()
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("12025550100.0", "+12025550100"),
+        ("2025550100.0", "+12025550100"),
+        ("1.2025550100E+10", "+12025550100"),
+        ("1.8005551234E+10", "+18005551234"),
+        ("1.8005551234e10", "+18005551234"),
+    ],
+)
+def test_spreadsheet_number_damage_is_repaired(cell: str, expected: str) -> None:
+    parsed = parse_phone(column("+12025550100", cell), HEADER, "US")
+    assert parsed.values.tolist() == ["+12025550100", expected]
+    assert parsed.error_code.tolist() == ["", ""]
+    assert parsed.repaired is not None
+    assert parsed.repaired.tolist() == [False, True]
+
+
+@pytest.mark.parametrize("cell", ["1.20256E+10", "1.8E+10", "2.02556E+9"])
+def test_scientific_notation_that_lost_digits_is_reported(cell: str) -> None:
+    parsed = parse_phone(column(cell), HEADER, "US")
+    assert parsed.error_code.tolist() == ["phone_digits_lost"]
+    assert pd.isna(parsed.values[0])
+    assert HEADER in parsed.error_message[0]
+    assert "Text" in parsed.error_message[0]  # tells the user how to avoid it
+    assert parsed.repaired is not None
+    assert not parsed.repaired.any()
+
+
+@pytest.mark.parametrize("cell", ["'+12025550100", "'2025550100", "'(202) 555-0100"])
+def test_leading_apostrophe_is_stripped(cell: str) -> None:
+    parsed = parse_phone(column(cell), HEADER, "US")
+    assert parsed.values.tolist() == ["+12025550100"]
+    assert parsed.error_code.tolist() == [""]
+
+
+@pytest.mark.parametrize("cell", ["12345", "abc", "+1 202 555", "555-0100-99999999"])
+def test_invalid_phone_is_an_error(cell: str) -> None:
+    parsed = parse_phone(column("2025550100", cell), HEADER, "US")
+    assert parsed.error_code.tolist() == ["", "invalid_phone"]
+    assert pd.isna(parsed.values[1])
+    assert HEADER in parsed.error_message[1]
+
+
+def test_blank_phone_is_not_a_phone_error() -> None:
+    parsed = parse_phone(column(""), HEADER, "US")
+    assert parsed.error_code.tolist() == [""]
+    assert pd.isna(parsed.values[0])
+
+
+def test_non_us_default_region() -> None:
+    parsed = parse_phone(
+        column("020 7946 0000", "+44 20 7946 0000", "+1 202 555 0100", "2025550100"), HEADER, "GB"
+    )
+    assert parsed.values[:3].tolist() == ["+442079460000", "+442079460000", "+12025550100"]
+    # Without a country code the number is read as British, where it is not valid.
+    assert parsed.error_code.tolist() == ["", "", "", "invalid_phone"]
+    assert "GB" in parsed.error_message[3]
+
+
+def test_known_inventory_numbers_and_parsed_numbers_agree() -> None:
+    cells = column("+12025550100", "(202) 555-0100", "+12025550101")
+    fast = parse_phone(cells, HEADER, "US", known_e164=["+12025550100", "+12025550101"])
+    slow = parse_phone(cells, HEADER, "US")
+    assert fast.values.tolist() == slow.values.tolist() == [
+        "+12025550100",
+        "+12025550100",
+        "+12025550101",
+    ]
+
+
+# --- email addresses -------------------------------------------------------------------------
+
+
+def test_email_domain_is_lower_cased_and_local_part_kept() -> None:
+    parsed = parse_email(
+        column("John.Doe@Example.COM", "support+Sales@Mail.Example.org", ""), HEADER
+    )
+    assert parsed.values[:2].tolist() == [
+        "John.Doe@example.com",
+        "support+Sales@mail.example.org",
+    ]
+    assert pd.isna(parsed.values[2])
+    assert not parsed.invalid.any()
+
+
+def test_international_email_goes_through_email_validator() -> None:
+    value = "José@Exämple.com"
+    parsed = parse_email(column(value), HEADER)
+    expected = email_validator.validate_email(value, check_deliverability=False).normalized
+    assert parsed.values.tolist() == [expected]
+    assert parsed.error_code.tolist() == [""]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "john@@example.com",
+        "john@example",
+        "john@localhost",
+        "john@mail.test",
+        "john..doe@example.com",
+        "john doe@example.com",
+        "@example.com",
+        "john@",
+        "john@-example.com",
+        "john@example.123",
+    ],
+)
+def test_invalid_email_gets_the_library_reason(cell: str) -> None:
+    parsed = parse_email(column("ok@example.com", cell), HEADER)
+    assert parsed.error_code.tolist() == ["", "invalid_email"]
+    assert pd.isna(parsed.values[1])
+    with pytest.raises(email_validator.EmailNotValidError) as caught:
+        email_validator.validate_email(cell, check_deliverability=False)
+    assert parsed.error_message[1] == f"{HEADER} is not a valid email address: {caught.value}"
+
+
+def test_accepted_rows_are_taken_as_they_are() -> None:
+    cells = column("Stored@Example.com", "New@Example.COM")
+    parsed = parse_email(cells, HEADER, accepted=pd.Series([True, False]))
+    assert parsed.values.tolist() == ["Stored@Example.com", "New@example.com"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a@example.com", "John.Doe@Example.COM", "first_last+tag@sub-domain.example.co.uk"],
+)
+def test_fast_path_accepts_ordinary_addresses(value: str) -> None:
+    """So that the property test below is not vacuous."""
+    assert simple_email_mask(column(value)).tolist() == [True]
+
+
+# --- property: the fast path never disagrees with email-validator ----------------------------
+
+SPECIAL = ["localhost", "test", "invalid", "local", "onion", "arpa", "example", "LOCALHOST"]
+LOCAL_PART = st.from_regex(
+    r"[A-Za-z0-9_+\-]{1,12}(\.[A-Za-z0-9_+\-]{1,8}){0,2}", fullmatch=True
+)
+LABEL = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9\-]{0,10}[A-Za-z0-9])?", fullmatch=True)
+TLD = st.one_of(
+    st.from_regex(r"[A-Za-z]{2,8}", fullmatch=True),
+    st.from_regex(r"[0-9]{1,4}", fullmatch=True),  # digits-only TLD
+    st.sampled_from([*SPECIAL, "xn--p1ai", "c0m", "a", "a" * 63, "a" * 64]),
+)
+INSERTS = [".", "..", "-", "--", "_", "+", "@", " ", "é", "\n", "'", '"', "xn--"]
+
+
+@st.composite
+def plausible_addresses(draw: st.DrawFn) -> str:
+    """Addresses shaped like local@label.tld, then mutated toward the edges of validity."""
+    local = draw(LOCAL_PART)
+    labels = draw(st.lists(LABEL, min_size=0, max_size=3))
+    domain = ".".join([*labels, draw(TLD)])
+    mutation = draw(
+        st.sampled_from(["none", "insert", "long_label", "long_local", "long_domain", "case"])
+    )
+    if mutation == "insert":
+        address = f"{local}@{domain}"
+        position = draw(st.integers(0, len(address)))
+        address = address[:position] + draw(st.sampled_from(INSERTS)) + address[position:]
+        return address
+    if mutation == "long_label":
+        domain = "b" * draw(st.integers(60, 66)) + "." + domain
+    elif mutation == "long_local":
+        local = (local * 70)[: draw(st.integers(60, 70))].strip(".") or "x"
+    elif mutation == "long_domain":
+        label = "c" * draw(st.integers(40, 63))
+        target = draw(st.integers(240, 260))
+        while len(local) + 1 + len(domain) < target:
+            domain = f"{label}.{domain}"
+    elif mutation == "case":
+        domain = domain.upper()
+    return f"{local}@{domain}"
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.lists(plausible_addresses(), min_size=1, max_size=5))
+def test_fast_path_never_disagrees_with_email_validator(values: list[str]) -> None:
+    cells = column(*values)
+    simple = simple_email_mask(cells).tolist()
+    parsed = parse_email(cells, HEADER)
+    for position, value in enumerate(values):
+        event(f"fast path: {simple[position]}")
+        try:
+            result = email_validator.validate_email(value, check_deliverability=False)
+            expected: str | None = result.normalized
+        except email_validator.EmailNotValidError:
+            expected = None
+        if simple[position]:
+            assert expected is not None, f"fast path accepted {value!r}; email-validator rejects it"
+            local, domain = value.rsplit("@", 1)
+            assert expected == local + "@" + domain.lower()
+        if expected is None:
+            assert parsed.error_code[position] == "invalid_email", value
+        else:
+            assert parsed.values[position] == expected
+            assert parsed.error_code[position] == "", value

@@ -1,0 +1,426 @@
+"""Planning rules (SPEC §2, §4): deactivation, fixed fields, conflicts, permissions, uniqueness
+against the store, unchanged rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, update
+
+from bulkpoc.errors import flatten
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.records.poc import DEACTIVATION_MESSAGE
+from bulkpoc.store import schema
+from bulkpoc.write import export_frame
+from tests.conftest import poc
+
+KEYS = ("row", "column", "code")
+PREFIX = "Cannot be deactivated because it is still assigned to an active skill"
+
+
+def errors(result) -> list:
+    return flatten(result.errors, KEYS)
+
+
+def pocs(store) -> list[dict]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(schema.pocs).order_by(schema.pocs.c.id)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def skill_id(store, name: str) -> int:
+    with store.engine.connect() as connection:
+        return connection.scalar(select(schema.skills.c.id).where(schema.skills.c.name == name))
+
+
+def set_last_modified(store, poc_id: int, when: dt.datetime) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(schema.pocs).where(schema.pocs.c.id == poc_id).values(last_modified=when)
+        )
+
+
+def exported(store) -> list[dict[str, str]]:
+    return export_frame(store, RECORD_TYPES["poc"]).to_dict("records")
+
+
+@pytest.fixture
+def line(run, store):
+    """One stored Phone Call POC (ID 1) on the active skill Sales Calls."""
+    result = run([poc()])
+    assert result.counts.created == 1, errors(result)
+    return pocs(store)[0]
+
+
+# --- deactivation --------------------------------------------------------------------------
+
+
+def test_deactivating_a_poc_on_an_active_skill_fails(run, store, line):
+    result = run([poc(Point_of_Contact_ID="1", Active="N")])
+    assert errors(result) == [[2, "Active", "deactivation_blocked"]]
+    (error,) = result.errors
+    assert error.message.startswith(PREFIX)
+    assert DEACTIVATION_MESSAGE == PREFIX
+    way_out = error.message[len(PREFIX) :]
+    assert "inactive" in way_out
+    assert "Skill" in way_out
+    assert pocs(store) == [line]
+
+
+def test_the_way_out_deactivates_in_one_row(run, store, line):
+    result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")])
+    assert errors(result) == []
+    assert result.status.value == "succeeded"
+    assert result.counts.updated == 1
+    (stored,) = pocs(store)
+    assert stored["active"] is False
+    assert stored["skill_id"] == skill_id(store, "Legacy Calls")
+
+
+def test_the_way_out_needs_an_inactive_skill_of_the_same_media_type(run, store, line):
+    result = run([poc(Point_of_Contact_ID="1", Skill="Old Email Queue", Active="N")])
+    assert ["Skill", "media_type_mismatch"] in [e[1:] for e in errors(result)]
+    assert pocs(store) == [line]
+
+
+def test_switching_to_another_active_skill_still_blocks_deactivation(run, store, line):
+    result = run([poc(Point_of_Contact_ID="1", Skill="Support Calls", Active="N")])
+    assert errors(result) == [[2, "Active", "deactivation_blocked"]]
+    assert pocs(store) == [line]
+
+
+def test_creating_an_inactive_poc_on_an_active_skill_fails(run, store):
+    result = run([poc(Active="N")])
+    assert errors(result) == [[2, "Active", "deactivation_blocked"]]
+    assert result.errors[0].message.startswith(PREFIX)
+    assert pocs(store) == []
+
+
+def test_deactivation_after_the_skill_was_deactivated(run, store, line):
+    skill = run(
+        [{"Skill ID": str(line["skill_id"]), "Name": "Sales Calls", "Media Type": "Phone Call",
+          "Active": "N"}],
+        headers=RECORD_TYPES["skill"].headers,
+        record_type="skill",
+    )  # fmt: skip
+    assert skill.counts.updated == 1, errors(skill)
+    result = run([poc(Point_of_Contact_ID="1", Active="N")])
+    assert errors(result) == []
+    assert pocs(store)[0]["active"] is False
+
+
+def test_reactivating_keeps_working(run, store, line):
+    assert run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")]).counts.updated
+    result = run([poc(Point_of_Contact_ID="1", Skill="Sales Calls", Active="Y")])
+    assert errors(result) == []
+    (stored,) = pocs(store)
+    assert stored["active"] is True
+    assert stored["skill_id"] == skill_id(store, "Sales Calls")
+
+
+# --- media type is fixed -------------------------------------------------------------------
+
+
+def test_media_type_cannot_change_on_update(run, store, line):
+    result = run([poc(Point_of_Contact_ID="1", Media_Type="SMS", Point_of_Contact="+18005550300",
+                      Skill="SMS Support", Script="SMS Router")])  # fmt: skip
+    assert ["Media Type", "fixed_on_update"] in [e[1:] for e in errors(result)]
+    assert result.counts.failed == 1
+    assert pocs(store) == [line]
+
+
+def test_media_type_alias_on_update_is_no_change(run, store, line):
+    result = run([poc(Point_of_Contact_ID="1", Media_Type="voice")])
+    assert errors(result) == []
+    assert result.counts.unchanged == 1
+
+
+# --- unchanged rows ------------------------------------------------------------------------
+
+
+def test_identical_rows_are_unchanged_and_not_written(run, store, line):
+    result = run(
+        [
+            poc(
+                Point_of_Contact_ID="1",
+                Name="main line",  # names differ only in case: still a change
+            )
+        ]
+    )
+    assert result.counts.updated == 1
+    line = pocs(store)[0]
+    same = run(
+        [
+            poc(
+                Point_of_Contact_ID="1",
+                Name="main line",
+                Media_Type="phone",
+                Point_of_Contact="(202) 555-0100",
+                Skill="SALES CALLS",
+                Script="main ivr",
+                IVR_Reporting_Enabled="n",
+                Active="yes",
+            )
+        ]
+    )
+    assert errors(same) == []
+    assert same.status.value == "succeeded"
+    assert (same.counts.unchanged, same.counts.updated, same.counts.created) == (1, 0, 0)
+    assert pocs(store) == [line]
+
+
+def test_exported_file_uploaded_unchanged_changes_nothing(run, store):
+    result = run(
+        [
+            poc(),
+            poc(Name="Inbox", Media_Type="Email", Point_of_Contact="Help@Example.COM",
+                Skill="Email Support", Script="Email Router"),
+            poc(Name="Chat", Media_Type="Chat", Point_of_Contact="", Skill="Web Chat",
+                Script="Chat Router", Chat_Profile="Default Chat"),
+        ]
+    )  # fmt: skip
+    assert result.counts.created == 3, errors(result)
+    before = pocs(store)
+    again = run(exported(store))
+    assert errors(again) == []
+    assert again.counts.unchanged == 3
+    assert pocs(store) == before
+
+
+# --- conflicts -----------------------------------------------------------------------------
+
+
+def test_export_value_conflicts_when_the_record_changed_since(run, store, line):
+    (row,) = exported(store)
+    assert run([poc(Point_of_Contact_ID="1", Name="Someone Else")]).counts.updated == 1
+    after = pocs(store)
+    result = run([{**row, "Name": "My Edit"}])
+    assert errors(result) == [[2, "Last Modified", "conflict"]]
+    assert "Overwrite" in result.errors[0].message
+    assert pocs(store) == after
+
+
+def test_export_value_equal_to_the_stored_one_is_fine(run, store, line):
+    (row,) = exported(store)
+    result = run([{**row, "Name": "My Edit"}])
+    assert errors(result) == []
+    assert result.counts.updated == 1
+    assert pocs(store)[0]["name"] == "My Edit"
+
+
+def test_overwrite_applies_a_conflicting_row(run, store, line):
+    (row,) = exported(store)
+    assert run([poc(Point_of_Contact_ID="1", Name="Someone Else")]).counts.updated == 1
+    result = run([{**row, "Name": "My Edit"}], overwrite=True)
+    assert errors(result) == []
+    assert result.counts.updated == 1
+    assert pocs(store)[0]["name"] == "My Edit"
+
+
+STORED_AT = dt.datetime(2026, 11, 23, 10, 15, 42, 123456)
+
+
+@pytest.mark.parametrize(
+    ("written", "conflict"),
+    [
+        ("2026-11-23T10:15:42.123456Z", False),
+        ("2026-11-23 10:15:42.123456", False),
+        ("2026-11-23T10:15:42.123455Z", True),
+        ("2026-11-23 10:15:42", False),
+        ("2026-11-23 10:15:41", True),
+        ("2026-11-23 10:15", False),
+        ("2026-11-23 10:14", True),
+        ("11/23/2026 10:15", False),
+        ("2026-11-22", True),
+        ("2026-11-24 08:00", False),
+    ],
+)
+def test_last_modified_is_compared_at_the_row_precision(run, store, line, written, conflict):
+    set_last_modified(store, 1, STORED_AT)
+    result = run([poc(Point_of_Contact_ID="1", Name="My Edit", Last_Modified=written)])
+    if conflict:
+        assert errors(result) == [[2, "Last Modified", "conflict"]]
+        assert pocs(store)[0]["name"] == "Main Line"
+    else:
+        assert errors(result) == []
+        assert pocs(store)[0]["name"] == "My Edit"
+
+
+@pytest.mark.parametrize("written", ["yesterday", "2026-13-45 10:15", "not a date"])
+def test_unparsable_last_modified_on_an_update_fails(run, store, line, written):
+    result = run([poc(Point_of_Contact_ID="1", Name="My Edit", Last_Modified=written)])
+    assert errors(result) == [[2, "Last Modified", "invalid_last_modified"]]
+    assert pocs(store) == [line]
+
+
+def test_last_modified_is_ignored_on_create(run, store):
+    result = run([poc(Last_Modified="2000-01-01 00:00")])
+    assert errors(result) == []
+    assert result.counts.created == 1
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clerk(store):
+    store.add_user("clerk", ["Points of Contact Create"])
+    return "clerk"
+
+
+def test_clerk_may_create_and_edit(run, store, clerk):
+    created = run([poc()], user=clerk)
+    assert errors(created) == []
+    assert created.counts.created == 1
+    edited = run([poc(Point_of_Contact_ID="1", Name="Renamed", IVR_Reporting_Enabled="Y")],
+                 user=clerk)  # fmt: skip
+    assert errors(edited) == []
+    assert edited.counts.updated == 1
+
+
+def test_changing_skill_needs_skills_edit(run, store, line, clerk):
+    result = run([poc(Point_of_Contact_ID="1", Skill="Support Calls")], user=clerk)
+    assert errors(result) == [[2, "Skill", "permission_denied"]]
+    assert "Skills Edit" in result.errors[0].message
+    assert pocs(store) == [line]
+    store.add_user("clerk", ["Skills Edit"])
+    allowed = run([poc(Point_of_Contact_ID="1", Skill="Support Calls")], user=clerk)
+    assert errors(allowed) == []
+    assert pocs(store)[0]["skill_id"] == skill_id(store, "Support Calls")
+
+
+def test_changing_active_needs_deactivate(run, store, line, clerk):
+    store.add_user("clerk", ["Skills Edit"])
+    result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")], user=clerk)
+    assert errors(result) == [[2, "Active", "permission_denied"]]
+    assert "Points of Contact Deactivate" in result.errors[0].message
+    assert pocs(store) == [line]
+
+
+def test_skill_and_active_changes_each_need_their_permission(run, store, line, clerk):
+    result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")], user=clerk)
+    assert errors(result) == [[2, "Skill", "permission_denied"], [2, "Active", "permission_denied"]]
+    assert "Skills Edit" in result.errors[0].message
+    assert "Points of Contact Deactivate" in result.errors[1].message
+    assert pocs(store) == [line]
+
+
+def test_reactivating_needs_deactivate_too(run, store, line, clerk):
+    assert run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")]).counts.updated
+    before = pocs(store)
+    result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="Y")], user=clerk)
+    assert errors(result) == [[2, "Active", "permission_denied"]]
+    assert pocs(store) == before
+
+
+def test_unchanged_skill_and_active_need_no_permission(run, store, line, clerk):
+    result = run([poc(Point_of_Contact_ID="1", Name="Renamed", Active="Y")], user=clerk)
+    assert errors(result) == []
+    assert result.counts.updated == 1
+
+
+def test_user_without_create_permission_gets_a_failed_batch(run, store):
+    store.add_user("viewer", [])
+    result = run([poc()], user="viewer")
+    assert result.status.value == "failed"
+    assert "Points of Contact Create" in result.failure
+    assert result.applied is False
+    assert pocs(store) == []
+
+
+def test_skills_edit_alone_cannot_upload_pocs(run, store):
+    store.add_user("skiller", ["Skills Edit", "Points of Contact Deactivate"])
+    result = run([poc()], user="skiller")
+    assert result.status.value == "failed"
+    assert "Points of Contact Create" in result.failure
+    assert pocs(store) == []
+
+
+def test_unknown_user_gets_a_failed_batch(run, store):
+    result = run([poc()], user="nobody")
+    assert result.status.value == "failed"
+    assert "nobody" in result.failure
+    assert pocs(store) == []
+    assert store.history()[0]["status"] == "failed"
+
+
+# --- uniqueness against the store after the batch ------------------------------------------
+
+
+@pytest.fixture
+def pair(run, store):
+    result = run([poc(Name="Alpha"), poc(Name="Beta", Point_of_Contact="+12025550101")])
+    assert result.counts.created == 2, errors(result)
+    return pocs(store)
+
+
+def test_name_swap_between_two_stored_pocs_succeeds(run, store, pair):
+    result = run(
+        [
+            poc(Point_of_Contact_ID="1", Name="Beta"),
+            poc(Point_of_Contact_ID="2", Name="Alpha", Point_of_Contact="+12025550101"),
+        ]
+    )
+    assert errors(result) == []
+    assert result.status.value == "succeeded"
+    assert result.counts.updated == 2
+    assert [(p["id"], p["name"]) for p in pocs(store)] == [(1, "Beta"), (2, "Alpha")]
+
+
+def test_address_swap_between_two_stored_pocs_succeeds(run, store, pair):
+    result = run(
+        [
+            poc(Point_of_Contact_ID="1", Name="Alpha", Point_of_Contact="+12025550101"),
+            poc(Point_of_Contact_ID="2", Name="Beta", Point_of_Contact="+12025550100"),
+        ]
+    )
+    assert errors(result) == []
+    assert result.counts.updated == 2
+    assert [(p["id"], p["address"]) for p in pocs(store)] == [
+        (1, "+12025550101"),
+        (2, "+12025550100"),
+    ]
+
+
+def test_name_swap_with_one_failing_row_fails_the_other_as_already_used(run, store, pair):
+    result = run(
+        [
+            poc(Point_of_Contact_ID="1", Name="Beta", Script="No Such Script"),
+            poc(Point_of_Contact_ID="2", Name="Alpha", Point_of_Contact="+12025550101"),
+        ]
+    )
+    assert errors(result) == [[2, "Script", "unknown_reference"], [3, "Name", "already_used"]]
+    assert result.status.value == "completed_with_errors"
+    assert result.counts.failed == 2
+    assert pocs(store) == pair
+
+
+def test_taking_a_name_freed_in_the_same_file(run, store, pair):
+    result = run(
+        [
+            poc(Point_of_Contact_ID="1", Name="Gamma"),
+            poc(Name="Alpha", Point_of_Contact="+12025550102"),
+        ]
+    )
+    assert errors(result) == []
+    assert (result.counts.updated, result.counts.created) == (1, 1)
+    assert [p["name"] for p in pocs(store)] == ["Gamma", "Beta", "Alpha"]
+
+
+def test_taking_a_name_not_freed_fails(run, store, pair):
+    result = run(
+        [
+            poc(Point_of_Contact_ID="1", Name="Gamma", Skill="Nope"),
+            poc(Name="alpha", Point_of_Contact="+12025550102"),
+        ]
+    )
+    assert errors(result) == [[2, "Skill", "unknown_reference"], [3, "Name", "already_used"]]
+    assert pocs(store) == pair
+
+
+def test_renaming_a_poc_to_its_own_name_in_another_case(run, store, pair):
+    result = run([poc(Point_of_Contact_ID="1", Name="ALPHA")])
+    assert errors(result) == []
+    assert result.counts.updated == 1
+    assert pocs(store)[0]["name"] == "ALPHA"

@@ -1,0 +1,562 @@
+"""Validation rules of a point-of-contact row (SPEC §2, §3, §4): cells, references, the file."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bulkpoc.errors import flatten
+from bulkpoc.store import schema
+from tests.conftest import poc
+
+KEYS = ("row", "column", "code")
+
+DEFAULTS = {
+    "Phone Call": {"Point of Contact": "+12025550100", "Skill": "Sales Calls", "Script": "Main IVR"},
+    "Email": {"Point of Contact": "help@example.com", "Skill": "Email Support", "Script": "Email Router"},
+    "Chat": {"Point of Contact": "", "Skill": "Web Chat", "Script": "Chat Router"},
+    "SMS": {"Point of Contact": "+14155550200", "Skill": "SMS Support", "Script": "SMS Router"},
+    "Work Item": {"Point of Contact": "", "Skill": "Back Office", "Script": "Work Item Router"},
+}  # fmt: skip
+
+
+def row(media: str, name: str, **cells: str) -> dict[str, str]:
+    """A valid new POC row of ``media`` (canonical name), with ``cells`` overriding."""
+    values = {"Name": name, "Media Type": media, **DEFAULTS[media]}
+    values.update({key.replace("_", " "): value for key, value in cells.items()})
+    return values
+
+
+def errors(result) -> list:
+    return flatten(result.errors, KEYS)
+
+
+def pocs(store) -> list[dict]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(schema.pocs).order_by(schema.pocs.c.id)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def ref_id(store, table, name: str) -> int:
+    with store.engine.connect() as connection:
+        return connection.scalar(select(table.c.id).where(table.c.name == name))
+
+
+def message(result, column: str) -> str:
+    return next(error.message for error in result.errors if error.column == column)
+
+
+# --- media types ---------------------------------------------------------------------------
+
+
+SPELLINGS = [
+    ("Phone Call", "Phone Call"),
+    ("phone", "Phone Call"),
+    ("VOICE", "Phone Call"),
+    ("phone call", "Phone Call"),
+    ("Email", "Email"),
+    ("e-mail", "Email"),
+    ("E-Mail", "Email"),
+    ("Chat", "Chat"),
+    ("chat", "Chat"),
+    ("SMS", "SMS"),
+    ("text", "SMS"),
+    ("Work Item", "Work Item"),
+    ("workitem", "Work Item"),
+    ("work-item", "Work Item"),
+]
+
+
+def test_media_type_spellings_are_stored_canonical(run, store):
+    phones = iter(["+12025550100", "+12025550101", "+12025550102", "+12025550103"])
+    texts = iter(["+14155550200", "+14155550201"])
+    rows = []
+    for number, (spelling, canonical) in enumerate(SPELLINGS):
+        address = {
+            "Phone Call": lambda: next(phones),
+            "Email": lambda n=number: f"inbox{n}@example.com",
+            "SMS": lambda: next(texts),
+        }.get(canonical, lambda: "")()
+        rows.append(row(canonical, f"POC {number}", Media_Type=spelling, Point_of_Contact=address))
+    result = run(rows)
+    assert errors(result) == []
+    assert result.status.value == "succeeded"
+    assert result.counts.created == len(SPELLINGS)
+    assert [p["media_type"] for p in pocs(store)] == [canonical for _, canonical in SPELLINGS]
+
+
+def test_unknown_media_type_fails(run, store):
+    result = run([poc(Media_Type="Fax")])
+    assert errors(result) == [[2, "Media Type", "invalid_media_type"]]
+    assert result.status.value == "completed_with_errors"
+    assert result.counts.failed == 1
+    assert pocs(store) == []
+
+
+# --- phone addresses -----------------------------------------------------------------------
+
+
+def test_phone_numbers_in_any_format_are_stored_e164(run, store):
+    written = [
+        "+12025550100",
+        "(202) 555-0101",
+        "202-555-0102",
+        "202.555.0103",
+        "2025550104",
+        "12025550105",
+        "1 (202) 555-0106",
+        "+1 202 555 0107",
+        "+1-202-555-0108",
+        "  +1 (202) 555-0109  ",
+        "'+12025550110",
+        "2025550111.0",
+    ]
+    rows = [poc(Name=f"Line {n}", Point_of_Contact=text) for n, text in enumerate(written)]
+    result = run(rows)
+    assert errors(result) == []
+    assert result.counts.created == len(written)
+    assert [p["address"] for p in pocs(store)] == [f"+120255501{n:02}" for n in range(12)]
+
+
+def test_sms_number_is_normalised_too(run, store):
+    result = run([row("SMS", "Texts", Point_of_Contact="(415) 555-0201")])
+    assert errors(result) == []
+    assert [p["address"] for p in pocs(store)] == ["+14155550201"]
+
+
+def test_number_not_in_inventory_fails(run, store):
+    result = run([poc(Point_of_Contact="(212) 555-0100")])
+    assert errors(result) == [[2, "Point of Contact", "not_in_inventory"]]
+    assert "+12125550100" in message(result, "Point of Contact")
+    assert pocs(store) == []
+
+
+def test_not_a_phone_number_fails(run, store):
+    result = run([poc(Point_of_Contact="12345"), poc(Name="Other", Point_of_Contact="call me")])
+    assert errors(result) == [
+        [2, "Point of Contact", "invalid_phone"],
+        [3, "Point of Contact", "invalid_phone"],
+    ]
+
+
+def test_phone_address_is_required(run, store):
+    result = run([poc(Point_of_Contact=""), row("SMS", "Texts", Point_of_Contact="")])
+    assert errors(result) == [
+        [2, "Point of Contact", "required"],
+        [3, "Point of Contact", "required"],
+    ]
+
+
+def test_phone_call_needs_a_voice_capable_number(run, store):
+    result = run([poc(Point_of_Contact="+14155550200")])
+    assert errors(result) == [[2, "Point of Contact", "number_not_capable"]]
+    assert "voice" in message(result, "Point of Contact")
+    assert pocs(store) == []
+
+
+def test_sms_needs_an_sms_capable_number(run, store):
+    result = run([row("SMS", "Texts", Point_of_Contact="+12025550100")])
+    assert errors(result) == [[2, "Point of Contact", "number_not_capable"]]
+    assert "SMS" in message(result, "Point of Contact")
+    assert pocs(store) == []
+
+
+def test_numbers_capable_of_both_serve_phone_and_sms(run, store):
+    result = run(
+        [
+            poc(Name="Toll Free", Point_of_Contact="+18005550300"),
+            row("SMS", "Toll Free Texts", Point_of_Contact="(800) 555-0300"),
+        ]
+    )
+    assert errors(result) == []
+    assert result.counts.created == 2
+    assert sorted((p["media_type"], p["address"]) for p in pocs(store)) == [
+        ("Phone Call", "+18005550300"),
+        ("SMS", "+18005550300"),
+    ]
+
+
+def test_the_same_number_as_phone_and_sms_across_batches(run, store):
+    assert run([poc(Name="Toll Free", Point_of_Contact="+18005550300")]).counts.created == 1
+    result = run([row("SMS", "Toll Free Texts", Point_of_Contact="+18005550300")])
+    assert errors(result) == []
+    assert result.counts.created == 1
+
+
+def test_phone_address_already_used_in_the_store(run, store):
+    assert run([poc()]).counts.created == 1
+    result = run([poc(Name="Second Line", Point_of_Contact="(202) 555-0100")])
+    assert errors(result) == [[2, "Point of Contact", "already_used"]]
+    assert "Main Line" in message(result, "Point of Contact")
+    assert len(pocs(store)) == 1
+
+
+def test_phone_address_twice_in_one_file_fails_both_rows_naming_the_other(run, store):
+    result = run(
+        [
+            poc(Name="First", Point_of_Contact="+12025550100"),
+            poc(Name="Fine", Point_of_Contact="+12025550101"),
+            poc(Name="Second", Point_of_Contact="202-555-0100"),
+        ]
+    )
+    assert errors(result) == [
+        [2, "Point of Contact", "duplicate_in_file"],
+        [4, "Point of Contact", "duplicate_in_file"],
+    ]
+    first, second = (e.message for e in result.errors)
+    assert "row(s) 4" in first
+    assert "row(s) 2" in second
+    assert result.counts.created == 1
+    assert [p["name"] for p in pocs(store)] == ["Fine"]
+
+
+# --- email addresses -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address", ["support@@example", "not-an-email", "a b@example.com", "x@"])
+def test_invalid_email_fails(run, store, address):
+    result = run([row("Email", "Inbox", Point_of_Contact=address)])
+    assert errors(result) == [[2, "Point of Contact", "invalid_email"]]
+    assert pocs(store) == []
+
+
+def test_email_domain_is_stored_lower_cased(run, store):
+    result = run([row("Email", "Billing", Point_of_Contact="Billing@Example.COM")])
+    assert errors(result) == []
+    assert [p["address"] for p in pocs(store)] == ["Billing@example.com"]
+
+
+def test_email_is_required(run, store):
+    result = run([row("Email", "Inbox", Point_of_Contact="")])
+    assert errors(result) == [[2, "Point of Contact", "required"]]
+
+
+def test_email_unique_case_insensitively_against_the_store(run, store):
+    assert run([row("Email", "Help", Point_of_Contact="help@example.com")]).counts.created == 1
+    result = run([row("Email", "Help Again", Point_of_Contact="HELP@Example.com")])
+    assert errors(result) == [[2, "Point of Contact", "already_used"]]
+    assert len(pocs(store)) == 1
+
+
+def test_email_unique_case_insensitively_within_the_file(run, store):
+    result = run(
+        [
+            row("Email", "Help", Point_of_Contact="help@example.com"),
+            row("Email", "Help Again", Point_of_Contact="Help@EXAMPLE.COM"),
+        ]
+    )
+    assert errors(result) == [
+        [2, "Point of Contact", "duplicate_in_file"],
+        [3, "Point of Contact", "duplicate_in_file"],
+    ]
+    assert "row(s) 3" in result.errors[0].message
+    assert "row(s) 2" in result.errors[1].message
+    assert pocs(store) == []
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_name_is_required(run, store, name):
+    result = run([poc(Name=name)])
+    assert errors(result) == [[2, "Name", "required"]]
+    assert pocs(store) == []
+
+
+def test_name_is_trimmed(run, store):
+    result = run([poc(Name="   Main Line  ")])
+    assert errors(result) == []
+    assert [p["name"] for p in pocs(store)] == ["Main Line"]
+
+
+def test_name_of_100_characters_is_fine_and_101_is_too_long(run, store):
+    result = run(
+        [
+            poc(Name="a" * 100),
+            poc(Name="b" * 101, Point_of_Contact="+12025550101"),
+        ]
+    )
+    assert errors(result) == [[3, "Name", "too_long"]]
+    assert "100" in message(result, "Name")
+    assert [p["name"] for p in pocs(store)] == ["a" * 100]
+
+
+def test_name_twice_in_one_file_case_insensitively_fails_both_rows(run, store):
+    result = run(
+        [
+            poc(Name="Duplicate Name"),
+            poc(Name="Unique", Point_of_Contact="+12025550101"),
+            poc(Name="duplicate NAME", Point_of_Contact="+12025550102"),
+        ]
+    )
+    assert errors(result) == [[2, "Name", "duplicate_in_file"], [4, "Name", "duplicate_in_file"]]
+    assert "row(s) 4" in result.errors[0].message
+    assert "row(s) 2" in result.errors[1].message
+    assert [p["name"] for p in pocs(store)] == ["Unique"]
+
+
+def test_name_used_in_the_store_case_insensitively_fails(run, store):
+    assert run([poc()]).counts.created == 1
+    result = run([poc(Name="MAIN LINE", Point_of_Contact="+12025550101")])
+    assert errors(result) == [[2, "Name", "already_used"]]
+    assert "Main Line" in message(result, "Name")
+    assert len(pocs(store)) == 1
+
+
+def test_name_unique_across_media_types(run, store):
+    result = run([poc(Name="Support"), row("Email", "support")])
+    assert errors(result) == [[2, "Name", "duplicate_in_file"], [3, "Name", "duplicate_in_file"]]
+
+
+# --- skills and scripts --------------------------------------------------------------------
+
+
+def test_unknown_skill_and_script_fail(run, store):
+    result = run([poc(Skill="Sales Cals", Script="Nope")])
+    assert errors(result) == [[2, "Skill", "unknown_reference"], [2, "Script", "unknown_reference"]]
+    assert "Sales Cals" in message(result, "Skill")
+    assert pocs(store) == []
+
+
+def test_references_match_case_insensitively(run, store):
+    result = run([poc(Skill="sales calls", Script="MAIN IVR")])
+    assert errors(result) == []
+    (stored,) = pocs(store)
+    assert stored["skill_id"] == ref_id(store, schema.skills, "Sales Calls")
+    assert stored["script_id"] == ref_id(store, schema.scripts, "Main IVR")
+
+
+def test_skill_is_required(run, store):
+    result = run([poc(Skill="")])
+    assert errors(result) == [[2, "Skill", "required"]]
+
+
+def test_script_is_required(run, store):
+    result = run([poc(Script="")])
+    assert errors(result) == [[2, "Script", "required"]]
+
+
+def test_skill_of_another_media_type_fails(run, store):
+    result = run([row("Email", "Orders", Point_of_Contact="orders@example.com", Skill="Sales Calls")])
+    assert errors(result) == [[2, "Skill", "media_type_mismatch"]]
+    assert pocs(store) == []
+
+
+def test_script_of_another_media_type_fails(run, store):
+    result = run([poc(Script="Chat Router")])
+    assert errors(result) == [[2, "Script", "media_type_mismatch"]]
+    assert pocs(store) == []
+
+
+def test_inactive_skill_cannot_be_assigned_on_create(run, store):
+    result = run([poc(Skill="Legacy Calls")])
+    assert errors(result) == [[2, "Skill", "skill_inactive"]]
+    assert "Legacy Calls" in message(result, "Skill")
+    assert pocs(store) == []
+
+
+def test_inactive_skill_cannot_be_assigned_on_update(run, store):
+    assert run([poc()]).counts.created == 1
+    result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls")])
+    assert errors(result) == [[2, "Skill", "skill_inactive"]]
+    assert pocs(store)[0]["skill_id"] == ref_id(store, schema.skills, "Sales Calls")
+
+
+def test_unchanged_inactive_skill_on_update_is_fine(run, store):
+    assert run([poc()]).counts.created == 1
+    sales = ref_id(store, schema.skills, "Sales Calls")
+    skill_row = {"Skill ID": str(sales), "Name": "Sales Calls", "Media Type": "Phone Call"}
+    deactivated = run(
+        [{**skill_row, "Active": "N"}],
+        headers=["Skill ID", "Row Changed", "Name", "Media Type", "Active"],
+        record_type="skill",
+    )
+    assert deactivated.counts.updated == 1, errors(deactivated)
+    result = run([poc(Point_of_Contact_ID="1", Name="Renamed Line")])
+    assert errors(result) == []
+    assert result.counts.updated == 1
+    (stored,) = pocs(store)
+    assert (stored["name"], stored["skill_id"]) == ("Renamed Line", sales)
+
+
+# --- IVR and chat profile ------------------------------------------------------------------
+
+
+def test_ivr_yes_for_phone_call_is_stored(run, store):
+    result = run([poc(IVR_Reporting_Enabled="Y"), poc(Name="Two", Point_of_Contact="+12025550101")])
+    assert errors(result) == []
+    assert [p["ivr_enabled"] for p in pocs(store)] == [True, False]
+
+
+@pytest.mark.parametrize("media", ["Email", "Chat", "SMS", "Work Item"])
+def test_ivr_yes_only_for_phone_call(run, store, media):
+    result = run([row(media, "Other", IVR_Reporting_Enabled="Y")])
+    assert errors(result) == [[2, "IVR Reporting Enabled", "ivr_not_phone"]]
+    assert pocs(store) == []
+
+
+def test_ivr_no_is_fine_for_other_media(run, store):
+    result = run([row("Email", "Inbox", IVR_Reporting_Enabled="N")])
+    assert errors(result) == []
+
+
+def test_ivr_must_be_yes_or_no(run, store):
+    result = run([poc(IVR_Reporting_Enabled="maybe")])
+    assert errors(result) == [[2, "IVR Reporting Enabled", "invalid_yes_no"]]
+
+
+def test_chat_profile_on_chat_is_stored(run, store):
+    result = run([row("Chat", "Website Chat", Chat_Profile="Spanish Chat")])
+    assert errors(result) == []
+    expected = ref_id(store, schema.chat_profiles, "Spanish Chat")
+    assert [p["chat_profile_id"] for p in pocs(store)] == [expected]
+
+
+@pytest.mark.parametrize("media", ["Phone Call", "Email", "SMS", "Work Item"])
+def test_chat_profile_only_for_chat(run, store, media):
+    result = run([row(media, "Other", Chat_Profile="Default Chat")])
+    assert errors(result) == [[2, "Chat Profile", "chat_profile_not_chat"]]
+    assert pocs(store) == []
+
+
+def test_unknown_chat_profile_fails(run, store):
+    result = run([row("Chat", "Website Chat", Chat_Profile="Klingon Chat")])
+    assert errors(result) == [[2, "Chat Profile", "unknown_reference"]]
+
+
+# --- system-assigned addresses -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("media", ["Chat", "Work Item"])
+def test_system_assigns_unique_identifiers_on_create(run, store, media):
+    result = run([row(media, "One"), row(media, "Two"), row(media, "Three")])
+    assert errors(result) == []
+    assert result.counts.created == 3
+    addresses = [p["address"] for p in pocs(store)]
+    assert all(address and address.strip() for address in addresses)
+    assert len(set(addresses)) == 3
+    again = run([row(media, "Four")])
+    assert again.counts.created == 1
+    assert len({p["address"] for p in pocs(store)}) == 4
+
+
+@pytest.mark.parametrize("media", ["Chat", "Work Item"])
+def test_system_address_given_on_create_fails(run, store, media):
+    result = run([row(media, "One", Point_of_Contact="chat-123")])
+    assert errors(result) == [[2, "Point of Contact", "assigned_by_system"]]
+    assert pocs(store) == []
+
+
+@pytest.mark.parametrize("media", ["Chat", "Work Item"])
+def test_system_address_on_update_blank_or_equal_is_fine_different_fails(run, store, media):
+    assert run([row(media, "One")]).counts.created == 1
+    (created,) = pocs(store)
+    assigned = created["address"]
+
+    blank = run([row(media, "One Renamed", Point_of_Contact_ID="1")])
+    assert errors(blank) == []
+    assert blank.counts.updated == 1
+    assert pocs(store)[0]["address"] == assigned
+
+    equal = run([row(media, "One Again", Point_of_Contact_ID="1", Point_of_Contact=assigned)])
+    assert errors(equal) == []
+    assert equal.counts.updated == 1
+    assert pocs(store)[0]["address"] == assigned
+
+    other = run([row(media, "One More", Point_of_Contact_ID="1", Point_of_Contact="CHAT-OTHER")])
+    assert errors(other) == [[2, "Point of Contact", "assigned_by_system"]]
+    assert pocs(store)[0]["address"] == assigned
+    assert pocs(store)[0]["name"] == "One Again"
+
+
+def test_unchanged_chat_row_with_blank_address_is_unchanged(run, store):
+    assert run([row("Chat", "Website Chat", Chat_Profile="Default Chat")]).counts.created == 1
+    result = run([row("Chat", "Website Chat", Chat_Profile="Default Chat", Point_of_Contact_ID="1")])
+    assert errors(result) == []
+    assert result.counts.unchanged == 1
+
+
+# --- IDs -----------------------------------------------------------------------------------
+
+
+def test_unknown_id_fails(run, store):
+    result = run([poc(Point_of_Contact_ID="999")])
+    assert errors(result) == [[2, "Point of Contact ID", "unknown_id"]]
+    assert "999" in message(result, "Point of Contact ID")
+    assert pocs(store) == []
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "#1"])
+def test_non_numeric_id_fails(run, store, value):
+    result = run([poc(Point_of_Contact_ID=value)])
+    assert errors(result) == [[2, "Point of Contact ID", "invalid_id"]]
+    assert pocs(store) == []
+
+
+def test_id_with_spreadsheet_decimal_suffix_updates(run, store):
+    assert run([poc()]).counts.created == 1
+    result = run([poc(Point_of_Contact_ID="1.0", Name="Renamed")])
+    assert errors(result) == []
+    assert result.counts.updated == 1
+    assert [p["name"] for p in pocs(store)] == ["Renamed"]
+
+
+def test_same_id_twice_in_one_file_fails_both_rows(run, store):
+    assert run([poc()]).counts.created == 1
+    result = run([poc(Point_of_Contact_ID="1", Name="A"), poc(Point_of_Contact_ID="1", Name="B")])
+    by_id = [e for e in result.errors if e.column == "Point of Contact ID"]
+    assert flatten(by_id, KEYS) == [
+        [2, "Point of Contact ID", "duplicate_in_file"],
+        [3, "Point of Contact ID", "duplicate_in_file"],
+    ]
+    assert "row(s) 3" in by_id[0].message
+    assert "row(s) 2" in by_id[1].message
+    assert result.counts.failed == 2
+    assert [p["name"] for p in pocs(store)] == ["Main Line"]
+
+
+# --- collecting every problem --------------------------------------------------------------
+
+
+def test_every_problem_of_a_row_is_reported(run, store):
+    result = run([row("Email", "", Point_of_Contact="bad@@example", Skill="Nope")])
+    assert sorted(errors(result)) == [
+        [2, "Name", "required"],
+        [2, "Point of Contact", "invalid_email"],
+        [2, "Skill", "unknown_reference"],
+    ]
+    assert result.counts.failed == 1
+
+
+def test_every_problem_of_every_row_is_reported(run, store):
+    result = run(
+        [
+            poc(Name="Good", Point_of_Contact="+12025550103"),
+            poc(Name="", Point_of_Contact="+12125550100", Script="Nope"),
+            row("Chat", "Chatty", Point_of_Contact="x", IVR_Reporting_Enabled="Y",
+                Chat_Profile="Nope"),
+            poc(Name="Bad Flags", Point_of_Contact="+12025550104", Active="perhaps",
+                Media_Type="Fax"),
+        ]
+    )  # fmt: skip
+    assert sorted(errors(result)) == [
+        [3, "Name", "required"],
+        [3, "Point of Contact", "not_in_inventory"],
+        [3, "Script", "unknown_reference"],
+        [4, "Chat Profile", "unknown_reference"],
+        [4, "IVR Reporting Enabled", "ivr_not_phone"],
+        [4, "Point of Contact", "assigned_by_system"],
+        [5, "Active", "invalid_yes_no"],
+        [5, "Media Type", "invalid_media_type"],
+    ]
+    assert result.counts.failed == 3
+    assert result.counts.created == 1
+    assert [p["name"] for p in pocs(store)] == ["Good"]
+
+
+def test_errors_carry_the_cell_value_and_a_message(run, store):
+    result = run([poc(Point_of_Contact="+14155550200")])
+    (error,) = result.errors
+    assert error.value == "+14155550200"
+    assert error.message
