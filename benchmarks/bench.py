@@ -39,8 +39,30 @@ DATA = HERE / "data"
 HEADERS = RECORD_TYPES["poc"].headers
 MEDIA_MIX = (("Phone Call", 40), ("SMS", 15), ("Email", 25), ("Chat", 10), ("Work Item", 10))
 AREA_CODES = (
-    "202", "212", "213", "305", "312", "404", "415", "512", "617", "646", "702", "713",
-    "718", "720", "303", "206", "214", "215", "310", "347", "408", "469", "503", "602",
+    "202",
+    "212",
+    "213",
+    "305",
+    "312",
+    "404",
+    "415",
+    "512",
+    "617",
+    "646",
+    "702",
+    "713",
+    "718",
+    "720",
+    "303",
+    "206",
+    "214",
+    "215",
+    "310",
+    "347",
+    "408",
+    "469",
+    "503",
+    "602",
 )
 
 
@@ -79,11 +101,21 @@ def generate(rows: int) -> tuple[Path, Path]:
                 address = next(feed)
             elif kind == "Email":
                 address = f"queue{i}@dept{i % 97}.example.com"
-            writer.writerow([
-                "", "", f"{kind} entry point {i:07d}", kind, address, f"{slug} Skill {i % 20}",
-                f"{slug} Script {i % 10}", "Y" if kind == "Phone Call" and i % 3 == 0 else "N",
-                "Profile 1" if kind == "Chat" else "", "Y", "",
-            ])
+            writer.writerow(
+                [
+                    "",
+                    "",
+                    f"{kind} entry point {i:07d}",
+                    kind,
+                    address,
+                    f"{slug} Skill {i % 20}",
+                    f"{slug} Script {i % 10}",
+                    "Y" if kind == "Phone Call" and i % 3 == 0 else "N",
+                    "Profile 1" if kind == "Chat" else "",
+                    "Y",
+                    "",
+                ]
+            )
     return pocs, inventory
 
 
@@ -94,27 +126,54 @@ def seeded_store(folder: Path, inventory: Path) -> Store:
     now = utcnow()
     with store.transaction() as connection:
         for table, rows in (
-            (schema.skills, [
-                {"name": f"{kind.split()[0]} Skill {i}", "name_key": f"{kind.split()[0]} skill {i}".lower(),
-                 "media_type": kind, "active": True, "last_modified": now}
-                for kind, _ in MEDIA_MIX for i in range(20)]),
-            (schema.scripts, [
-                {"name": f"{kind.split()[0]} Script {i}", "name_key": f"{kind.split()[0]} script {i}".lower(),
-                 "media_type": kind, "last_modified": now}
-                for kind, _ in MEDIA_MIX for i in range(10)]),
-            (schema.chat_profiles, [
-                {"name": "Profile 1", "name_key": "profile 1", "last_modified": now}]),
+            (
+                schema.skills,
+                [
+                    {
+                        "name": f"{kind.split()[0]} Skill {i}",
+                        "name_key": f"{kind.split()[0]} skill {i}".lower(),
+                        "media_type": kind,
+                        "active": True,
+                        "last_modified": now,
+                    }
+                    for kind, _ in MEDIA_MIX
+                    for i in range(20)
+                ],
+            ),
+            (
+                schema.scripts,
+                [
+                    {
+                        "name": f"{kind.split()[0]} Script {i}",
+                        "name_key": f"{kind.split()[0]} script {i}".lower(),
+                        "media_type": kind,
+                        "last_modified": now,
+                    }
+                    for kind, _ in MEDIA_MIX
+                    for i in range(10)
+                ],
+            ),
+            (
+                schema.chat_profiles,
+                [{"name": "Profile 1", "name_key": "profile 1", "last_modified": now}],
+            ),
         ):
             Store.insert_rows(connection, table, rows)
-        Store.insert_rows(connection, schema.numbers, (
-            {"phone_number": n, "voice": True, "sms": True, "last_modified": now}
-            for n in inventory.read_text().split()))
+        Store.insert_rows(
+            connection,
+            schema.numbers,
+            (
+                {"phone_number": n, "voice": True, "sms": True, "last_modified": now}
+                for n in inventory.read_text().split()
+            ),
+        )
     return store
 
 
 def settings_for(folder: Path) -> Settings:
-    return dataclasses.replace(Settings.from_env({}), report_dir=folder / "reports",
-                               outbox_dir=folder / "outbox")
+    return dataclasses.replace(
+        Settings.from_env({}), report_dir=folder / "reports", outbox_dir=folder / "outbox"
+    )
 
 
 def timed_import(store: Store, path: Path, folder: Path, expect: str) -> float:
@@ -173,7 +232,9 @@ def scenario_xlsx_export(rows: int) -> float:
         store = seeded_store(folder, inventory)
         timed_import(store, pocs, folder, "created")
         start = time.perf_counter()
-        written = write_records(store, RECORD_TYPES["poc"], "xlsx", folder / "e.xlsx", template=False)
+        written = write_records(
+            store, RECORD_TYPES["poc"], "xlsx", folder / "e.xlsx", template=False
+        )
         elapsed = time.perf_counter() - start
         assert written == rows
         return elapsed
@@ -184,7 +245,9 @@ def scenario_memory(rows: int) -> tuple[float, float]:
     generate(rows)
     child = subprocess.run(
         [sys.executable, __file__, "--child-import", str(rows)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     report = json.loads(child.stdout.strip().splitlines()[-1])
     return report["seconds"], report["peak_mb"]
@@ -208,7 +271,9 @@ SCENARIOS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--scenario", choices=[*SCENARIOS, "csv-1m", "all"], default="all")
@@ -225,18 +290,32 @@ def main() -> None:
         function, label = SCENARIOS[name]
         runs = [function(args.rows) for _ in range(args.repeat)]
         median = statistics.median(runs)
-        results[name] = {"rows": args.rows, "runs_s": [round(r, 3) for r in runs],
-                         "median_s": round(median, 3), "rows_per_s": round(args.rows / median)}
-        print(f"{label:<40} {args.rows:>9,} rows  median {median:6.2f} s  "
-              f"{args.rows / median:>9,.0f} rows/s  runs {[round(r, 2) for r in runs]}", flush=True)
+        results[name] = {
+            "rows": args.rows,
+            "runs_s": [round(r, 3) for r in runs],
+            "median_s": round(median, 3),
+            "rows_per_s": round(args.rows / median),
+        }
+        print(
+            f"{label:<40} {args.rows:>9,} rows  median {median:6.2f} s  "
+            f"{args.rows / median:>9,.0f} rows/s  runs {[round(r, 2) for r in runs]}",
+            flush=True,
+        )
     if args.scenario in ("csv-1m", "all"):
         runs = [scenario_memory(1_000_000) for _ in range(max(1, min(args.repeat, 3)))]
         seconds = statistics.median(r[0] for r in runs)
         peak = max(r[1] for r in runs)
-        results["csv-1m"] = {"rows": 1_000_000, "median_s": round(seconds, 2),
-                             "rows_per_s": round(1_000_000 / seconds), "peak_mb": round(peak)}
-        print(f"{'CSV, 1,000,000 rows, peak memory':<40} {1_000_000:>9,} rows  median {seconds:6.2f} s  "
-              f"{1_000_000 / seconds:>9,.0f} rows/s  peak {peak:,.0f} MB", flush=True)
+        results["csv-1m"] = {
+            "rows": 1_000_000,
+            "median_s": round(seconds, 2),
+            "rows_per_s": round(1_000_000 / seconds),
+            "peak_mb": round(peak),
+        }
+        print(
+            f"{'CSV, 1,000,000 rows, peak memory':<40} {1_000_000:>9,} rows  "
+            f"median {seconds:6.2f} s  {1_000_000 / seconds:>9,.0f} rows/s  peak {peak:,.0f} MB",
+            flush=True,
+        )
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Table
 
 from bulkpoc.sheet import CREATE, UPDATE, Sheet
 
-CHUNK = 5_000
+CHUNK = 20_000  # rows per executemany: few calls, bounded memory
 Progress = Callable[[int, int], None]
 
 

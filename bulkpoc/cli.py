@@ -11,12 +11,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import click
 
 from bulkpoc.config import Settings
 from bulkpoc.errors import BulkpocError
-from bulkpoc.pipeline import ImportOptions, Progress, run_import
+from bulkpoc.pipeline import FileType, ImportOptions, Progress, RowsMode, run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import PERMISSIONS, Store
@@ -203,9 +204,9 @@ def import_(
     """Upload a CSV or XLSX file of records; report every row that failed and why."""
     options = ImportOptions(
         record_type=type_name,
-        file_type=file_type,
-        rows=rows,
-        dry_run=dry_run,  # type: ignore[arg-type]
+        file_type=cast(FileType | None, file_type),
+        rows=cast(RowsMode, rows),
+        dry_run=dry_run,
         all_or_nothing=all_or_nothing,
         overwrite=overwrite,
         user=user,

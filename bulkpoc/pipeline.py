@@ -31,6 +31,8 @@ from bulkpoc.validate import map_headers, validate
 
 # progress(stage, done, total): stage is one of read, validate, plan, apply, report.
 Progress = Callable[[str, int, int], None]
+FileType = Literal["csv", "xlsx"]
+RowsMode = Literal["all", "changed"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,8 @@ class ImportOptions:
     """What the user chose for one upload."""
 
     record_type: str = "poc"
-    file_type: Literal["csv", "xlsx"] | None = None  # None: detect from the content
-    rows: Literal["all", "changed"] = "all"
+    file_type: FileType | None = None  # None: detect from the content
+    rows: RowsMode = "all"
     dry_run: bool = False
     all_or_nothing: bool = False
     overwrite: bool = False

@@ -129,6 +129,8 @@ def _check_store_unique(sheet: Sheet, column: str, header: str, label: str) -> N
     own = sheet.values[record_key].astype(object)
     holders = existing[[column, record_key, *(["name"] if "name" in existing else [])]]
     holders = holders[holders[column].notna()]
+    if holders.empty:
+        return
     reported = pd.Series(False, index=sheet.index)
     while True:
         applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()

@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,9 +89,26 @@ def read_file(
 # --- CSV -----------------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 def detect_encoding(path: Path) -> str:
+    """The text encoding of a CSV file; FileRejected if it is not text at all."""
     with path.open("rb") as handle:
         head = handle.read(4096)
+    encoding = _guess_encoding(path, head)
+    sample = head[: len(head) - len(head) % 2] if encoding.startswith("utf-16") else head
+    text = (
+        sample.decode(encoding, errors="ignore" if encoding == "utf-8" else "strict")
+        if sample
+        else ""
+    )
+    if _CONTROL.search(text):
+        raise FileRejected(f"{path.name} is not a text (CSV) file.")
+    return encoding
+
+
+def _guess_encoding(path: Path, head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -132,8 +150,11 @@ def _first_line(path: Path, encoding: str) -> str:
 
 
 def read_csv(path: Path) -> RawTable:
-    encoding = detect_encoding(path)
-    header_line = _first_line(path, encoding)
+    try:
+        encoding = detect_encoding(path)
+        header_line = _first_line(path, encoding)
+    except UnicodeError:
+        raise FileRejected(f"{path.name} is not a text (CSV) file.") from None
     if not header_line.strip():
         raise FileRejected(
             f"The first line of {path.name} is empty; it must hold the column headers."

@@ -65,8 +65,13 @@ def store(empty_store: Store, settings: Settings) -> Store:
     return empty_store
 
 
-def write_rows(path: Path, rows: list[dict[str, str]], headers: list[str] | None = None,
-               encoding: str = "utf-8", delimiter: str = ",") -> Path:
+def write_rows(
+    path: Path,
+    rows: list[dict[str, str]],
+    headers: list[str] | None = None,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+) -> Path:
     """A CSV with ``headers`` (default: the POC columns); missing cells are blank."""
     headers = headers or POC_HEADERS
     with path.open("w", encoding=encoding, newline="") as handle:
@@ -95,10 +100,13 @@ def run(store: Store, settings: Settings, tmp_path: Path):
     """Import rows (or a file) into the demo store: run(rows, **options) -> BatchResult."""
     counter = iter(range(1_000_000))
 
-    def _run(rows: list[dict[str, str]] | Path, headers: list[str] | None = None,
-             **options: object) -> BatchResult:
-        path = rows if isinstance(rows, Path) else write_rows(
-            tmp_path / f"upload-{next(counter)}.csv", rows, headers
+    def _run(
+        rows: list[dict[str, str]] | Path, headers: list[str] | None = None, **options: object
+    ) -> BatchResult:
+        path = (
+            rows
+            if isinstance(rows, Path)
+            else write_rows(tmp_path / f"upload-{next(counter)}.csv", rows, headers)
         )
         return run_import(store, path, ImportOptions(**options), settings)  # type: ignore[arg-type]
 

@@ -182,11 +182,15 @@ def test_known_inventory_numbers_and_parsed_numbers_agree() -> None:
     cells = column("+12025550100", "(202) 555-0100", "+12025550101")
     fast = parse_phone(cells, HEADER, "US", known_e164=["+12025550100", "+12025550101"])
     slow = parse_phone(cells, HEADER, "US")
-    assert fast.values.tolist() == slow.values.tolist() == [
-        "+12025550100",
-        "+12025550100",
-        "+12025550101",
-    ]
+    assert (
+        fast.values.tolist()
+        == slow.values.tolist()
+        == [
+            "+12025550100",
+            "+12025550100",
+            "+12025550101",
+        ]
+    )
 
 
 # --- email addresses -------------------------------------------------------------------------
@@ -254,9 +258,7 @@ def test_fast_path_accepts_ordinary_addresses(value: str) -> None:
 # --- property: the fast path never disagrees with email-validator ----------------------------
 
 SPECIAL = ["localhost", "test", "invalid", "local", "onion", "arpa", "example", "LOCALHOST"]
-LOCAL_PART = st.from_regex(
-    r"[A-Za-z0-9_+\-]{1,12}(\.[A-Za-z0-9_+\-]{1,8}){0,2}", fullmatch=True
-)
+LOCAL_PART = st.from_regex(r"[A-Za-z0-9_+\-]{1,12}(\.[A-Za-z0-9_+\-]{1,8}){0,2}", fullmatch=True)
 LABEL = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9\-]{0,10}[A-Za-z0-9])?", fullmatch=True)
 TLD = st.one_of(
     st.from_regex(r"[A-Za-z]{2,8}", fullmatch=True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 
 import pandas as pd
 
@@ -42,7 +42,7 @@ def assign(frame: pd.DataFrame) -> pd.DataFrame:
     needs_id = frame["media_type"].isin(SYSTEM_ADDRESS_MEDIA) & frame["address"].isna()
     if needs_id.any():
         prefix = frame.loc[needs_id, "media_type"].map({"Chat": "CHAT-", "Work Item": "WI-"})
-        frame.loc[needs_id, "address"] = [p + uuid.uuid4().hex.upper() for p in prefix]
+        frame.loc[needs_id, "address"] = [p + secrets.token_hex(12).upper() for p in prefix]
         frame.loc[needs_id] = _derive_address_keys(frame.loc[needs_id].copy())
     return frame
 

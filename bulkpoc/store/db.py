@@ -166,11 +166,13 @@ class Store:
         with self.transaction() as connection:
             user_id = connection.scalar(select(users.c.id).where(users.c.name == name))
             if user_id is None:
-                user_id = connection.execute(
-                    insert(users).values(
-                        name=name, email=email, password_hash=password_hash, created_at=utcnow()
+                user_id = _new_id(
+                    connection.execute(
+                        insert(users).values(
+                            name=name, email=email, password_hash=password_hash, created_at=utcnow()
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
             else:
                 values = {
                     key: value
@@ -218,7 +220,7 @@ class Store:
                     status="running", started_at=utcnow(), warnings=[], **values
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return _new_id(result)
 
     def finish_batch(self, batch_id: int, errors: list[RowError], **values: Any) -> None:
         """Record the outcome and every row error of a batch."""
@@ -272,6 +274,12 @@ class Store:
     def count(self, table: Table) -> int:
         with self.engine.connect() as connection:
             return int(connection.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None, "INSERT returned no primary key"
+    return int(key[0])
 
 
 def _driver_url(url: str) -> str:
