@@ -135,6 +135,8 @@ def _check_store_unique(sheet: Sheet, column: str, header: str, label: str) -> N
     while True:
         applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
         moving = applied & sheet.is_update & ~same(new, old)
+        if not (moving.any() or (applied & sheet.is_create & new.notna()).any()):
+            return  # nobody takes a new key: the store's keys are already unique
         still_held = holders[~holders[record_key].isin(own[moving])]
         owner = new.map(still_held.set_index(column)[record_key])
         clash = applied & new.notna() & owner.notna() & ~same(owner, own) & ~reported

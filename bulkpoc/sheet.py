@@ -34,6 +34,8 @@ class Sheet:
     values: pd.DataFrame = field(default_factory=pd.DataFrame)  # normalised values by name
     stored: pd.DataFrame = field(default_factory=pd.DataFrame)  # stored record, aligned
     is_update: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    # Rows that need checking; the rest are identical to the store and keep its values.
+    active: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
     refs: dict[str, pd.DataFrame] = field(default_factory=dict)  # referenced rows, aligned
     changed: pd.DataFrame = field(default_factory=pd.DataFrame)  # per field: value differs
     action: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))

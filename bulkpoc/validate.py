@@ -14,6 +14,7 @@ from bulkpoc.errorlog import ErrorLog
 from bulkpoc.errors import FileRejected
 from bulkpoc.read import RawTable
 from bulkpoc.records.base import ERROR_COLUMN, ROW_CHANGED, Field, RecordType, casefold
+from bulkpoc.records.text import records_as_text
 from bulkpoc.sheet import Sheet
 from bulkpoc.snapshot import Snapshot
 from bulkpoc.store.db import User
@@ -60,13 +61,13 @@ def map_headers(raw: RawTable, rtype: RecordType) -> tuple[dict[str, int], list[
 
 
 def select_rows(
-    raw: RawTable, positions: dict[str, int], rows_mode: str
+    raw: RawTable, positions: dict[str, int], rtype: RecordType, rows_mode: str
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Cleaned cells of the rows to process, their row numbers, and rows with a bad Row Changed."""
     data = raw.data
     cells = pd.DataFrame(index=data.index)
-    for header, position in positions.items():
-        cells[header] = data[position].str.strip()
+    for header in rtype.headers:
+        cells[header] = data[positions[header]].str.strip() if header in positions else ""
     if rows_mode != "changed":
         return cells, raw.rows, pd.Series(False, index=data.index)
     if ROW_CHANGED not in positions:
@@ -90,23 +91,53 @@ def validate(
     overwrite: bool = False,
 ) -> Sheet:
     """Parse and check every cell of the rows to process."""
-    cells, rows, bad_row_changed = select_rows(raw, positions, rows_mode)
-    for header in rtype.headers:
-        if header not in cells:
-            cells[header] = ""
+    cells, rows, bad_row_changed = select_rows(raw, positions, rtype, rows_mode)
     sheet = Sheet(rtype, user, snapshot, region, overwrite, cells, rows, ErrorLog(rows))
     sheet.error(bad_row_changed, ROW_CHANGED, "invalid_yes_no", "Row Changed must be Y or N.")
     sheet.values = pd.DataFrame(index=cells.index)
     _parse_key(sheet)
+    sheet.active = ~identical_to_store(sheet) | bad_row_changed
     for field in rtype.fields:
         _parse_field(sheet, field)
     if rtype.check:
         rtype.check(sheet)
-    sheet.values = rtype.derive(sheet.values)
+    _derive(sheet)
     _check_duplicates(sheet, rtype.key.name, rtype.key.header, rtype.key.header)
     for unique in rtype.unique:
         _check_duplicates(sheet, unique.column, unique.header, unique.label)
     return sheet
+
+
+def identical_to_store(sheet: Sheet) -> pd.Series:
+    """Rows that are exactly what an export of the store holds: they change nothing.
+
+    Stored records were validated when written, so these rows skip parsing; everything else
+    (duplicates, counts) still sees them. A key that appears twice is never taken as identical,
+    so the duplicate rule fails both rows as usual.
+    """
+    identical = pd.Series(False, index=sheet.index)
+    key_cells = sheet.cells[sheet.rtype.key.header]
+    candidates = sheet.is_update & ~key_cells.duplicated(keep=False)
+    if not candidates.any():
+        return identical
+    text = records_as_text(sheet.rtype, sheet.snapshot.refs, sheet.stored[candidates])
+    same = pd.Series(True, index=text.index)
+    for header in text.columns:
+        same &= (sheet.cells.loc[candidates, header] == text[header]).to_numpy()
+    identical[same.index] = same.to_numpy()
+    return identical
+
+
+def _derive(sheet: Sheet) -> None:
+    """Derived key columns: computed for parsed rows, taken from the store for identical ones."""
+    derived = sheet.rtype.derive(sheet.values[sheet.active].copy())
+    for column in derived.columns:
+        if column in sheet.values:
+            continue
+        values = sheet.stored[column].astype(object) if column in sheet.stored else None
+        full = pd.Series(values, index=sheet.index, dtype=object)
+        full[derived.index] = derived[column].astype(object).to_numpy()
+        sheet.values[column] = full.where(full.notna(), None)
 
 
 def _parse_key(sheet: Sheet) -> None:
@@ -140,9 +171,11 @@ def _parse_key(sheet: Sheet) -> None:
 
 
 def _parse_field(sheet: Sheet, field: Field) -> None:
-    cells = sheet.cells[field.header]
     if field.kind == "address":
         return  # depends on the media type: the record type's own check reads it
+    active = sheet.active
+    values = sheet.stored[field.name].astype(object).copy()
+    cells = sheet.cells.loc[active, field.header]
     if field.kind == "text":
         parsed = parse.parse_text(cells, field.header, field.max_length)
         parsed.values = parsed.values.where(cells != "", None)
@@ -151,39 +184,43 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     elif field.kind == "media_type":
         parsed = parse.parse_media_type(cells)
     elif field.kind == "ref":
-        parsed = _resolve_reference(sheet, field)
+        parsed = _resolve_reference(sheet, field, cells)
     else:
         raise ValueError(f"unknown field kind {field.kind}")
     _record(sheet, field, parsed)
-    values = parsed.values.astype(object)
+    parsed_values = parsed.values.astype(object)
     blank = cells == ""
+    is_update, is_create = sheet.is_update[active], sheet.is_create[active]
     if field.keep_if_blank:
-        keep = blank & sheet.is_update
-        values[keep] = sheet.stored.loc[keep, field.name]
+        keep = blank & is_update
+        parsed_values[keep] = sheet.stored.loc[keep[keep].index, field.name]
     if field.default is not None:
-        values[blank & sheet.is_create] = field.default
+        parsed_values[blank & is_create] = field.default
     if field.required:
-        missing = blank & ~(field.keep_if_blank & sheet.is_update)
+        missing = blank & ~(field.keep_if_blank & is_update)
         sheet.error(missing, field.header, "required", f"{field.header} is required.")
+    values[parsed_values.index] = parsed_values.to_numpy()
     sheet.values[field.name] = values.where(values.notna(), None)
 
 
-def _resolve_reference(sheet: Sheet, field: Field) -> parse.Parsed:
+def _resolve_reference(sheet: Sheet, field: Field, cells: pd.Series) -> parse.Parsed:
     """Names of skills, scripts and chat profiles to their rows (case-insensitively)."""
-    cells = sheet.cells[field.header]
     table = sheet.snapshot.refs[field.ref or ""]
-    resolved = table.reindex(casefold(cells))
-    resolved.index = cells.index
+    keys = casefold(sheet.cells[field.header]).where(sheet.active, None)
+    by_id = table.set_index("id", drop=False)
+    keys[~sheet.active] = sheet.stored.loc[~sheet.active, field.name].map(by_id["name_key"])
+    resolved = table.reindex(keys)
+    resolved.index = sheet.index
     sheet.refs[field.name] = resolved
     code = pd.Series("", index=cells.index, dtype=object)
-    unknown = (cells != "") & resolved["id"].isna()
+    unknown = (cells != "") & resolved.loc[cells.index, "id"].isna()
     code[unknown] = "unknown_reference"
     message = pd.Series("", index=cells.index, dtype=object)
     message[unknown] = (
         f"{field.header} '" + cells[unknown] + f"' does not exist; use the name of an existing "
         f"{field.header.lower()} (download the {field.header.lower()} export for the list)."
     )
-    ids = pd.Series(resolved["id"].astype("Int64").astype(object), index=cells.index)
+    ids = resolved.loc[cells.index, "id"].astype("Int64").astype(object)
     return parse.Parsed(ids.where(ids.notna(), None), code, message)
 
 

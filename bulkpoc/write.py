@@ -24,12 +24,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from bulkpoc.fields import MEDIA_TYPES
-from bulkpoc.records.base import LAST_MODIFIED, ROW_CHANGED, RecordType
+from bulkpoc.records.base import ROW_CHANGED, RecordType
+from bulkpoc.records.text import records_as_text
 from bulkpoc.snapshot import load_snapshot
 from bulkpoc.store.db import Store
 
 FORMULA_START = r"[=+\-@\t\r']"
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 MAX_ROW = 1_048_576
 GENERAL_INSTRUCTIONS = (
     "Headers match whatever their case or spacing; column order is free.",
@@ -47,26 +47,9 @@ def export_frame(store: Store, rtype: RecordType) -> pd.DataFrame:
     """Every record of ``rtype`` as the text a file would hold, columns named by header."""
     with store.engine.connect() as connection:
         snapshot = load_snapshot(store, rtype, connection)
-    records = snapshot.existing.sort_index()
-    frame = pd.DataFrame(index=records.index)
-    for field in (rtype.key, *rtype.fields):
-        values = records[field.name]
-        if field.kind == "yes_no":
-            text = values.map({True: "Y", False: "N"})
-        elif field.kind == "ref":
-            names = snapshot.refs[field.ref or ""].set_index("id")["name"]
-            text = values.map(names)
-        elif field.kind == "id":
-            text = values.map(lambda value: str(int(value)))
-        else:
-            text = values
-        frame[field.header] = text.astype(object).where(text.notna(), "").astype(str)
+    frame = records_as_text(rtype, snapshot.refs, snapshot.existing.sort_index())
     frame.insert(1, ROW_CHANGED, "")
-    if rtype.has_last_modified:
-        frame[LAST_MODIFIED] = pd.to_datetime(records["last_modified"]).dt.strftime(
-            TIMESTAMP_FORMAT
-        )
-    return frame.reset_index(drop=True)
+    return frame[rtype.headers].reset_index(drop=True)
 
 
 def template_frame(rtype: RecordType) -> pd.DataFrame:

@@ -101,7 +101,7 @@ def run(store: Store, settings: Settings, tmp_path: Path):
     counter = iter(range(1_000_000))
 
     def _run(
-        rows: list[dict[str, str]] | Path, headers: list[str] | None = None, **options: object
+        rows: list[dict[str, str]] | Path, /, headers: list[str] | None = None, **options: object
     ) -> BatchResult:
         path = (
             rows

@@ -99,11 +99,17 @@ def test_creating_an_inactive_poc_on_an_active_skill_fails(run, store):
 
 def test_deactivation_after_the_skill_was_deactivated(run, store, line):
     skill = run(
-        [{"Skill ID": str(line["skill_id"]), "Name": "Sales Calls", "Media Type": "Phone Call",
-          "Active": "N"}],
+        [
+            {
+                "Skill ID": str(line["skill_id"]),
+                "Name": "Sales Calls",
+                "Media Type": "Phone Call",
+                "Active": "N",
+            }
+        ],
         headers=RECORD_TYPES["skill"].headers,
         record_type="skill",
-    )  # fmt: skip
+    )
     assert skill.counts.updated == 1, errors(skill)
     result = run([poc(Point_of_Contact_ID="1", Active="N")])
     assert errors(result) == []
@@ -123,8 +129,17 @@ def test_reactivating_keeps_working(run, store, line):
 
 
 def test_media_type_cannot_change_on_update(run, store, line):
-    result = run([poc(Point_of_Contact_ID="1", Media_Type="SMS", Point_of_Contact="+18005550300",
-                      Skill="SMS Support", Script="SMS Router")])  # fmt: skip
+    result = run(
+        [
+            poc(
+                Point_of_Contact_ID="1",
+                Media_Type="SMS",
+                Point_of_Contact="+18005550300",
+                Skill="SMS Support",
+                Script="SMS Router",
+            )
+        ]
+    )
     assert ["Media Type", "fixed_on_update"] in [e[1:] for e in errors(result)]
     assert result.counts.failed == 1
     assert pocs(store) == [line]
@@ -174,12 +189,23 @@ def test_exported_file_uploaded_unchanged_changes_nothing(run, store):
     result = run(
         [
             poc(),
-            poc(Name="Inbox", Media_Type="Email", Point_of_Contact="Help@Example.COM",
-                Skill="Email Support", Script="Email Router"),
-            poc(Name="Chat", Media_Type="Chat", Point_of_Contact="", Skill="Web Chat",
-                Script="Chat Router", Chat_Profile="Default Chat"),
+            poc(
+                Name="Inbox",
+                Media_Type="Email",
+                Point_of_Contact="Help@Example.COM",
+                Skill="Email Support",
+                Script="Email Router",
+            ),
+            poc(
+                Name="Chat",
+                Media_Type="Chat",
+                Point_of_Contact="",
+                Skill="Web Chat",
+                Script="Chat Router",
+                Chat_Profile="Default Chat",
+            ),
         ]
-    )  # fmt: skip
+    )
     assert result.counts.created == 3, errors(result)
     before = pocs(store)
     again = run(exported(store))
@@ -234,6 +260,9 @@ STORED_AT = dt.datetime(2026, 11, 23, 10, 15, 42, 123456)
         ("11/23/2026 10:15", False),
         ("2026-11-22", True),
         ("2026-11-24 08:00", False),
+        ("2026-11-23T12:15:42.123456+02:00", False),
+        ("2026-11-23T12:15:42.123455+02:00", True),
+        ("11/23/2026 10:15 AM", False),
     ],
 )
 def test_last_modified_is_compared_at_the_row_precision(run, store, line, written, conflict):
@@ -273,8 +302,9 @@ def test_clerk_may_create_and_edit(run, store, clerk):
     created = run([poc()], user=clerk)
     assert errors(created) == []
     assert created.counts.created == 1
-    edited = run([poc(Point_of_Contact_ID="1", Name="Renamed", IVR_Reporting_Enabled="Y")],
-                 user=clerk)  # fmt: skip
+    edited = run(
+        [poc(Point_of_Contact_ID="1", Name="Renamed", IVR_Reporting_Enabled="Y")], user=clerk
+    )
     assert errors(edited) == []
     assert edited.counts.updated == 1
 

@@ -11,18 +11,25 @@ from tests.conftest import poc
 
 KEYS = ("row", "column", "code")
 
-DEFAULTS = {
-    "Phone Call": {"Point of Contact": "+12025550100", "Skill": "Sales Calls", "Script": "Main IVR"},
-    "Email": {"Point of Contact": "help@example.com", "Skill": "Email Support", "Script": "Email Router"},
-    "Chat": {"Point of Contact": "", "Skill": "Web Chat", "Script": "Chat Router"},
-    "SMS": {"Point of Contact": "+14155550200", "Skill": "SMS Support", "Script": "SMS Router"},
-    "Work Item": {"Point of Contact": "", "Skill": "Back Office", "Script": "Work Item Router"},
-}  # fmt: skip
+DEFAULTS = {  # media type: (Point of Contact, Skill, Script) of a valid new row
+    "Phone Call": ("+12025550100", "Sales Calls", "Main IVR"),
+    "Email": ("help@example.com", "Email Support", "Email Router"),
+    "Chat": ("", "Web Chat", "Chat Router"),
+    "SMS": ("+14155550200", "SMS Support", "SMS Router"),
+    "Work Item": ("", "Back Office", "Work Item Router"),
+}
 
 
 def row(media: str, name: str, **cells: str) -> dict[str, str]:
     """A valid new POC row of ``media`` (canonical name), with ``cells`` overriding."""
-    values = {"Name": name, "Media Type": media, **DEFAULTS[media]}
+    address, skill, script = DEFAULTS[media]
+    values = {
+        "Name": name,
+        "Media Type": media,
+        "Point of Contact": address,
+        "Skill": skill,
+        "Script": script,
+    }
     values.update({key.replace("_", " "): value for key, value in cells.items()})
     return values
 
@@ -226,6 +233,25 @@ def test_email_domain_is_stored_lower_cased(run, store):
     assert [p["address"] for p in pocs(store)] == ["Billing@example.com"]
 
 
+def test_email_domain_case_change_on_update_is_unchanged(run, store):
+    assert run([row("Email", "Billing", Point_of_Contact="Billing@example.com")]).counts.created
+    result = run(
+        [row("Email", "Billing", Point_of_Contact_ID="1", Point_of_Contact="Billing@EXAMPLE.com")]
+    )
+    assert errors(result) == []
+    assert result.counts.unchanged == 1
+
+
+def test_email_local_part_case_change_on_update_is_an_update(run, store):
+    assert run([row("Email", "Billing", Point_of_Contact="Billing@example.com")]).counts.created
+    result = run(
+        [row("Email", "Billing", Point_of_Contact_ID="1", Point_of_Contact="billing@example.com")]
+    )
+    assert errors(result) == []
+    assert result.counts.updated == 1
+    assert [p["address"] for p in pocs(store)] == ["billing@example.com"]
+
+
 def test_email_is_required(run, store):
     result = run([row("Email", "Inbox", Point_of_Contact="")])
     assert errors(result) == [[2, "Point of Contact", "required"]]
@@ -338,7 +364,9 @@ def test_script_is_required(run, store):
 
 
 def test_skill_of_another_media_type_fails(run, store):
-    result = run([row("Email", "Orders", Point_of_Contact="orders@example.com", Skill="Sales Calls")])
+    result = run(
+        [row("Email", "Orders", Point_of_Contact="orders@example.com", Skill="Sales Calls")]
+    )
     assert errors(result) == [[2, "Skill", "media_type_mismatch"]]
     assert pocs(store) == []
 
@@ -472,7 +500,9 @@ def test_system_address_on_update_blank_or_equal_is_fine_different_fails(run, st
 
 def test_unchanged_chat_row_with_blank_address_is_unchanged(run, store):
     assert run([row("Chat", "Website Chat", Chat_Profile="Default Chat")]).counts.created == 1
-    result = run([row("Chat", "Website Chat", Chat_Profile="Default Chat", Point_of_Contact_ID="1")])
+    result = run(
+        [row("Chat", "Website Chat", Chat_Profile="Default Chat", Point_of_Contact_ID="1")]
+    )
     assert errors(result) == []
     assert result.counts.unchanged == 1
 
@@ -534,12 +564,21 @@ def test_every_problem_of_every_row_is_reported(run, store):
         [
             poc(Name="Good", Point_of_Contact="+12025550103"),
             poc(Name="", Point_of_Contact="+12125550100", Script="Nope"),
-            row("Chat", "Chatty", Point_of_Contact="x", IVR_Reporting_Enabled="Y",
-                Chat_Profile="Nope"),
-            poc(Name="Bad Flags", Point_of_Contact="+12025550104", Active="perhaps",
-                Media_Type="Fax"),
+            row(
+                "Chat",
+                "Chatty",
+                Point_of_Contact="x",
+                IVR_Reporting_Enabled="Y",
+                Chat_Profile="Nope",
+            ),
+            poc(
+                Name="Bad Flags",
+                Point_of_Contact="+12025550104",
+                Active="perhaps",
+                Media_Type="Fax",
+            ),
         ]
-    )  # fmt: skip
+    )
     assert sorted(errors(result)) == [
         [3, "Name", "required"],
         [3, "Point of Contact", "not_in_inventory"],

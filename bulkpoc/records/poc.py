@@ -6,7 +6,7 @@ import secrets
 
 import pandas as pd
 
-from bulkpoc.fields import PHONE_MEDIA, SYSTEM_ADDRESS_MEDIA, parse_email, parse_phone
+from bulkpoc.fields import PHONE_MEDIA, SYSTEM_ADDRESS_MEDIA, Parsed, parse_email, parse_phone
 from bulkpoc.records.base import Field, RecordType, UniqueKey, casefold
 from bulkpoc.sheet import Sheet
 from bulkpoc.store import schema
@@ -21,7 +21,8 @@ DEACTIVATION_MESSAGE = "Cannot be deactivated because it is still assigned to an
 
 def derive(frame: pd.DataFrame) -> pd.DataFrame:
     """Keys that uniqueness is enforced on: folded name, and media type + address."""
-    frame["name_key"] = casefold(frame["name"])
+    if "name_key" not in frame:  # records read from the store already have it
+        frame["name_key"] = casefold(frame["name"])
     return _derive_address_keys(frame)
 
 
@@ -84,10 +85,13 @@ def check(sheet: Sheet) -> None:
 
 
 def _check_address(sheet: Sheet) -> None:
-    cells = sheet.cells[ADDRESS].str.replace(r"^'+", "", regex=True)
-    media = sheet.values["media_type"]
-    stored = sheet.stored["address"]
-    address = pd.Series(None, index=sheet.index, dtype=object)
+    """Parse the address by media type; rows identical to the store keep the stored one."""
+    active = sheet.active
+    cells = sheet.cells.loc[active, ADDRESS].str.replace(r"^'+", "", regex=True)
+    media = sheet.values.loc[active, "media_type"]
+    stored = sheet.stored.loc[active, "address"]
+    is_create, is_update = sheet.is_create[active], sheet.is_update[active]
+    address = pd.Series(None, index=cells.index, dtype=object)
 
     phone = media.isin(PHONE_MEDIA) & (cells != "")
     if phone.any():
@@ -121,7 +125,7 @@ def _check_address(sheet: Sheet) -> None:
     )
 
     system = media.isin(SYSTEM_ADDRESS_MEDIA)
-    given_on_create = system & sheet.is_create & (cells != "")
+    given_on_create = system & is_create & (cells != "")
     sheet.error(
         given_on_create,
         ADDRESS,
@@ -130,7 +134,7 @@ def _check_address(sheet: Sheet) -> None:
         + media.astype(str)
         + "; leave it blank when creating.",
     )
-    differs = system & sheet.is_update & (cells != "") & (cells != stored.astype(object).fillna(""))
+    differs = system & is_update & (cells != "") & (cells != stored.astype(object).fillna(""))
     sheet.error(
         differs,
         ADDRESS,
@@ -138,17 +142,16 @@ def _check_address(sheet: Sheet) -> None:
         "Point of Contact of a " + media.astype(str) + " point of contact is assigned by "
         "the system and cannot be changed; leave it blank or as exported.",
     )
-    keep = system & sheet.is_update
+    keep = system & is_update
     address[keep] = stored[keep]
-    sheet.values["address"] = address
+    full = sheet.stored["address"].astype(object).copy()
+    full[address.index] = address.to_numpy()
+    sheet.values["address"] = full.where(full.notna(), None)
 
 
-def _record_parsed(sheet: Sheet, parsed) -> None:
-    index = parsed.error_code.index
+def _record_parsed(sheet: Sheet, parsed: Parsed) -> None:
     for code in pd.unique(parsed.error_code[parsed.invalid]):
-        mask = pd.Series(False, index=sheet.index)
-        mask[index[(parsed.error_code == code).to_numpy()]] = True
-        sheet.error(mask, ADDRESS, code, parsed.error_message.reindex(sheet.index).fillna(""))
+        sheet.error(parsed.error_code == code, ADDRESS, str(code), parsed.error_message)
 
 
 def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None:
@@ -162,7 +165,7 @@ def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None
         "Point of Contact " + address.astype(str) + " is not in the number inventory; "
         "add it to the inventory (bulkpoc import --type number) before using it.",
     )
-    capability = pd.Series(False, index=sheet.index)
+    capability = pd.Series(False, index=address.index)
     for media_type, column in (("Phone Call", "voice"), ("SMS", "sms")):
         rows = known & (media == media_type)
         if rows.any():

@@ -9,7 +9,8 @@ from bulkpoc.store import schema
 
 
 def _derive_name_key(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["name_key"] = casefold(frame["name"])
+    if "name_key" not in frame:  # records read from the store already have it
+        frame["name_key"] = casefold(frame["name"])
     return frame
 
 

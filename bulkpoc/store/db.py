@@ -114,12 +114,21 @@ class Store:
     # --- generic reads and writes -----------------------------------------------------------
 
     def read_frame(self, table: Table, connection: Connection | None = None) -> pd.DataFrame:
-        """The whole table as a DataFrame, booleans as bool, built a column at a time."""
+        """The whole table as a DataFrame: booleans as bool, integers as Int64, times as
+        datetime64. Read through the driver's own cursor, a column at a time, because
+        building a SQLAlchemy Row per record costs more than the query."""
         if connection is None:
             with self.engine.connect() as own:
                 return self.read_frame(table, own)
-        rows = connection.execute(select(table)).fetchall()
         names = [column.name for column in table.columns]
+        quote = connection.dialect.identifier_preparer.quote
+        query = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(query)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
         frame = pd.DataFrame(
             {
@@ -128,11 +137,22 @@ class Store:
             }
         )
         for column in table.columns:
-            if column.type.python_type is bool:
+            kind = column.type.python_type
+            if kind is bool:
                 frame[column.name] = frame[column.name].astype(bool)
-            elif column.type.python_type is int:
+            elif kind is int:
                 frame[column.name] = pd.array(frame[column.name], dtype="Int64")
+            elif kind is dt.datetime:
+                frame[column.name] = pd.to_datetime(frame[column.name], format="ISO8601")
+            elif kind is not str:
+                # JSON and the like: let SQLAlchemy decode them.
+                return self._read_frame_slow(table, connection)
         return frame
+
+    @staticmethod
+    def _read_frame_slow(table: Table, connection: Connection) -> pd.DataFrame:
+        result = connection.execute(select(table))
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     @staticmethod
     def insert_rows(connection: Connection, table: Table, rows: Iterable[dict]) -> None:

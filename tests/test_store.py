@@ -1,0 +1,137 @@
+"""The store (SPEC §6): Alembic migrations and the run history (SPEC §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from bulkpoc.errors import StoreNotReady
+from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.store import schema
+from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store
+from tests.conftest import poc, write_rows
+
+
+def test_migrations_create_exactly_the_schema_of_the_table_definitions(empty_store):
+    with empty_store.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
+        differences = compare_metadata(context, schema.metadata)
+    assert differences == []
+    tables = set(inspect(empty_store.engine).get_table_names())
+    assert set(schema.metadata.tables) <= tables
+    assert tables - set(schema.metadata.tables) <= {"alembic_version"}
+
+
+def test_initialise_twice_is_harmless_and_keeps_the_data(store, run):
+    assert run([poc()]).counts.created == 1
+    batches = len(store.history())
+    store.initialise()
+    store.initialise()
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert store.schema_revision() == head
+    assert store.count(schema.pocs) == 1
+    assert store.count(schema.skills) == 9
+    assert len(store.history()) == batches
+    assert "Points of Contact Create" in store.get_user("admin").permissions
+
+
+def test_a_store_never_initialised_is_reported_in_one_sentence(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'never.db'}")
+    with pytest.raises(StoreNotReady, match="bulkpoc init"):
+        store.ensure_ready()
+    store.engine.dispose()
+
+
+def test_run_history_records_everything_about_a_batch(store, settings, tmp_path):
+    store.add_user("hist_user", PERMISSIONS)
+    path = write_rows(
+        tmp_path / "history-upload.csv",
+        [poc(), poc(Name="Typo", Skill="Sales Cals", Point_of_Contact="+12025550101")],
+    )
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    result = run_import(
+        store,
+        path,
+        ImportOptions(user="hist_user", source="cli", overwrite=True, notify=("a@example.com",)),
+        settings,
+    )
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert result.status.value == "completed_with_errors"
+
+    batch = store.history()[0]
+    assert batch["id"] == result.batch_id
+    assert batch == store.batch(result.batch_id)
+    assert batch["record_type"] == "poc"
+    assert batch["file_name"] == "history-upload.csv"
+    assert batch["checksum"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert batch["file_type"] == "csv"
+    assert batch["source"] == "cli"
+    assert batch["user_name"] == "hist_user"
+    assert batch["options"]["overwrite"] is True
+    assert batch["options"]["rows"] == "all"
+    assert batch["options"]["dry_run"] is False
+    assert batch["options"]["notify"] == ["a@example.com"]
+    assert before <= batch["started_at"] <= batch["finished_at"] <= after
+    assert batch["status"] == "completed_with_errors"
+    counts = {key: batch[key] for key in result.counts.as_dict()}
+    assert counts == {
+        "total": 2,
+        "processed": 2,
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 1,
+    }
+    assert batch["report_path"] == result.reports.html
+    assert Path(batch["report_path"]).is_file()
+    assert Path(batch["error_file_path"]).is_file()
+    assert Path(batch["email_path"]).is_file()
+
+    errors = store.batch_errors(result.batch_id)
+    assert errors == result.errors
+    assert [(e.row, e.column, e.value, e.code) for e in errors] == [
+        (3, "Skill", "Sales Cals", "unknown_reference")
+    ]
+
+
+def test_run_history_records_a_failed_batch_and_why(store, run):
+    headers = [h for h in RECORD_TYPES["poc"].headers if h != "Skill"]
+    result = run([poc()], headers=headers)
+    assert result.status.value == "failed"
+    batch = store.batch(result.batch_id)
+    assert batch["status"] == "failed"
+    assert batch["failure"] == result.failure
+    assert "Skill" in batch["failure"]
+    assert batch["finished_at"] is not None
+    assert Path(batch["report_path"]).is_file()
+    assert store.batch_errors(result.batch_id) == []
+
+
+def test_history_filters_by_status_newest_first(store, run):
+    ok = run([poc()])
+    partial = run([poc(Name="Other", Point_of_Contact="+12025550101"), poc(Skill="Nope")])
+    failed = run([poc()], headers=["Name"])
+    assert ok.status.value == "succeeded"
+    assert partial.status.value == "completed_with_errors"
+    assert failed.status.value == "failed"
+
+    everything = [batch["id"] for batch in store.history()]
+    assert everything == sorted(everything, reverse=True)
+    assert everything[:3] == [failed.batch_id, partial.batch_id, ok.batch_id]
+    for result in (ok, partial, failed):
+        filtered = store.history(status=result.status.value)
+        assert result.batch_id in [batch["id"] for batch in filtered]
+        assert {batch["status"] for batch in filtered} == {result.status.value}
+    assert [batch["id"] for batch in store.history(status="failed")] == [failed.batch_id]
+    assert len(store.history(limit=2)) == 2
