@@ -91,7 +91,9 @@ def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connectio
     """Give records whose unique keys change a placeholder key first.
 
     A record may take a key that another record of the same batch gives up; without this, the
-    unique indexes would briefly see two holders in the middle of the transaction.
+    unique indexes would briefly see two holders in the middle of the transaction. The
+    placeholder starts with a control character, which validation never lets into a key (and
+    which, unlike NUL, PostgreSQL accepts).
     """
     table, key = sheet.rtype.table, sheet.rtype.key.name
     unique = [
@@ -114,4 +116,4 @@ def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connectio
         f"UPDATE {_quote(connection, table.name)} SET {assignments} "
         f"WHERE {_quote(connection, key)} = {mark}"
     )
-    connection.exec_driver_sql(statement, [(*[f"\x00{k}"] * len(unique), k) for k in keys])
+    connection.exec_driver_sql(statement, [(*[f"\x01moving:{k}"] * len(unique), k) for k in keys])
