@@ -134,6 +134,8 @@ def _check_store_unique(sheet: Sheet, column: str, header: str, label: str) -> N
     reported = pd.Series(False, index=sheet.index)
     while True:
         applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
+        if not applied.any():
+            return
         moving = applied & sheet.is_update & ~same(new, old)
         if not (moving.any() or (applied & sheet.is_create & new.notna()).any()):
             return  # nobody takes a new key: the store's keys are already unique

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 from python_calamine import CalamineError, load_workbook
 
 from bulkpoc.errors import FileRejected
@@ -160,8 +162,52 @@ def read_csv(path: Path) -> RawTable:
             f"The first line of {path.name} is empty; it must hold the column headers."
         )
     delimiter = detect_delimiter(header_line.rstrip("\r\n"))
+    width = len(next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter)))
+    frame = _read_csv_arrow(path, delimiter, encoding, width)
+    if frame is None:
+        frame = _read_csv_pandas(path, delimiter, encoding)
+    frame = frame.fillna("")
+    frame.columns = range(frame.shape[1])
+    headers = [str(value).lstrip("\ufeff") for value in frame.iloc[0]]
+    data = frame.iloc[1:].reset_index(drop=True)
+    for column in data.columns:
+        data[column] = unescape_formulas(data[column])
+    rows = pd.Series(data.index + 2, index=data.index)
+    return RawTable(headers, data, rows, "csv", delimiter, encoding.replace("-sig", ""))
+
+
+def _read_csv_arrow(path: Path, delimiter: str, encoding: str, width: int) -> pd.DataFrame | None:
+    """The fast multi-threaded reader; None when the file needs the forgiving one.
+
+    Blank lines come back as rows of empty cells, so row numbers stay the spreadsheet's. Rows
+    with fewer cells than the header (hand-edited files) make it give up.
+    """
+    names = [str(i) for i in range(width)]
     try:
-        frame = pd.read_csv(
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(column_names=names, encoding=encoding),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, LookupError):
+        return None
+    string = pd.StringDtype("pyarrow", na_value=float("nan"))
+    frame = table.to_pandas(types_mapper={pa.string(): string}.get)
+    frame.columns = range(width)
+    return frame
+
+
+def _read_csv_pandas(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
+    """pandas' C reader: pads short rows, and names the line of a row with too many cells."""
+    try:
+        return pd.read_csv(
             path,
             sep=delimiter,
             encoding=encoding,
@@ -175,18 +221,10 @@ def read_csv(path: Path) -> RawTable:
         )
     except pd.errors.ParserError as error:
         raise FileRejected(_parser_message(str(error), path.name)) from None
-    except (UnicodeDecodeError, UnicodeError):
+    except UnicodeError:
         raise FileRejected(f"{path.name} is not readable as {encoding} text.") from None
     except pd.errors.EmptyDataError:
         raise FileRejected(f"The file {path.name} is empty.") from None
-    frame = frame.fillna("")
-    frame.columns = range(frame.shape[1])
-    headers = [str(value).lstrip("\ufeff") for value in frame.iloc[0]]
-    data = frame.iloc[1:].reset_index(drop=True)
-    for column in data.columns:
-        data[column] = unescape_formulas(data[column])
-    rows = pd.Series(data.index + 2, index=data.index)
-    return RawTable(headers, data, rows, "csv", delimiter, encoding.replace("-sig", ""))
 
 
 def _parser_message(detail: str, name: str) -> str:

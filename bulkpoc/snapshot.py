@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -22,8 +24,18 @@ REFERENCE_TABLES = {
 class Snapshot:
     existing: pd.DataFrame  # records of the type being imported, indexed by key
     refs: dict[str, pd.DataFrame] = field(default_factory=dict)  # by ref name, index name_key
-    numbers: pd.DataFrame = field(default_factory=pd.DataFrame)  # index phone_number
     pocs: pd.DataFrame = field(default_factory=pd.DataFrame)  # for rules on other types
+    # The inventory is read on first use: a re-upload of unchanged POCs never needs it.
+    load_numbers: Callable[[], pd.DataFrame] | None = None
+    _numbers: pd.DataFrame | None = None
+
+    @property
+    def numbers(self) -> pd.DataFrame:
+        """The number inventory, indexed by E.164 number."""
+        if self._numbers is None:
+            loaded = self.load_numbers() if self.load_numbers else pd.DataFrame()
+            self._numbers = loaded.set_index("phone_number") if len(loaded.columns) else loaded
+        return self._numbers
 
 
 def load_snapshot(store: Store, rtype: RecordType, connection: Connection) -> Snapshot:
@@ -37,9 +49,7 @@ def load_snapshot(store: Store, rtype: RecordType, connection: Connection) -> Sn
             frame = store.read_frame(REFERENCE_TABLES[ref], connection)
             snapshot.refs[ref] = frame.set_index("name_key", drop=False)
         elif ref == "number":
-            snapshot.numbers = store.read_frame(schema.numbers, connection).set_index(
-                "phone_number"
-            )
+            snapshot.load_numbers = partial(store.read_frame, schema.numbers, connection)
         elif ref == "poc":
             snapshot.pocs = store.read_frame(schema.pocs, connection)
     return snapshot

@@ -13,7 +13,14 @@ from bulkpoc import fields as parse
 from bulkpoc.errorlog import ErrorLog
 from bulkpoc.errors import FileRejected
 from bulkpoc.read import RawTable
-from bulkpoc.records.base import ERROR_COLUMN, ROW_CHANGED, Field, RecordType, casefold
+from bulkpoc.records.base import (
+    ERROR_COLUMN,
+    LAST_MODIFIED,
+    ROW_CHANGED,
+    Field,
+    RecordType,
+    casefold,
+)
 from bulkpoc.records.text import records_as_text
 from bulkpoc.sheet import Sheet
 from bulkpoc.snapshot import Snapshot
@@ -120,10 +127,17 @@ def identical_to_store(sheet: Sheet) -> pd.Series:
     candidates = sheet.is_update & ~key_cells.duplicated(keep=False)
     if not candidates.any():
         return identical
-    text = records_as_text(sheet.rtype, sheet.snapshot.refs, sheet.stored[candidates])
+    stored = sheet.stored[candidates]
+    text = records_as_text(sheet.rtype, sheet.snapshot.refs, stored, with_timestamps=False)
     same = pd.Series(True, index=text.index)
     for header in text.columns:
         same &= (sheet.cells.loc[candidates, header] == text[header]).to_numpy()
+    if sheet.rtype.has_last_modified:
+        # Compared as instants: parsing 100,000 timestamps is cheaper than formatting them.
+        written = pd.to_datetime(
+            sheet.cells.loc[candidates, LAST_MODIFIED], format="ISO8601", utc=True, errors="coerce"
+        ).dt.tz_convert(None)
+        same &= (written == pd.to_datetime(stored["last_modified"])).to_numpy()
     identical[same.index] = same.to_numpy()
     return identical
 

@@ -15,7 +15,10 @@ def timestamps_as_text(values: pd.Series) -> pd.Series:
 
 
 def records_as_text(
-    rtype: RecordType, refs: dict[str, pd.DataFrame], records: pd.DataFrame
+    rtype: RecordType,
+    refs: dict[str, pd.DataFrame],
+    records: pd.DataFrame,
+    with_timestamps: bool = True,
 ) -> pd.DataFrame:
     """One text column per header (Row Changed excluded), in the file's representation."""
     frame = pd.DataFrame(index=records.index)
@@ -30,6 +33,6 @@ def records_as_text(
         else:
             text = values
         frame[field.header] = text.astype(object).where(text.notna(), "").astype(str)
-    if rtype.has_last_modified:
+    if rtype.has_last_modified and with_timestamps:
         frame[LAST_MODIFIED] = timestamps_as_text(records["last_modified"]) if len(records) else ""
     return frame
