@@ -6,9 +6,16 @@ the log turns them into ``RowError`` records only at the end, sorted by row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeAlias
+
 import pandas as pd
 
 from bulkpoc.errors import RowError
+
+# A message is fixed text, a Series aligned to the rows, or a function that builds the
+# messages for just the failing rows (so rules never format text for rows that pass).
+Message: TypeAlias = str | pd.Series | Callable[[pd.Index], pd.Series]
 
 
 class ErrorLog:
@@ -24,13 +31,15 @@ class ErrorLog:
         column: str,
         values: pd.Series | str,
         code: str,
-        message: pd.Series | str,
+        message: Message,
     ) -> None:
         """Record one error for every row where ``mask`` is true."""
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         index = mask.index[mask.to_numpy()]
+        if callable(message):
+            message = message(index)
         part = pd.DataFrame(
             {
                 "row": self.row_numbers.loc[index].to_numpy(),

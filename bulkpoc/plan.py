@@ -7,6 +7,8 @@ field, fields that cannot change, and uniqueness against the store are checked h
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from bulkpoc.records.base import LAST_MODIFIED
@@ -22,11 +24,14 @@ def same(new: pd.Series, old: pd.Series) -> pd.Series:
 
 def plan(sheet: Sheet) -> Sheet:
     rtype = sheet.rtype
-    changed = pd.DataFrame(index=sheet.index)
-    for field in rtype.fields:
-        changed[field.name] = sheet.is_update & ~same(
-            sheet.values[field.name], sheet.stored[field.name]
-        )
+    changed = pd.DataFrame(False, index=sheet.index, columns=[f.name for f in rtype.fields])
+    # Rows identical to the store (not active) cannot have changed: compare only the others.
+    updating = sheet.is_update & sheet.active
+    if updating.any():
+        values, stored = sheet.values[updating], sheet.stored[updating]
+        for field in rtype.fields:
+            differs = ~same(values[field.name], stored[field.name])
+            changed.loc[updating, field.name] = differs.to_numpy()
     sheet.changed = changed
     any_change = (
         changed.any(axis=1) if len(changed.columns) else pd.Series(False, index=sheet.index)
@@ -55,10 +60,16 @@ def _check_fixed(sheet: Sheet) -> None:
                 sheet.changed[field.name] & sheet.values[field.name].notna(),
                 field.header,
                 "fixed_on_update",
-                f"{field.header} cannot change on update (it is "
-                + sheet.stored[field.name].astype(str)
-                + f"); create a new {sheet.rtype.label.lower()} instead.",
+                partial(_fixed_message, sheet, field.header, field.name),
             )
+
+
+def _fixed_message(sheet: Sheet, header: str, name: str, rows: pd.Index) -> pd.Series:
+    return (
+        f"{header} cannot change on update (it is "
+        + sheet.stored.loc[rows, name].astype(str)
+        + f"); create a new {sheet.rtype.label.lower()} instead."
+    )
 
 
 def _check_permissions(sheet: Sheet) -> None:
@@ -109,10 +120,12 @@ def _check_conflicts(sheet: Sheet) -> None:
         conflict,
         LAST_MODIFIED,
         "conflict",
-        "Conflict: this record was changed at "
-        + stored.dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-        + ", after the Last Modified in this row; download it again and reapply your change, "
-        "or upload with Overwrite.",
+        lambda rows: (
+            "Conflict: this record was changed at "
+            + stored[rows].dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+            + ", after the Last Modified in this row; download it again and reapply your change, "
+            "or upload with Overwrite."
+        ),
     )
 
 
@@ -144,19 +157,21 @@ def _check_store_unique(sheet: Sheet, column: str, header: str, label: str) -> N
         clash = applied & new.notna() & owner.notna() & ~same(owner, own) & ~reported
         if not clash.any():
             return
-        owner_name = new.map(still_held.set_index(column)["name"]) if "name" in holders else owner
-        sheet.error(
-            clash,
-            header,
-            "already_used",
-            f"{label} '"
-            + sheet.cells[header]
-            + f"' is already used by {sheet.rtype.label.lower()} '"
-            + owner_name.astype(str)
-            + "' ("
-            + sheet.rtype.key.header
-            + " "
-            + owner.astype(str)
-            + ").",
-        )
+        names = still_held.set_index(column)["name"] if "name" in holders else owner.astype(str)
+
+        def message(
+            rows: pd.Index, names: pd.Series = names, owner: pd.Series = owner
+        ) -> pd.Series:
+            holder = new[rows].map(names) if "name" in holders else names[rows]
+            return (
+                f"{label} '"
+                + sheet.cells.loc[rows, header]
+                + f"' is already used by {sheet.rtype.label.lower()} '"
+                + holder.astype(str)
+                + f"' ({sheet.rtype.key.header} "
+                + owner[rows].astype(str)
+                + ")."
+            )
+
+        sheet.error(clash, header, "already_used", message)
         reported |= clash

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bulkpoc.errorlog import ErrorLog
+from bulkpoc.errorlog import ErrorLog, Message
 from bulkpoc.records.base import RecordType
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class Sheet:
         mask: pd.Series,
         header: str,
         code: str,
-        message: pd.Series | str,
+        message: Message,
         values: pd.Series | None = None,
     ) -> None:
         """Record an error on ``header`` for every row in ``mask``."""

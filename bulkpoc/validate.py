@@ -172,9 +172,11 @@ def _parse_key(sheet: Sheet) -> None:
             unknown,
             key.header,
             "unknown_id",
-            f"There is no {rtype.label.lower()} with {key.header} "
-            + cells
-            + "; leave the ID blank to create a new one, or copy it from a fresh export.",
+            lambda rows: (
+                f"There is no {rtype.label.lower()} with {key.header} "
+                + cells[rows]
+                + "; leave the ID blank to create a new one, or copy it from a fresh export."
+            ),
         )
     elif key.required:
         sheet.error(cells == "", key.header, "required", f"{key.header} is required.")
@@ -220,9 +222,12 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
 def _resolve_reference(sheet: Sheet, field: Field, cells: pd.Series) -> parse.Parsed:
     """Names of skills, scripts and chat profiles to their rows (case-insensitively)."""
     table = sheet.snapshot.refs[field.ref or ""]
-    keys = casefold(sheet.cells[field.header]).where(sheet.active, None)
-    by_id = table.set_index("id", drop=False)
-    keys[~sheet.active] = sheet.stored.loc[~sheet.active, field.name].map(by_id["name_key"])
+    keys = pd.Series(None, index=sheet.index, dtype=object)
+    keys[cells.index] = casefold(cells).to_numpy()
+    kept = ~sheet.active
+    if kept.any():
+        by_id = table.set_index("id")["name_key"]
+        keys[kept] = sheet.stored.loc[kept, field.name].map(by_id).to_numpy()
     resolved = table.reindex(keys)
     resolved.index = sheet.index
     sheet.refs[field.name] = resolved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 
 import pandas as pd
 
@@ -17,6 +18,7 @@ DEACTIVATE = "Points of Contact Deactivate"
 
 ADDRESS = "Point of Contact"
 DEACTIVATION_MESSAGE = "Cannot be deactivated because it is still assigned to an active skill"
+ADDRESS_KIND = {"Phone Call": "phone number", "SMS": "phone number", "Email": "email address"}
 
 
 def derive(frame: pd.DataFrame) -> pd.DataFrame:
@@ -57,16 +59,7 @@ def check(sheet: Sheet) -> None:
         ref = sheet.refs[name]
         mismatch = media.notna() & ref["media_type"].notna() & (ref["media_type"] != media)
         sheet.error(
-            mismatch,
-            header,
-            "media_type_mismatch",
-            f"{header} '"
-            + ref["name"].astype(str)
-            + "' handles "
-            + ref["media_type"].astype(str)
-            + ", not "
-            + media.astype(str)
-            + f"; choose a {header.lower()} of the same media type.",
+            mismatch, header, "media_type_mismatch", partial(_mismatch_message, header, ref, media)
         )
     ivr = values["ivr_enabled"].eq(True) & media.notna() & (media != "Phone Call")
     sheet.error(
@@ -81,6 +74,20 @@ def check(sheet: Sheet) -> None:
         "Chat Profile",
         "chat_profile_not_chat",
         "Chat Profile can be set only for Chat points of contact; leave it blank.",
+    )
+
+
+def _mismatch_message(
+    header: str, ref: pd.DataFrame, media: pd.Series, rows: pd.Index
+) -> pd.Series:
+    return (
+        f"{header} '"
+        + ref.loc[rows, "name"].astype(str)
+        + "' handles "
+        + ref.loc[rows, "media_type"].astype(str)
+        + ", not "
+        + media[rows].astype(str)
+        + f"; choose a {header.lower()} of the same media type."
     )
 
 
@@ -119,9 +126,11 @@ def _check_address(sheet: Sheet) -> None:
         needs_address,
         ADDRESS,
         "required",
-        "Point of Contact is required: the "
-        + media.astype(str).str.lower().str.replace("sms", "SMS").str.replace("phone call", "phone")
-        + " address.",
+        lambda rows: (
+            "Point of Contact is required: the "
+            + media[rows].map(ADDRESS_KIND).astype(str)
+            + " of this point of contact."
+        ),
     )
 
     system = media.isin(SYSTEM_ADDRESS_MEDIA)
@@ -130,17 +139,23 @@ def _check_address(sheet: Sheet) -> None:
         given_on_create,
         ADDRESS,
         "assigned_by_system",
-        "Point of Contact is assigned by the system for "
-        + media.astype(str)
-        + "; leave it blank when creating.",
+        lambda rows: (
+            "Point of Contact is assigned by the system for "
+            + media[rows].astype(str)
+            + "; leave it blank when creating."
+        ),
     )
     differs = system & is_update & (cells != "") & (cells != stored.astype(object).fillna(""))
     sheet.error(
         differs,
         ADDRESS,
         "assigned_by_system",
-        "Point of Contact of a " + media.astype(str) + " point of contact is assigned by "
-        "the system and cannot be changed; leave it blank or as exported.",
+        lambda rows: (
+            "Point of Contact of a "
+            + media[rows].astype(str)
+            + " point of contact is assigned by the system and cannot be changed; leave it blank "
+            "or as exported."
+        ),
     )
     keep = system & is_update
     address[keep] = stored[keep]
@@ -162,8 +177,12 @@ def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None
         is_phone & ~known,
         ADDRESS,
         "not_in_inventory",
-        "Point of Contact " + address.astype(str) + " is not in the number inventory; "
-        "add it to the inventory (bulkpoc import --type number) before using it.",
+        lambda rows: (
+            "Point of Contact "
+            + address[rows].astype(str)
+            + " is not in the number inventory; add it to the inventory "
+            "(bulkpoc import --type number) before using it."
+        ),
     )
     capability = pd.Series(False, index=address.index)
     for media_type, column in (("Phone Call", "voice"), ("SMS", "sms")):
@@ -175,11 +194,13 @@ def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None
         capability,
         ADDRESS,
         "number_not_capable",
-        "Number "
-        + address.astype(str)
-        + " is not "
-        + media.map({"Phone Call": "voice", "SMS": "SMS"}).astype(str)
-        + "-capable in the number inventory.",
+        lambda rows: (
+            "Number "
+            + address[rows].astype(str)
+            + " is not "
+            + media[rows].map({"Phone Call": "voice", "SMS": "SMS"}).astype(str)
+            + "-capable in the number inventory."
+        ),
     )
 
 
@@ -193,14 +214,16 @@ def check_changes(sheet: Sheet) -> None:
     skill_active = skill["active"].eq(True)
 
     blocked = becomes_inactive & skill_active
-    if blocked.any():
-        way_out = _deactivation_way_out(sheet, values.loc[blocked, "media_type"])
-        sheet.error(
-            blocked,
-            "Active",
-            "deactivation_blocked",
-            (DEACTIVATION_MESSAGE + ". " + way_out).reindex(sheet.index).fillna(""),
-        )
+    sheet.error(
+        blocked,
+        "Active",
+        "deactivation_blocked",
+        lambda rows: (
+            DEACTIVATION_MESSAGE
+            + ". "
+            + _deactivation_way_out(sheet, values.loc[rows, "media_type"])
+        ),
+    )
 
     assigning = creating | (updating & changed["skill_id"])
     inactive_skill = assigning & values["active"].ne(False) & skill["active"].eq(False)
@@ -208,8 +231,11 @@ def check_changes(sheet: Sheet) -> None:
         inactive_skill,
         "Skill",
         "skill_inactive",
-        "Skill '" + skill["name"].astype(str) + "' is inactive; only active skills can be "
-        "assigned to an active point of contact.",
+        lambda rows: (
+            "Skill '"
+            + skill.loc[rows, "name"].astype(str)
+            + "' is inactive; only active skills can be assigned to an active point of contact."
+        ),
     )
 
 

@@ -25,14 +25,15 @@ def records_as_text(
     for field in (rtype.key, *rtype.fields):
         values = records[field.name]
         if field.kind == "yes_no":
-            text = values.map({True: "Y", False: "N"})
+            text = pd.Series(np.where(values.astype(bool), "Y", "N"), index=records.index)
         elif field.kind == "ref":
-            text = values.map(refs[field.ref or ""].set_index("id")["name"])
+            names = refs[field.ref or ""].set_index("id")["name"]
+            text = values.astype(object).map(names).astype(object).fillna("")
         elif field.kind == "id":
-            text = pd.Series(values.astype("Int64").astype(str), index=records.index)
+            text = values.astype("Int64").astype(str)
         else:
-            text = values
-        frame[field.header] = text.astype(object).where(text.notna(), "").astype(str)
+            text = values.astype(object).fillna("")
+        frame[field.header] = text
     if rtype.has_last_modified and with_timestamps:
         frame[LAST_MODIFIED] = timestamps_as_text(records["last_modified"]) if len(records) else ""
     return frame
