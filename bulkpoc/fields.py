@@ -210,33 +210,33 @@ def normalise_phone(value: str, region: str = "US") -> str | None:
 # domain. tests/test_fields.py checks this claim with Hypothesis; anything else goes through
 # email-validator itself.
 _SIMPLE_EMAIL = (
-    r"[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    r"^([A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*)@"
+    r"((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
 )
 _SPECIAL_DOMAINS = tuple(sorted(email_validator.SPECIAL_USE_DOMAIN_NAMES))
-
-
 _SPECIAL_DOMAIN = (
     r"(?:^|\.)(?:" + "|".join(name.replace(".", r"\.") for name in _SPECIAL_DOMAINS) + ")$"
 )
 
 
+def _simple_emails(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Which addresses the fast path may accept, and their normalised form.
+
+    One regex with groups splits local part and domain; the domain is lower-cased, which is
+    all email-validator would change in such an address.
+    """
+    parts = text.str.extract(_SIMPLE_EMAIL)
+    local, domain = parts[0], parts[1].str.lower()
+    hyphens = domain.str.contains("--", regex=False).fillna(True).astype(bool)
+    special = domain.str.contains(_SPECIAL_DOMAIN, regex=True).fillna(True).astype(bool)
+    short = (local.str.len() <= 64).fillna(False).astype(bool) & (text.str.len() <= 254)
+    simple = (local.notna() & short & ~hyphens & ~special).astype(bool)
+    return simple, (local + "@" + domain).where(simple, None)
+
+
 def simple_email_mask(text: pd.Series) -> pd.Series:
     """True where the fast path may accept the address without calling email-validator."""
-    simple = text.str.fullmatch(_SIMPLE_EMAIL).fillna(False).astype(bool)
-    if not simple.any():
-        return simple
-    candidates = text[simple]
-    at = candidates.str.find("@")
-    domain = candidates.str.split("@").str[-1]
-    fine = (
-        (candidates.str.len() <= 254)
-        & (at <= 64)
-        & ~domain.str.contains("--", regex=False)
-        & ~domain.str.lower().str.contains(_SPECIAL_DOMAIN, regex=True)
-    )
-    simple[candidates.index] = fine.to_numpy()
-    return simple
+    return _simple_emails(text)[0]
 
 
 def parse_email(cells: pd.Series, header: str, accepted: pd.Series | None = None) -> Parsed:
@@ -254,16 +254,17 @@ def parse_email(cells: pd.Series, header: str, accepted: pd.Series | None = None
         else pd.Series(False, index=cells.index)
     )
     values[done & present] = cells[done & present]
-    simple = present & ~done & simple_email_mask(cells)
-    if simple.any():
-        parts = cells[simple].str.split("@", n=1)
-        values[simple] = parts.str[0] + "@" + parts.str[1].str.lower()
-    slow = present & ~done & ~simple
+    todo = present & ~done
+    simple = pd.Series(False, index=cells.index)
+    if todo.any():
+        mask, normalised = _simple_emails(cells[todo])
+        simple[mask.index] = mask.to_numpy()
+        values[mask[mask].index] = normalised[mask].to_numpy()
+    slow = todo & ~simple
     if slow.any():
         results = {value: _validate_email(value) for value in pd.unique(cells[slow])}
-        normalised = cells[slow].map(lambda value: results[value][0])
+        values[slow] = cells[slow].map(lambda value: results[value][0])
         reasons = cells[slow].map(lambda value: results[value][1])
-        values[slow] = normalised
         bad_index = reasons.index[reasons.notna().to_numpy()]
         code[bad_index] = "invalid_email"
         message[bad_index] = f"{header} is not a valid email address: " + reasons[bad_index]
