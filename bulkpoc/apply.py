@@ -20,8 +20,8 @@ Progress = Callable[[int, int], None]
 
 def _python_column(values: pd.Series) -> list:
     """A column as plain Python values (None for missing), as DB-API drivers want them."""
-    if values.dtype == bool:
-        return values.tolist()
+    if values.dtype == bool or not values.hasnans:
+        return values.astype(object).tolist()
     return values.astype(object).where(values.notna(), None).tolist()
 
 

@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyarrow import csv as pa_csv
@@ -198,10 +199,7 @@ def _read_csv_arrow(path: Path, delimiter: str, encoding: str, width: int) -> pd
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeError, LookupError):
         return None
-    string = pd.StringDtype("pyarrow", na_value=float("nan"))
-    frame = table.to_pandas(types_mapper={pa.string(): string}.get)
-    frame.columns = range(width)
-    return frame
+    return _arrow_to_frame(table)
 
 
 def _read_csv_pandas(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
@@ -293,22 +291,32 @@ def read_xlsx(path: Path, sheet_names: tuple[str, ...] = ()) -> RawTable:
     if not cells:
         raise FileRejected(f"The worksheet '{chosen}' in {path.name} is empty.")
     headers = [cell_text(value) for value in cells[0]]
+    width = len(headers)
     body = cells[1:]
-    frame = (
-        pd.DataFrame(body, columns=range(len(cells[0])))
-        if body
-        else pd.DataFrame(columns=range(len(cells[0])))
+    # numpy transposes rows to columns, and pyarrow reads object arrays, faster than tuples.
+    grid = np.array(body, dtype=object).reshape(len(body), width)
+    table = pa.table(
+        [_column_text(grid[:, i]) for i in range(width)], names=[str(i) for i in range(width)]
     )
-    for column in frame.columns:
-        frame[column] = _column_text(frame[column])
+    frame = _arrow_to_frame(table)
     rows = pd.Series(frame.index + 2, index=frame.index)
     return RawTable(headers, frame, rows, "xlsx", sheet=chosen)
 
 
-def _column_text(column: pd.Series) -> pd.Series:
-    if column.map(type).eq(str).all():
-        return column.astype(str)
-    return column.map(cell_text).astype(str)
+def _column_text(column: np.ndarray) -> pa.Array:
+    """One worksheet column as text; typed cells (numbers, dates) are converted one by one."""
+    try:
+        return pa.array(column, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([cell_text(value) for value in column], type=pa.string())
+
+
+def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """Arrow string columns as a DataFrame with positional column labels."""
+    string = pd.StringDtype("pyarrow", na_value=float("nan"))
+    frame = table.to_pandas(types_mapper={pa.string(): string}.get)
+    frame.columns = range(table.num_columns)
+    return frame
 
 
 def cell_text(value: object) -> str:

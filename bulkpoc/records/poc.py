@@ -45,9 +45,18 @@ def assign(frame: pd.DataFrame) -> pd.DataFrame:
     needs_id = frame["media_type"].isin(SYSTEM_ADDRESS_MEDIA) & frame["address"].isna()
     if needs_id.any():
         prefix = frame.loc[needs_id, "media_type"].map({"Chat": "CHAT-", "Work Item": "WI-"})
-        frame.loc[needs_id, "address"] = [p + secrets.token_hex(12).upper() for p in prefix]
+        frame.loc[needs_id, "address"] = [
+            p + token for p, token in zip(prefix, _random_tokens(len(prefix)), strict=True)
+        ]
         frame.loc[needs_id] = _derive_address_keys(frame.loc[needs_id].copy())
     return frame
+
+
+def _random_tokens(count: int, size: int = 12) -> list[str]:
+    """``count`` random upper-case hex identifiers from one call to the OS random source."""
+    text = secrets.token_bytes(size * count).hex().upper()
+    step = 2 * size
+    return [text[i : i + step] for i in range(0, len(text), step)]
 
 
 def check(sheet: Sheet) -> None:
