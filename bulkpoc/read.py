@@ -341,21 +341,35 @@ def cell_text(value: object) -> str:
 # --- both ----------------------------------------------------------------------------------
 
 
+def strip(column: pd.Series) -> pd.Series:
+    """Trimmed text; the same column, uncopied, when nothing needs trimming (the usual case)."""
+    padded = column.str[:1].str.isspace() | column.str[-1:].str.isspace()
+    return column.str.strip() if padded.any() else column
+
+
 def _drop_empty(table: RawTable) -> RawTable:
-    """Drop empty rows (LibreOffice may write a million) and unnamed empty columns."""
+    """Drop empty rows (LibreOffice may write a million) and unnamed empty columns.
+
+    Works a column at a time and copies the data only if something is dropped.
+    """
     data = table.data
-    if data.shape[1]:
-        stripped = data.apply(lambda column: column.str.strip())
-        has_value = stripped.ne("").any(axis=1)
+    if not data.shape[1]:
+        return table
+    filled = {position: strip(data[position]) != "" for position in data.columns}
+    has_value = pd.Series(
+        np.logical_or.reduce([mask.to_numpy() for mask in filled.values()]), index=data.index
+    )
+    keep = [
+        position
+        for position, header in enumerate(table.headers)
+        if header.strip() or (position in filled and filled[position][has_value].any())
+    ]
+    if not has_value.all():
         data = data[has_value]
-        keep = [
-            position
-            for position, header in enumerate(table.headers)
-            if header.strip()
-            or (position in data.columns and data[position].str.strip().ne("").any())
-        ]
-        table.data = data[keep]
-        table.data.columns = range(len(keep))
+        table.rows = table.rows[has_value]
+    if len(keep) < data.shape[1]:
+        data = data[keep]
         table.headers = [table.headers[position] for position in keep]
-        table.rows = table.rows[data.index]
+    data.columns = range(len(keep))
+    table.data = data
     return table

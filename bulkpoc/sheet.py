@@ -36,7 +36,6 @@ class Sheet:
     is_update: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
     # Rows that need checking; the rest are identical to the store and keep its values.
     active: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
-    refs: dict[str, pd.DataFrame] = field(default_factory=dict)  # referenced rows, aligned
     changed: pd.DataFrame = field(default_factory=pd.DataFrame)  # per field: value differs
     action: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     warnings: list[str] = field(default_factory=list)
@@ -59,6 +58,16 @@ class Sheet:
     ) -> None:
         """Record an error on ``header`` for every row in ``mask``."""
         self.log.add(mask, header, self.cells[header] if values is None else values, code, message)
+
+    def ref(self, name: str, attribute: str, rows: pd.Index | None = None) -> pd.Series:
+        """An attribute (``active``, ``media_type``…) of the record a reference field names.
+
+        Looked up on demand rather than kept as aligned frames: three of those per million
+        rows were the biggest thing a batch held in memory.
+        """
+        table = self.snapshot.refs[self.rtype.field(name).ref or ""].set_index("id")[attribute]
+        ids = self.values[name] if rows is None else self.values.loc[rows, name]
+        return ids.map(table)
 
     def failed(self) -> pd.Series:
         return self.log.failed(self.index)

@@ -12,7 +12,7 @@ import pandas as pd
 from bulkpoc import fields as parse
 from bulkpoc.errorlog import ErrorLog
 from bulkpoc.errors import FileRejected
-from bulkpoc.read import RawTable
+from bulkpoc.read import RawTable, strip
 from bulkpoc.records.base import (
     ERROR_COLUMN,
     LAST_MODIFIED,
@@ -74,7 +74,7 @@ def select_rows(
     data = raw.data
     cells = pd.DataFrame(index=data.index)
     for header in rtype.headers:
-        cells[header] = data[positions[header]].str.strip() if header in positions else ""
+        cells[header] = strip(data[positions[header]]) if header in positions else ""
     if rows_mode != "changed":
         return cells, raw.rows, pd.Series(False, index=data.index)
     if ROW_CHANGED not in positions:
@@ -228,19 +228,17 @@ def _resolve_reference(sheet: Sheet, field: Field, cells: pd.Series) -> parse.Pa
     if kept.any():
         by_id = table.set_index("id")["name_key"]
         keys[kept] = sheet.stored.loc[kept, field.name].map(by_id).to_numpy()
-    resolved = table.reindex(keys)
-    resolved.index = sheet.index
-    sheet.refs[field.name] = resolved
+    ids = keys.map(table["id"])
     code = pd.Series("", index=cells.index, dtype=object)
-    unknown = (cells != "") & resolved.loc[cells.index, "id"].isna()
+    unknown = (cells != "") & ids[cells.index].isna()
     code[unknown] = "unknown_reference"
     message = pd.Series("", index=cells.index, dtype=object)
     message[unknown] = (
         f"{field.header} '" + cells[unknown] + f"' does not exist; use the name of an existing "
         f"{field.header.lower()} (download the {field.header.lower()} export for the list)."
     )
-    ids = resolved.loc[cells.index, "id"].astype("Int64").astype(object)
-    return parse.Parsed(ids.where(ids.notna(), None), code, message)
+    found = ids[cells.index].astype("Int64").astype(object)
+    return parse.Parsed(found.where(found.notna(), None), code, message)
 
 
 def _record(sheet: Sheet, field: Field, parsed: parse.Parsed) -> None:

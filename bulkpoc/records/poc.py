@@ -65,10 +65,13 @@ def check(sheet: Sheet) -> None:
     media = values["media_type"]
     _check_address(sheet)
     for name, header in (("skill_id", "Skill"), ("script_id", "Script")):
-        ref = sheet.refs[name]
-        mismatch = media.notna() & ref["media_type"].notna() & (ref["media_type"] != media)
+        ref_media = sheet.ref(name, "media_type")
+        mismatch = media.notna() & ref_media.notna() & (ref_media != media)
         sheet.error(
-            mismatch, header, "media_type_mismatch", partial(_mismatch_message, header, ref, media)
+            mismatch,
+            header,
+            "media_type_mismatch",
+            partial(_mismatch_message, sheet, name, header, media),
         )
     ivr = values["ivr_enabled"].eq(True) & media.notna() & (media != "Phone Call")
     sheet.error(
@@ -87,13 +90,13 @@ def check(sheet: Sheet) -> None:
 
 
 def _mismatch_message(
-    header: str, ref: pd.DataFrame, media: pd.Series, rows: pd.Index
+    sheet: Sheet, name: str, header: str, media: pd.Series, rows: pd.Index
 ) -> pd.Series:
     return (
         f"{header} '"
-        + ref.loc[rows, "name"].astype(str)
+        + sheet.ref(name, "name", rows).astype(str)
         + "' handles "
-        + ref.loc[rows, "media_type"].astype(str)
+        + sheet.ref(name, "media_type", rows).astype(str)
         + ", not "
         + media[rows].astype(str)
         + f"; choose a {header.lower()} of the same media type."
@@ -216,13 +219,11 @@ def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None
 def check_changes(sheet: Sheet) -> None:
     """Rules on what a row changes: assigning skills and deactivating."""
     values, changed = sheet.values, sheet.changed
-    skill = sheet.refs["skill_id"]
+    skill_active = sheet.ref("skill_id", "active")
     creating = sheet.action == "create"
     updating = sheet.action == "update"
     becomes_inactive = values["active"].eq(False) & (creating | (updating & changed["active"]))
-    skill_active = skill["active"].eq(True)
-
-    blocked = becomes_inactive & skill_active
+    blocked = becomes_inactive & skill_active.eq(True)
     sheet.error(
         blocked,
         "Active",
@@ -235,14 +236,14 @@ def check_changes(sheet: Sheet) -> None:
     )
 
     assigning = creating | (updating & changed["skill_id"])
-    inactive_skill = assigning & values["active"].ne(False) & skill["active"].eq(False)
+    inactive_skill = assigning & values["active"].ne(False) & skill_active.eq(False)
     sheet.error(
         inactive_skill,
         "Skill",
         "skill_inactive",
         lambda rows: (
             "Skill '"
-            + skill.loc[rows, "name"].astype(str)
+            + sheet.ref("skill_id", "name", rows).astype(str)
             + "' is inactive; only active skills can be assigned to an active point of contact."
         ),
     )
