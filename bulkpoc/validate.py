@@ -200,7 +200,7 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     elif field.kind == "media_type":
         parsed = parse.parse_media_type(cells)
     elif field.kind == "ref":
-        parsed = _resolve_reference(sheet, field, cells)
+        parsed = _resolve_reference(cells, field, sheet.snapshot.refs[field.ref or ""])
     else:
         raise ValueError(f"unknown field kind {field.kind}")
     _record(sheet, field, parsed)
@@ -215,29 +215,23 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.required:
         missing = blank & ~(field.keep_if_blank & is_update)
         sheet.error(missing, field.header, "required", f"{field.header} is required.")
-    values[parsed_values.index] = parsed_values.to_numpy()
-    sheet.values[field.name] = values.where(values.notna(), None)
+    if len(parsed_values):
+        values[parsed_values.index] = parsed_values.to_numpy()
+    sheet.values[field.name] = values.where(values.notna(), None) if values.hasnans else values
 
 
-def _resolve_reference(sheet: Sheet, field: Field, cells: pd.Series) -> parse.Parsed:
-    """Names of skills, scripts and chat profiles to their rows (case-insensitively)."""
-    table = sheet.snapshot.refs[field.ref or ""]
-    keys = pd.Series(None, index=sheet.index, dtype=object)
-    keys[cells.index] = casefold(cells).to_numpy()
-    kept = ~sheet.active
-    if kept.any():
-        by_id = table.set_index("id")["name_key"]
-        keys[kept] = sheet.stored.loc[kept, field.name].map(by_id).to_numpy()
-    ids = keys.map(table["id"])
+def _resolve_reference(cells: pd.Series, field: Field, table: pd.DataFrame) -> parse.Parsed:
+    """Names of skills, scripts and chat profiles to their IDs (case-insensitively)."""
+    ids = casefold(cells).map(table["id"])
     code = pd.Series("", index=cells.index, dtype=object)
-    unknown = (cells != "") & ids[cells.index].isna()
+    unknown = (cells != "") & ids.isna()
     code[unknown] = "unknown_reference"
     message = pd.Series("", index=cells.index, dtype=object)
     message[unknown] = (
         f"{field.header} '" + cells[unknown] + f"' does not exist; use the name of an existing "
         f"{field.header.lower()} (download the {field.header.lower()} export for the list)."
     )
-    found = ids[cells.index].astype("Int64").astype(object)
+    found = ids.astype("Int64").astype(object)
     return parse.Parsed(found.where(found.notna(), None), code, message)
 
 

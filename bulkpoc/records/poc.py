@@ -61,11 +61,12 @@ def _random_tokens(count: int, size: int = 12) -> list[str]:
 
 def check(sheet: Sheet) -> None:
     """Rules that need only the parsed row and the reference data."""
-    values = sheet.values
-    media = values["media_type"]
     _check_address(sheet)
+    # Rows identical to the store hold stored, already consistent values: check the others.
+    values = sheet.values[sheet.active]
+    media = values["media_type"]
     for name, header in (("skill_id", "Skill"), ("script_id", "Script")):
-        ref_media = sheet.ref(name, "media_type")
+        ref_media = sheet.ref(name, "media_type", values.index)
         mismatch = media.notna() & ref_media.notna() & (ref_media != media)
         sheet.error(
             mismatch,
