@@ -155,6 +155,7 @@ def _process(
 
     try:
         with store.transaction() as connection:
+            store.lock_for_batch(connection)
             clock = time.perf_counter()
             progress("validate", 0, len(raw.data))
             snapshot = load_snapshot(store, rtype, connection)

@@ -14,7 +14,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bulkpoc.errors import RowError, StoreNotReady, UnknownUser
@@ -22,6 +33,9 @@ from bulkpoc.store import schema
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 WRITE_CHUNK = 5_000
+
+BATCH_LOCK_KEY = 0x62756C6B  # "bulk": the PostgreSQL advisory lock batches queue on
+_FRAME_TYPES = (bool, int, str, dt.datetime)
 
 PERMISSIONS = (
     "Points of Contact Create",
@@ -113,44 +127,60 @@ class Store:
 
     # --- generic reads and writes -----------------------------------------------------------
 
+    def lock_for_batch(self, connection: Connection) -> None:
+        """Make the batch's transaction the only writer until it ends.
+
+        Called first in the transaction. SQLite: BEGIN IMMEDIATE takes the write lock, so the
+        snapshot the batch validates against cannot change before it is applied. PostgreSQL: a
+        transaction-scoped advisory lock, so batches from several workers queue instead of
+        interleaving.
+        """
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        elif connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BATCH_LOCK_KEY})
+
     def read_frame(self, table: Table, connection: Connection | None = None) -> pd.DataFrame:
         """The whole table as a DataFrame: booleans as bool, integers as Int64, times as
-        datetime64. Read through the driver's own cursor, a column at a time, because
-        building a SQLAlchemy Row per record costs more than the query."""
+        datetime64, text as str objects. Built a column at a time: a SQLAlchemy Row per
+        record costs more than the query."""
+        if any(column.type.python_type not in _FRAME_TYPES for column in table.columns):
+            return self._read_frame_slow(table, connection)
         if connection is None:
             with self.engine.connect() as own:
                 return self.read_frame(table, own)
         names = [column.name for column in table.columns]
-        quote = connection.dialect.identifier_preparer.quote
-        query = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(query)
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        frame = pd.DataFrame(
-            {
-                name: pd.Series(values, dtype=object)
-                for name, values in zip(names, columns, strict=True)
-            }
-        )
-        for column in table.columns:
+        columns = self._fetch_columns(table, names, connection)
+        frame = pd.DataFrame(index=pd.RangeIndex(len(columns[0]) if columns else 0))
+        for column, values in zip(table.columns, columns, strict=True):
             kind = column.type.python_type
             if kind is bool:
-                frame[column.name] = frame[column.name].astype(bool)
+                frame[column.name] = pd.Series(values, dtype=object).astype(bool)
             elif kind is int:
-                frame[column.name] = pd.array(frame[column.name], dtype="Int64")
+                frame[column.name] = pd.array(values, dtype="Int64")
             elif kind is dt.datetime:
-                frame[column.name] = pd.to_datetime(frame[column.name], format="ISO8601")
-            elif kind is not str:
-                # JSON and the like: let SQLAlchemy decode them.
-                return self._read_frame_slow(table, connection)
+                frame[column.name] = pd.to_datetime(
+                    pd.Series(values, dtype=object), format="ISO8601"
+                )
+            else:
+                frame[column.name] = pd.Series(values, dtype=object)
         return frame
 
-    @staticmethod
-    def _read_frame_slow(table: Table, connection: Connection) -> pd.DataFrame:
+    def _fetch_columns(self, table: Table, names: list[str], connection: Connection) -> list:
+        quote = connection.dialect.identifier_preparer.quote
+        query = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
+        driver_cursor = connection.connection.cursor()
+        try:
+            driver_cursor.execute(query)
+            rows = driver_cursor.fetchall()
+        finally:
+            driver_cursor.close()
+        return list(zip(*rows, strict=True)) if rows else [() for _ in names]
+
+    def _read_frame_slow(self, table: Table, connection: Connection | None) -> pd.DataFrame:
+        if connection is None:
+            with self.engine.connect() as own:
+                return self._read_frame_slow(table, own)
         result = connection.execute(select(table))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
