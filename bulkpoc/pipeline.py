@@ -159,6 +159,8 @@ def _process(
             clock = time.perf_counter()
             progress("validate", 0, len(raw.data))
             snapshot = load_snapshot(store, rtype, connection)
+            result.timings["snapshot"] = time.perf_counter() - clock
+            clock = time.perf_counter()
             sheet = validate(
                 raw,
                 positions,
