@@ -14,6 +14,7 @@ from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import PERMISSIONS, Store
 from bulkpoc.write import write_records
 
+SHOWN_ERRORS = 12
 REFERENCE_FILES = (
     ("skill", "skills.csv"),
     ("script", "scripts.csv"),
@@ -73,8 +74,12 @@ def run_demo(folder: Path, echo: Callable[[str], None]) -> None:
         result = run_import(store, samples / file_name, options, settings)
         echo("")
         echo(f"Uploaded {file_name}: {result.summary()}")
-        for error in result.errors[:12]:
+        for warning in result.warnings:
+            echo(f"  Warning: {warning}")
+        for error in result.errors[:SHOWN_ERRORS]:
             echo(f"  Row {error.row}, {error.column}: {error.message}")
+        if len(result.errors) > SHOWN_ERRORS:
+            echo(f"  … and {len(result.errors) - SHOWN_ERRORS} more errors in the report.")
         echo(f"  Report: {result.reports.html}")
         if result.reports.error_file:
             echo(f"  Error file: {result.reports.error_file}")
