@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,10 +24,11 @@ from bulkpoc.errors import BulkpocError, FileRejected, PermissionDenied
 from bulkpoc.plan import plan
 from bulkpoc.read import RawTable, checksum, read_file
 from bulkpoc.records import RECORD_TYPES
+from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus, Counts
 from bulkpoc.sheet import CREATE, FAILED, UNCHANGED, UPDATE, Sheet
 from bulkpoc.snapshot import load_snapshot
-from bulkpoc.store.db import Store, utcnow
+from bulkpoc.store.db import Store, User, utcnow
 from bulkpoc.validate import map_headers, validate
 
 # progress(stage, done, total): stage is one of read, validate, plan, apply, report.
@@ -144,22 +146,47 @@ def _process(
             f"{user.name} cannot upload {rtype.plural.lower()}: it needs the "
             f"'{rtype.permission}' permission."
         )
-    clock = time.perf_counter()
-    progress("read", 0, 1)
-    raw = read_file(path, options.file_type, rtype.sheet_names)
-    result.file_type = raw.file_type
-    positions, warnings = map_headers(raw, rtype)
-    result.warnings.extend(raw.warnings + warnings)
-    result.timings["read"] = time.perf_counter() - clock
-    progress("read", 1, 1)
+    # The file is read in a worker thread while the batch takes the store's lock and loads
+    # its snapshot: calamine and pyarrow release the GIL, so the two overlap on two cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-read") as pool:
+        reading = pool.submit(_read, path, options, rtype)
+        try:
+            return _validate_and_apply(store, reading, options, settings, progress, result, user)
+        finally:
+            reading.cancel()
 
+
+def _read(path: Path, options: ImportOptions, rtype: RecordType) -> tuple[RawTable, float]:
+    clock = time.perf_counter()
+    raw = read_file(path, options.file_type, rtype.sheet_names)
+    return raw, time.perf_counter() - clock
+
+
+def _validate_and_apply(
+    store: Store,
+    reading: Future[tuple[RawTable, float]],
+    options: ImportOptions,
+    settings: Settings,
+    progress: Progress,
+    result: BatchResult,
+    user: User,
+) -> RawTable:
+    rtype = RECORD_TYPES[options.record_type]
+    progress("read", 0, 1)
     try:
         with store.transaction() as connection:
             store.lock_for_batch(connection)
             clock = time.perf_counter()
-            progress("validate", 0, len(raw.data))
             snapshot = load_snapshot(store, rtype, connection)
+            if not reading.done() and "number" in rtype.needs:
+                snapshot.numbers  # noqa: B018 - load the inventory while the file is still read
             result.timings["snapshot"] = time.perf_counter() - clock
+            raw, result.timings["read"] = reading.result()
+            result.file_type = raw.file_type
+            positions, warnings = map_headers(raw, rtype)
+            result.warnings.extend(raw.warnings + warnings)
+            progress("read", 1, 1)
+            progress("validate", 0, len(raw.data))
             clock = time.perf_counter()
             sheet = validate(
                 raw,

@@ -49,7 +49,11 @@ def load_snapshot(store: Store, rtype: RecordType, connection: Connection) -> Sn
             frame = store.read_frame(REFERENCE_TABLES[ref], connection)
             snapshot.refs[ref] = frame.set_index("name_key", drop=False)
         elif ref == "number":
-            snapshot.load_numbers = partial(store.read_frame, schema.numbers, connection)
+            snapshot.load_numbers = partial(
+                store.read_frame, schema.numbers, connection, ["phone_number", "voice", "sms"]
+            )
         elif ref == "poc":
-            snapshot.pocs = store.read_frame(schema.pocs, connection)
+            snapshot.pocs = store.read_frame(
+                schema.pocs, connection, ["id", "name", "media_type", "address"]
+            )
     return snapshot

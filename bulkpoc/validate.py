@@ -215,7 +215,9 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.required:
         missing = blank & ~(field.keep_if_blank & is_update)
         sheet.error(missing, field.header, "required", f"{field.header} is required.")
-    if len(parsed_values):
+    if len(parsed_values) == len(values):
+        values = parsed_values  # every row was parsed: nothing to merge
+    elif len(parsed_values):
         values[parsed_values.index] = parsed_values.to_numpy()
     sheet.values[field.name] = values.where(values.notna(), None) if values.hasnans else values
 

@@ -116,6 +116,14 @@ def casefold(values: pd.Series) -> pd.Series:
     Folds each distinct value once: reference columns repeat a few names many times.
     """
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    folded = [" ".join(str(text).casefold().split()) for text in uniques]
+    folded = [_fold(str(text)) for text in uniques]
     out = np.array([*folded, None], dtype=object)[codes]  # code -1 (missing) picks None
     return pd.Series(out, index=values.index, dtype=object)
+
+
+def _fold(text: str) -> str:
+    folded = text.casefold()
+    # Printable text has no whitespace but plain spaces; only then can the join be skipped.
+    if folded.isprintable() and "  " not in folded and folded == folded.strip():
+        return folded
+    return " ".join(folded.split())

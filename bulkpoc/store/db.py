@@ -141,7 +141,9 @@ class Store:
         elif connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BATCH_LOCK_KEY})
 
-    def read_frame(self, table: Table, connection: Connection | None = None) -> pd.DataFrame:
+    def read_frame(
+        self, table: Table, connection: Connection | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
         """The whole table as a DataFrame: booleans as bool, integers as Int64, times as
         datetime64, text as str objects. Built a column at a time: a SQLAlchemy Row per
         record costs more than the query."""
@@ -149,11 +151,11 @@ class Store:
             return self._read_frame_slow(table, connection)
         if connection is None:
             with self.engine.connect() as own:
-                return self.read_frame(table, own)
-        names = [column.name for column in table.columns]
-        columns = self._fetch_columns(table, names, connection)
-        frame = pd.DataFrame(index=pd.RangeIndex(len(columns[0]) if columns else 0))
-        for column, values in zip(table.columns, columns, strict=True):
+                return self.read_frame(table, own, columns)
+        chosen = [c for c in table.columns if columns is None or c.name in columns]
+        fetched = self._fetch_columns(table, [c.name for c in chosen], connection)
+        frame = pd.DataFrame(index=pd.RangeIndex(len(fetched[0]) if fetched else 0))
+        for column, values in zip(chosen, fetched, strict=True):
             kind = column.type.python_type
             if kind is bool:
                 frame[column.name] = pd.Series(values, dtype=object).astype(bool)
