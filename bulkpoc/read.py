@@ -43,6 +43,8 @@ class RawTable:
     encoding: str = "utf-8"
     sheet: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Spreadsheet error cells (#N/A, #REF!…), which calamine reads as empty: (row, column, text)
+    cell_errors: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 def checksum(path: Path) -> str:
@@ -147,8 +149,10 @@ def detect_delimiter(header_line: str) -> str:
     return best
 
 
-def _first_line(path: Path, encoding: str) -> str:
+def _first_line(path: Path, encoding: str, skip: int = 0) -> str:
     with path.open("r", encoding=encoding, newline="") as handle:
+        for _ in range(skip):
+            handle.readline()
         return handle.readline().lstrip("\ufeff")
 
 
@@ -162,11 +166,17 @@ def read_csv(path: Path) -> RawTable:
         raise FileRejected(
             f"The first line of {path.name} is empty; it must hold the column headers."
         )
-    delimiter = detect_delimiter(header_line.rstrip("\r\n"))
+    skip = 0
+    hint = re.fullmatch(r"sep=(.)", header_line.strip("\r\n"))
+    if hint:  # Excel's "sep=;" line: it names the delimiter and Excel does not show it
+        skip, delimiter = 1, hint[1]
+        header_line = _first_line(path, encoding, skip=1)
+    else:
+        delimiter = detect_delimiter(header_line.rstrip("\r\n"))
     width = len(next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter)))
-    frame = _read_csv_arrow(path, delimiter, encoding, width)
+    frame = _read_csv_arrow(path, delimiter, encoding, width, skip)
     if frame is None:
-        frame = _read_csv_pandas(path, delimiter, encoding)
+        frame = _read_csv_pandas(path, delimiter, encoding, skip)
     frame = frame.fillna("")
     frame.columns = range(frame.shape[1])
     headers = [str(value).lstrip("\ufeff") for value in frame.iloc[0]]
@@ -177,7 +187,9 @@ def read_csv(path: Path) -> RawTable:
     return RawTable(headers, data, rows, "csv", delimiter, encoding.replace("-sig", ""))
 
 
-def _read_csv_arrow(path: Path, delimiter: str, encoding: str, width: int) -> pd.DataFrame | None:
+def _read_csv_arrow(
+    path: Path, delimiter: str, encoding: str, width: int, skip: int = 0
+) -> pd.DataFrame | None:
     """The fast multi-threaded reader; None when the file needs the forgiving one.
 
     Blank lines come back as rows of empty cells, so row numbers stay the spreadsheet's. Rows
@@ -187,7 +199,7 @@ def _read_csv_arrow(path: Path, delimiter: str, encoding: str, width: int) -> pd
     try:
         table = pa_csv.read_csv(
             path,
-            read_options=pa_csv.ReadOptions(column_names=names, encoding=encoding),
+            read_options=pa_csv.ReadOptions(column_names=names, encoding=encoding, skip_rows=skip),
             parse_options=pa_csv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
             ),
@@ -202,7 +214,7 @@ def _read_csv_arrow(path: Path, delimiter: str, encoding: str, width: int) -> pd
     return _arrow_to_frame(table)
 
 
-def _read_csv_pandas(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
+def _read_csv_pandas(path: Path, delimiter: str, encoding: str, skip: int = 0) -> pd.DataFrame:
     """pandas' C reader: pads short rows, and names the line of a row with too many cells."""
     try:
         return pd.read_csv(
@@ -210,6 +222,7 @@ def _read_csv_pandas(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
             sep=delimiter,
             encoding=encoding,
             header=None,
+            skiprows=skip,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -300,7 +313,52 @@ def read_xlsx(path: Path, sheet_names: tuple[str, ...] = ()) -> RawTable:
     )
     frame = _arrow_to_frame(table)
     rows = pd.Series(frame.index + 2, index=frame.index)
-    return RawTable(headers, frame, rows, "xlsx", sheet=chosen)
+    table = RawTable(headers, frame, rows, "xlsx", sheet=chosen)
+    table.cell_errors = error_cells(path, names.index(chosen))
+    return table
+
+
+_ERROR_CELL = re.compile(rb'<c\s[^>]*?\bt="e"[^>]*>.*?</c>', re.DOTALL)
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def error_cells(path: Path, sheet_index: int) -> list[tuple[int, int, str]]:
+    """(row, column position, error text) of every error cell (#N/A, #REF!…) of a worksheet.
+
+    calamine reads them as empty cells; a VLOOKUP that found nothing must not become a blank.
+    A byte search finds whether there are any; only then are they located.
+    """
+    with zipfile.ZipFile(path) as archive:
+        member = _worksheet_member(archive, sheet_index)
+        xml = archive.read(member) if member else b""
+    if b't="e"' not in xml:
+        return []
+    found = []
+    for match in _ERROR_CELL.finditer(xml):
+        ref, value = _CELL_REF.search(match[0]), _CELL_VALUE.search(match[0])
+        if ref:
+            column = 0
+            for letter in ref[1].decode():
+                column = column * 26 + ord(letter) - 64
+            found.append((int(ref[2]), column - 1, value[1].decode() if value else "#ERROR"))
+    return found
+
+
+def _worksheet_member(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
+    """The zip member of the n-th worksheet, following workbook.xml and its relationships."""
+    workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+    sheets = re.findall(r'<sheet\b[^>]*?r:id="([^"]+)"', workbook)
+    rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    targets: dict[str, str] = {}
+    for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+        rel_id, target = re.search(r'Id="([^"]+)"', tag), re.search(r'Target="([^"]+)"', tag)
+        if rel_id and target:
+            targets[rel_id[1]] = target[1]
+    if sheet_index >= len(sheets) or sheets[sheet_index] not in targets:
+        return None
+    path = targets[sheets[sheet_index]]
+    return path.lstrip("/") if path.startswith("/") else "xl/" + path
 
 
 def _column_text(column: np.ndarray) -> pa.Array:

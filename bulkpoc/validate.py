@@ -101,6 +101,7 @@ def validate(
     cells, rows, bad_row_changed = select_rows(raw, positions, rtype, rows_mode)
     sheet = Sheet(rtype, user, snapshot, region, overwrite, cells, rows, ErrorLog(rows))
     sheet.error(bad_row_changed, ROW_CHANGED, "invalid_yes_no", "Row Changed must be Y or N.")
+    _report_error_cells(sheet, raw, positions)
     sheet.values = pd.DataFrame(index=cells.index)
     _parse_key(sheet)
     sheet.active = ~identical_to_store(sheet) | bad_row_changed
@@ -152,6 +153,23 @@ def _derive(sheet: Sheet) -> None:
         full = pd.Series(values, index=sheet.index, dtype=object)
         full[derived.index] = derived[column].astype(object).to_numpy()
         sheet.values[column] = full.where(full.notna(), None)
+
+
+def _report_error_cells(sheet: Sheet, raw: RawTable, positions: dict[str, int]) -> None:
+    """Spreadsheet error values (#N/A, #REF!…) fail their row: they are not blanks."""
+    headers = {position: header for header, position in positions.items()}
+    for row, position, text in raw.cell_errors:
+        if position not in headers:
+            continue
+        mask = sheet.rows == row
+        sheet.error(
+            mask,
+            headers[position],
+            "spreadsheet_error",
+            f"{headers[position]} holds the spreadsheet error {text}; fix the formula or type "
+            "the value.",
+            values=pd.Series(text, index=sheet.index),
+        )
 
 
 def _parse_key(sheet: Sheet) -> None:

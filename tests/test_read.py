@@ -421,3 +421,46 @@ def test_values_written_by_write_csv_read_back_exactly(tmp_path: Path, delimiter
     assert table.delimiter == delimiter
     expected = [[value, f"{value}!"] for value in RISKY_VALUES]
     assert cells(table) == expected
+
+
+def test_excel_sep_hint_line_names_the_delimiter_and_is_not_a_row(tmp_path: Path) -> None:
+    path = tmp_path / "sep.csv"
+    path.write_text("sep=;\n" + ";".join(POC_HEADERS) + "\n" + ";".join(PHONE_ROW) + "\n")
+    table = read_file(path)
+    assert table.delimiter == ";"
+    assert table.headers == POC_HEADERS
+    assert cells(table) == [PHONE_ROW]
+    assert table.rows.tolist() == [2]  # Excel hides the hint: the header is still row 1
+
+
+def test_error_cells_are_found_on_the_sheet_that_is_read(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Instructions"
+    workbook.active["A1"] = "#REF!"  # an error on another sheet is none of our business
+    sheet = workbook.create_sheet("Points of Contact")
+    sheet.append(POC_HEADERS)
+    sheet.append(PHONE_ROW)
+    sheet.append(["#N/A", "", "Looked Up", "Phone Call", "#REF!", "Sales Calls", "Main IVR"])
+    path = tmp_path / "errors.xlsx"
+    workbook.save(path)
+    table = read_file(path, "xlsx", ("pointsofcontact",))
+    assert table.sheet == "Points of Contact"
+    # calamine reads error cells as blanks; the reader reports them so they are not imported
+    assert table.data.iloc[1, 0] == ""
+    assert sorted(table.cell_errors) == [(3, 0, "#N/A"), (3, 4, "#REF!")]
+
+
+def test_a_row_with_an_error_cell_fails_instead_of_being_read_as_blank(run, tmp_path: Path) -> None:
+    from bulkpoc.errors import flatten
+    from tests.conftest import POC_HEADERS as ALL_HEADERS
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(ALL_HEADERS)
+    sheet.append(["", "", "Looked Up", "Phone Call", "+12025550100", "#N/A", "Main IVR"])
+    path = tmp_path / "vlookup.xlsx"
+    workbook.save(path)
+    result = run(path)
+    assert ["Skill", "spreadsheet_error"] in flatten(result.errors, ("column", "code"))
+    assert result.counts.created == 0
+    assert "#N/A" in result.errors[0].message + result.errors[-1].message
