@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -292,12 +293,16 @@ def read_xlsx(path: Path, sheet_names: tuple[str, ...] = ()) -> RawTable:
         if not names:
             raise FileRejected(f"{path.name} has no worksheets.")
         chosen = next((name for name in names if _sheet_key(name) in sheet_names), names[0])
-        cells = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+        # The error-cell scan inflates the sheet XML; it runs beside calamine's parse.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-scan") as pool:
+            scanning = pool.submit(error_cells, path, names.index(chosen))
+            cells = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+            errors = scanning.result()
     except CalamineError as error:
         raise FileRejected(
             f"{path.name} is not a readable Excel workbook (.xlsx): {error}"
         ) from None
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
         raise FileRejected(
             f"{path.name} is not a readable Excel workbook (.xlsx): {error}"
         ) from None
@@ -313,9 +318,7 @@ def read_xlsx(path: Path, sheet_names: tuple[str, ...] = ()) -> RawTable:
     )
     frame = _arrow_to_frame(table)
     rows = pd.Series(frame.index + 2, index=frame.index)
-    table = RawTable(headers, frame, rows, "xlsx", sheet=chosen)
-    table.cell_errors = error_cells(path, names.index(chosen))
-    return table
+    return RawTable(headers, frame, rows, "xlsx", sheet=chosen, cell_errors=errors)
 
 
 _ERROR_CELL = re.compile(rb'<c\s[^>]*?\bt="e"[^>]*>.*?</c>', re.DOTALL)
