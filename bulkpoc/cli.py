@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -21,6 +21,9 @@ from bulkpoc.pipeline import FileType, ImportOptions, Progress, RowsMode, run_im
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import PERMISSIONS, Store
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 TYPES = click.Choice(list(RECORD_TYPES))
 FORMATS = click.Choice(["csv", "xlsx"])
@@ -264,7 +267,8 @@ def _print_result(result: BatchResult) -> None:
 
 
 @contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Progress | None]:
+def _progress_bar(enabled: bool, console: Console | None = None) -> Iterator[Progress | None]:
+    """A bar per stage on a terminal; nothing when output is piped or JSON."""
     if not enabled:
         yield None
         return
@@ -277,7 +281,7 @@ def _progress_bar(enabled: bool) -> Iterator[Progress | None]:
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
         transient=True,
-        console=None,
+        console=console,
     ) as bar:
         tasks: dict[str, object] = {}
 
