@@ -13,13 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from bulkpoc.config import Settings
 from bulkpoc.demo import load_demo_reference_data
+from bulkpoc.errors import flatten
 from bulkpoc.pipeline import ImportOptions, run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchResult
+from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, Store
 
 POSTGRES_URL = os.environ.get("BULKPOC_TEST_POSTGRES_URL")
@@ -80,6 +82,18 @@ def write_rows(
         for row in rows:
             writer.writerow([row.get(header, "") for header in headers])
     return path
+
+
+def errors(result: BatchResult, keys: tuple[str, ...] = ("row", "column", "code")) -> list:
+    """A result's errors as [row, column, code] lists, for one-line assertions."""
+    return flatten(result.errors, keys)
+
+
+def stored_pocs(store: Store) -> list[dict]:
+    """Every POC in the store, as dicts, in ID order."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(schema.pocs).order_by(schema.pocs.c.id)).all()
+    return [dict(row._mapping) for row in rows]
 
 
 def poc(**cells: str) -> dict[str, str]:

@@ -6,27 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 import bulkpoc.pipeline
-from bulkpoc.errors import flatten
 from bulkpoc.pipeline import ImportOptions, run_import
 from bulkpoc.store import schema
 from bulkpoc.store.db import utcnow
-from tests.conftest import POC_HEADERS, poc, write_rows
-
-KEYS = ("row", "column", "code")
-
-
-def errors(result) -> list:
-    return flatten(result.errors, KEYS)
-
-
-def pocs(store) -> list[dict]:
-    with store.engine.connect() as connection:
-        rows = connection.execute(select(schema.pocs).order_by(schema.pocs.c.id)).all()
-    return [dict(r._mapping) for r in rows]
+from tests.conftest import POC_HEADERS, errors, poc, stored_pocs, write_rows
 
 
 def lines(count: int, start: int = 0, prefix: str = "Line") -> list[dict[str, str]]:
@@ -64,7 +51,7 @@ def test_missing_required_column_fails_the_batch(run, store, missing):
     assert result.status.value == "failed"
     assert f"'{missing}'" in result.failure
     assert result.applied is False
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_optional_columns_may_be_left_out(run, store):
@@ -72,7 +59,7 @@ def test_optional_columns_may_be_left_out(run, store):
     result = run([poc()], headers=headers)
     assert errors(result) == []
     assert result.status.value == "succeeded"
-    (stored,) = pocs(store)
+    (stored,) = stored_pocs(store)
     assert (stored["active"], stored["ivr_enabled"], stored["chat_profile_id"]) == (
         True,
         False,
@@ -86,7 +73,7 @@ def test_unknown_columns_are_ignored_with_a_warning(run, store):
     assert errors(result) == []
     assert result.status.value == "succeeded"
     assert any("Notes" in w and "Owner" in w for w in result.warnings), result.warnings
-    assert [p["name"] for p in pocs(store)] == ["Main Line"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]
 
 
 def test_headers_match_case_and_whitespace_insensitively_in_any_order(run, store):
@@ -105,7 +92,7 @@ def test_headers_match_case_and_whitespace_insensitively_in_any_order(run, store
     assert errors(result) == []
     assert result.status.value == "succeeded"
     assert not any("column" in w.lower() for w in result.warnings), result.warnings
-    (stored,) = pocs(store)
+    (stored,) = stored_pocs(store)
     assert (stored["name"], stored["address"], stored["ivr_enabled"]) == (
         "Main Line",
         "+12025550100",
@@ -119,7 +106,7 @@ def test_error_column_is_ignored(run, store):
     assert errors(result) == []
     assert result.status.value == "succeeded"
     assert result.warnings == []
-    assert len(pocs(store)) == 1
+    assert len(stored_pocs(store)) == 1
 
 
 def test_error_column_first_is_ignored_too(run, store):
@@ -127,7 +114,7 @@ def test_error_column_first_is_ignored_too(run, store):
     result = run([{**poc(), "error": "old problem"}], headers=headers)
     assert errors(result) == []
     assert result.warnings == []
-    assert len(pocs(store)) == 1
+    assert len(stored_pocs(store)) == 1
 
 
 def test_row_numbers_count_the_header_as_row_one(run, store):
@@ -165,7 +152,7 @@ def test_changed_rows_only_processes_marked_rows(run_rows, store):
         "failed": 0,
     }
     expected = [f"Line {n}" for n, mark in enumerate(MARKS) if mark in CHANGED]
-    assert [p["name"] for p in pocs(store)] == expected
+    assert [p["name"] for p in stored_pocs(store)] == expected
 
 
 def test_all_rows_ignores_row_changed(run_rows, store):
@@ -200,7 +187,7 @@ def test_changed_rows_keep_their_spreadsheet_row_numbers(run_rows, store):
 def test_invalid_row_changed_mark_fails_the_row(run_rows, store):
     result = run_rows("changed", [poc(Row_Changed="maybe")])
     assert errors(result) == [[2, "Row Changed", "invalid_yes_no"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_changed_rows_only_without_row_changed_column_fails_the_batch(run_rows, store):
@@ -209,7 +196,7 @@ def test_changed_rows_only_without_row_changed_column_fails_the_batch(run_rows, 
     assert result.status.value == "failed"
     assert "Row Changed" in result.failure
     assert "All Rows" in result.failure
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 # --- dry run, all-or-nothing, partial success ----------------------------------------------
@@ -217,7 +204,7 @@ def test_changed_rows_only_without_row_changed_column_fails_the_batch(run_rows, 
 
 def test_dry_run_applies_nothing_but_reports_counts(run, store):
     assert run(lines(2)).counts.created == 2
-    before = pocs(store)
+    before = stored_pocs(store)
     result = run(
         [poc(Point_of_Contact_ID="1", Name="Renamed"), *lines(3, start=2)],
         dry_run=True,
@@ -226,7 +213,7 @@ def test_dry_run_applies_nothing_but_reports_counts(run, store):
     assert result.status.value == "succeeded"
     assert (result.counts.created, result.counts.updated) == (3, 1)
     assert result.applied is False
-    assert pocs(store) == before
+    assert stored_pocs(store) == before
 
 
 def test_dry_run_reports_errors_too(run, store):
@@ -234,12 +221,12 @@ def test_dry_run_reports_errors_too(run, store):
     assert errors(result) == [[4, "Point of Contact", "not_in_inventory"]]
     assert result.status.value == "completed_with_errors"
     assert (result.counts.created, result.counts.failed) == (2, 1)
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_all_or_nothing_with_one_bad_row_applies_nothing(run, store):
     assert run(lines(1)).counts.created == 1
-    before = pocs(store)
+    before = stored_pocs(store)
     result = run(
         [
             poc(Point_of_Contact_ID="1", Name="Renamed"),
@@ -254,13 +241,13 @@ def test_all_or_nothing_with_one_bad_row_applies_nothing(run, store):
     assert result.failure
     assert "nothing was applied" in result.failure
     assert result.applied is False
-    assert pocs(store) == before
+    assert stored_pocs(store) == before
 
 
 def test_all_or_nothing_without_errors_applies_everything(run, store):
     result = run(lines(3), all_or_nothing=True)
     assert result.status.value == "succeeded"
-    assert len(pocs(store)) == 3
+    assert len(stored_pocs(store)) == 3
 
 
 def test_partial_success_applies_the_good_rows(run, store):
@@ -284,13 +271,13 @@ def test_partial_success_applies_the_good_rows(run, store):
         "failed": 1,
     }
     assert result.applied is True
-    assert [p["name"] for p in pocs(store)] == ["Renamed", "Line 1", "Line 2"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Renamed", "Line 1", "Line 2"]
 
 
 def test_every_row_failing_applies_nothing_and_completes_with_errors(run, store):
     result = run([poc(Skill="Nope")])
     assert result.status.value == "completed_with_errors"
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_batch_is_recorded_in_the_run_history(run, store):
@@ -306,7 +293,7 @@ def test_batch_is_recorded_in_the_run_history(run, store):
 
 def test_unchanged_rows_are_counted_and_not_written(run, store):
     assert run(lines(3)).counts.created == 3
-    before = pocs(store)
+    before = stored_pocs(store)
     rows = [
         poc(Point_of_Contact_ID=str(p["id"]), Name=p["name"], Point_of_Contact=p["address"])
         for p in before
@@ -315,7 +302,7 @@ def test_unchanged_rows_are_counted_and_not_written(run, store):
     result = run(rows)
     assert errors(result) == []
     assert (result.counts.unchanged, result.counts.updated) == (2, 1)
-    after = pocs(store)
+    after = stored_pocs(store)
     assert after[0] == before[0]
     assert after[2] == before[2]
     assert after[1]["name"] == "Changed"
@@ -339,7 +326,7 @@ def test_large_batches_are_applied_in_chunks(run, store, monkeypatch):
     result = run([*rows, *lines(5, start=5)])
     assert errors(result) == []
     assert (result.counts.updated, result.counts.created) == (5, 5)
-    assert [p["name"] for p in pocs(store)] == [
+    assert [p["name"] for p in stored_pocs(store)] == [
         *(f"Renamed {n}" for n in range(5)),
         *(f"Line {n}" for n in range(5, 10)),
     ]
@@ -386,13 +373,13 @@ def fail_second_insert(monkeypatch, error: Exception) -> list[FailingConnection]
 
 def test_a_crash_in_the_second_insert_chunk_leaves_the_store_as_it_was(run, store, monkeypatch):
     assert run(lines(2)).counts.created == 2
-    before = pocs(store)
+    before = stored_pocs(store)
     seen = fail_second_insert(monkeypatch, RuntimeError("disk on fire"))
     rows = [poc(Point_of_Contact_ID="1", Name="Renamed"), *lines(5, start=2)]
     with pytest.raises(RuntimeError, match="disk on fire"):
         run(rows)
     assert seen[0].inserts == 2
-    assert pocs(store) == before
+    assert stored_pocs(store) == before
     assert store.history()[0]["status"] == "failed"
 
 
@@ -402,7 +389,7 @@ def test_a_crash_in_the_second_update_chunk_leaves_the_store_as_it_was(
     monkeypatch.setattr("bulkpoc.apply.CHUNK", 2)
     path = write_rows(tmp_path / "first.csv", lines(5))
     assert run_import(store, path, ImportOptions(), settings).counts.created == 5
-    before = pocs(store)
+    before = stored_pocs(store)
     rows = [
         poc(
             Point_of_Contact_ID=str(n + 1),
@@ -423,12 +410,12 @@ def test_a_crash_in_the_second_update_chunk_leaves_the_store_as_it_was(
     with pytest.raises(RuntimeError, match="power cut"):
         run_import(store, path, ImportOptions(), settings, progress=progress)
     assert applied == [2, 4]
-    assert pocs(store) == before
+    assert stored_pocs(store) == before
 
 
 def test_an_integrity_error_fails_the_batch_with_nothing_applied(run, store, monkeypatch):
     assert run(lines(1)).counts.created == 1
-    before = pocs(store)
+    before = stored_pocs(store)
     error = IntegrityError("INSERT INTO pocs", {}, Exception("UNIQUE constraint failed"))
     seen = fail_second_insert(monkeypatch, error)
     result = run([poc(Point_of_Contact_ID="1", Name="Renamed"), *lines(4, start=1)])
@@ -437,14 +424,14 @@ def test_an_integrity_error_fails_the_batch_with_nothing_applied(run, store, mon
     assert result.failure
     assert "nothing was applied" in result.failure
     assert result.applied is False
-    assert pocs(store) == before
+    assert stored_pocs(store) == before
     assert store.history()[0]["status"] == "failed"
 
 
 def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, monkeypatch):
     """Another writer took a name between validation and apply: the database refuses it."""
     assert run(lines(1)).counts.created == 1
-    before = pocs(store)
+    before = stored_pocs(store)
     real_apply = bulkpoc.pipeline.apply
     sales = before[0]["skill_id"]
     script = before[0]["script_id"]
@@ -471,7 +458,7 @@ def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, mon
     assert result.status.value == "failed"
     assert result.failure
     assert "nothing was applied" in result.failure
-    assert pocs(store) == before
+    assert stored_pocs(store) == before
 
 
 def test_the_same_file_path_can_be_imported_again(store, settings, tmp_path: Path):

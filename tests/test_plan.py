@@ -8,25 +8,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from bulkpoc.errors import flatten
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.poc import DEACTIVATION_MESSAGE
 from bulkpoc.store import schema
 from bulkpoc.write import export_frame
-from tests.conftest import poc
+from tests.conftest import errors, poc, stored_pocs
 
-KEYS = ("row", "column", "code")
 PREFIX = "Cannot be deactivated because it is still assigned to an active skill"
-
-
-def errors(result) -> list:
-    return flatten(result.errors, KEYS)
-
-
-def pocs(store) -> list[dict]:
-    with store.engine.connect() as connection:
-        rows = connection.execute(select(schema.pocs).order_by(schema.pocs.c.id)).all()
-    return [dict(r._mapping) for r in rows]
 
 
 def skill_id(store, name: str) -> int:
@@ -50,7 +38,7 @@ def line(run, store):
     """One stored Phone Call POC (ID 1) on the active skill Sales Calls."""
     result = run([poc()])
     assert result.counts.created == 1, errors(result)
-    return pocs(store)[0]
+    return stored_pocs(store)[0]
 
 
 # --- deactivation --------------------------------------------------------------------------
@@ -65,7 +53,7 @@ def test_deactivating_a_poc_on_an_active_skill_fails(run, store, line):
     way_out = error.message[len(PREFIX) :]
     assert "inactive" in way_out
     assert "Skill" in way_out
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
 
 
 def test_the_way_out_deactivates_in_one_row(run, store, line):
@@ -73,7 +61,7 @@ def test_the_way_out_deactivates_in_one_row(run, store, line):
     assert errors(result) == []
     assert result.status.value == "succeeded"
     assert result.counts.updated == 1
-    (stored,) = pocs(store)
+    (stored,) = stored_pocs(store)
     assert stored["active"] is False
     assert stored["skill_id"] == skill_id(store, "Legacy Calls")
 
@@ -81,20 +69,20 @@ def test_the_way_out_deactivates_in_one_row(run, store, line):
 def test_the_way_out_needs_an_inactive_skill_of_the_same_media_type(run, store, line):
     result = run([poc(Point_of_Contact_ID="1", Skill="Old Email Queue", Active="N")])
     assert ["Skill", "media_type_mismatch"] in [e[1:] for e in errors(result)]
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
 
 
 def test_switching_to_another_active_skill_still_blocks_deactivation(run, store, line):
     result = run([poc(Point_of_Contact_ID="1", Skill="Support Calls", Active="N")])
     assert errors(result) == [[2, "Active", "deactivation_blocked"]]
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
 
 
 def test_creating_an_inactive_poc_on_an_active_skill_fails(run, store):
     result = run([poc(Active="N")])
     assert errors(result) == [[2, "Active", "deactivation_blocked"]]
     assert result.errors[0].message.startswith(PREFIX)
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_deactivation_after_the_skill_was_deactivated(run, store, line):
@@ -113,14 +101,14 @@ def test_deactivation_after_the_skill_was_deactivated(run, store, line):
     assert skill.counts.updated == 1, errors(skill)
     result = run([poc(Point_of_Contact_ID="1", Active="N")])
     assert errors(result) == []
-    assert pocs(store)[0]["active"] is False
+    assert stored_pocs(store)[0]["active"] is False
 
 
 def test_reactivating_keeps_working(run, store, line):
     assert run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")]).counts.updated
     result = run([poc(Point_of_Contact_ID="1", Skill="Sales Calls", Active="Y")])
     assert errors(result) == []
-    (stored,) = pocs(store)
+    (stored,) = stored_pocs(store)
     assert stored["active"] is True
     assert stored["skill_id"] == skill_id(store, "Sales Calls")
 
@@ -142,7 +130,7 @@ def test_media_type_cannot_change_on_update(run, store, line):
     )
     assert ["Media Type", "fixed_on_update"] in [e[1:] for e in errors(result)]
     assert result.counts.failed == 1
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
 
 
 def test_media_type_alias_on_update_is_no_change(run, store, line):
@@ -164,7 +152,7 @@ def test_identical_rows_are_unchanged_and_not_written(run, store, line):
         ]
     )
     assert result.counts.updated == 1
-    line = pocs(store)[0]
+    line = stored_pocs(store)[0]
     same = run(
         [
             poc(
@@ -182,7 +170,7 @@ def test_identical_rows_are_unchanged_and_not_written(run, store, line):
     assert errors(same) == []
     assert same.status.value == "succeeded"
     assert (same.counts.unchanged, same.counts.updated, same.counts.created) == (1, 0, 0)
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
 
 
 def test_exported_file_uploaded_unchanged_changes_nothing(run, store):
@@ -207,11 +195,11 @@ def test_exported_file_uploaded_unchanged_changes_nothing(run, store):
         ]
     )
     assert result.counts.created == 3, errors(result)
-    before = pocs(store)
+    before = stored_pocs(store)
     again = run(exported(store))
     assert errors(again) == []
     assert again.counts.unchanged == 3
-    assert pocs(store) == before
+    assert stored_pocs(store) == before
 
 
 # --- conflicts -----------------------------------------------------------------------------
@@ -220,11 +208,11 @@ def test_exported_file_uploaded_unchanged_changes_nothing(run, store):
 def test_export_value_conflicts_when_the_record_changed_since(run, store, line):
     (row,) = exported(store)
     assert run([poc(Point_of_Contact_ID="1", Name="Someone Else")]).counts.updated == 1
-    after = pocs(store)
+    after = stored_pocs(store)
     result = run([{**row, "Name": "My Edit"}])
     assert errors(result) == [[2, "Last Modified", "conflict"]]
     assert "Overwrite" in result.errors[0].message
-    assert pocs(store) == after
+    assert stored_pocs(store) == after
 
 
 def test_export_value_equal_to_the_stored_one_is_fine(run, store, line):
@@ -232,7 +220,7 @@ def test_export_value_equal_to_the_stored_one_is_fine(run, store, line):
     result = run([{**row, "Name": "My Edit"}])
     assert errors(result) == []
     assert result.counts.updated == 1
-    assert pocs(store)[0]["name"] == "My Edit"
+    assert stored_pocs(store)[0]["name"] == "My Edit"
 
 
 def test_overwrite_applies_a_conflicting_row(run, store, line):
@@ -241,7 +229,7 @@ def test_overwrite_applies_a_conflicting_row(run, store, line):
     result = run([{**row, "Name": "My Edit"}], overwrite=True)
     assert errors(result) == []
     assert result.counts.updated == 1
-    assert pocs(store)[0]["name"] == "My Edit"
+    assert stored_pocs(store)[0]["name"] == "My Edit"
 
 
 STORED_AT = dt.datetime(2026, 11, 23, 10, 15, 42, 123456)
@@ -270,17 +258,17 @@ def test_last_modified_is_compared_at_the_row_precision(run, store, line, writte
     result = run([poc(Point_of_Contact_ID="1", Name="My Edit", Last_Modified=written)])
     if conflict:
         assert errors(result) == [[2, "Last Modified", "conflict"]]
-        assert pocs(store)[0]["name"] == "Main Line"
+        assert stored_pocs(store)[0]["name"] == "Main Line"
     else:
         assert errors(result) == []
-        assert pocs(store)[0]["name"] == "My Edit"
+        assert stored_pocs(store)[0]["name"] == "My Edit"
 
 
 @pytest.mark.parametrize("written", ["yesterday", "2026-13-45 10:15", "not a date"])
 def test_unparsable_last_modified_on_an_update_fails(run, store, line, written):
     result = run([poc(Point_of_Contact_ID="1", Name="My Edit", Last_Modified=written)])
     assert errors(result) == [[2, "Last Modified", "invalid_last_modified"]]
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
 
 
 def test_last_modified_is_ignored_on_create(run, store):
@@ -313,11 +301,11 @@ def test_changing_skill_needs_skills_edit(run, store, line, clerk):
     result = run([poc(Point_of_Contact_ID="1", Skill="Support Calls")], user=clerk)
     assert errors(result) == [[2, "Skill", "permission_denied"]]
     assert "Skills Edit" in result.errors[0].message
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
     store.add_user("clerk", ["Skills Edit"])
     allowed = run([poc(Point_of_Contact_ID="1", Skill="Support Calls")], user=clerk)
     assert errors(allowed) == []
-    assert pocs(store)[0]["skill_id"] == skill_id(store, "Support Calls")
+    assert stored_pocs(store)[0]["skill_id"] == skill_id(store, "Support Calls")
 
 
 def test_changing_active_needs_deactivate(run, store, line, clerk):
@@ -325,7 +313,7 @@ def test_changing_active_needs_deactivate(run, store, line, clerk):
     result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")], user=clerk)
     assert errors(result) == [[2, "Active", "permission_denied"]]
     assert "Points of Contact Deactivate" in result.errors[0].message
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
 
 
 def test_skill_and_active_changes_each_need_their_permission(run, store, line, clerk):
@@ -333,15 +321,15 @@ def test_skill_and_active_changes_each_need_their_permission(run, store, line, c
     assert errors(result) == [[2, "Skill", "permission_denied"], [2, "Active", "permission_denied"]]
     assert "Skills Edit" in result.errors[0].message
     assert "Points of Contact Deactivate" in result.errors[1].message
-    assert pocs(store) == [line]
+    assert stored_pocs(store) == [line]
 
 
 def test_reactivating_needs_deactivate_too(run, store, line, clerk):
     assert run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")]).counts.updated
-    before = pocs(store)
+    before = stored_pocs(store)
     result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="Y")], user=clerk)
     assert errors(result) == [[2, "Active", "permission_denied"]]
-    assert pocs(store) == before
+    assert stored_pocs(store) == before
 
 
 def test_unchanged_skill_and_active_need_no_permission(run, store, line, clerk):
@@ -356,7 +344,7 @@ def test_user_without_create_permission_gets_a_failed_batch(run, store):
     assert result.status.value == "failed"
     assert "Points of Contact Create" in result.failure
     assert result.applied is False
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_skills_edit_alone_cannot_upload_pocs(run, store):
@@ -364,14 +352,14 @@ def test_skills_edit_alone_cannot_upload_pocs(run, store):
     result = run([poc()], user="skiller")
     assert result.status.value == "failed"
     assert "Points of Contact Create" in result.failure
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_unknown_user_gets_a_failed_batch(run, store):
     result = run([poc()], user="nobody")
     assert result.status.value == "failed"
     assert "nobody" in result.failure
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
     assert store.history()[0]["status"] == "failed"
 
 
@@ -382,7 +370,7 @@ def test_unknown_user_gets_a_failed_batch(run, store):
 def pair(run, store):
     result = run([poc(Name="Alpha"), poc(Name="Beta", Point_of_Contact="+12025550101")])
     assert result.counts.created == 2, errors(result)
-    return pocs(store)
+    return stored_pocs(store)
 
 
 def test_name_swap_between_two_stored_pocs_succeeds(run, store, pair):
@@ -395,7 +383,7 @@ def test_name_swap_between_two_stored_pocs_succeeds(run, store, pair):
     assert errors(result) == []
     assert result.status.value == "succeeded"
     assert result.counts.updated == 2
-    assert [(p["id"], p["name"]) for p in pocs(store)] == [(1, "Beta"), (2, "Alpha")]
+    assert [(p["id"], p["name"]) for p in stored_pocs(store)] == [(1, "Beta"), (2, "Alpha")]
 
 
 def test_address_swap_between_two_stored_pocs_succeeds(run, store, pair):
@@ -407,7 +395,7 @@ def test_address_swap_between_two_stored_pocs_succeeds(run, store, pair):
     )
     assert errors(result) == []
     assert result.counts.updated == 2
-    assert [(p["id"], p["address"]) for p in pocs(store)] == [
+    assert [(p["id"], p["address"]) for p in stored_pocs(store)] == [
         (1, "+12025550101"),
         (2, "+12025550100"),
     ]
@@ -423,7 +411,7 @@ def test_name_swap_with_one_failing_row_fails_the_other_as_already_used(run, sto
     assert errors(result) == [[2, "Script", "unknown_reference"], [3, "Name", "already_used"]]
     assert result.status.value == "completed_with_errors"
     assert result.counts.failed == 2
-    assert pocs(store) == pair
+    assert stored_pocs(store) == pair
 
 
 def test_taking_a_name_freed_in_the_same_file(run, store, pair):
@@ -435,7 +423,7 @@ def test_taking_a_name_freed_in_the_same_file(run, store, pair):
     )
     assert errors(result) == []
     assert (result.counts.updated, result.counts.created) == (1, 1)
-    assert [p["name"] for p in pocs(store)] == ["Gamma", "Beta", "Alpha"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Gamma", "Beta", "Alpha"]
 
 
 def test_taking_a_name_not_freed_fails(run, store, pair):
@@ -446,11 +434,11 @@ def test_taking_a_name_not_freed_fails(run, store, pair):
         ]
     )
     assert errors(result) == [[2, "Skill", "unknown_reference"], [3, "Name", "already_used"]]
-    assert pocs(store) == pair
+    assert stored_pocs(store) == pair
 
 
 def test_renaming_a_poc_to_its_own_name_in_another_case(run, store, pair):
     result = run([poc(Point_of_Contact_ID="1", Name="ALPHA")])
     assert errors(result) == []
     assert result.counts.updated == 1
-    assert pocs(store)[0]["name"] == "ALPHA"
+    assert stored_pocs(store)[0]["name"] == "ALPHA"

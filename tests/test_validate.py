@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from bulkpoc.errors import flatten
 from bulkpoc.store import schema
-from tests.conftest import poc
+from tests.conftest import errors, poc, stored_pocs
 
-KEYS = ("row", "column", "code")
+KEYS = ("row", "column", "code")  # what errors() compares
 
 DEFAULTS = {  # media type: (Point of Contact, Skill, Script) of a valid new row
     "Phone Call": ("+12025550100", "Sales Calls", "Main IVR"),
@@ -32,16 +32,6 @@ def row(media: str, name: str, **cells: str) -> dict[str, str]:
     }
     values.update({key.replace("_", " "): value for key, value in cells.items()})
     return values
-
-
-def errors(result) -> list:
-    return flatten(result.errors, KEYS)
-
-
-def pocs(store) -> list[dict]:
-    with store.engine.connect() as connection:
-        rows = connection.execute(select(schema.pocs).order_by(schema.pocs.c.id)).all()
-    return [dict(r._mapping) for r in rows]
 
 
 def ref_id(store, table, name: str) -> int:
@@ -89,7 +79,9 @@ def test_media_type_spellings_are_stored_canonical(run, store):
     assert errors(result) == []
     assert result.status.value == "succeeded"
     assert result.counts.created == len(SPELLINGS)
-    assert [p["media_type"] for p in pocs(store)] == [canonical for _, canonical in SPELLINGS]
+    assert [p["media_type"] for p in stored_pocs(store)] == [
+        canonical for _, canonical in SPELLINGS
+    ]
 
 
 def test_unknown_media_type_fails(run, store):
@@ -97,7 +89,7 @@ def test_unknown_media_type_fails(run, store):
     assert errors(result) == [[2, "Media Type", "invalid_media_type"]]
     assert result.status.value == "completed_with_errors"
     assert result.counts.failed == 1
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 # --- phone addresses -----------------------------------------------------------------------
@@ -122,20 +114,20 @@ def test_phone_numbers_in_any_format_are_stored_e164(run, store):
     result = run(rows)
     assert errors(result) == []
     assert result.counts.created == len(written)
-    assert [p["address"] for p in pocs(store)] == [f"+120255501{n:02}" for n in range(12)]
+    assert [p["address"] for p in stored_pocs(store)] == [f"+120255501{n:02}" for n in range(12)]
 
 
 def test_sms_number_is_normalised_too(run, store):
     result = run([row("SMS", "Texts", Point_of_Contact="(415) 555-0201")])
     assert errors(result) == []
-    assert [p["address"] for p in pocs(store)] == ["+14155550201"]
+    assert [p["address"] for p in stored_pocs(store)] == ["+14155550201"]
 
 
 def test_number_not_in_inventory_fails(run, store):
     result = run([poc(Point_of_Contact="(212) 555-0100")])
     assert errors(result) == [[2, "Point of Contact", "not_in_inventory"]]
     assert "+12125550100" in message(result, "Point of Contact")
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_not_a_phone_number_fails(run, store):
@@ -158,14 +150,14 @@ def test_phone_call_needs_a_voice_capable_number(run, store):
     result = run([poc(Point_of_Contact="+14155550200")])
     assert errors(result) == [[2, "Point of Contact", "number_not_capable"]]
     assert "voice" in message(result, "Point of Contact")
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_sms_needs_an_sms_capable_number(run, store):
     result = run([row("SMS", "Texts", Point_of_Contact="+12025550100")])
     assert errors(result) == [[2, "Point of Contact", "number_not_capable"]]
     assert "SMS" in message(result, "Point of Contact")
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_numbers_capable_of_both_serve_phone_and_sms(run, store):
@@ -177,7 +169,7 @@ def test_numbers_capable_of_both_serve_phone_and_sms(run, store):
     )
     assert errors(result) == []
     assert result.counts.created == 2
-    assert sorted((p["media_type"], p["address"]) for p in pocs(store)) == [
+    assert sorted((p["media_type"], p["address"]) for p in stored_pocs(store)) == [
         ("Phone Call", "+18005550300"),
         ("SMS", "+18005550300"),
     ]
@@ -195,7 +187,7 @@ def test_phone_address_already_used_in_the_store(run, store):
     result = run([poc(Name="Second Line", Point_of_Contact="(202) 555-0100")])
     assert errors(result) == [[2, "Point of Contact", "already_used"]]
     assert "Main Line" in message(result, "Point of Contact")
-    assert len(pocs(store)) == 1
+    assert len(stored_pocs(store)) == 1
 
 
 def test_phone_address_twice_in_one_file_fails_both_rows_naming_the_other(run, store):
@@ -214,7 +206,7 @@ def test_phone_address_twice_in_one_file_fails_both_rows_naming_the_other(run, s
     assert "row(s) 4" in first
     assert "row(s) 2" in second
     assert result.counts.created == 1
-    assert [p["name"] for p in pocs(store)] == ["Fine"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Fine"]
 
 
 # --- email addresses -----------------------------------------------------------------------
@@ -224,13 +216,13 @@ def test_phone_address_twice_in_one_file_fails_both_rows_naming_the_other(run, s
 def test_invalid_email_fails(run, store, address):
     result = run([row("Email", "Inbox", Point_of_Contact=address)])
     assert errors(result) == [[2, "Point of Contact", "invalid_email"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_email_domain_is_stored_lower_cased(run, store):
     result = run([row("Email", "Billing", Point_of_Contact="Billing@Example.COM")])
     assert errors(result) == []
-    assert [p["address"] for p in pocs(store)] == ["Billing@example.com"]
+    assert [p["address"] for p in stored_pocs(store)] == ["Billing@example.com"]
 
 
 def test_email_domain_case_change_on_update_is_unchanged(run, store):
@@ -249,7 +241,7 @@ def test_email_local_part_case_change_on_update_is_an_update(run, store):
     )
     assert errors(result) == []
     assert result.counts.updated == 1
-    assert [p["address"] for p in pocs(store)] == ["billing@example.com"]
+    assert [p["address"] for p in stored_pocs(store)] == ["billing@example.com"]
 
 
 def test_email_is_required(run, store):
@@ -261,7 +253,7 @@ def test_email_unique_case_insensitively_against_the_store(run, store):
     assert run([row("Email", "Help", Point_of_Contact="help@example.com")]).counts.created == 1
     result = run([row("Email", "Help Again", Point_of_Contact="HELP@Example.com")])
     assert errors(result) == [[2, "Point of Contact", "already_used"]]
-    assert len(pocs(store)) == 1
+    assert len(stored_pocs(store)) == 1
 
 
 def test_email_unique_case_insensitively_within_the_file(run, store):
@@ -277,7 +269,7 @@ def test_email_unique_case_insensitively_within_the_file(run, store):
     ]
     assert "row(s) 3" in result.errors[0].message
     assert "row(s) 2" in result.errors[1].message
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -287,13 +279,13 @@ def test_email_unique_case_insensitively_within_the_file(run, store):
 def test_name_is_required(run, store, name):
     result = run([poc(Name=name)])
     assert errors(result) == [[2, "Name", "required"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_name_is_trimmed(run, store):
     result = run([poc(Name="   Main Line  ")])
     assert errors(result) == []
-    assert [p["name"] for p in pocs(store)] == ["Main Line"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]
 
 
 def test_name_of_100_characters_is_fine_and_101_is_too_long(run, store):
@@ -305,7 +297,7 @@ def test_name_of_100_characters_is_fine_and_101_is_too_long(run, store):
     )
     assert errors(result) == [[3, "Name", "too_long"]]
     assert "100" in message(result, "Name")
-    assert [p["name"] for p in pocs(store)] == ["a" * 100]
+    assert [p["name"] for p in stored_pocs(store)] == ["a" * 100]
 
 
 def test_name_twice_in_one_file_case_insensitively_fails_both_rows(run, store):
@@ -319,7 +311,7 @@ def test_name_twice_in_one_file_case_insensitively_fails_both_rows(run, store):
     assert errors(result) == [[2, "Name", "duplicate_in_file"], [4, "Name", "duplicate_in_file"]]
     assert "row(s) 4" in result.errors[0].message
     assert "row(s) 2" in result.errors[1].message
-    assert [p["name"] for p in pocs(store)] == ["Unique"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Unique"]
 
 
 def test_name_used_in_the_store_case_insensitively_fails(run, store):
@@ -327,7 +319,7 @@ def test_name_used_in_the_store_case_insensitively_fails(run, store):
     result = run([poc(Name="MAIN LINE", Point_of_Contact="+12025550101")])
     assert errors(result) == [[2, "Name", "already_used"]]
     assert "Main Line" in message(result, "Name")
-    assert len(pocs(store)) == 1
+    assert len(stored_pocs(store)) == 1
 
 
 def test_name_unique_across_media_types(run, store):
@@ -342,13 +334,13 @@ def test_unknown_skill_and_script_fail(run, store):
     result = run([poc(Skill="Sales Cals", Script="Nope")])
     assert errors(result) == [[2, "Skill", "unknown_reference"], [2, "Script", "unknown_reference"]]
     assert "Sales Cals" in message(result, "Skill")
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_references_match_case_insensitively(run, store):
     result = run([poc(Skill="sales calls", Script="MAIN IVR")])
     assert errors(result) == []
-    (stored,) = pocs(store)
+    (stored,) = stored_pocs(store)
     assert stored["skill_id"] == ref_id(store, schema.skills, "Sales Calls")
     assert stored["script_id"] == ref_id(store, schema.scripts, "Main IVR")
 
@@ -368,27 +360,27 @@ def test_skill_of_another_media_type_fails(run, store):
         [row("Email", "Orders", Point_of_Contact="orders@example.com", Skill="Sales Calls")]
     )
     assert errors(result) == [[2, "Skill", "media_type_mismatch"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_script_of_another_media_type_fails(run, store):
     result = run([poc(Script="Chat Router")])
     assert errors(result) == [[2, "Script", "media_type_mismatch"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_inactive_skill_cannot_be_assigned_on_create(run, store):
     result = run([poc(Skill="Legacy Calls")])
     assert errors(result) == [[2, "Skill", "skill_inactive"]]
     assert "Legacy Calls" in message(result, "Skill")
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_inactive_skill_cannot_be_assigned_on_update(run, store):
     assert run([poc()]).counts.created == 1
     result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls")])
     assert errors(result) == [[2, "Skill", "skill_inactive"]]
-    assert pocs(store)[0]["skill_id"] == ref_id(store, schema.skills, "Sales Calls")
+    assert stored_pocs(store)[0]["skill_id"] == ref_id(store, schema.skills, "Sales Calls")
 
 
 def test_unchanged_inactive_skill_on_update_is_fine(run, store):
@@ -404,7 +396,7 @@ def test_unchanged_inactive_skill_on_update_is_fine(run, store):
     result = run([poc(Point_of_Contact_ID="1", Name="Renamed Line")])
     assert errors(result) == []
     assert result.counts.updated == 1
-    (stored,) = pocs(store)
+    (stored,) = stored_pocs(store)
     assert (stored["name"], stored["skill_id"]) == ("Renamed Line", sales)
 
 
@@ -414,14 +406,14 @@ def test_unchanged_inactive_skill_on_update_is_fine(run, store):
 def test_ivr_yes_for_phone_call_is_stored(run, store):
     result = run([poc(IVR_Reporting_Enabled="Y"), poc(Name="Two", Point_of_Contact="+12025550101")])
     assert errors(result) == []
-    assert [p["ivr_enabled"] for p in pocs(store)] == [True, False]
+    assert [p["ivr_enabled"] for p in stored_pocs(store)] == [True, False]
 
 
 @pytest.mark.parametrize("media", ["Email", "Chat", "SMS", "Work Item"])
 def test_ivr_yes_only_for_phone_call(run, store, media):
     result = run([row(media, "Other", IVR_Reporting_Enabled="Y")])
     assert errors(result) == [[2, "IVR Reporting Enabled", "ivr_not_phone"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_ivr_no_is_fine_for_other_media(run, store):
@@ -438,14 +430,14 @@ def test_chat_profile_on_chat_is_stored(run, store):
     result = run([row("Chat", "Website Chat", Chat_Profile="Spanish Chat")])
     assert errors(result) == []
     expected = ref_id(store, schema.chat_profiles, "Spanish Chat")
-    assert [p["chat_profile_id"] for p in pocs(store)] == [expected]
+    assert [p["chat_profile_id"] for p in stored_pocs(store)] == [expected]
 
 
 @pytest.mark.parametrize("media", ["Phone Call", "Email", "SMS", "Work Item"])
 def test_chat_profile_only_for_chat(run, store, media):
     result = run([row(media, "Other", Chat_Profile="Default Chat")])
     assert errors(result) == [[2, "Chat Profile", "chat_profile_not_chat"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_unknown_chat_profile_fails(run, store):
@@ -461,41 +453,41 @@ def test_system_assigns_unique_identifiers_on_create(run, store, media):
     result = run([row(media, "One"), row(media, "Two"), row(media, "Three")])
     assert errors(result) == []
     assert result.counts.created == 3
-    addresses = [p["address"] for p in pocs(store)]
+    addresses = [p["address"] for p in stored_pocs(store)]
     assert all(address and address.strip() for address in addresses)
     assert len(set(addresses)) == 3
     again = run([row(media, "Four")])
     assert again.counts.created == 1
-    assert len({p["address"] for p in pocs(store)}) == 4
+    assert len({p["address"] for p in stored_pocs(store)}) == 4
 
 
 @pytest.mark.parametrize("media", ["Chat", "Work Item"])
 def test_system_address_given_on_create_fails(run, store, media):
     result = run([row(media, "One", Point_of_Contact="chat-123")])
     assert errors(result) == [[2, "Point of Contact", "assigned_by_system"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 @pytest.mark.parametrize("media", ["Chat", "Work Item"])
 def test_system_address_on_update_blank_or_equal_is_fine_different_fails(run, store, media):
     assert run([row(media, "One")]).counts.created == 1
-    (created,) = pocs(store)
+    (created,) = stored_pocs(store)
     assigned = created["address"]
 
     blank = run([row(media, "One Renamed", Point_of_Contact_ID="1")])
     assert errors(blank) == []
     assert blank.counts.updated == 1
-    assert pocs(store)[0]["address"] == assigned
+    assert stored_pocs(store)[0]["address"] == assigned
 
     equal = run([row(media, "One Again", Point_of_Contact_ID="1", Point_of_Contact=assigned)])
     assert errors(equal) == []
     assert equal.counts.updated == 1
-    assert pocs(store)[0]["address"] == assigned
+    assert stored_pocs(store)[0]["address"] == assigned
 
     other = run([row(media, "One More", Point_of_Contact_ID="1", Point_of_Contact="CHAT-OTHER")])
     assert errors(other) == [[2, "Point of Contact", "assigned_by_system"]]
-    assert pocs(store)[0]["address"] == assigned
-    assert pocs(store)[0]["name"] == "One Again"
+    assert stored_pocs(store)[0]["address"] == assigned
+    assert stored_pocs(store)[0]["name"] == "One Again"
 
 
 def test_unchanged_chat_row_with_blank_address_is_unchanged(run, store):
@@ -514,14 +506,14 @@ def test_unknown_id_fails(run, store):
     result = run([poc(Point_of_Contact_ID="999")])
     assert errors(result) == [[2, "Point of Contact ID", "unknown_id"]]
     assert "999" in message(result, "Point of Contact ID")
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5", "#1"])
 def test_non_numeric_id_fails(run, store, value):
     result = run([poc(Point_of_Contact_ID=value)])
     assert errors(result) == [[2, "Point of Contact ID", "invalid_id"]]
-    assert pocs(store) == []
+    assert stored_pocs(store) == []
 
 
 def test_id_with_spreadsheet_decimal_suffix_updates(run, store):
@@ -529,7 +521,7 @@ def test_id_with_spreadsheet_decimal_suffix_updates(run, store):
     result = run([poc(Point_of_Contact_ID="1.0", Name="Renamed")])
     assert errors(result) == []
     assert result.counts.updated == 1
-    assert [p["name"] for p in pocs(store)] == ["Renamed"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Renamed"]
 
 
 def test_same_id_twice_in_one_file_fails_both_rows(run, store):
@@ -543,7 +535,7 @@ def test_same_id_twice_in_one_file_fails_both_rows(run, store):
     assert "row(s) 3" in by_id[0].message
     assert "row(s) 2" in by_id[1].message
     assert result.counts.failed == 2
-    assert [p["name"] for p in pocs(store)] == ["Main Line"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]
 
 
 # --- collecting every problem --------------------------------------------------------------
@@ -591,7 +583,7 @@ def test_every_problem_of_every_row_is_reported(run, store):
     ]
     assert result.counts.failed == 3
     assert result.counts.created == 1
-    assert [p["name"] for p in pocs(store)] == ["Good"]
+    assert [p["name"] for p in stored_pocs(store)] == ["Good"]
 
 
 def test_errors_carry_the_cell_value_and_a_message(run, store):
