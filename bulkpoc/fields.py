@@ -199,11 +199,6 @@ def _normalise_phone(value: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalise_phone(value: str, region: str = "US") -> str | None:
-    """One phone number in E.164, or None if it is not a valid number."""
-    return _normalise_phone(value, region)
-
-
 # --- email addresses -------------------------------------------------------------------------
 
 # Plain ASCII addresses that email-validator accepts unchanged except for lower-casing the

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -52,7 +52,6 @@ class ImportOptions:
     source: str = "cli"
     report_dir: Path | None = None
     display_name: str | None = None  # the name the user knows the file by (web uploads)
-    extra: dict[str, str] = field(default_factory=dict)
 
     def recorded(self) -> dict[str, object]:
         """The options as kept in the run history."""

@@ -10,7 +10,6 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
-import pandas as pd
 
 from bulkpoc.config import Settings
 from bulkpoc.read import RawTable
@@ -122,10 +121,3 @@ def send_email(message: EmailMessage, settings: Settings, batch_id: int | None) 
     path = settings.outbox_dir / f"batch-{batch_id}-{stamp}.eml"
     path.write_bytes(message.as_bytes())
     return str(path)
-
-
-def frame_of_errors(result: BatchResult) -> pd.DataFrame:
-    return pd.DataFrame(
-        [error.to_dict() for error in result.errors],
-        columns=["row", "column", "value", "code", "message"],
-    )
