@@ -187,11 +187,16 @@ def timed_import(store: Store, path: Path, folder: Path, expect: str) -> float:
     return elapsed
 
 
-def scenario_csv_create(rows: int) -> float:
-    pocs, inventory = generate(rows)
+def _timed_create(path: Path, inventory: Path) -> float:
+    """Time importing ``path`` into a freshly seeded, empty store."""
     with tempfile.TemporaryDirectory() as tmp:
         store = seeded_store(Path(tmp), inventory)
-        return timed_import(store, pocs, Path(tmp), "created")
+        return timed_import(store, path, Path(tmp), "created")
+
+
+def scenario_csv_create(rows: int) -> float:
+    pocs, inventory = generate(rows)
+    return _timed_create(pocs, inventory)
 
 
 def scenario_csv_reimport(rows: int) -> float:
@@ -220,10 +225,7 @@ def _xlsx_of(pocs: Path) -> Path:
 
 def scenario_xlsx_create(rows: int) -> float:
     pocs, inventory = generate(rows)
-    workbook = _xlsx_of(pocs)
-    with tempfile.TemporaryDirectory() as tmp:
-        store = seeded_store(Path(tmp), inventory)
-        return timed_import(store, workbook, Path(tmp), "created")
+    return _timed_create(_xlsx_of(pocs), inventory)
 
 
 def scenario_xlsx_export(rows: int) -> float:

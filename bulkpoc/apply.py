@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pandas as pd
 from sqlalchemy import Connection, Table
 
+from bulkpoc.plan import same
 from bulkpoc.sheet import CREATE, UPDATE, Sheet
 
 CHUNK = 20_000  # rows per executemany: few calls, bounded memory
@@ -106,7 +107,7 @@ def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connectio
     stored = sheet.stored.loc[updates.index]
     moving = pd.Series(False, index=updates.index)
     for column in unique:
-        moving |= updates[column].astype(object).ne(stored[column].astype(object))
+        moving |= ~same(updates[column], stored[column])
     keys = _python_column(updates.loc[moving, key])
     if not keys:
         return

@@ -26,6 +26,8 @@ from python_calamine import CalamineError, load_workbook
 from bulkpoc.errors import FileRejected
 
 ZIP_MAGIC = b"PK\x03\x04"
+# What a spreadsheet would run as a formula; exports put an apostrophe before it.
+FORMULA_START = r"[=+\-@\t\r']"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 DELIMITERS = (",", ";", "\t", "|")
 MAX_UNCOMPRESSED = 2 * 1024**3  # an XLSX that inflates past this is refused
@@ -252,7 +254,7 @@ def _parser_message(detail: str, name: str) -> str:
 
 def unescape_formulas(column: pd.Series) -> pd.Series:
     """Undo the apostrophe exports put before text a spreadsheet would run as a formula."""
-    escaped = column.str.match(r"'[=+\-@\t\r']")
+    escaped = column.str.match("'" + FORMULA_START)
     if not escaped.any():
         return column
     return column.where(~escaped, column.str.slice(1))

@@ -24,12 +24,12 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from bulkpoc.fields import MEDIA_TYPES
+from bulkpoc.read import FORMULA_START
 from bulkpoc.records.base import ROW_CHANGED, RecordType
 from bulkpoc.records.text import records_as_text
 from bulkpoc.snapshot import load_snapshot
 from bulkpoc.store.db import Store
 
-FORMULA_START = r"[=+\-@\t\r']"
 MAX_ROW = 1_048_576
 GENERAL_INSTRUCTIONS = (
     "Headers match whatever their case or spacing; column order is free.",

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Table
+
+from bulkpoc.fields import map_distinct
 
 if TYPE_CHECKING:
     from bulkpoc.sheet import Sheet
@@ -115,10 +116,7 @@ def casefold(values: pd.Series) -> pd.Series:
 
     Folds each distinct value once: reference columns repeat a few names many times.
     """
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    folded = [_fold(str(text)) for text in uniques]
-    out = np.array([*folded, None], dtype=object)[codes]  # code -1 (missing) picks None
-    return pd.Series(out, index=values.index, dtype=object)
+    return map_distinct(values, _fold)
 
 
 def _fold(text: str) -> str:
