@@ -312,17 +312,22 @@ def test_unchanged_rows_are_counted_and_not_written(run, store):
 # --- chunks and the single transaction -----------------------------------------------------
 
 
-def test_large_batches_are_applied_in_chunks(run, store, monkeypatch):
-    monkeypatch.setattr("bulkpoc.apply.CHUNK", 2)
-    assert run(lines(5)).counts.created == 5
-    rows = [
+def renames(count: int) -> list[dict[str, str]]:
+    """Update rows renaming POCs 1..count (as created by lines(count))."""
+    return [
         poc(
             Point_of_Contact_ID=str(n + 1),
             Name=f"Renamed {n}",
             Point_of_Contact=f"+120255501{n:02}",
         )
-        for n in range(5)
+        for n in range(count)
     ]
+
+
+def test_large_batches_are_applied_in_chunks(run, store, monkeypatch):
+    monkeypatch.setattr("bulkpoc.apply.CHUNK", 2)
+    assert run(lines(5)).counts.created == 5
+    rows = renames(5)
     result = run([*rows, *lines(5, start=5)])
     assert errors(result) == []
     assert (result.counts.updated, result.counts.created) == (5, 5)
@@ -390,14 +395,7 @@ def test_a_crash_in_the_second_update_chunk_leaves_the_store_as_it_was(
     path = write_rows(tmp_path / "first.csv", lines(5))
     assert run_import(store, path, ImportOptions(), settings).counts.created == 5
     before = stored_pocs(store)
-    rows = [
-        poc(
-            Point_of_Contact_ID=str(n + 1),
-            Name=f"Renamed {n}",
-            Point_of_Contact=f"+120255501{n:02}",
-        )
-        for n in range(5)
-    ]
+    rows = renames(5)
     applied: list[int] = []
 
     def progress(stage: str, done: int, total: int) -> None:
