@@ -38,17 +38,25 @@ class Snapshot:
         return self._numbers
 
 
+def load_references(
+    store: Store, rtype: RecordType, connection: Connection
+) -> dict[str, pd.DataFrame]:
+    """The skills, scripts and chat profiles ``rtype``'s records name, indexed by name key."""
+    return {
+        ref: store.read_frame(REFERENCE_TABLES[ref], connection).set_index("name_key", drop=False)
+        for ref in rtype.needs
+        if ref in REFERENCE_TABLES
+    }
+
+
 def load_snapshot(store: Store, rtype: RecordType, connection: Connection) -> Snapshot:
     """Read the records of ``rtype`` and the reference data its rules need."""
     existing = rtype.derive(store.read_frame(rtype.table, connection)).set_index(
         rtype.key.name, drop=False
     )
-    snapshot = Snapshot(existing=existing)
+    snapshot = Snapshot(existing=existing, refs=load_references(store, rtype, connection))
     for ref in rtype.needs:
-        if ref in REFERENCE_TABLES:
-            frame = store.read_frame(REFERENCE_TABLES[ref], connection)
-            snapshot.refs[ref] = frame.set_index("name_key", drop=False)
-        elif ref == "number":
+        if ref == "number":
             snapshot.load_numbers = partial(
                 store.read_frame, schema.numbers, connection, ["phone_number", "voice", "sms"]
             )

@@ -27,7 +27,7 @@ from bulkpoc.fields import MEDIA_TYPES
 from bulkpoc.read import FORMULA_START
 from bulkpoc.records.base import ROW_CHANGED, RecordType
 from bulkpoc.records.text import records_as_text
-from bulkpoc.snapshot import load_snapshot
+from bulkpoc.snapshot import load_references, load_snapshot
 from bulkpoc.store.db import Store
 
 MAX_ROW = 1_048_576
@@ -221,14 +221,14 @@ def _dropdowns(store: Store, rtype: RecordType) -> dict[str, list[str]]:
     yes_no = ["Y", "N"]
     lists: dict[str, list[str]] = {ROW_CHANGED: yes_no}
     with store.engine.connect() as connection:
-        snapshot = load_snapshot(store, rtype, connection)
+        references = load_references(store, rtype, connection)
     for field in rtype.fields:
         if field.kind == "yes_no":
             lists[field.header] = yes_no
         elif field.kind == "media_type":
             lists[field.header] = list(MEDIA_TYPES)
         elif field.kind == "ref":
-            names = snapshot.refs[field.ref or ""]
+            names = references[field.ref or ""]
             if "active" in names:
                 names = names.sort_values(["active", "name"], ascending=[False, True])
             else:

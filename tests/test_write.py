@@ -9,12 +9,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from sqlalchemy import event
 
+from bulkpoc.demo import load_demo_reference_data
 from bulkpoc.errors import flatten
 from bulkpoc.fields import MEDIA_TYPES
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
-from bulkpoc.store.db import Store
+from bulkpoc.store.db import PERMISSIONS, Store
 from bulkpoc.write import write_records
 from tests.conftest import poc
 
@@ -131,6 +133,23 @@ def test_csv_template_holds_exactly_the_headers(store, tmp_path, type_name):
     written = write_records(store, RECORD_TYPES[type_name], "csv", path, template=True)
     assert written == 0
     assert read_csv_cells(path) == [RECORD_TYPES[type_name].headers]
+
+
+def test_a_blank_template_does_not_read_the_stored_records(tmp_path, settings):
+    # Bug: every template download loaded every stored point of contact for nothing.
+    store = Store(f"sqlite:///{tmp_path / 'traced.db'}")
+    store.initialise()
+    store.add_user("admin", PERMISSIONS)
+    load_demo_reference_data(store, settings)
+    statements: list[str] = []
+    event.listen(
+        store.engine, "connect", lambda dbapi, _: dbapi.set_trace_callback(statements.append)
+    )
+    store.engine.dispose()  # new connections, traced
+    write_records(store, RECORD_TYPES["poc"], "xlsx", tmp_path / "template.xlsx", template=True)
+    store.engine.dispose()
+    assert [sql for sql in statements if re.search(r"\bFROM\s+skills\b", sql)], "no dropdowns"
+    assert not [sql for sql in statements if re.search(r"\bFROM\s+\"?pocs\b", sql)]
 
 
 @pytest.mark.parametrize("type_name", TYPES)
