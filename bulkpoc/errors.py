@@ -29,6 +29,14 @@ class UnknownUser(BulkpocError):
     """The named user does not exist in the store."""
 
 
+class UnknownPermission(BulkpocError):
+    """A permission name that bulkpoc does not know."""
+
+
+class StoreBusy(BulkpocError):
+    """Another batch held the store for longer than this batch was allowed to wait."""
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem with one cell (or one row when ``column`` is empty).

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from bulkpoc.errors import StoreNotReady
+from bulkpoc.errors import StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.pipeline import ImportOptions, run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
@@ -135,3 +135,10 @@ def test_history_filters_by_status_newest_first(store, run):
         assert {batch["status"] for batch in filtered} == {result.status.value}
     assert [batch["id"] for batch in store.history(status="failed")] == [failed.batch_id]
     assert len(store.history(limit=2)) == 2
+
+
+def test_an_unknown_permission_is_named_as_such_not_as_an_unknown_user(empty_store):
+    with pytest.raises(UnknownPermission, match="Unknown permission 'Fly'") as raised:
+        empty_store.add_user("erin", ["Skills Edit", "Fly"])
+    assert not isinstance(raised.value, UnknownUser)
+    assert "Points of Contact Create" in str(raised.value)
