@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from bulkpoc.config import Settings
+from bulkpoc.config import DEFAULT_DATABASE_URL, Settings
 from bulkpoc.errors import BulkpocError
+from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.pipeline import FileType, ImportOptions, Progress, RowsMode, run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchResult, BatchStatus
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.store.db import Store
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,7 +64,7 @@ def user_errors() -> Iterator[None]:
     "--db",
     "database_url",
     envvar="BULKPOC_DATABASE_URL",
-    default="sqlite:///bulkpoc.db",
+    default=DEFAULT_DATABASE_URL,
     show_default=True,
     help="Store URL: a SQLite file or postgresql://… (default: $BULKPOC_DATABASE_URL).",
 )
@@ -223,7 +224,7 @@ def import_(
         _fail_before_batch(str(error), as_json)
         return
     with _progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
-        result = run_import(store, path, options, obj.settings, progress)
+        result = run_import(store, path, options, obj.settings, progress or _say_when_waiting())
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -266,6 +267,18 @@ def _print_result(result: BatchResult) -> None:
         click.echo(f"Email: {result.reports.email}")
 
 
+def _say_when_waiting() -> Progress:
+    """Without a progress bar, still say once (on stderr) that the batch waits for another."""
+    said: set[str] = set()
+
+    def report(stage: str, _done: int, _total: int, /, detail: str = "") -> None:
+        if stage == "wait" and detail not in said:
+            said.add(detail)
+            click.echo(detail[0].upper() + detail[1:] + "…", err=True)
+
+    return report
+
+
 @contextmanager
 def _progress_bar(enabled: bool, console: Console | None = None) -> Iterator[Progress | None]:
     """A bar per stage on a terminal; nothing when output is piped or JSON."""
@@ -285,10 +298,15 @@ def _progress_bar(enabled: bool, console: Console | None = None) -> Iterator[Pro
     ) as bar:
         tasks: dict[str, object] = {}
 
-        def update(stage: str, done: int, total: int) -> None:
+        def update(stage: str, done: int, total: int, /, detail: str = "") -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=max(total, 1))
-            bar.update(tasks[stage], completed=done, total=max(total, 1))  # type: ignore[arg-type]
+            bar.update(
+                tasks[stage],  # type: ignore[arg-type]
+                completed=done,
+                total=max(total, 1),
+                description=detail or stage,
+            )
 
         yield update
 

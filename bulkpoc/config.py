@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from bulkpoc.errors import BulkpocError
 
 DEFAULT_DATABASE_URL = "sqlite:///bulkpoc.db"
 
@@ -13,7 +16,6 @@ DEFAULT_DATABASE_URL = "sqlite:///bulkpoc.db"
 class Settings:
     """Where the store, the reports and the outgoing mail go."""
 
-    database_url: str = DEFAULT_DATABASE_URL
     default_region: str = "US"
     report_dir: Path = Path("bulkpoc-reports")
     outbox_dir: Path = Path("bulkpoc-outbox")
@@ -23,19 +25,34 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "bulkpoc@localhost"
+    # How long a batch waits for another batch to release the store before it gives up.
+    lock_timeout: float = 600.0
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
-            database_url=env.get("BULKPOC_DATABASE_URL", DEFAULT_DATABASE_URL),
             default_region=env.get("BULKPOC_DEFAULT_REGION", "US").upper(),
             report_dir=Path(env.get("BULKPOC_REPORT_DIR", "bulkpoc-reports")),
             outbox_dir=Path(env.get("BULKPOC_OUTBOX_DIR", "bulkpoc-outbox")),
             smtp_host=env.get("BULKPOC_SMTP_HOST") or None,
-            smtp_port=int(env.get("BULKPOC_SMTP_PORT", "25")),
+            smtp_port=int(_number(env, "BULKPOC_SMTP_PORT", 25)),
             smtp_user=env.get("BULKPOC_SMTP_USER") or None,
             smtp_password=env.get("BULKPOC_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("BULKPOC_SMTP_STARTTLS", "").lower() in {"1", "true", "yes"},
             mail_from=env.get("BULKPOC_MAIL_FROM", "bulkpoc@localhost"),
+            lock_timeout=_number(env, "BULKPOC_LOCK_TIMEOUT", 600),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise BulkpocError(f"{name} must be a non-negative number, not {text!r}.")
+    return value

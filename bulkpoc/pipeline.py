@@ -9,18 +9,18 @@ exception. Only bugs raise.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc import report
 from bulkpoc.apply import apply
 from bulkpoc.config import Settings
-from bulkpoc.errors import BulkpocError, FileRejected, PermissionDenied
+from bulkpoc.errors import BulkpocError, FileRejected, PermissionDenied, StoreBusy
 from bulkpoc.plan import plan
 from bulkpoc.read import RawTable, checksum, read_file
 from bulkpoc.records import RECORD_TYPES
@@ -28,11 +28,20 @@ from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus, Counts
 from bulkpoc.sheet import CREATE, FAILED, UNCHANGED, UPDATE, Sheet
 from bulkpoc.snapshot import load_snapshot
-from bulkpoc.store.db import Store, User, utcnow
+from bulkpoc.store.db import Store, User, Waiting, utcnow
 from bulkpoc.validate import map_headers, validate
 
-# progress(stage, done, total): stage is one of read, validate, plan, apply, report.
-Progress = Callable[[str, int, int], None]
+
+class Progress(Protocol):
+    """How a terminal or a page follows a batch.
+
+    ``stage`` is one of wait, read, validate, plan, apply, report; ``detail`` says more where
+    a number does not (``waiting for batch 12 to finish``).
+    """
+
+    def __call__(self, stage: str, done: int, total: int, /, detail: str = "") -> None: ...
+
+
 FileType = Literal["csv", "xlsx"]
 RowsMode = Literal["all", "changed"]
 
@@ -61,7 +70,7 @@ class ImportOptions:
         return kept
 
 
-def _noop(_stage: str, _done: int, _total: int) -> None:
+def _noop(_stage: str, _done: int, _total: int, /, detail: str = "") -> None:
     return None
 
 
@@ -78,56 +87,66 @@ def run_import(
     path = Path(path)
     rtype = RECORD_TYPES[options.record_type]
     file_name = options.display_name or path.name
-    digest = checksum(path) if path.is_file() else ""
     result = BatchResult(
         batch_id=None,
         record_type=rtype.name,
         file_name=file_name,
-        checksum=digest,
+        checksum=checksum(path) if path.is_file() else "",
         source=options.source,
         user=options.user,
         options=options.recorded(),
         started_at=utcnow(),
         file_type=options.file_type,
     )
-    result.batch_id = store.start_batch(
-        record_type=rtype.name,
-        file_name=file_name,
-        checksum=digest,
-        file_type=options.file_type,
-        source=options.source,
-        user_name=options.user,
-        options=result.options,
-    )
-    raw: RawTable | None = None
     try:
-        raw = _process(store, path, options, settings, progress, result)
+        result.batch_id = store.start_batch(
+            _waiting(settings, progress),
+            record_type=rtype.name,
+            file_name=file_name,
+            checksum=result.checksum,
+            file_type=options.file_type,
+            source=options.source,
+            user_name=options.user,
+            options=result.options,
+        )
+    except StoreBusy as busy:
+        # The store could not even record the batch: say so, and leave no trace behind.
+        _fail(result, str(busy))
+        result.finished_at = utcnow()
+        return result
+    waiting = _waiting(settings, progress, result.batch_id)
+    try:
+        _process(store, path, options, settings, progress, result, waiting)
     except BulkpocError as error:
-        result.status, result.failure, result.applied = BatchStatus.FAILED, str(error), False
+        # Raised before the batch's transaction or while it rolled back: record it apart.
+        _fail(result, str(error))
+        _finish(result, None, options, settings, progress)
+        _record_apart(store, result, waiting)
     except Exception:
         store.update_batch(
             result.batch_id,
+            waiting,
             status=BatchStatus.FAILED.value,
             finished_at=utcnow(),
             failure="Internal error: the batch stopped and nothing was applied.",
         )
         raise
-    result.finished_at = utcnow()
-    _write_reports(result, raw, options, settings, progress)
-    store.finish_batch(
-        result.batch_id,
-        result.errors,
-        status=result.status.value,
-        finished_at=result.finished_at,
-        failure=result.failure,
-        warnings=result.warnings,
-        file_type=result.file_type,
-        report_path=result.reports.html,
-        error_file_path=result.reports.error_file,
-        email_path=result.reports.email,
-        **result.counts.as_dict(),
-    )
+    _deliver(store, result, options, settings, waiting)
     return result
+
+
+def _waiting(settings: Settings, progress: Progress, batch_id: int | None = None) -> Waiting:
+    def notify(holder: int | None, seconds: float) -> None:
+        who = f"batch {holder}" if holder is not None else "another batch"
+        progress("wait", int(seconds), int(settings.lock_timeout), f"waiting for {who} to finish")
+
+    return Waiting(settings.lock_timeout, notify, batch_id)
+
+
+def _fail(result: BatchResult, failure: str) -> None:
+    """Nothing was applied: no row counts as created or updated."""
+    result.status, result.failure, result.applied = BatchStatus.FAILED, failure, False
+    result.counts.created = result.counts.updated = 0
 
 
 def _process(
@@ -137,7 +156,8 @@ def _process(
     settings: Settings,
     progress: Progress,
     result: BatchResult,
-) -> RawTable:
+    waiting: Waiting,
+) -> None:
     rtype = RECORD_TYPES[options.record_type]
     user = store.get_user(options.user)
     if rtype.permission not in user.permissions:
@@ -150,7 +170,7 @@ def _process(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-read") as pool:
         reading = pool.submit(_read, path, options, rtype)
         try:
-            return _validate_and_apply(store, reading, options, settings, progress, result, user)
+            _validate_and_apply(store, reading, options, settings, progress, result, user, waiting)
         finally:
             reading.cancel()
 
@@ -169,73 +189,98 @@ def _validate_and_apply(
     progress: Progress,
     result: BatchResult,
     user: User,
-) -> RawTable:
-    rtype = RECORD_TYPES[options.record_type]
-    progress("read", 0, 1)
+    waiting: Waiting,
+) -> None:
+    """One transaction: lock, check, apply, and record the outcome, which commit together."""
     try:
         with store.transaction() as connection:
-            store.lock_for_batch(connection)
-            clock = time.perf_counter()
-            snapshot = load_snapshot(store, rtype, connection)
-            if not reading.done() and "number" in rtype.needs:
-                snapshot.numbers  # noqa: B018 - load the inventory while the file is still read
-            result.timings["snapshot"] = time.perf_counter() - clock
-            raw, result.timings["read"] = reading.result()
-            result.file_type = raw.file_type
-            positions, warnings = map_headers(raw, rtype)
-            result.warnings.extend(raw.warnings + warnings)
-            progress("read", 1, 1)
-            progress("validate", 0, len(raw.data))
-            clock = time.perf_counter()
-            sheet = validate(
-                raw,
-                positions,
-                rtype,
-                snapshot,
-                user,
-                options.rows,
-                settings.default_region,
-                options.overwrite,
-            )
-            result.timings["validate"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            progress("plan", 0, len(sheet.index))
-            plan(sheet)
-            result.timings["plan"] = time.perf_counter() - clock
-            _tally(result, sheet, total=len(raw.data))
-            result.errors = sheet.log.records()
-            result.warnings.extend(sheet.warnings)
-            if not result.counts.total:
-                result.warnings.append("The file has no data rows.")
-            if options.all_or_nothing and result.counts.failed:
-                raise _NothingApplied(
-                    f"{result.counts.failed} row(s) failed, so nothing was applied "
-                    "(All or nothing was chosen); fix them and upload the file again."
+            store.lock_for_batch(connection, waiting)
+            raw: RawTable | None = None
+            try:
+                raw, sheet = _check(store, connection, reading, options, settings, progress, result)
+            except (BulkpocError, _NothingApplied) as stop:
+                # Nothing is written before apply, so the failure is recorded in this transaction.
+                _fail(result, str(stop))
+            else:
+                if not options.dry_run:
+                    clock = time.perf_counter()
+                    apply(
+                        sheet,
+                        connection,
+                        utcnow(),
+                        lambda done, total: progress("apply", done, total),
+                    )
+                    result.applied = True
+                    result.timings["apply"] = time.perf_counter() - clock
+                result.status = (
+                    BatchStatus.COMPLETED_WITH_ERRORS
+                    if result.counts.failed
+                    else BatchStatus.SUCCEEDED
                 )
-            if not options.dry_run:
-                clock = time.perf_counter()
-                apply(
-                    sheet, connection, utcnow(), lambda done, total: progress("apply", done, total)
-                )
-                result.applied = True
-                result.timings["apply"] = time.perf_counter() - clock
-    except _NothingApplied as stop:
-        result.status, result.failure = BatchStatus.FAILED, str(stop)
-        return raw
+            _finish(result, raw, options, settings, progress)
+            store.record_result(result, connection=connection)
     except (IntegrityError, OperationalError) as error:
-        result.applied = False
+        # The plan checks every rule the schema enforces, so this is a full disk, a lost
+        # connection or a bug: the transaction rolled back, and the user is told why.
         raise FileRejected(
-            "The store changed while this batch was being applied, so nothing was applied; "
-            f"upload the file again. ({type(error.orig).__name__})"
+            f"The store refused to apply this batch ({error.orig}), so nothing was applied."
         ) from None
-    result.status = (
-        BatchStatus.COMPLETED_WITH_ERRORS if result.counts.failed else BatchStatus.SUCCEEDED
+
+
+def _check(
+    store: Store,
+    connection: Connection,
+    reading: Future[tuple[RawTable, float]],
+    options: ImportOptions,
+    settings: Settings,
+    progress: Progress,
+    result: BatchResult,
+) -> tuple[RawTable, Sheet]:
+    """Read, validate and plan: everything up to the first write."""
+    rtype = RECORD_TYPES[options.record_type]
+    progress("read", 0, 1)
+    clock = time.perf_counter()
+    snapshot = load_snapshot(store, rtype, connection)
+    if not reading.done() and "number" in rtype.needs:
+        snapshot.numbers  # noqa: B018 - load the inventory while the file is still read
+    result.timings["snapshot"] = time.perf_counter() - clock
+    raw, result.timings["read"] = reading.result()
+    result.file_type = raw.file_type
+    positions, warnings = map_headers(raw, rtype)
+    result.warnings.extend(raw.warnings + warnings)
+    progress("read", 1, 1)
+    progress("validate", 0, len(raw.data))
+    clock = time.perf_counter()
+    sheet = validate(
+        raw,
+        positions,
+        rtype,
+        snapshot,
+        store.get_user(options.user),
+        options.rows,
+        settings.default_region,
+        options.overwrite,
     )
-    return raw
+    result.timings["validate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    progress("plan", 0, len(sheet.index))
+    plan(sheet)
+    result.timings["plan"] = time.perf_counter() - clock
+    _tally(result, sheet, total=len(raw.data))
+    result.errors = sheet.log.records()
+    result.warnings.extend(sheet.warnings)
+    if not result.counts.total:
+        result.warnings.append("The file has no data rows.")
+    if options.all_or_nothing and result.counts.failed:
+        raise _NothingApplied(
+            f"{result.counts.failed} row(s) failed, so nothing was applied "
+            "(All or nothing was chosen); fix them and upload the file again."
+        )
+    return raw, sheet
 
 
 class _NothingApplied(Exception):
-    """Raised inside the transaction to roll it back for all-or-nothing batches."""
+    """All or nothing was chosen and a row failed."""
 
 
 def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:
@@ -252,27 +297,56 @@ def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:
     )
 
 
-def _write_reports(
+def _finish(
     result: BatchResult,
     raw: RawTable | None,
     options: ImportOptions,
     settings: Settings,
     progress: Progress,
 ) -> None:
+    """Write the HTML report and the error file, and decide where the email will go."""
     progress("report", 0, 1)
-    folder = (options.report_dir or settings.report_dir) / f"batch-{result.batch_id}"
+    result.finished_at = utcnow()
+    folder = _report_folder(result, options, settings)
     folder.mkdir(parents=True, exist_ok=True)
     stem = Path(result.file_name).stem or "upload"
     error_file = report.write_error_file(result, raw, folder, stem) if raw is not None else None
     result.reports.error_file = str(error_file) if error_file else None
+    if options.notify:
+        result.reports.email = report.email_destination(settings, result.batch_id)
     result.reports.html = str(report.write_html_report(result, folder))
-    recipients = list(dict.fromkeys(options.notify))
-    if recipients:
-        message = report.build_email(result, settings, recipients, error_file)
-        try:
-            result.reports.email = report.send_email(message, settings, result.batch_id)
-        except OSError as error:
-            result.warnings.append(f"The results email could not be sent: {error}.")
-        # The HTML report is rewritten so it lists the email warning, if any.
-        report.write_html_report(result, folder)
     progress("report", 1, 1)
+
+
+def _report_folder(result: BatchResult, options: ImportOptions, settings: Settings) -> Path:
+    return (options.report_dir or settings.report_dir) / f"batch-{result.batch_id}"
+
+
+def _deliver(
+    store: Store,
+    result: BatchResult,
+    options: ImportOptions,
+    settings: Settings,
+    waiting: Waiting,
+) -> None:
+    """Email the results once the batch has committed; a failure to send is a warning."""
+    recipients = list(dict.fromkeys(options.notify))
+    if not recipients or not result.reports.email:
+        return
+    error_file = Path(result.reports.error_file) if result.reports.error_file else None
+    message = report.build_email(result, settings, recipients, error_file)
+    try:
+        report.send_email(message, settings, result.reports.email)
+    except OSError as error:
+        result.warnings.append(f"The results email could not be sent: {error}.")
+        result.reports.email = None
+        report.write_html_report(result, _report_folder(result, options, settings))
+        _record_apart(store, result, waiting)
+
+
+def _record_apart(store: Store, result: BatchResult, waiting: Waiting) -> None:
+    """Record the result outside the batch's transaction; the store may still be busy."""
+    try:
+        store.record_result(result, waiting)
+    except StoreBusy as busy:
+        result.warnings.append(f"The run history could not record this outcome: {busy}")

@@ -106,8 +106,20 @@ def build_email(
     return message
 
 
-def send_email(message: EmailMessage, settings: Settings, batch_id: int | None) -> str:
-    """By SMTP when configured, else into the outbox folder as .eml; returns where it went."""
+def email_destination(settings: Settings, batch_id: int | None) -> str:
+    """Where a batch's results email goes: the SMTP server, or a new file in the outbox.
+
+    Decided before the email is sent, so the run history can record it in the batch's own
+    transaction.
+    """
+    if settings.smtp_host:
+        return f"smtp://{settings.smtp_host}:{settings.smtp_port}"
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return str(settings.outbox_dir / f"batch-{batch_id}-{stamp}.eml")
+
+
+def send_email(message: EmailMessage, settings: Settings, destination: str) -> None:
+    """By SMTP when configured, else into the outbox file ``destination`` as .eml."""
     if settings.smtp_host:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
             if settings.smtp_starttls:
@@ -115,9 +127,7 @@ def send_email(message: EmailMessage, settings: Settings, batch_id: int | None) 
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password or "")
             smtp.send_message(message)
-        return f"smtp://{settings.smtp_host}:{settings.smtp_port}"
-    settings.outbox_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    path = settings.outbox_dir / f"batch-{batch_id}-{stamp}.eml"
+        return
+    path = Path(destination)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(message.as_bytes())
-    return str(path)

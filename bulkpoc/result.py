@@ -1,11 +1,17 @@
-"""One result object per batch. The CLI, the HTML report, the email and the web page render it."""
+"""One result object per batch. The CLI, the HTML report, the email and the web page render it.
+
+A pydantic model, so the JSON that ``import --json`` prints and the API will serve is this
+object's own serialisation rather than a second description of it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from itertools import groupby
+from typing import Any
+
+from pydantic import BaseModel, Field
 
 from bulkpoc.errors import RowError
 
@@ -24,8 +30,9 @@ class BatchStatus(StrEnum):
         }[self.value]
 
 
-@dataclass
-class Counts:
+class Counts(BaseModel):
+    """How many rows the batch had, and what became of them."""
+
     total: int = 0
     processed: int = 0
     created: int = 0
@@ -35,18 +42,18 @@ class Counts:
     failed: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return self.model_dump()
 
 
-@dataclass
-class Reports:
+class Reports(BaseModel):
+    """Where the batch's HTML report, error file and results email went."""
+
     html: str | None = None
     error_file: str | None = None
     email: str | None = None
 
 
-@dataclass
-class BatchResult:
+class BatchResult(BaseModel):
     """Everything known about one batch once it has finished."""
 
     batch_id: int | None
@@ -55,18 +62,18 @@ class BatchResult:
     checksum: str
     source: str
     user: str
-    options: dict[str, object]
+    options: dict[str, Any]
     started_at: dt.datetime
     finished_at: dt.datetime | None = None
     status: BatchStatus = BatchStatus.FAILED
-    counts: Counts = field(default_factory=Counts)
-    errors: list[RowError] = field(default_factory=list)
+    counts: Counts = Field(default_factory=Counts)
+    errors: list[RowError] = Field(default_factory=list)
     failure: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
     applied: bool = False
     file_type: str | None = None
-    reports: Reports = field(default_factory=Reports)
-    timings: dict[str, float] = field(default_factory=dict)
+    reports: Reports = Field(default_factory=Reports)
+    timings: dict[str, float] = Field(default_factory=dict)
 
     @property
     def dry_run(self) -> bool:
@@ -85,6 +92,8 @@ class BatchResult:
         """One sentence for the terminal, the email subject and the page title."""
         c = self.counts
         if self.status is BatchStatus.FAILED and self.failure:
+            if self.batch_id is None:
+                return f"The upload of {self.file_name} failed: {self.failure}"
             return f"Batch {self.batch_id} failed: {self.failure}"
         verb = "would be" if not self.applied else ""
         parts = [
@@ -112,5 +121,5 @@ class BatchResult:
             "warnings": self.warnings,
             "applied": self.applied,
             "dry_run": self.dry_run,
-            "reports": asdict(self.reports),
+            "reports": self.reports.model_dump(),
         }

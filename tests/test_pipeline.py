@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
 
 from bulkpoc.config import Settings
 from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows
 
@@ -58,3 +60,60 @@ def test_progress_is_reported_for_every_stage(
         < stages.index("apply")
         < stages.index("report")
     )
+
+
+def test_a_failed_batch_reports_no_rows_created_or_updated(run, store) -> None:
+    # Bug: an all-or-nothing batch with one bad row counted the good rows as created.
+    run([poc()])
+    result = run(
+        [
+            poc(Point_of_Contact_ID="1", Name="Renamed Line"),
+            poc(Name="Second", Point_of_Contact="+12025550101"),
+            poc(Name="Third", Point_of_Contact="+12025550102", Skill="No Such Skill"),
+        ],
+        all_or_nothing=True,
+    )
+    assert result.status.value == "failed"
+    assert not result.applied
+    assert (result.counts.created, result.counts.updated, result.counts.failed) == (0, 0, 1)
+    batch = store.batch(result.batch_id)
+    assert (batch["created"], batch["updated"], batch["failed"]) == (0, 0, 1)
+
+
+def test_a_batch_that_waits_too_long_for_the_store_fails_in_one_sentence(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    # Bug: on SQLite the waiting batch ended in a traceback once the busy timeout ran out.
+    path = write_rows(tmp_path / "waits.csv", [poc()])
+    holder = store.start_batch(
+        record_type="poc",
+        file_name="big.csv",
+        checksum="",
+        file_type="csv",
+        source="cli",
+        user_name="admin",
+        options={},
+    )
+    seen: list[tuple] = []
+    impatient = dataclasses.replace(settings, lock_timeout=1.5)
+    with store.transaction() as connection:
+        store.lock_for_batch(connection)
+        started = time.monotonic()
+        result = run_import(
+            store, path, ImportOptions(), impatient, lambda *event: seen.append(event)
+        )
+        waited = time.monotonic() - started
+    assert result.status.value == "failed"
+    assert result.failure is not None
+    assert f"batch {holder}" in result.failure.lower()
+    assert "nothing was applied" in result.failure
+    assert result.failure.count(". ") == 0, "one sentence"
+    assert 1.5 <= waited < 10
+    assert ("wait", f"waiting for batch {holder} to finish") in [
+        (event[0], event[3]) for event in seen if len(event) > 3
+    ]
+    assert store.count(schema.pocs) == 0
+    if result.batch_id is not None:
+        assert store.batch(result.batch_id)["status"] == "failed"
+    # Once the other batch is done, the same upload goes through.
+    assert run_import(store, path, ImportOptions(), impatient).status.value == "succeeded"

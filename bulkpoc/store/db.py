@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,26 +30,38 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bulkpoc.errors import RowError, StoreNotReady, UnknownUser
+from bulkpoc.errors import RowError, StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
+from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.store import schema
+
+if TYPE_CHECKING:
+    from bulkpoc.result import BatchResult
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 WRITE_CHUNK = 5_000
 
 BATCH_LOCK_KEY = 0x62756C6B  # "bulk": the PostgreSQL advisory lock batches queue on
 _FRAME_TYPES = (bool, int, str, dt.datetime)
-
-PERMISSIONS = (
-    "Points of Contact Create",
-    "Skills Edit",
-    "Points of Contact Deactivate",
-    "Reference Data Edit",
-)
+BUSY_TIMEOUT_MS = 30_000  # how long an ordinary SQLite write waits for the write lock
+POLL_SECONDS = 1.0  # how often a waiting batch looks again (and reports that it waits)
 
 
 def utcnow() -> dt.datetime:
     """Naive UTC with microseconds: what every timestamp column holds."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How long a batch waits for another batch to release the store, and whom it tells.
+
+    ``notify(holder, seconds)`` is called about once a second while it waits; ``holder`` is
+    the id of the batch that is running, when one is recorded.
+    """
+
+    timeout: float
+    notify: Callable[[int | None, float], None] = lambda _holder, _seconds: None
+    batch_id: int | None = None  # the waiting batch itself, never its own holder
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # Bulk inserts into unique indexes in random key order thrash the default 2 MB cache.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
@@ -128,18 +141,60 @@ class Store:
 
     # --- generic reads and writes -----------------------------------------------------------
 
-    def lock_for_batch(self, connection: Connection) -> None:
+    def lock_for_batch(self, connection: Connection, waiting: Waiting | None = None) -> None:
         """Make the batch's transaction the only writer until it ends.
 
         Called first in the transaction. SQLite: BEGIN IMMEDIATE takes the write lock, so the
         snapshot the batch validates against cannot change before it is applied. PostgreSQL: a
         transaction-scoped advisory lock, so batches from several workers queue instead of
-        interleaving.
+        interleaving. While another batch holds the store, ``waiting`` is told, and once its
+        timeout passes the batch gives up with ``StoreBusy``.
         """
         if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+            def attempt() -> bool:
+                with _short_busy_timeout(connection):
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return True
+
         elif connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BATCH_LOCK_KEY})
+
+            def attempt() -> bool:
+                query = text("SELECT pg_try_advisory_xact_lock(:key)")
+                if connection.scalar(query, {"key": BATCH_LOCK_KEY}):
+                    return True
+                time.sleep(POLL_SECONDS)
+                return False
+
+        else:
+            return
+        self._wait_for_store(attempt, waiting)
+
+    def _wait_for_store(self, attempt: Callable[[], bool], waiting: Waiting | None) -> None:
+        """Repeat ``attempt`` until it gets the store, telling ``waiting`` who holds it."""
+        waiting = waiting or Waiting(timeout=BUSY_TIMEOUT_MS / 1000)
+        started = time.monotonic()
+        while True:
+            try:
+                if attempt():
+                    return
+            except OperationalError as error:
+                if not _is_busy(error):
+                    raise
+            waited = time.monotonic() - started
+            holder = self.running_batch(exclude=waiting.batch_id)
+            if waited >= waiting.timeout:
+                raise StoreBusy(_busy_message(holder, waiting.timeout))
+            waiting.notify(holder, waited)
+
+    def running_batch(self, exclude: int | None = None) -> int | None:
+        """The oldest batch recorded as running (other than ``exclude``), if any."""
+        batches = schema.batches
+        query = select(func.min(batches.c.id)).where(batches.c.status == "running")
+        if exclude is not None:
+            query = query.where(batches.c.id != exclude)
+        with self.engine.connect() as connection:
+            return connection.scalar(query)
 
     def read_frame(
         self, table: Table, connection: Connection | None = None, columns: list[str] | None = None
@@ -211,7 +266,7 @@ class Store:
         wanted = frozenset(permissions)
         unknown = sorted(wanted - set(PERMISSIONS))
         if unknown:
-            raise UnknownUser(
+            raise UnknownPermission(
                 f"Unknown permission {unknown[0]!r}; choose from: " + ", ".join(PERMISSIONS) + "."
             )
         users = schema.users
@@ -265,35 +320,82 @@ class Store:
 
     # --- run history ------------------------------------------------------------------------
 
-    def start_batch(self, **values: Any) -> int:
-        with self.transaction() as connection:
-            result = connection.execute(
-                insert(schema.batches).values(
-                    status="running", started_at=utcnow(), warnings=[], **values
+    def start_batch(self, waiting: Waiting | None = None, **values: Any) -> int:
+        """Record a new running batch; on SQLite this waits while another batch writes."""
+        new_id: list[int] = []
+
+        def attempt() -> bool:
+            with self.transaction() as connection, _short_busy_timeout(connection):
+                result = connection.execute(
+                    insert(schema.batches).values(
+                        status="running", started_at=utcnow(), warnings=[], **values
+                    )
                 )
-            )
-            return _new_id(result)
+                new_id.append(_new_id(result))
+            return True
 
-    def finish_batch(self, batch_id: int, errors: list[RowError], **values: Any) -> None:
-        """Record the outcome and every row error of a batch."""
-        with self.transaction() as connection:
-            connection.execute(
-                schema.batches.update().where(schema.batches.c.id == batch_id).values(**values)
-            )
-            connection.execute(
-                delete(schema.batch_errors).where(schema.batch_errors.c.batch_id == batch_id)
-            )
-            self.insert_rows(
-                connection,
-                schema.batch_errors,
-                ({"batch_id": batch_id, **error.to_dict()} for error in errors),
-            )
+        self._wait_for_store(attempt, waiting)
+        return new_id[0]
 
-    def update_batch(self, batch_id: int, **values: Any) -> None:
-        with self.transaction() as connection:
-            connection.execute(
-                schema.batches.update().where(schema.batches.c.id == batch_id).values(**values)
+    def record_result(
+        self,
+        result: BatchResult,
+        waiting: Waiting | None = None,
+        connection: Connection | None = None,
+    ) -> None:
+        """Record a batch's outcome and every row error.
+
+        Given the batch's own ``connection``, it is recorded in that transaction, so what the
+        batch applied and what the run history says of it commit together, and it never waits
+        for the next batch. Otherwise in a transaction of its own, waiting for the store.
+        """
+        if connection is not None:
+            self._write_result(connection, result)
+            return
+
+        def attempt() -> bool:
+            with self.transaction() as own, _short_busy_timeout(own):
+                self._write_result(own, result)
+            return True
+
+        self._wait_for_store(attempt, waiting)
+
+    def _write_result(self, connection: Connection, result: BatchResult) -> None:
+        assert result.batch_id is not None, "only a recorded batch has a result to record"
+        batches, errors = schema.batches, schema.batch_errors
+        connection.execute(
+            batches.update()
+            .where(batches.c.id == result.batch_id)
+            .values(
+                status=result.status.value,
+                finished_at=result.finished_at,
+                failure=result.failure,
+                warnings=result.warnings,
+                file_type=result.file_type,
+                report_path=result.reports.html,
+                error_file_path=result.reports.error_file,
+                email_path=result.reports.email,
+                **result.counts.as_dict(),
             )
+        )
+        connection.execute(delete(errors).where(errors.c.batch_id == result.batch_id))
+        self.insert_rows(
+            connection,
+            errors,
+            ({"batch_id": result.batch_id, **error.to_dict()} for error in result.errors),
+        )
+
+    def update_batch(self, batch_id: int, waiting: Waiting | None = None, **values: Any) -> None:
+        """Change a batch's record in a transaction of its own (waiting for the store)."""
+
+        def attempt() -> bool:
+            with self.transaction() as connection, _short_busy_timeout(connection):
+                connection.execute(
+                    schema.batches.update().where(schema.batches.c.id == batch_id).values(**values)
+                )
+            return True
+
+        self._wait_for_store(attempt, waiting)
 
     def history(self, status: str | None = None, limit: int | None = None) -> list[dict]:
         """Batches newest first, optionally only those with ``status``."""
@@ -328,6 +430,33 @@ class Store:
             return int(connection.scalar(select(func.count()).select_from(table)) or 0)
 
 
+@contextmanager
+def _short_busy_timeout(connection: Connection) -> Iterator[None]:
+    """On SQLite, give up on the write lock after a second, so a waiting batch can report."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(POLL_SECONDS * 1000)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _is_busy(error: OperationalError) -> bool:
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def _busy_message(holder: int | None, timeout: float) -> str:
+    who = f"Batch {holder}" if holder is not None else "Another batch"
+    return (
+        f"{who} kept the store busy for more than {timeout:g} seconds, so nothing was applied; "
+        "upload the file again when it has finished"
+        + (" (or raise BULKPOC_LOCK_TIMEOUT)." if holder is not None else ".")
+    )
+
+
 def _new_id(result: Any) -> int:
     key = result.inserted_primary_key
     assert key is not None, "INSERT returned no primary key"
@@ -341,4 +470,4 @@ def _driver_url(url: str) -> str:
     return url
 
 
-__all__ = ["PERMISSIONS", "SQLAlchemyError", "Store", "User", "utcnow"]
+__all__ = ["PERMISSIONS", "SQLAlchemyError", "Store", "User", "Waiting", "utcnow"]
