@@ -221,7 +221,7 @@ def import_(
     try:
         store = obj.store()
     except BulkpocError as error:
-        _fail_before_batch(str(error), as_json)
+        _fail_before_batch(error, as_json)
         return
     with _progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
         result = run_import(store, path, options, obj.settings, progress or _say_when_waiting())
@@ -232,7 +232,7 @@ def import_(
     sys.exit(EXIT_CODES[result.status])
 
 
-def _fail_before_batch(message: str, as_json: bool) -> None:
+def _fail_before_batch(error: BulkpocError, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
@@ -241,13 +241,14 @@ def _fail_before_batch(message: str, as_json: bool) -> None:
                     "status": "failed",
                     "counts": None,
                     "errors": [],
-                    "failure": message,
+                    "failure": str(error),
+                    "failure_code": error.code,
                     "reports": None,
                 }
             )
         )
     else:
-        click.echo(f"Error: {message}", err=True)
+        click.echo(f"Error: {error}", err=True)
     sys.exit(EXIT_CODES[BatchStatus.FAILED])
 
 

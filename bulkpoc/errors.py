@@ -8,9 +8,24 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from bulkpoc.catalogue import ErrorType
+
 
 class BulkpocError(Exception):
-    """A problem the user can act on; ``str(error)`` is the whole message."""
+    """A problem the user can act on; ``str(error)`` is the whole message.
+
+    Raised with an ``ErrorType`` from the catalogue and its parameters, the error carries that
+    type's stable ``code``; raised with plain text (a usage problem outside any batch), the
+    class's own code.
+    """
+
+    code = "error"
+
+    def __init__(self, message: str | ErrorType, /, **params: object) -> None:
+        if isinstance(message, ErrorType):
+            self.code = message.code
+            message = message.message(**params)
+        super().__init__(message)
 
 
 class FileRejected(BulkpocError):
@@ -24,6 +39,8 @@ class PermissionDenied(BulkpocError):
 class StoreNotReady(BulkpocError):
     """The store does not exist or has not been initialised."""
 
+    code = "store_not_ready"
+
 
 class UnknownUser(BulkpocError):
     """The named user does not exist in the store."""
@@ -31,6 +48,12 @@ class UnknownUser(BulkpocError):
 
 class UnknownPermission(BulkpocError):
     """A permission name that bulkpoc does not know."""
+
+    code = "unknown_permission"
+
+
+class NothingApplied(BulkpocError):
+    """All or nothing was chosen and a row failed."""
 
 
 class StoreBusy(BulkpocError):

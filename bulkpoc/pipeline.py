@@ -19,8 +19,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc import report
 from bulkpoc.apply import apply
+from bulkpoc.catalogue import ALL_OR_NOTHING, INTERNAL_ERROR, STORE_REFUSED, UPLOAD_NOT_PERMITTED
 from bulkpoc.config import Settings
-from bulkpoc.errors import BulkpocError, FileRejected, PermissionDenied, StoreBusy
+from bulkpoc.errors import (
+    BulkpocError,
+    FileRejected,
+    NothingApplied,
+    PermissionDenied,
+    StoreBusy,
+)
 from bulkpoc.plan import plan
 from bulkpoc.read import RawTable, checksum, read_file
 from bulkpoc.records import RECORD_TYPES
@@ -111,7 +118,7 @@ def run_import(
         )
     except StoreBusy as busy:
         # The store could not even record the batch: say so, and leave no trace behind.
-        _fail(result, str(busy))
+        _fail(result, busy)
         result.finished_at = utcnow()
         return result
     waiting = _waiting(settings, progress, result.batch_id)
@@ -119,7 +126,7 @@ def run_import(
         _process(store, path, options, settings, progress, result, waiting)
     except BulkpocError as error:
         # Raised before the batch's transaction or while it rolled back: record it apart.
-        _fail(result, str(error))
+        _fail(result, error)
         _finish(result, None, options, settings, progress)
         _record_apart(store, result, waiting)
     except Exception:
@@ -128,7 +135,8 @@ def run_import(
             waiting,
             status=BatchStatus.FAILED.value,
             finished_at=utcnow(),
-            failure="Internal error: the batch stopped and nothing was applied.",
+            failure=INTERNAL_ERROR.message(),
+            failure_code=INTERNAL_ERROR.code,
         )
         raise
     _deliver(store, result, options, settings, waiting)
@@ -143,9 +151,10 @@ def _waiting(settings: Settings, progress: Progress, batch_id: int | None = None
     return Waiting(settings.lock_timeout, notify, batch_id)
 
 
-def _fail(result: BatchResult, failure: str) -> None:
+def _fail(result: BatchResult, failure: BulkpocError) -> None:
     """Nothing was applied: no row counts as created or updated."""
-    result.status, result.failure, result.applied = BatchStatus.FAILED, failure, False
+    result.status, result.applied = BatchStatus.FAILED, False
+    result.failure, result.failure_code = str(failure), failure.code
     result.counts.created = result.counts.updated = 0
 
 
@@ -162,8 +171,10 @@ def _process(
     user = store.get_user(options.user)
     if rtype.permission not in user.permissions:
         raise PermissionDenied(
-            f"{user.name} cannot upload {rtype.plural.lower()}: it needs the "
-            f"'{rtype.permission}' permission."
+            UPLOAD_NOT_PERMITTED,
+            user=user.name,
+            plural=rtype.plural.lower(),
+            permission=rtype.permission,
         )
     # The file is read in a worker thread while the batch takes the store's lock and loads
     # its snapshot: calamine and pyarrow release the GIL, so the two overlap on two cores.
@@ -198,9 +209,9 @@ def _validate_and_apply(
             raw: RawTable | None = None
             try:
                 raw, sheet = _check(store, connection, reading, options, settings, progress, result)
-            except (BulkpocError, _NothingApplied) as stop:
+            except BulkpocError as stop:
                 # Nothing is written before apply, so the failure is recorded in this transaction.
-                _fail(result, str(stop))
+                _fail(result, stop)
             else:
                 if not options.dry_run:
                     clock = time.perf_counter()
@@ -222,9 +233,7 @@ def _validate_and_apply(
     except (IntegrityError, OperationalError) as error:
         # The plan checks every rule the schema enforces, so this is a full disk, a lost
         # connection or a bug: the transaction rolled back, and the user is told why.
-        raise FileRejected(
-            f"The store refused to apply this batch ({error.orig}), so nothing was applied."
-        ) from None
+        raise FileRejected(STORE_REFUSED, detail=error.orig) from None
 
 
 def _check(
@@ -272,15 +281,8 @@ def _check(
     if not result.counts.total:
         result.warnings.append("The file has no data rows.")
     if options.all_or_nothing and result.counts.failed:
-        raise _NothingApplied(
-            f"{result.counts.failed} row(s) failed, so nothing was applied "
-            "(All or nothing was chosen); fix them and upload the file again."
-        )
+        raise NothingApplied(ALL_OR_NOTHING, failed=result.counts.failed)
     return raw, sheet
-
-
-class _NothingApplied(Exception):
-    """All or nothing was chosen and a row failed."""
 
 
 def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:

@@ -68,7 +68,8 @@ class BatchResult(BaseModel):
     status: BatchStatus = BatchStatus.FAILED
     counts: Counts = Field(default_factory=Counts)
     errors: list[RowError] = Field(default_factory=list)
-    failure: str | None = None
+    failure: str | None = None  # why a Failed batch failed, in one sentence
+    failure_code: str | None = None  # that failure's code in the catalogue
     warnings: list[str] = Field(default_factory=list)
     applied: bool = False
     file_type: str | None = None
@@ -118,6 +119,7 @@ class BatchResult(BaseModel):
             "counts": self.counts.as_dict(),
             "errors": [error.to_dict() for error in self.errors],
             "failure": self.failure,
+            "failure_code": self.failure_code,
             "warnings": self.warnings,
             "applied": self.applied,
             "dry_run": self.dry_run,

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from bulkpoc.catalogue import STORE_BUSY, UNKNOWN_USER
 from bulkpoc.errors import RowError, StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.store import schema
@@ -184,7 +185,8 @@ class Store:
             waited = time.monotonic() - started
             holder = self.running_batch(exclude=waiting.batch_id)
             if waited >= waiting.timeout:
-                raise StoreBusy(_busy_message(holder, waiting.timeout))
+                who = f"Batch {holder}" if holder is not None else "Another batch"
+                raise StoreBusy(STORE_BUSY, holder=who, seconds=waiting.timeout)
             waiting.notify(holder, waited)
 
     def running_batch(self, exclude: int | None = None) -> int | None:
@@ -305,9 +307,7 @@ class Store:
         with self.engine.connect() as connection:
             row = connection.execute(select(users).where(users.c.name == name)).first()
             if row is None:
-                raise UnknownUser(
-                    f"There is no user named {name!r}; add one with `bulkpoc users add`."
-                )
+                raise UnknownUser(UNKNOWN_USER, name=name)
             granted = connection.scalars(
                 select(perms.c.permission).where(perms.c.user_id == row.id)
             ).all()
@@ -370,6 +370,7 @@ class Store:
                 status=result.status.value,
                 finished_at=result.finished_at,
                 failure=result.failure,
+                failure_code=result.failure_code,
                 warnings=result.warnings,
                 file_type=result.file_type,
                 report_path=result.reports.html,
@@ -446,15 +447,6 @@ def _short_busy_timeout(connection: Connection) -> Iterator[None]:
 def _is_busy(error: OperationalError) -> bool:
     message = str(error.orig).lower()
     return "database is locked" in message or "database is busy" in message
-
-
-def _busy_message(holder: int | None, timeout: float) -> str:
-    who = f"Batch {holder}" if holder is not None else "Another batch"
-    return (
-        f"{who} kept the store busy for more than {timeout:g} seconds, so nothing was applied; "
-        "upload the file again when it has finished"
-        + (" (or raise BULKPOC_LOCK_TIMEOUT)." if holder is not None else ".")
-    )
 
 
 def _new_id(result: Any) -> int:

@@ -124,6 +124,7 @@ batches = Table(
     Column("skipped", Integer, nullable=False, default=0),
     Column("failed", Integer, nullable=False, default=0),
     Column("failure", Text, nullable=True),
+    Column("failure_code", String(40), nullable=True),
     Column("warnings", JSON, nullable=False),
     Column("report_path", Text, nullable=True),
     Column("error_file_path", Text, nullable=True),
