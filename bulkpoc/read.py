@@ -93,19 +93,22 @@ def strip(column: pd.Series) -> pd.Series:
 def _drop_empty(table: RawTable) -> RawTable:
     """Drop empty rows (LibreOffice may write a million) and unnamed empty columns.
 
-    Works a column at a time and copies the data only if something is dropped.
+    An error cell (#N/A) is not empty, nor is a row the reader found a problem with; the error
+    cells' column positions follow the columns that remain. Works a column at a time and copies
+    the data only if something is dropped.
     """
     data = table.data
     if not data.shape[1]:
         return table
-    filled = {position: strip(data[position]) != "" for position in data.columns}
-    has_value = pd.Series(
-        np.logical_or.reduce([mask.to_numpy() for mask in filled.values()]), index=data.index
-    )
+    filled = {position: (strip(data[position]) != "").to_numpy(bool) for position in data.columns}
+    _mark_error_cells(table, filled)
+    has_value = pd.Series(np.logical_or.reduce(list(filled.values())), index=data.index)
+    if table.row_problems:
+        has_value |= table.rows.isin([problem.row for problem in table.row_problems])
     keep = [
         position
         for position, header in enumerate(table.headers)
-        if header.strip() or (position in filled and filled[position][has_value].any())
+        if header.strip() or (position in filled and filled[position].any())
     ]
     if not has_value.all():
         data = data[has_value]
@@ -113,6 +116,24 @@ def _drop_empty(table: RawTable) -> RawTable:
     if len(keep) < data.shape[1]:
         data = data[keep]
         table.headers = [table.headers[position] for position in keep]
+        kept = {old: new for new, old in enumerate(keep)}
+        table.cell_errors = [
+            (row, kept[position], text)
+            for row, position, text in table.cell_errors
+            if position in kept
+        ]
     data.columns = range(len(keep))
     table.data = data
     return table
+
+
+def _mark_error_cells(table: RawTable, filled: dict[int, np.ndarray]) -> None:
+    """Mark the data cells that hold a spreadsheet error as filled: calamine reads them empty."""
+    if not table.cell_errors:
+        return
+    rows, positions = np.array([(row, position) for row, position, _ in table.cell_errors]).T
+    at = pd.Index(table.rows).get_indexer(rows)  # -1 for the header row
+    for position in np.unique(positions[at >= 0]):
+        if position in filled:
+            filled[position] = filled[position].copy()
+            filled[position][at[(positions == position) & (at >= 0)]] = True

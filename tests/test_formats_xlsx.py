@@ -16,6 +16,7 @@ from bulkpoc.fields import parse_yes_no
 from bulkpoc.formats import xlsx_format
 from bulkpoc.read import read_file
 from tests.conftest import POC_HEADERS as ALL_HEADERS
+from tests.conftest import errors, poc
 from tests.test_formats_csv import PHONE_ROW, POC_HEADERS, cells
 
 
@@ -28,6 +29,19 @@ def workbook_bytes(workbook: openpyxl.Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def error_workbook(headers: list[str], rows: list[list[str]]) -> bytes:
+    """A one-sheet workbook in which cells such as "#N/A" are error cells, as a formula leaves."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    for cell in (cell for line in sheet.iter_rows(min_row=2) for cell in line):
+        if isinstance(cell.value, str) and cell.value.startswith("#"):
+            cell.data_type = "e"
+    return workbook_bytes(workbook)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -201,3 +215,29 @@ def test_a_row_with_an_error_cell_fails_instead_of_being_read_as_blank(run, tmp_
     assert ["Skill", "spreadsheet_error"] in flatten(result.errors, ("column", "code"))
     assert result.counts.created == 0
     assert "#N/A" in result.errors[0].message + result.errors[-1].message
+
+
+def test_an_error_cell_after_a_dropped_empty_column_fails_its_own_column(
+    run, tmp_path: Path
+) -> None:
+    """The unnamed empty column is dropped; the #N/A must stay on Skill, not move or vanish."""
+    skill = ALL_HEADERS.index("Skill")
+    headers = [*ALL_HEADERS[:skill], "", *ALL_HEADERS[skill:]]
+    row = poc(Skill="#N/A")
+    content = error_workbook(headers, [[row.get(header, "") for header in headers]])
+    result = run(write_bytes(tmp_path / "gap.xlsx", content))
+    assert [2, "Skill", "spreadsheet_error"] in errors(result)
+    assert {column for _, column, _ in errors(result)} == {"Skill"}
+    assert result.counts.created == 0
+
+
+def test_error_cells_alone_keep_their_row_and_their_unnamed_column() -> None:
+    """A row or an unnamed column holding nothing but error cells is not empty."""
+    content = error_workbook(
+        ["Name", "", "", "Skill"],
+        [["A", "", "", ""], ["", "", "", "#N/A"], ["", "", "#REF!", ""], ["B", "", "", ""]],
+    )
+    table = read_file(io.BytesIO(content), "xlsx")
+    assert table.headers == ["Name", "", "Skill"]  # the first unnamed column was empty
+    assert table.rows.tolist() == [2, 3, 4, 5]
+    assert sorted(table.cell_errors) == [(3, 2, "#N/A"), (4, 1, "#REF!")]
