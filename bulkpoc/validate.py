@@ -156,18 +156,21 @@ def _derive(sheet: Sheet) -> None:
 
 
 def _report_error_cells(sheet: Sheet, raw: RawTable, positions: dict[str, int]) -> None:
-    """Spreadsheet error values (#N/A, #REF!…) fail their row: they are not blanks."""
+    """Spreadsheet error values (#N/A, #REF!…) fail their row: they are not blanks.
+
+    One check per column and error text, not per cell: a #N/A filled down a column is one
+    comparison of the column's rows, however many cells hold it.
+    """
     headers = {position: header for header, position in positions.items()}
-    for row, position, text in raw.cell_errors:
-        if position not in headers:
-            continue
-        mask = sheet.rows == row
+    found = pd.DataFrame(raw.cell_errors, columns=["row", "position", "text"])
+    found = found[found["position"].isin(list(headers))]
+    for (position, text), cells in found.groupby(["position", "text"]):
+        header = headers[int(position)]
         sheet.error(
-            mask,
-            headers[position],
+            sheet.rows.isin(cells["row"]),
+            header,
             "spreadsheet_error",
-            f"{headers[position]} holds the spreadsheet error {text}; fix the formula or type "
-            "the value.",
+            f"{header} holds the spreadsheet error {text}; fix the formula or type the value.",
             values=pd.Series(text, index=sheet.index),
         )
 
