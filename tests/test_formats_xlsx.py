@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def workbook_bytes(workbook: openpyxl.Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def error_workbook(headers: list[str], rows: list[list[str]]) -> bytes:
+def error_workbook(headers: list[str], rows: list[list[object]]) -> bytes:
     """A one-sheet workbook in which cells such as "#N/A" are error cells, as a formula leaves."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -42,6 +43,30 @@ def error_workbook(headers: list[str], rows: list[list[str]]) -> bytes:
         if isinstance(cell.value, str) and cell.value.startswith("#"):
             cell.data_type = "e"
     return workbook_bytes(workbook)
+
+
+def with_prefixed_elements(content: bytes) -> bytes:
+    """The workbook as .NET's Open XML SDK writes it: ``<x:c r="B2" t="e"><x:v>#N/A</x:v>``.
+
+    Every element of the sheet, the workbook and its relationships gets a namespace prefix, and
+    the relationship attribute's prefix is not ``r``: the same document to an XML parser.
+    """
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            xml = source.read(member)
+            prefix = {
+                "xl/worksheets/sheet1.xml": b"x",
+                "xl/workbook.xml": b"x",
+                "xl/_rels/workbook.xml.rels": b"pr",
+            }.get(member.filename)
+            if prefix:
+                xml = re.sub(rb"<(/?)([A-Za-z]+)(?=[\s/>])", rb"<\1" + prefix + rb":\2", xml)
+                xml = xml.replace(b' xmlns="', b" xmlns:" + prefix + b'="', 1)
+                xml = xml.replace(b"xmlns:r=", b"xmlns:ns1=").replace(b" r:id=", b" ns1:id=")
+            target.writestr(member, xml)
+    return buffer.getvalue()
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -264,3 +289,29 @@ def test_thousands_of_error_cells_are_reported_in_linear_time(run, tmp_path: Pat
     assert len(spreadsheet) == count
     assert {(error.column, error.value) for error in spreadsheet} == {("Skill", "#N/A")}
     assert result.timings["validate"] < 2.0, result.timings  # was 6 s when quadratic
+
+
+def test_error_cells_are_found_when_the_xml_uses_a_namespace_prefix() -> None:
+    rows = [PHONE_ROW, ["#N/A", "", "Looked Up", "Phone Call", "#REF!", "Sales Calls", "Main IVR"]]
+    content = with_prefixed_elements(error_workbook(POC_HEADERS, rows))
+    sheet_xml = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    assert b'<x:c r="A3" t="e"><x:v>#N/A</x:v></x:c>' in sheet_xml
+    table = read_file(io.BytesIO(content), "xlsx")
+    assert table.headers == POC_HEADERS  # calamine reads the prefixed document
+    assert cells(table)[0] == PHONE_ROW
+    assert sorted(table.cell_errors) == [(3, 0, "#N/A"), (3, 4, "#REF!")]
+
+
+def test_an_error_cell_without_a_value_does_not_swallow_the_next_cell() -> None:
+    content = error_workbook(["Name", "Count", "Script"], [["#N/A", 5, "#REF!"]])
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for member in source.infolist():
+            xml = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                xml = xml.replace(b'<c r="A2" t="e"><v>#N/A</v></c>', b'<c r="A2" t="e"/>')
+            target.writestr(member, xml)
+    table = read_file(io.BytesIO(buffer.getvalue()), "xlsx")
+    assert cells(table) == [["", "5", ""]]
+    assert sorted(table.cell_errors) == [(2, 0, "#ERROR"), (2, 2, "#REF!")]

@@ -132,9 +132,12 @@ def read_xlsx(source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> R
     return RawTable(headers, frame, rows, "xlsx", sheet=chosen, cell_errors=errors)
 
 
-_ERROR_CELL = re.compile(rb'<c\s[^>]*?\bt="e"[^>]*>.*?</c>', re.DOTALL)
-_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_CELL_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_WORKSHEET = re.compile(rb"<([\w.-]+:)?worksheet\b")
+_CELL_REF = re.compile(rb"\br=[\"']([A-Z]+)(\d+)[\"']")
+_SHEET = re.compile(r"<(?:[\w.-]+:)?sheet\b[^>]*?\s[\w.-]+:id=[\"']([^\"']+)[\"']")
+_RELATIONSHIP = re.compile(r"<(?:[\w.-]+:)?Relationship\b[^>]*>")
+_REL_ID = re.compile(r"\sId=[\"']([^\"']+)[\"']")
+_REL_TARGET = re.compile(r"\sTarget=[\"']([^\"']+)[\"']")
 
 
 def error_cells(source: Source, sheet_index: int) -> list[tuple[int, int, str]]:
@@ -146,11 +149,12 @@ def error_cells(source: Source, sheet_index: int) -> list[tuple[int, int, str]]:
     with opened(source) as handle, zipfile.ZipFile(handle) as archive:
         member = _worksheet_member(archive, sheet_index)
         xml = archive.read(member) if member else b""
-    if b't="e"' not in xml:
+    if b't="e"' not in xml and b"t='e'" not in xml:
         return []
+    cell, value_of = _cell_patterns(xml)
     found = []
-    for match in _ERROR_CELL.finditer(xml):
-        ref, value = _CELL_REF.search(match[0]), _CELL_VALUE.search(match[0])
+    for match in cell.finditer(xml):
+        ref, value = _CELL_REF.search(match[0]), value_of.search(match[0])
         if ref:
             column = 0
             for letter in ref[1].decode():
@@ -159,14 +163,31 @@ def error_cells(source: Source, sheet_index: int) -> list[tuple[int, int, str]]:
     return found
 
 
+def _cell_patterns(xml: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """Patterns for an error cell and a cell's value, with the sheet's namespace prefix if any.
+
+    Some generators prefix every element (``<x:c r="B2" t="e"><x:v>#N/A</x:v></x:c>``, as
+    .NET's Open XML SDK writes); the prefix is read from the root element and matched
+    literally, which keeps the scan fast. An error cell may have no value (``<c t="e"/>``)
+    and must then not run on into the next cell.
+    """
+    root = _WORKSHEET.search(xml)
+    prefix = re.escape(root[1]) if root and root[1] else b""
+    cell = re.compile(
+        rb"<" + prefix + rb"c\s[^>]*?\bt=[\"']e[\"'][^>]*?(?:/>|>.*?</" + prefix + rb"c>)",
+        re.DOTALL,
+    )
+    return cell, re.compile(rb"<" + prefix + rb"v>([^<]*)</" + prefix + rb"v>")
+
+
 def _worksheet_member(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
     """The zip member of the n-th worksheet, following workbook.xml and its relationships."""
     workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
-    sheets = re.findall(r'<sheet\b[^>]*?r:id="([^"]+)"', workbook)
+    sheets = _SHEET.findall(workbook)
     rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
     targets: dict[str, str] = {}
-    for tag in re.findall(r"<Relationship\b[^>]*>", rels):
-        rel_id, target = re.search(r'Id="([^"]+)"', tag), re.search(r'Target="([^"]+)"', tag)
+    for tag in _RELATIONSHIP.findall(rels):
+        rel_id, target = _REL_ID.search(tag), _REL_TARGET.search(tag)
         if rel_id and target:
             targets[rel_id[1]] = target[1]
     if sheet_index >= len(sheets) or sheets[sheet_index] not in targets:
