@@ -102,6 +102,7 @@ def validate(
     sheet = Sheet(rtype, user, snapshot, region, overwrite, cells, rows, ErrorLog(rows))
     sheet.error(bad_row_changed, ROW_CHANGED, "invalid_yes_no", "Row Changed must be Y or N.")
     _report_error_cells(sheet, raw, positions)
+    _report_row_problems(sheet, raw)
     sheet.values = pd.DataFrame(index=cells.index)
     _parse_key(sheet)
     sheet.active = ~identical_to_store(sheet) | bad_row_changed
@@ -172,6 +173,20 @@ def _report_error_cells(sheet: Sheet, raw: RawTable, positions: dict[str, int]) 
             "spreadsheet_error",
             f"{header} holds the spreadsheet error {text}; fix the formula or type the value.",
             values=pd.Series(text, index=sheet.index),
+        )
+
+
+def _report_row_problems(sheet: Sheet, raw: RawTable) -> None:
+    """Rows the reader could read only in part (more cells than the header) fail alone."""
+    problems = pd.DataFrame(raw.row_problems, columns=["row", "column", "value", "code", "message"])
+    for (column, code), found in problems.groupby(["column", "code"]):
+        by_row = found.set_index("row")
+        sheet.error(
+            sheet.rows.isin(by_row.index),
+            str(column),
+            str(code),
+            sheet.rows.map(by_row["message"]),
+            values=sheet.rows.map(by_row["value"]),
         )
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from bulkpoc.errors import FileRejected
 from bulkpoc.formats.csv_format import write_csv
-from bulkpoc.read import RawTable, read_file
+from bulkpoc.read import RawTable, RowProblem, read_file
+from tests.conftest import errors
 
 FILES = Path(__file__).parent / "files"
 POC_HEADERS = [
@@ -220,12 +221,6 @@ def test_messages_about_a_stream_use_its_given_name_or_call_it_the_upload() -> N
 # --- problems --------------------------------------------------------------------------------
 
 
-def test_row_with_more_fields_than_the_header_names_the_line() -> None:
-    with pytest.raises(FileRejected, match=r"line 3") as caught:
-        read_file(FILES / "pocs-extra-field.csv", "csv")
-    assert "double quotes" in str(caught.value)
-
-
 def test_first_line_blank_is_rejected() -> None:
     with pytest.raises(FileRejected, match="first line"):
         read_bytes(b"\r\nName,Media Type\r\nA,Chat\r\n")
@@ -297,3 +292,90 @@ def test_values_written_by_write_csv_read_back_exactly(tmp_path: Path, delimiter
     assert table.delimiter == delimiter
     expected = [[value, f"{value}!"] for value in RISKY_VALUES]
     assert cells(table) == expected
+
+
+# --- rows with more cells than the header ----------------------------------------------------
+
+
+def test_a_row_with_an_unquoted_delimiter_is_a_row_problem_not_a_rejected_file() -> None:
+    table = read_file(FILES / "pocs-extra-field.csv", "csv")
+    assert table.headers == POC_HEADERS
+    assert table.rows.tolist() == [2, 3]
+    assert cells(table)[0] == PHONE_ROW
+    assert cells(table)[1][2:4] == ["Sales", " East"]  # read as far as the header goes
+    assert table.row_problems == [
+        RowProblem(
+            3,
+            "",
+            "Main IVR",
+            "extra_cells",
+            "Row has 8 cells but the header has 7; a value probably contains an unquoted ',' "
+            "— put that value in double quotes.",
+        )
+    ]
+
+
+def test_trailing_empty_cells_past_the_header_are_ignored() -> None:
+    table = read_file(FILES / "pocs-extra-empty-cells.csv", "csv")
+    assert table.headers == POC_HEADERS
+    assert len(table.data.columns) == len(POC_HEADERS)
+    assert table.rows.tolist() == [2, 3, 4]
+    assert table.row_problems == []
+
+
+def test_extra_cells_are_counted_up_to_the_last_filled_one_and_rows_keep_their_number() -> None:
+    content = (
+        b'Name\tNote\n"two\nlines"\tok\nA\tb\tc\t\td\t\t\nB\tok\n\t\t\tonly extra\n' + b"C\tok\n"
+    )
+    table = read_file(io.BytesIO(content), "csv")
+    assert table.delimiter == "\t"
+    assert cells(table) == [["two\nlines", "ok"], ["A", "b"], ["B", "ok"], ["", ""], ["C", "ok"]]
+    assert table.rows.tolist() == [2, 3, 4, 5, 6]  # a row with only extra cells is not empty
+    assert [(problem.row, problem.value) for problem in table.row_problems] == [
+        (3, "c\t\td"),
+        (5, "\tonly extra"),
+    ]
+    assert "Row has 5 cells but the header has 2" in table.row_problems[0].message
+    assert "an unquoted tab" in table.row_problems[0].message
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "cp1252"])
+def test_extra_cells_are_found_in_every_encoding_and_after_a_sep_line(encoding: str) -> None:
+    content = "sep=;\r\nName;Note\r\nCafé;x;lost €\r\nB;ok\r\n".encode(encoding)
+    table = read_file(io.BytesIO(content), "csv")
+    assert cells(table) == [["Café", "x"], ["B", "ok"]]
+    assert [(problem.row, problem.value) for problem in table.row_problems] == [(2, "lost €")]
+    assert "unquoted ';'" in table.row_problems[0].message
+
+
+def test_a_very_long_row_is_quoted_only_in_part() -> None:
+    content = b"Name,Note\nA,b," + b",".join(b"x%d" % i for i in range(500)) + b"\nB,c\n"
+    table = read_file(io.BytesIO(content), "csv")
+    assert cells(table) == [["A", "b"], ["B", "c"]]
+    (problem,) = table.row_problems
+    assert problem.message.startswith("Row has 502 cells but the header has 2;")
+    assert len(problem.value) <= 101
+
+
+@pytest.mark.parametrize(
+    ("file_name", "bad_row", "delimiter", "created"),
+    [("pocs-extra-field.csv", 3, "','", 1), ("pocs-extra-field-semicolon.csv", 3, "';'", 3)],
+)
+def test_only_the_row_with_extra_cells_fails_and_the_others_are_applied(
+    run, file_name: str, bad_row: int, delimiter: str, created: int
+) -> None:
+    result = run(FILES / file_name)
+    assert result.status.value == "completed_with_errors", result.failure
+    assert result.counts.created == created
+    assert result.counts.failed == 1
+    assert {row for row, _, _ in errors(result)} == {bad_row}
+    first = result.errors[0]  # the reader's explanation comes before what the shift broke
+    assert (first.row, first.column, first.code) == (bad_row, "", "extra_cells")
+    assert f"unquoted {delimiter}" in first.message
+    assert "double quotes" in first.message
+
+
+def test_trailing_empty_cells_past_the_header_import_cleanly(run) -> None:
+    result = run(FILES / "pocs-extra-empty-cells.csv")
+    assert result.status.value == "succeeded", (result.failure, errors(result))
+    assert result.counts.created == 3

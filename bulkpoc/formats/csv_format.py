@@ -2,7 +2,8 @@
 
 Reads UTF-8 (with or without BOM), UTF-16 with or without BOM, cp1252 / Latin-1; comma,
 semicolon, tab or pipe delimited, all detected, and Excel's ``sep=`` line. pyarrow reads clean
-files; pandas reads ragged ones.
+files; pandas reads ragged ones. A row with more cells than the header fails alone (its extra
+cells are reported as a row problem), unless the extra cells are empty.
 
 Writes UTF-8 with a BOM and CRLF; values a spreadsheet would run as a formula get an apostrophe,
 which the reader strips again, so an export uploaded unchanged imports with zero changes.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,8 +38,11 @@ from bulkpoc.formats.base import (
 )
 
 DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 # What a spreadsheet would run as a formula; exports put an apostrophe before it.
 FORMULA_START = r"[=+\-@\t\r']"
+SHOWN_VALUE = 100  # characters of a row's extra cells quoted in its error
+_TOO_MANY_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw \d+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -220,14 +225,25 @@ def _read_csv_arrow(source: Source, dialect: Dialect) -> pd.DataFrame | None:
 def _read_csv_pandas(
     source: Source, dialect: Dialect, name: str
 ) -> tuple[pd.DataFrame, list[RowProblem]]:
-    """pandas' C reader: pads short rows, and names the line of a row with too many cells."""
+    """pandas' C reader pads short rows; rows with more cells than the header fail alone.
+
+    Only when a row is too long is the file read again, cut to the header's width, and the
+    long rows looked at for cells that would be lost.
+    """
     try:
         return _pandas_frame(source, dialect, name), []
     except pd.errors.ParserError as error:
+        if not _TOO_MANY_FIELDS.search(str(error)):
+            raise FileRejected(_parser_message(str(error), name)) from None
+    try:
+        frame = _pandas_frame(source, dialect, name, cut=True)
+    except pd.errors.ParserError as error:
         raise FileRejected(_parser_message(str(error), name)) from None
+    return frame, _extra_cells(source, dialect)
 
 
-def _pandas_frame(source: Source, dialect: Dialect, name: str) -> pd.DataFrame:
+def _pandas_frame(source: Source, dialect: Dialect, name: str, cut: bool = False) -> pd.DataFrame:
+    """The file through pandas; when ``cut``, cells past the header's width are left unread."""
     try:
         with opened(source) as handle:
             return pd.read_csv(
@@ -236,6 +252,7 @@ def _pandas_frame(source: Source, dialect: Dialect, name: str) -> pd.DataFrame:
                 encoding=dialect.encoding,
                 header=None,
                 skiprows=dialect.skip,
+                usecols=range(dialect.width) if cut else None,
                 dtype=str,
                 keep_default_na=False,
                 na_filter=False,
@@ -247,6 +264,40 @@ def _pandas_frame(source: Source, dialect: Dialect, name: str) -> pd.DataFrame:
         raise FileRejected(f"{name} is not readable as {dialect.encoding} text.") from None
     except pd.errors.EmptyDataError:
         raise FileRejected(empty_message(name)) from None
+
+
+def _extra_cells(source: Source, dialect: Dialect) -> list[RowProblem]:
+    """A problem for each row whose cells past the header's are not all empty.
+
+    One pass of the csv module, in C: ``tee`` gives each row twice, once to measure and once to
+    keep, and ``compress`` passes on only the rows wider than the header.
+    """
+    with _text(source, dialect.encoding, dialect.skip) as text:
+        rows, measured = itertools.tee(csv.reader(text, delimiter=dialect.delimiter))
+        too_wide = map(dialect.width.__lt__, map(len, measured))
+        wide = itertools.compress(enumerate(rows, start=1), too_wide)
+        found = (_extra_cells_problem(row, cells, dialect) for row, cells in wide)
+        return [problem for problem in found if problem is not None]
+
+
+def _extra_cells_problem(row: int, cells: list[str], dialect: Dialect) -> RowProblem | None:
+    extra = cells[dialect.width :]
+    filled = [position for position, cell in enumerate(extra) if cell.strip()]
+    if not filled:
+        return None  # trailing delimiters: nothing was lost
+    extra = extra[: filled[-1] + 1]
+    value = dialect.delimiter.join(extra)
+    if len(value) > SHOWN_VALUE:
+        value = value[:SHOWN_VALUE] + "…"
+    shown = DELIMITER_NAMES.get(dialect.delimiter, f"'{dialect.delimiter}'")
+    return RowProblem(
+        row,
+        "",
+        value,
+        "extra_cells",
+        f"Row has {dialect.width + len(extra)} cells but the header has {dialect.width}; a "
+        f"value probably contains an unquoted {shown} — put that value in double quotes.",
+    )
 
 
 def _parser_message(detail: str, name: str) -> str:
