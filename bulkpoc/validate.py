@@ -180,7 +180,7 @@ def _report_row_problems(sheet: Sheet, raw: RawTable) -> None:
     """Rows the reader could read only in part (more cells than the header) fail alone."""
     problems = pd.DataFrame(raw.row_problems, columns=["row", "column", "value", "code", "message"])
     for (column, code), found in problems.groupby(["column", "code"]):
-        by_row = found.set_index("row")
+        by_row = found.drop_duplicates("row").set_index("row")
         sheet.error(
             sheet.rows.isin(by_row.index),
             str(column),

@@ -9,12 +9,14 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from openpyxl.styles import Font
 
 from bulkpoc.errors import FileRejected, flatten
 from bulkpoc.fields import parse_yes_no
 from bulkpoc.formats import xlsx_format
+from bulkpoc.formats.xlsx_format import write_xlsx
 from bulkpoc.read import read_file
 from tests.conftest import POC_HEADERS as ALL_HEADERS
 from tests.conftest import errors, poc
@@ -315,3 +317,29 @@ def test_an_error_cell_without_a_value_does_not_swallow_the_next_cell() -> None:
     table = read_file(io.BytesIO(buffer.getvalue()), "xlsx")
     assert cells(table) == [["", "5", ""]]
     assert sorted(table.cell_errors) == [(2, 0, "#ERROR"), (2, 2, "#REF!")]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def test_write_xlsx_writes_text_cells_that_read_back_as_written(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "Name": ["<b>Sales & Co</b>", "=1+1", "tab\there", "bell\x07gone"],
+            "Point of Contact": ["00123", "+12025550100", "", "1.5E+10"],
+        }
+    )
+    path = tmp_path / "export.xlsx"
+    write_xlsx(frame, path, "Points of Contact", text_columns=("Point of Contact",))
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    assert sheet.title == "Points of Contact"
+    assert sheet.freeze_panes == "A2"
+    data = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value]
+    assert {cell.data_type for cell in data} == {"s"}  # text, never a formula or a number
+    table = read_file(path, "xlsx")
+    assert cells(table) == [
+        ["<b>Sales & Co</b>", "00123"],
+        ["=1+1", "+12025550100"],
+        ["tab\there", ""],
+        ["bellgone", "1.5E+10"],  # characters XML cannot hold are dropped
+    ]
