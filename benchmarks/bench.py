@@ -216,7 +216,7 @@ def _xlsx_of(pocs: Path) -> Path:
     if not target.exists():
         import pandas as pd
 
-        from bulkpoc.write import write_xlsx
+        from bulkpoc.formats.xlsx_format import write_xlsx
 
         frame = pd.read_csv(pocs, dtype=str, keep_default_na=False)
         write_xlsx(frame, target, "Points of Contact")

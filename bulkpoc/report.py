@@ -11,11 +11,11 @@ from pathlib import Path
 
 import jinja2
 
+from bulkpoc import formats
 from bulkpoc.config import Settings
 from bulkpoc.read import RawTable
 from bulkpoc.records.base import ERROR_COLUMN
 from bulkpoc.result import BatchResult
-from bulkpoc.write import write_csv, write_xlsx
 
 
 def templates_dir() -> Path:
@@ -66,17 +66,9 @@ def write_error_file(result: BatchResult, raw: RawTable, folder: Path, stem: str
     frame.columns = [raw.headers[i] for i in keep]
     frame[ERROR_COLUMN] = raw.rows[failed].map(lambda row: " | ".join(messages[int(row)]))
     frame = frame.astype(str)
-    if raw.file_type == "xlsx":
-        path = folder / f"{stem}-errors.xlsx"
-        write_xlsx(
-            frame.reset_index(drop=True),
-            path,
-            raw.sheet or "Errors",
-            text_columns=tuple(frame.columns),
-        )
-    else:
-        path = folder / f"{stem}-errors.csv"
-        write_csv(frame.reset_index(drop=True), path, delimiter=raw.delimiter)
+    fmt = formats.get(raw.file_type)
+    path = folder / f"{stem}-errors{fmt.extensions[0]}"
+    fmt.write_errors(frame.reset_index(drop=True), path, raw)
     return path
 
 

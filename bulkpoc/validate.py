@@ -102,6 +102,7 @@ def validate(
     sheet = Sheet(rtype, user, snapshot, region, overwrite, cells, rows, ErrorLog(rows))
     sheet.error(bad_row_changed, ROW_CHANGED, "invalid_yes_no", "Row Changed must be Y or N.")
     _report_error_cells(sheet, raw, positions)
+    _report_row_problems(sheet, raw)
     sheet.values = pd.DataFrame(index=cells.index)
     _parse_key(sheet)
     sheet.active = ~identical_to_store(sheet) | bad_row_changed
@@ -156,19 +157,36 @@ def _derive(sheet: Sheet) -> None:
 
 
 def _report_error_cells(sheet: Sheet, raw: RawTable, positions: dict[str, int]) -> None:
-    """Spreadsheet error values (#N/A, #REF!…) fail their row: they are not blanks."""
+    """Spreadsheet error values (#N/A, #REF!…) fail their row: they are not blanks.
+
+    One check per column and error text, not per cell: a #N/A filled down a column is one
+    comparison of the column's rows, however many cells hold it.
+    """
     headers = {position: header for header, position in positions.items()}
-    for row, position, text in raw.cell_errors:
-        if position not in headers:
-            continue
-        mask = sheet.rows == row
+    found = pd.DataFrame(raw.cell_errors, columns=["row", "position", "text"])
+    found = found[found["position"].isin(list(headers))]
+    for (position, text), cells in found.groupby(["position", "text"]):
+        header = headers[int(position)]
         sheet.error(
-            mask,
-            headers[position],
+            sheet.rows.isin(cells["row"]),
+            header,
             "spreadsheet_error",
-            f"{headers[position]} holds the spreadsheet error {text}; fix the formula or type "
-            "the value.",
+            f"{header} holds the spreadsheet error {text}; fix the formula or type the value.",
             values=pd.Series(text, index=sheet.index),
+        )
+
+
+def _report_row_problems(sheet: Sheet, raw: RawTable) -> None:
+    """Rows the reader could read only in part (more cells than the header) fail alone."""
+    problems = pd.DataFrame(raw.row_problems, columns=["row", "column", "value", "code", "message"])
+    for (column, code), found in problems.groupby(["column", "code"]):
+        by_row = found.drop_duplicates("row").set_index("row")
+        sheet.error(
+            sheet.rows.isin(by_row.index),
+            str(column),
+            str(code),
+            sheet.rows.map(by_row["message"]),
+            values=sheet.rows.map(by_row["value"]),
         )
 
 

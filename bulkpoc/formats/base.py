@@ -1,0 +1,108 @@
+"""What every file format shares: the table a reader returns and the interface a format offers.
+
+A leaf module: the format modules, the registry and ``read`` all import it, and it imports none
+of them, so there is no import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, NamedTuple, Protocol, TypeAlias
+
+import pandas as pd
+import pyarrow as pa
+
+# A file on disk, or its bytes as a seekable binary stream (what the web and job layers hold).
+Source: TypeAlias = Path | BinaryIO
+STREAM_NAME = "the upload"  # how messages name a stream that was given no name
+
+
+class RowProblem(NamedTuple):
+    """A problem the reader found with one row (``column`` empty when it is the whole row)."""
+
+    row: int
+    column: str
+    value: str
+    code: str
+    message: str
+
+
+@dataclass
+class RawTable:
+    """The file's header and cells as text, exactly as read (not yet trimmed)."""
+
+    headers: list[str]
+    data: pd.DataFrame  # columns 0..n-1, every cell a str
+    rows: pd.Series  # spreadsheet row number of each data row
+    file_type: str  # the format's name: "csv" or "xlsx"
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    sheet: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    # Spreadsheet error cells (#N/A, #REF!…), which calamine reads as empty: (row, column, text)
+    cell_errors: list[tuple[int, int, str]] = field(default_factory=list)
+    # Rows the reader could read only in part (more cells than the header…): they fail alone.
+    row_problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How to lay out a written file; each format uses what it can hold."""
+
+    title: str = "Sheet"  # the worksheet's name
+    text_columns: tuple[str, ...] = ()  # columns formatted as text, so Excel keeps leading zeros
+    dropdowns: dict[str, list[str]] = field(default_factory=dict)  # choices offered per header
+    instructions: tuple[str, ...] = ()  # lines of an Instructions sheet
+    delimiter: str = ","
+
+
+class Format(Protocol):
+    """One file format: how to recognise, read and write it (as tablib's formats)."""
+
+    name: str  # the File Type option's value, and RawTable.file_type
+    title: str  # how the user chooses it: "Text (.csv)"
+    description: str  # what a file of it is: "a text (CSV) file"
+    extensions: tuple[str, ...]  # the first is the one written
+    styled: bool  # holds formatting, dropdowns and extra sheets, which cost a store read
+
+    def detect(self, head: bytes) -> bool:
+        """Whether a file starting with ``head`` is of this format."""
+        ...
+
+    def read(self, source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:
+        """The whole table; FileRejected with one sentence naming ``name`` if it cannot be."""
+        ...
+
+    def write(self, frame: pd.DataFrame, path: Path, options: WriteOptions) -> None:
+        """``frame`` (columns named by header, every cell text) as a file a user opens."""
+        ...
+
+    def write_errors(self, frame: pd.DataFrame, path: Path, raw: RawTable) -> None:
+        """The error file of an upload, laid out like the upload (delimiter, sheet name)."""
+        ...
+
+
+@contextmanager
+def opened(source: Source) -> Iterator[BinaryIO]:
+    """The source as a binary stream at its start: a path is opened, a stream rewound."""
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            yield handle
+    else:
+        source.seek(0)
+        yield source
+
+
+def empty_message(name: str) -> str:
+    return "The upload is empty." if name == STREAM_NAME else f"The file {name} is empty."
+
+
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """Arrow string columns as a DataFrame with positional column labels."""
+    string = pd.StringDtype("pyarrow", na_value=float("nan"))
+    frame = table.to_pandas(types_mapper={pa.string(): string}.get)
+    frame.columns = range(table.num_columns)
+    return frame
