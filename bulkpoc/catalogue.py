@@ -176,8 +176,8 @@ SPREADSHEET_ERROR = ErrorType(
 EXTRA_CELLS = ErrorType(
     "extra_cells",
     "More cells than the header",
-    "The row has {cells} cells but the header has {width}; a value probably contains an "
-    "unquoted '{delimiter}': put that value in double quotes.",
+    "Row has {cells} cells but the header has {width}; a value probably contains an unquoted "
+    "{delimiter} — put that value in double quotes.",
     level="row",
 )
 DUPLICATE_IN_FILE = ErrorType(
@@ -238,7 +238,7 @@ NUMBER_IN_USE = ErrorType(
 # --- whole files and batches ----------------------------------------------------------------
 
 FILE_MISSING = ErrorType("file_missing", "File missing", "The file {name} does not exist.", "file")
-FILE_EMPTY = ErrorType("file_empty", "Empty file", "The file {name} is empty.", "file")
+FILE_EMPTY = ErrorType("file_empty", "Empty file", "{file} is empty.", "file")
 OLD_EXCEL = ErrorType(
     "old_excel",
     "Old Excel workbook",
@@ -262,8 +262,21 @@ NO_HEADER = ErrorType(
     "The first line of {name} is empty; it must hold the column headers.",
     "file",
 )
+UNQUOTED_DELIMITER = ErrorType(
+    "unquoted_delimiter",
+    "Unreadable CSV row",
+    "{name} could not be read: {detail}; a value containing the delimiter must be in double "
+    "quotes.",
+    "file",
+)
 INVALID_CSV = ErrorType(
     "invalid_csv", "Unreadable CSV", "{name} is not a valid CSV file: {detail}", "file"
+)
+DAMAGED_ARCHIVE = ErrorType(
+    "damaged_archive",
+    "Damaged workbook",
+    "{name} is not a valid Excel workbook (.xlsx): the archive is damaged.",
+    "file",
 )
 DAMAGED_WORKBOOK = ErrorType(
     "damaged_workbook",

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from bulkpoc import formats
+from bulkpoc.catalogue import FILE_EMPTY, FILE_MISSING, FILE_TYPE_MISMATCH, OLD_EXCEL
 from bulkpoc.errors import FileRejected
-from bulkpoc.formats.base import STREAM_NAME, RawTable, RowProblem, Source, empty_message, opened
+from bulkpoc.formats.base import STREAM_NAME, RawTable, RowProblem, Source, file_label, opened
 
 __all__ = ["RawTable", "RowProblem", "checksum", "read_file", "sniff_file_type", "strip"]
 
@@ -56,7 +57,7 @@ def read_file(
     if isinstance(source, Path):
         name = name or source.name
         if not source.exists():
-            raise FileRejected(f"The file {name} does not exist.")
+            raise FileRejected(FILE_MISSING, name=name)
         size = source.stat().st_size
     else:
         name = name or STREAM_NAME
@@ -64,19 +65,19 @@ def read_file(
             raise ValueError("read_file needs a path or a seekable binary stream")
         size = source.seek(0, io.SEEK_END)
     if size == 0:
-        raise FileRejected(empty_message(name))
+        raise FileRejected(FILE_EMPTY, file=file_label(name))
     actual = sniff_file_type(source)
     if actual == "xls":
-        raise FileRejected(
-            "The file is an old Excel 97-2003 workbook (.xls); save it as Excel Workbook (.xlsx) "
-            "or CSV and upload it again."
-        )
+        raise FileRejected(OLD_EXCEL)
     found = formats.get(actual)
     declared = (file_type or actual).lower()
     if declared != actual:
         raise FileRejected(
-            f"File Type is {declared.upper()} but {name} is {found.description}; choose "
-            f"{found.title} as the File Type."
+            FILE_TYPE_MISMATCH,
+            declared=declared.upper(),
+            name=name,
+            actual=found.description,
+            choice=found.title,
         )
     return _drop_empty(found.read(source, name, sheet_names))
 

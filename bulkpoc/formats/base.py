@@ -96,8 +96,9 @@ def opened(source: Source) -> Iterator[BinaryIO]:
         yield source
 
 
-def empty_message(name: str) -> str:
-    return "The upload is empty." if name == STREAM_NAME else f"The file {name} is empty."
+def file_label(name: str) -> str:
+    """How a message that starts a sentence names the file: "The file x.csv" or "The upload"."""
+    return "The upload" if name == STREAM_NAME else f"The file {name}"
 
 
 def arrow_to_frame(table: pa.Table) -> pd.DataFrame:

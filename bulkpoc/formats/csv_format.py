@@ -26,6 +26,15 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import csv as pa_csv
 
+from bulkpoc.catalogue import (
+    EXTRA_CELLS,
+    FILE_EMPTY,
+    INVALID_CSV,
+    NO_HEADER,
+    NOT_DECODABLE,
+    NOT_TEXT,
+    UNQUOTED_DELIMITER,
+)
 from bulkpoc.errors import FileRejected
 from bulkpoc.formats.base import (
     RawTable,
@@ -33,7 +42,7 @@ from bulkpoc.formats.base import (
     Source,
     WriteOptions,
     arrow_to_frame,
-    empty_message,
+    file_label,
     opened,
 )
 
@@ -108,9 +117,9 @@ def detect_dialect(source: Source, name: str) -> Dialect:
         encoding = detect_encoding(source, name)
         header_line = _first_line(source, encoding)
     except UnicodeError:
-        raise FileRejected(f"{name} is not a text (CSV) file.") from None
+        raise FileRejected(NOT_TEXT, name=name) from None
     if not header_line.strip():
-        raise FileRejected(f"The first line of {name} is empty; it must hold the column headers.")
+        raise FileRejected(NO_HEADER, name=name)
     skip = 0
     hint = re.fullmatch(r"sep=(.)", header_line.strip("\r\n"))
     if hint:  # Excel's "sep=;" line: it names the delimiter and Excel does not show it
@@ -134,7 +143,7 @@ def detect_encoding(source: Source, name: str) -> str:
         else ""
     )
     if _CONTROL.search(text):
-        raise FileRejected(f"{name} is not a text (CSV) file.")
+        raise FileRejected(NOT_TEXT, name=name)
     return encoding
 
 
@@ -147,7 +156,7 @@ def _guess_encoding(handle: BinaryIO, head: bytes, name: str) -> str:
         # UTF-16 without a BOM: ASCII text with every other byte zero.
         return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
     if b"\x00" in head:
-        raise FileRejected(f"{name} is not a text (CSV) file.")
+        raise FileRejected(NOT_TEXT, name=name)
     if _decodes(handle, "utf-8"):
         return "utf-8"
     return "cp1252" if _decodes(handle, "cp1252") else "latin-1"
@@ -234,11 +243,11 @@ def _read_csv_pandas(
         return _pandas_frame(source, dialect, name), []
     except pd.errors.ParserError as error:
         if not _TOO_MANY_FIELDS.search(str(error)):
-            raise FileRejected(_parser_message(str(error), name)) from None
+            raise _unreadable(str(error), name) from None
     try:
         frame = _pandas_frame(source, dialect, name, cut=True)
     except pd.errors.ParserError as error:
-        raise FileRejected(_parser_message(str(error), name)) from None
+        raise _unreadable(str(error), name) from None
     return frame, _extra_cells(source, dialect)
 
 
@@ -261,9 +270,9 @@ def _pandas_frame(source: Source, dialect: Dialect, name: str, cut: bool = False
                 quoting=csv.QUOTE_MINIMAL,
             )
     except UnicodeError:
-        raise FileRejected(f"{name} is not readable as {dialect.encoding} text.") from None
+        raise FileRejected(NOT_DECODABLE, name=name, encoding=dialect.encoding) from None
     except pd.errors.EmptyDataError:
-        raise FileRejected(empty_message(name)) from None
+        raise FileRejected(FILE_EMPTY, file=file_label(name)) from None
 
 
 def _extra_cells(source: Source, dialect: Dialect) -> list[RowProblem]:
@@ -294,21 +303,17 @@ def _extra_cells_problem(row: int, cells: list[str], dialect: Dialect) -> RowPro
         row,
         "",
         value,
-        "extra_cells",
-        f"Row has {dialect.width + len(extra)} cells but the header has {dialect.width}; a "
-        f"value probably contains an unquoted {shown} — put that value in double quotes.",
+        EXTRA_CELLS.code,
+        EXTRA_CELLS.message(cells=dialect.width + len(extra), width=dialect.width, delimiter=shown),
     )
 
 
-def _parser_message(detail: str, name: str) -> str:
+def _unreadable(detail: str, name: str) -> FileRejected:
     # pandas says e.g. "Error tokenizing data. C error: Expected 11 fields in line 5, saw 12"
     if "Expected" in detail and "line" in detail:
         sentence = detail.split("C error: ")[-1].strip().rstrip(".")
-        return (
-            f"{name} could not be read: {sentence}; a value containing the delimiter must be "
-            "in double quotes."
-        )
-    return f"{name} is not a valid CSV file: {detail.strip()}"
+        return FileRejected(UNQUOTED_DELIMITER, name=name, detail=sentence)
+    return FileRejected(INVALID_CSV, name=name, detail=detail.strip())
 
 
 def unescape_formulas(column: pd.Series) -> pd.Series:

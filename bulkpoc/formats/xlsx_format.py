@@ -29,6 +29,13 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineError, load_workbook
 
+from bulkpoc.catalogue import (
+    DAMAGED_ARCHIVE,
+    DAMAGED_WORKBOOK,
+    EMPTY_WORKSHEET,
+    NO_WORKSHEETS,
+    TOO_LARGE,
+)
 from bulkpoc.errors import FileRejected
 from bulkpoc.formats.base import RawTable, Source, WriteOptions, arrow_to_frame, opened
 
@@ -81,9 +88,7 @@ def _check_zip(source: Source, name: str) -> None:
         with opened(source) as handle, zipfile.ZipFile(handle) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile:
-        raise FileRejected(
-            f"{name} is not a valid Excel workbook (.xlsx): the archive is damaged."
-        ) from None
+        raise FileRejected(DAMAGED_ARCHIVE, name=name) from None
     total = sum(member.file_size for member in members)
     suspicious = any(
         member.file_size > 50 * 1024**2
@@ -91,7 +96,7 @@ def _check_zip(source: Source, name: str) -> None:
         for member in members
     )
     if total > MAX_UNCOMPRESSED or suspicious:
-        raise FileRejected(f"{name} expands to more data than an upload may hold; it was not read.")
+        raise FileRejected(TOO_LARGE, name=name)
 
 
 def _sheet_key(name: str) -> str:
@@ -106,7 +111,7 @@ def read_xlsx(source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> R
             workbook = load_workbook(handle)  # reads the whole stream
         sheets = workbook.sheet_names
         if not sheets:
-            raise FileRejected(f"{name} has no worksheets.")
+            raise FileRejected(NO_WORKSHEETS, name=name)
         chosen = next((sheet for sheet in sheets if _sheet_key(sheet) in sheet_names), sheets[0])
         # The error-cell scan inflates the sheet XML; it runs beside calamine's parse.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-scan") as pool:
@@ -114,11 +119,11 @@ def read_xlsx(source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> R
             cells = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
             errors = scanning.result()
     except CalamineError as error:
-        raise FileRejected(f"{name} is not a readable Excel workbook (.xlsx): {error}") from None
+        raise FileRejected(DAMAGED_WORKBOOK, name=name, detail=error) from None
     except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
-        raise FileRejected(f"{name} is not a readable Excel workbook (.xlsx): {error}") from None
+        raise FileRejected(DAMAGED_WORKBOOK, name=name, detail=error) from None
     if not cells:
-        raise FileRejected(f"The worksheet '{chosen}' in {name} is empty.")
+        raise FileRejected(EMPTY_WORKSHEET, sheet=chosen, name=name)
     headers = [cell_text(value) for value in cells[0]]
     width = len(headers)
     body = cells[1:]
