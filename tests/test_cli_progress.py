@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bulkpoc.cli import _progress_bar
+from bulkpoc.cli.batches import _progress_bar
 from bulkpoc.config import Settings
 from bulkpoc.pipeline import ImportOptions, run_import
 from bulkpoc.store.db import Store

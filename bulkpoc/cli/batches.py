@@ -1,7 +1,6 @@
-"""The ``bulkpoc`` command: a thin layer that parses options and calls the library.
+"""``bulkpoc import`` and ``bulkpoc history``: running batches and looking them up.
 
-Library errors (``BulkpocError``) become one-line messages; no traceback reaches the user for
-bad input. ``import`` exits 0 Succeeded, 1 Completed with errors, 2 usage error, 3 Failed.
+``import`` exits 0 Succeeded, 1 Completed with errors, 2 usage error, 3 Failed.
 """
 
 from __future__ import annotations
@@ -15,148 +14,13 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from bulkpoc.config import DEFAULT_DATABASE_URL, Settings
+from bulkpoc.cli.app import ADMIN, EXIT_CODES, FORMATS, TYPES, Context, cli, user_errors
 from bulkpoc.errors import BulkpocError
-from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.pipeline import FileType, ImportOptions, Progress, RowsMode, run_import
-from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchResult, BatchStatus
-from bulkpoc.store.db import Store
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-TYPES = click.Choice(list(RECORD_TYPES))
-FORMATS = click.Choice(["csv", "xlsx"])
-EXIT_CODES = {
-    BatchStatus.SUCCEEDED: 0,
-    BatchStatus.COMPLETED_WITH_ERRORS: 1,
-    BatchStatus.FAILED: 3,
-}
-ADMIN = "admin"
-
-
-class Context:
-    def __init__(self, database_url: str) -> None:
-        self.settings = Settings.from_env()
-        self.database_url = database_url
-        self._store: Store | None = None
-
-    def store(self, ready: bool = True) -> Store:
-        if self._store is None:
-            self._store = Store(self.database_url)
-        if ready:
-            self._store.ensure_ready()
-        return self._store
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Show library errors as one sentence and exit non-zero."""
-    try:
-        yield
-    except BulkpocError as error:
-        raise click.ClickException(str(error)) from None
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    "database_url",
-    envvar="BULKPOC_DATABASE_URL",
-    default=DEFAULT_DATABASE_URL,
-    show_default=True,
-    help="Store URL: a SQLite file or postgresql://… (default: $BULKPOC_DATABASE_URL).",
-)
-@click.version_option(package_name="bulkpoc")
-@click.pass_context
-def cli(ctx: click.Context, database_url: str) -> None:
-    """Manage contact-centre points of contact in bulk: templates, exports and uploads."""
-    ctx.obj = Context(database_url)
-
-
-@cli.command()
-@click.option(
-    "--demo", is_flag=True, help="Also load the demo skills, scripts, chat profiles and numbers."
-)
-@click.pass_obj
-def init(obj: Context, demo: bool) -> None:
-    """Create or upgrade the store, and the admin user with every permission."""
-    from bulkpoc.demo import load_demo_reference_data
-
-    with user_errors():
-        store = obj.store(ready=False)
-        store.initialise()
-        store.add_user(ADMIN, PERMISSIONS)
-        click.echo(f"Store ready at {store.display_url}; user '{ADMIN}' has every permission.")
-        if demo:
-            for result in load_demo_reference_data(store, obj.settings):
-                click.echo(result.summary())
-
-
-def _format_for(path: Path, file_format: str | None) -> str:
-    if file_format:
-        return file_format
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix in {"csv", "xlsx"}:
-        return suffix
-    raise click.UsageError("Choose --format csv or --format xlsx (or name the file .csv or .xlsx).")
-
-
-@cli.command()
-@click.option(
-    "--type", "type_name", type=TYPES, default="poc", show_default=True, help="Record type."
-)
-@click.option("--format", "file_format", type=FORMATS, help="csv or xlsx (default: from -o).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Where to write the file.",
-)
-@click.pass_obj
-def template(obj: Context, type_name: str, file_format: str | None, output: Path) -> None:
-    """Write a blank template: headers, and for XLSX dropdowns and instructions."""
-    from bulkpoc.write import write_records
-
-    with user_errors():
-        write_records(
-            obj.store(),
-            RECORD_TYPES[type_name],
-            _format_for(output, file_format),
-            output,
-            template=True,
-        )
-    click.echo(f"Wrote {RECORD_TYPES[type_name].label.lower()} template to {output}")
-
-
-@cli.command()
-@click.option(
-    "--type", "type_name", type=TYPES, default="poc", show_default=True, help="Record type."
-)
-@click.option("--format", "file_format", type=FORMATS, help="csv or xlsx (default: from -o).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Where to write the file.",
-)
-@click.pass_obj
-def export(obj: Context, type_name: str, file_format: str | None, output: Path) -> None:
-    """Write every existing record, ready to edit and upload again."""
-    from bulkpoc.write import write_records
-
-    with user_errors():
-        count = write_records(
-            obj.store(),
-            RECORD_TYPES[type_name],
-            _format_for(output, file_format),
-            output,
-            template=False,
-        )
-    click.echo(f"Exported {count} {RECORD_TYPES[type_name].plural.lower()} to {output}")
 
 
 @cli.command(name="import")
@@ -366,60 +230,3 @@ def history(obj: Context, status: str | None, limit: int, as_json: bool) -> None
             batch["report_path"] or (batch["failure"] or ""),
         )
     Console(width=200).print(table)
-
-
-@cli.group()
-def users() -> None:
-    """Users and their permissions."""
-
-
-@users.command("add")
-@click.argument("name")
-@click.option(
-    "--permission",
-    "permissions",
-    multiple=True,
-    required=True,
-    type=click.Choice(PERMISSIONS, case_sensitive=False),
-    help="A permission to grant (repeatable).",
-)
-@click.option("--email", help="Where this user's results go.")
-@click.pass_obj
-def users_add(obj: Context, name: str, permissions: tuple[str, ...], email: str | None) -> None:
-    """Create a user, or grant more permissions to an existing one."""
-    canonical = {p.casefold(): p for p in PERMISSIONS}
-    with user_errors():
-        user = obj.store().add_user(
-            name, [canonical[p.casefold()] for p in permissions], email=email
-        )
-    click.echo(f"{user.name}: " + ", ".join(sorted(user.permissions)))
-
-
-@users.command("list")
-@click.pass_obj
-def users_list(obj: Context) -> None:
-    """List users and their permissions."""
-    with user_errors():
-        for user in obj.store().list_users():
-            click.echo(f"{user.name}: " + ", ".join(sorted(user.permissions)))
-
-
-@cli.command()
-@click.option(
-    "--dir",
-    "folder",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("bulkpoc-demo"),
-    show_default=True,
-    help="Where the demo store and files go.",
-)
-def demo(folder: Path) -> None:
-    """Run the whole job on a fresh demo store: template, uploads, reports."""
-    from bulkpoc.demo import run_demo
-
-    with user_errors():
-        run_demo(folder, click.echo)
-
-
-def main() -> None:
-    cli(prog_name="bulkpoc")

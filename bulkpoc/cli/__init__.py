@@ -1,0 +1,13 @@
+"""The ``bulkpoc`` command: a thin layer that parses options and calls the library.
+
+One module per group of commands; importing them registers their commands on ``cli``.
+"""
+
+from bulkpoc.cli import admin, batches, files
+from bulkpoc.cli.app import cli
+
+__all__ = ["admin", "batches", "cli", "files", "main"]
+
+
+def main() -> None:
+    cli(prog_name="bulkpoc")

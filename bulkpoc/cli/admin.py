@@ -1,0 +1,82 @@
+"""``bulkpoc init``, ``users`` and ``demo``: setting up the store and who may use it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bulkpoc.cli.app import ADMIN, Context, cli, user_errors
+from bulkpoc.permissions import PERMISSIONS
+
+
+@cli.command()
+@click.option(
+    "--demo", is_flag=True, help="Also load the demo skills, scripts, chat profiles and numbers."
+)
+@click.pass_obj
+def init(obj: Context, demo: bool) -> None:
+    """Create or upgrade the store, and the admin user with every permission."""
+    from bulkpoc.demo import load_demo_reference_data
+
+    with user_errors():
+        store = obj.store(ready=False)
+        store.initialise()
+        store.add_user(ADMIN, PERMISSIONS)
+        click.echo(f"Store ready at {store.display_url}; user '{ADMIN}' has every permission.")
+        if demo:
+            for result in load_demo_reference_data(store, obj.settings):
+                click.echo(result.summary())
+
+
+@cli.group()
+def users() -> None:
+    """Users and their permissions."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--permission",
+    "permissions",
+    multiple=True,
+    required=True,
+    type=click.Choice(PERMISSIONS, case_sensitive=False),
+    help="A permission to grant (repeatable).",
+)
+@click.option("--email", help="Where this user's results go.")
+@click.pass_obj
+def users_add(obj: Context, name: str, permissions: tuple[str, ...], email: str | None) -> None:
+    """Create a user, or grant more permissions to an existing one."""
+    canonical = {p.casefold(): p for p in PERMISSIONS}
+    with user_errors():
+        user = obj.store().add_user(
+            name, [canonical[p.casefold()] for p in permissions], email=email
+        )
+    click.echo(f"{user.name}: " + ", ".join(sorted(user.permissions)))
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(obj: Context) -> None:
+    """List users and their permissions."""
+    with user_errors():
+        for user in obj.store().list_users():
+            click.echo(f"{user.name}: " + ", ".join(sorted(user.permissions)))
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("bulkpoc-demo"),
+    show_default=True,
+    help="Where the demo store and files go.",
+)
+def demo(folder: Path) -> None:
+    """Run the whole job on a fresh demo store: template, uploads, reports."""
+    from bulkpoc.demo import run_demo
+
+    with user_errors():
+        run_demo(folder, click.echo)

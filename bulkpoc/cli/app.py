@@ -1,0 +1,66 @@
+"""The ``bulkpoc`` command group: global options, the shared context, and how errors show.
+
+Library errors (``BulkpocError``) become one-line messages; no traceback reaches the user for
+bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from bulkpoc.config import DEFAULT_DATABASE_URL, Settings
+from bulkpoc.errors import BulkpocError
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.result import BatchStatus
+from bulkpoc.store.db import Store
+
+TYPES = click.Choice(list(RECORD_TYPES))
+FORMATS = click.Choice(["csv", "xlsx"])
+EXIT_CODES = {
+    BatchStatus.SUCCEEDED: 0,
+    BatchStatus.COMPLETED_WITH_ERRORS: 1,
+    BatchStatus.FAILED: 3,
+}
+ADMIN = "admin"
+
+
+class Context:
+    def __init__(self, database_url: str) -> None:
+        self.settings = Settings.from_env()
+        self.database_url = database_url
+        self._store: Store | None = None
+
+    def store(self, ready: bool = True) -> Store:
+        if self._store is None:
+            self._store = Store(self.database_url)
+        if ready:
+            self._store.ensure_ready()
+        return self._store
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show library errors as one sentence and exit non-zero."""
+    try:
+        yield
+    except BulkpocError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "database_url",
+    envvar="BULKPOC_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="Store URL: a SQLite file or postgresql://… (default: $BULKPOC_DATABASE_URL).",
+)
+@click.version_option(package_name="bulkpoc")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str) -> None:
+    """Manage contact-centre points of contact in bulk: templates, exports and uploads."""
+    ctx.obj = Context(database_url)
