@@ -59,6 +59,11 @@ def map_distinct(cells: pd.Series, function: Callable[[str], object]) -> pd.Seri
     return pd.Series(np.array([*mapped, None], dtype=object)[codes], index=cells.index)
 
 
+def strip_apostrophes(cells: pd.Series) -> pd.Series:
+    """Drop the leading apostrophes a spreadsheet user types to keep a number as text."""
+    return cells.str.replace(r"^'+", "", regex=True)
+
+
 def _media_type(text: str) -> str | None:
     return MEDIA_TYPE_BY_ALIAS.get(
         "".join(text.lower().replace("-", " ").replace("_", " ").split())
@@ -147,7 +152,7 @@ def parse_phone(
     Values already in E.164 and in ``known_e164`` (the inventory, which holds only numbers
     phonenumbers validated) are accepted without parsing; the rest are parsed once per value.
     """
-    text = cells.str.replace(r"^'+", "", regex=True)
+    text = strip_apostrophes(cells)
     code, message = _no_errors(cells.index)
     repaired = pd.Series(False, index=cells.index)
 

@@ -104,15 +104,15 @@ def validate(
     _report_error_cells(sheet, raw, positions)
     sheet.values = pd.DataFrame(index=cells.index)
     _parse_key(sheet)
-    sheet.active = ~identical_to_store(sheet) | bad_row_changed
+    sheet.to_check = ~identical_to_store(sheet) | bad_row_changed
     for field in rtype.fields:
         _parse_field(sheet, field)
     if rtype.check:
         rtype.check(sheet)
     _derive(sheet)
-    _check_duplicates(sheet, rtype.key.name, rtype.key.header, rtype.key.header)
+    _check_duplicates(sheet, sheet.values[rtype.key.name], rtype.key.header)
     for unique in rtype.unique:
-        _check_duplicates(sheet, unique.column, unique.header, unique.label)
+        _check_duplicates(sheet, unique.values(sheet.values), unique.header)
     return sheet
 
 
@@ -144,15 +144,11 @@ def identical_to_store(sheet: Sheet) -> pd.Series:
 
 
 def _derive(sheet: Sheet) -> None:
-    """Derived key columns: computed for parsed rows, taken from the store for identical ones."""
-    derived = sheet.rtype.derive(sheet.values[sheet.active].copy())
+    """Derived key columns: computed for the rows to check, taken from the store for the rest."""
+    derived = sheet.rtype.derive(sheet.values[sheet.to_check].copy())
     for column in derived.columns:
-        if column in sheet.values:
-            continue
-        values = sheet.stored[column].astype(object) if column in sheet.stored else None
-        full = pd.Series(values, index=sheet.index, dtype=object)
-        full[derived.index] = derived[column].astype(object).to_numpy()
-        sheet.values[column] = full.where(full.notna(), None)
+        if column not in sheet.values:
+            sheet.values[column] = sheet.with_stored(column, derived[column])
 
 
 def _report_error_cells(sheet: Sheet, raw: RawTable, positions: dict[str, int]) -> None:
@@ -207,9 +203,8 @@ def _parse_key(sheet: Sheet) -> None:
 def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.kind == "address":
         return  # depends on the media type: the record type's own check reads it
-    active = sheet.active
-    values = sheet.stored[field.name].astype(object).copy()
-    cells = sheet.cells.loc[active, field.header]
+    to_check = sheet.to_check
+    cells = sheet.cells.loc[to_check, field.header]
     if field.kind == "text":
         parsed = parse.parse_text(cells, field.header, field.max_length)
         parsed.values = parsed.values.where(cells != "", None)
@@ -224,7 +219,7 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     _record(sheet, field, parsed)
     parsed_values = parsed.values.astype(object)
     blank = cells == ""
-    is_update, is_create = sheet.is_update[active], sheet.is_create[active]
+    is_update, is_create = sheet.is_update[to_check], sheet.is_create[to_check]
     if field.keep_if_blank:
         keep = blank & is_update
         parsed_values[keep] = sheet.stored.loc[keep[keep].index, field.name]
@@ -233,11 +228,7 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.required:
         missing = blank & ~(field.keep_if_blank & is_update)
         sheet.error(missing, field.header, "required", f"{field.header} is required.")
-    if len(parsed_values) == len(values):
-        values = parsed_values  # every row was parsed: nothing to merge
-    elif len(parsed_values):
-        values[parsed_values.index] = parsed_values.to_numpy()
-    sheet.values[field.name] = values.where(values.notna(), None) if values.hasnans else values
+    sheet.values[field.name] = sheet.with_stored(field.name, parsed_values)
 
 
 def _resolve_reference(cells: pd.Series, field: Field, table: pd.DataFrame) -> parse.Parsed:
@@ -262,9 +253,9 @@ def _record(sheet: Sheet, field: Field, parsed: parse.Parsed) -> None:
         sheet.error(parsed.error_code == code, field.header, str(code), parsed.error_message)
 
 
-def _check_duplicates(sheet: Sheet, column: str, header: str, label: str) -> None:
+def _check_duplicates(sheet: Sheet, key: pd.Series, header: str) -> None:
     """The same key twice in one file fails every row that has it, naming the others."""
-    key = sheet.values[column]
+    label = header
     present = key.notna()
     duplicated = present & key.duplicated(keep=False)
     if not duplicated.any():

@@ -15,6 +15,7 @@ from bulkpoc.fields import (
     parse_row_changed,
     parse_yes_no,
     simple_email_mask,
+    strip_apostrophes,
 )
 
 HEADER = "Point of Contact"
@@ -152,6 +153,16 @@ def test_leading_apostrophe_is_stripped(cell: str) -> None:
     parsed = parse_phone(column(cell), HEADER, "US")
     assert parsed.values.tolist() == ["+12025550100"]
     assert parsed.error_code.tolist() == [""]
+
+
+def test_only_leading_apostrophes_are_stripped() -> None:
+    cells = column("'+12025550100", "''help@example.com", "o'brien@example.com", "")
+    assert strip_apostrophes(cells).tolist() == [
+        "+12025550100",
+        "help@example.com",
+        "o'brien@example.com",
+        "",
+    ]
 
 
 @pytest.mark.parametrize("cell", ["12345", "abc", "+1 202 555", "555-0100-99999999"])

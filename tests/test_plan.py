@@ -442,3 +442,51 @@ def test_renaming_a_poc_to_its_own_name_in_another_case(run, store, pair):
     assert errors(result) == []
     assert result.counts.updated == 1
     assert stored_pocs(store)[0]["name"] == "ALPHA"
+
+
+def test_a_row_failing_on_its_address_keeps_its_name_from_a_row_taking_it(run, store, pair):
+    # Row 2 renames Alpha to Gamma but takes Beta's number, so it fails and Alpha keeps its
+    # name: row 3 cannot take "Alpha". The name rule runs before the address rule fails row 2.
+    rows = [
+        poc(Point_of_Contact_ID="1", Name="Gamma", Point_of_Contact="+12025550101"),
+        poc(Name="Alpha", Point_of_Contact="+12025550102"),
+    ]
+    expected = [[2, "Point of Contact", "already_used"], [3, "Name", "already_used"]]
+    dry = run(rows, dry_run=True)
+    assert errors(dry) == expected
+    result = run(rows)
+    assert errors(result) == expected
+    assert result.status.value == "completed_with_errors", result.failure
+    assert result.counts.failed == 2
+    assert stored_pocs(store) == pair
+
+
+def test_a_row_failing_on_its_name_keeps_its_address_from_a_row_taking_it(run, store, pair):
+    rows = [
+        poc(Point_of_Contact_ID="1", Name="Beta", Point_of_Contact="+12025550102"),
+        poc(Name="Gamma", Point_of_Contact="+12025550100"),
+    ]
+    result = run(rows)
+    assert errors(result) == [[2, "Name", "already_used"], [3, "Point of Contact", "already_used"]]
+    assert result.status.value == "completed_with_errors", result.failure
+    assert stored_pocs(store) == pair
+
+
+def test_a_failure_releases_nothing_down_a_chain_of_keys(run, store, pair):
+    # Row 2 fails (unknown skill), so Alpha keeps its number; row 3 wanted that number for
+    # Beta, so it fails and Beta keeps its name; row 4 wanted Beta's name.
+    rows = [
+        poc(Point_of_Contact_ID="1", Point_of_Contact="+12025550102", Skill="Nope"),
+        poc(Point_of_Contact_ID="2", Name="Delta", Point_of_Contact="+12025550100"),
+        poc(Name="Beta", Point_of_Contact="+12025550103"),
+    ]
+    expected = [
+        [2, "Skill", "unknown_reference"],
+        [3, "Point of Contact", "already_used"],
+        [4, "Name", "already_used"],
+    ]
+    assert errors(run(rows, dry_run=True)) == expected
+    result = run(rows)
+    assert errors(result) == expected
+    assert result.status.value == "completed_with_errors", result.failure
+    assert stored_pocs(store) == pair
