@@ -254,25 +254,68 @@ def _record(sheet: Sheet, field: Field, parsed: parse.Parsed) -> None:
 
 
 def _check_duplicates(sheet: Sheet, key: pd.Series, header: str) -> None:
-    """The same key twice in one file fails every row that has it, naming the others."""
-    label = header
-    present = key.notna()
-    duplicated = present & key.duplicated(keep=False)
+    """The same key twice in one file fails every row that has it, naming a few of the others."""
+    duplicated = key.notna() & key.duplicated(keep=False)
     if not duplicated.any():
         return
-    rows = sheet.rows[duplicated]
-    groups = rows.groupby(key[duplicated].astype(str)).agg(list)
-
-    def others(index: int) -> str:
-        own = int(sheet.rows[index])
-        return ", ".join(str(row) for row in groups[str(key[index])] if row != own)
-
-    message = pd.Series(
-        {
-            index: f"{label} '{sheet.cells.at[index, header]}' also appears in row(s) "
-            f"{others(index)}; each may appear only once in a file."
-            for index in rows.index
-        },
-        dtype=object,
+    others = _other_rows(key[duplicated], sheet.rows[duplicated])
+    sheet.error(
+        duplicated,
+        header,
+        "duplicate_in_file",
+        lambda rows: (
+            f"{header} '"
+            + sheet.cells.loc[rows, header]
+            + "' also appears in "
+            + others[rows]
+            + "; each may appear only once in a file."
+        ),
     )
-    sheet.error(duplicated, header, "duplicate_in_file", message.reindex(sheet.index).fillna(""))
+
+
+SHOWN_ROWS = 5  # rows a duplicate message names; it counts the rest
+
+
+def _other_rows(key: pd.Series, rows: pd.Series) -> pd.Series:
+    """For each row, the other rows with its key: "row 3", "rows 3, 4, 5, 6, 7 and 7,994 more".
+
+    Linear in the rows: only the first SHOWN_ROWS + 1 rows of each group are ever listed, and
+    each row's text is one of SHOWN_ROWS + 2 per group (it leaves out itself if listed).
+    """
+    group = pd.Series(pd.factorize(key.astype(str))[0], index=key.index)
+    frame = pd.DataFrame({"group": group, "row": rows}).sort_values(["group", "row"])
+    rank = frame.groupby("group").cumcount()
+    size = frame.groupby("group")["row"].transform("size")
+    leading = frame.assign(rank=rank)[rank <= SHOWN_ROWS]
+    first = leading.pivot(index="group", columns="rank", values="row")
+    first = first.reindex(columns=range(SHOWN_ROWS + 1))
+    texts = pd.Series("", index=frame.index, dtype=object)
+    for left_out in range(SHOWN_ROWS + 1):
+        # Rows ranked left_out (or, for the last variant, every later row) leave out that row.
+        members = rank == left_out if left_out < SHOWN_ROWS else rank >= SHOWN_ROWS
+        if not members.any():
+            continue
+        listed = first.drop(columns=left_out).loc[frame.loc[members, "group"]]
+        listed.index = frame.index[members.to_numpy()]
+        texts[members] = _row_list_text(listed, size[members] - 1)
+    return texts
+
+
+def _row_list_text(listed: pd.DataFrame, total: pd.Series) -> pd.Series:
+    """'row 3', 'rows 3 and 4', 'rows 3, 4, 5 and 12 more': listed rows first, then a count."""
+    shown = listed.notna().sum(axis=1)
+    more = total - shown
+    numbers = listed.astype("Int64").astype(str).astype(object)
+    text = numbers[listed.columns[0]]
+    for position, column in enumerate(listed.columns[1:], start=1):
+        present = listed[column].notna()
+        last = (shown == position + 1) & (more == 0)
+        separator = pd.Series(", ", index=listed.index, dtype=object).where(~last, " and ")
+        text = text.where(~present, text + separator + numbers[column])
+    counted = more > 0
+    if counted.any():
+        text[counted] = (
+            text[counted] + " and " + parse.map_distinct(more[counted], "{:,}".format) + " more"
+        )
+    prefix = pd.Series("rows ", index=listed.index, dtype=object).where(total > 1, "row ")
+    return prefix + text
