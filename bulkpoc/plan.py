@@ -12,6 +12,7 @@ from functools import partial
 import pandas as pd
 
 from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
+from bulkpoc.fields import at_precision_of, parse_last_modified
 from bulkpoc.records.base import LAST_MODIFIED, UniqueKey
 from bulkpoc.sheet import Sheet
 
@@ -86,36 +87,17 @@ def _check_permissions(sheet: Sheet) -> None:
             )
 
 
-def parse_timestamps(cells: pd.Series) -> pd.Series:
-    """Last Modified as naive UTC; ISO 8601 as exported, or what a spreadsheet turned it into."""
-    parsed = pd.to_datetime(
-        cells.where(cells != "", None), errors="coerce", utc=True, format="ISO8601"
-    )
-    retry = parsed.isna() & (cells != "")
-    if retry.any():
-        parsed[retry] = pd.to_datetime(cells[retry], errors="coerce", utc=True, format="mixed")
-    return parsed.dt.tz_convert(None)
-
-
 def _check_conflicts(sheet: Sheet) -> None:
     cells = sheet.cells[LAST_MODIFIED]
     updating = (sheet.action == UPDATE) & (cells != "")
     if not updating.any():
         return
-    row_time = parse_timestamps(cells.where(updating, ""))
-    sheet.error(
-        updating & row_time.isna(),
-        LAST_MODIFIED,
-        "invalid_last_modified",
-        "Last Modified is not a date and time; leave it as exported.",
-    )
-    stored = pd.to_datetime(sheet.stored["last_modified"])
-    # A spreadsheet may have dropped seconds or fractions: compare at the row's precision.
-    whole_minute = (row_time.dt.second == 0) & (row_time.dt.microsecond == 0)
-    whole_second = ~whole_minute & (row_time.dt.microsecond == 0)
-    comparable = stored.where(~whole_minute, stored.dt.floor("min"))
-    comparable = comparable.where(~whole_second, stored.dt.floor("s"))
-    conflict = updating & row_time.notna() & (comparable > row_time)
+    parsed = parse_last_modified(cells[updating], LAST_MODIFIED)
+    for code in pd.unique(parsed.error_code[parsed.invalid]):
+        sheet.error(parsed.error_code == code, LAST_MODIFIED, str(code), parsed.error_message)
+    row_time = parsed.values
+    stored = pd.to_datetime(sheet.stored.loc[updating, "last_modified"])
+    conflict = row_time.notna() & (at_precision_of(stored, row_time) > row_time)
     sheet.error(
         conflict,
         LAST_MODIFIED,

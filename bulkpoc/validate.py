@@ -134,11 +134,11 @@ def identical_to_store(sheet: Sheet) -> pd.Series:
     for header in text.columns:
         same &= (sheet.cells.loc[candidates, header] == text[header]).to_numpy()
     if sheet.rtype.has_last_modified:
-        # Compared as instants: parsing 100,000 timestamps is cheaper than formatting them.
-        written = pd.to_datetime(
-            sheet.cells.loc[candidates, LAST_MODIFIED], format="ISO8601", utc=True, errors="coerce"
-        ).dt.tz_convert(None)
-        same &= (written == pd.to_datetime(stored["last_modified"])).to_numpy()
+        # Compared as instants, at the precision the row gives, as the conflict rule does:
+        # parsing 100,000 timestamps is cheaper than formatting them.
+        written = parse.parse_last_modified(sheet.cells.loc[candidates, LAST_MODIFIED]).values
+        stored_time = pd.to_datetime(stored["last_modified"])
+        same &= (written == parse.at_precision_of(stored_time, written)).to_numpy()
     identical[same.index] = same.to_numpy()
     return identical
 

@@ -261,6 +261,16 @@ STORED_AT = dt.datetime(2026, 11, 23, 10, 15, 42, 123456)
         ("2026-11-23T12:15:42.123456+02:00", False),
         ("2026-11-23T12:15:42.123455+02:00", True),
         ("11/23/2026 10:15 AM", False),
+        ("11/23/26 10:15 AM", False),
+        ("11/23/26 9:15 AM", True),
+        ("23/11/2026 10:15", False),
+        ("23/11/2026 10:14", True),
+        ("23.11.2026 10:15:42", False),
+        ("23.11.2026 10:15:41", True),
+        ("23-11-2026 10:15", False),
+        ("2026/11/23 10:15", False),
+        ("2026-11-23T10:15", False),
+        ("2026-11-23T10:15:42Z", False),
     ],
 )
 def test_last_modified_is_compared_at_the_row_precision(run, store, line, written, conflict):
@@ -274,11 +284,27 @@ def test_last_modified_is_compared_at_the_row_precision(run, store, line, writte
         assert stored_pocs(store)[0]["name"] == "My Edit"
 
 
-@pytest.mark.parametrize("written", ["yesterday", "2026-13-45 10:15", "not a date"])
+@pytest.mark.parametrize(
+    "written",
+    ["yesterday", "2026-13-45 10:15", "not a date", "13/13/2026 10:15", "11/23/2026 25:00"],
+)
 def test_unparsable_last_modified_on_an_update_fails(run, store, line, written):
     result = run([poc(Point_of_Contact_ID="1", Name="My Edit", Last_Modified=written)])
     assert errors(result) == [[2, "Last Modified", "invalid_last_modified"]]
     assert stored_pocs(store) == [line]
+
+
+def test_an_ambiguous_last_modified_fails_the_row_instead_of_guessing(run, store, line):
+    # Exported on 11 May; a day-first spreadsheet shows it as 11/05/2026. Someone changed the
+    # record on 4 November, so reading it month first (5 November) would hide the conflict.
+    set_last_modified(store, 1, dt.datetime(2026, 11, 4, 9, 0))
+    result = run([poc(Point_of_Contact_ID="1", Name="My Edit", Last_Modified="11/05/2026 10:15")])
+    assert errors(result) == [[2, "Last Modified", "ambiguous_last_modified"]]
+    assert result.errors[0].message == (
+        "Last Modified '11/05/2026 10:15' could be 11 May 2026 or 5 November 2026; write it as "
+        "YYYY-MM-DD HH:MM, or leave it as exported."
+    )
+    assert stored_pocs(store)[0]["name"] == "Main Line"
 
 
 def test_last_modified_is_ignored_on_create(run, store):
