@@ -1,4 +1,5 @@
-"""The pipeline as a whole: batches queue on the store's write lock, progress is reported."""
+"""The pipeline as a whole: who may upload, batches queue on the store's write lock, progress is
+reported."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from bulkpoc.config import Settings
 from bulkpoc.pipeline import ImportOptions, run_import
 from bulkpoc.store.db import Store
-from tests.conftest import poc, write_rows
+from tests.conftest import poc, stored_pocs, write_rows
 
 
 def test_a_batch_waits_for_another_writer_instead_of_interleaving(
@@ -58,3 +59,31 @@ def test_progress_is_reported_for_every_stage(
         < stages.index("apply")
         < stages.index("report")
     )
+
+
+# --- who may upload -----------------------------------------------------------------------
+
+
+def test_user_without_create_permission_gets_a_failed_batch(run, store):
+    store.add_user("viewer", [])
+    result = run([poc()], user="viewer")
+    assert result.status.value == "failed"
+    assert "Points of Contact Create" in result.failure
+    assert result.applied is False
+    assert stored_pocs(store) == []
+
+
+def test_skills_edit_alone_cannot_upload_pocs(run, store):
+    store.add_user("skiller", ["Skills Edit", "Points of Contact Deactivate"])
+    result = run([poc()], user="skiller")
+    assert result.status.value == "failed"
+    assert "Points of Contact Create" in result.failure
+    assert stored_pocs(store) == []
+
+
+def test_unknown_user_gets_a_failed_batch(run, store):
+    result = run([poc()], user="nobody")
+    assert result.status.value == "failed"
+    assert "nobody" in result.failure
+    assert stored_pocs(store) == []
+    assert store.history()[0]["status"] == "failed"
