@@ -20,8 +20,8 @@ from bulkpoc.sheet import Sheet
 def same(new: pd.Series, old: pd.Series) -> pd.Series:
     """Element-wise equality where two missing values are equal."""
     new, old = new.astype(object), old.astype(object)
-    both_missing = new.isna() & old.isna()
-    return both_missing | (new.notna() & old.notna() & (new == old))
+    # Comparing object arrays calls a missing value unequal to anything, itself included.
+    return (new == old) | (new.isna() & old.isna())
 
 
 def plan(sheet: Sheet) -> Sheet:
@@ -121,25 +121,29 @@ def _check_unique(sheet: Sheet) -> None:
     have already failed as duplicates.)
     """
     keys, existing = sheet.rtype.unique, sheet.snapshot.existing
-    if not keys or existing.empty:
+    applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
+    if not keys or existing.empty or not applied.any():
         return
-    record_key = sheet.rtype.key.name
-    own = sheet.values[record_key].astype(object)
-    new = {key: key.values(sheet.values) for key in keys}
-    takes_new = {
-        key: new[key].notna() & (sheet.is_create | ~same(new[key], key.values(sheet.stored)))
-        for key in keys
+    rows = applied.index[applied.to_numpy()]
+    values, stored, is_update = (
+        sheet.values.loc[rows],
+        sheet.stored.loc[rows],
+        sheet.is_update[rows],
+    )
+    own = values[sheet.rtype.key.name].astype(object)
+    new = {key: key.values(values) for key in keys}
+    taking = {
+        key: new[key].notna() & (~is_update | ~same(new[key], key.values(stored))) for key in keys
     }
-    holder = {key: _holders(key, existing) for key in keys}
+    taking = {key: taken for key, taken in taking.items() if taken.any()}
+    holder = {key: _holders(key, existing) for key in taking}
     while True:
-        applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
+        still_applied = ~sheet.failed()[rows]
         clashes = []
-        for key in keys:
-            taking = applied & takes_new[key]
-            if not taking.any():
-                continue
-            released = own[taking & sheet.is_update]
-            owner = new[key][taking].map(holder[key])
+        for key, taken in taking.items():
+            takes = taken & still_applied
+            released = own[takes & is_update]
+            owner = new[key][takes].map(holder[key])
             owner = owner[owner.notna() & ~owner.isin(released)]
             if len(owner):
                 clashes.append((key, owner))
