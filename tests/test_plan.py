@@ -597,7 +597,7 @@ def seeded_database(tmp_path_factory) -> Path:
     return folder / "seeded.db"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=batch_rows())
 # Issue 9's case, which the plan got wrong while it checked one key at a time: row 2 renames
 # Alpha but fails on Beta's number, so Alpha keeps its name, which row 3 counted on taking.
