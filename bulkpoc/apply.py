@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator
 import pandas as pd
 from sqlalchemy import Connection, Table
 
+from bulkpoc.actions import CREATE, UPDATE
 from bulkpoc.plan import same
-from bulkpoc.sheet import CREATE, UPDATE, Sheet
+from bulkpoc.sheet import Sheet
 
 CHUNK = 20_000  # rows per executemany: few calls, bounded memory
 Progress = Callable[[int, int], None]
@@ -96,25 +97,21 @@ def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connectio
     placeholder starts with a control character, which validation never lets into a key (and
     which, unlike NUL, PostgreSQL accepts).
     """
-    table, key = sheet.rtype.table, sheet.rtype.key.name
-    unique = [
-        c.name
-        for c in table.columns
-        if c.name.endswith("_key") and c.name in sheet.rtype.db_columns
-    ]
+    table, key, unique = sheet.rtype.table, sheet.rtype.key.name, sheet.rtype.unique
     if not unique:
         return
     stored = sheet.stored.loc[updates.index]
     moving = pd.Series(False, index=updates.index)
-    for column in unique:
-        moving |= ~same(updates[column], stored[column])
+    for unique_key in unique:
+        moving |= ~same(unique_key.values(updates), unique_key.values(stored))
     keys = _python_column(updates.loc[moving, key])
     if not keys:
         return
     mark = _placeholder(connection)
-    assignments = ", ".join(f"{_quote(connection, c)} = {mark}" for c in unique)
+    columns = [unique_key.column for unique_key in unique]
+    assignments = ", ".join(f"{_quote(connection, c)} = {mark}" for c in columns)
     statement = (
         f"UPDATE {_quote(connection, table.name)} SET {assignments} "
         f"WHERE {_quote(connection, key)} = {mark}"
     )
-    connection.exec_driver_sql(statement, [(*[f"\x01moving:{k}"] * len(unique), k) for k in keys])
+    connection.exec_driver_sql(statement, [(*[f"\x01moving:{k}"] * len(columns), k) for k in keys])

@@ -11,22 +11,24 @@ from functools import partial
 
 import pandas as pd
 
-from bulkpoc.records.base import LAST_MODIFIED
-from bulkpoc.sheet import CREATE, FAILED, UNCHANGED, UPDATE, Sheet
+from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
+from bulkpoc.fields import at_precision_of, parse_last_modified
+from bulkpoc.records.base import LAST_MODIFIED, UniqueKey
+from bulkpoc.sheet import Sheet
 
 
 def same(new: pd.Series, old: pd.Series) -> pd.Series:
     """Element-wise equality where two missing values are equal."""
     new, old = new.astype(object), old.astype(object)
-    both_missing = new.isna() & old.isna()
-    return both_missing | (new.notna() & old.notna() & (new == old))
+    # Comparing object arrays calls a missing value unequal to anything, itself included.
+    return (new == old) | (new.isna() & old.isna())
 
 
 def plan(sheet: Sheet) -> Sheet:
     rtype = sheet.rtype
     changed = pd.DataFrame(False, index=sheet.index, columns=[f.name for f in rtype.fields])
-    # Rows identical to the store (not active) cannot have changed: compare only the others.
-    updating = sheet.is_update & sheet.active
+    # Rows identical to the store cannot have changed: compare only the others.
+    updating = sheet.is_update & sheet.to_check
     if updating.any():
         values, stored = sheet.values[updating], sheet.stored[updating]
         for field in rtype.fields:
@@ -47,8 +49,7 @@ def plan(sheet: Sheet) -> Sheet:
         _check_conflicts(sheet)
     if rtype.check_changes:
         rtype.check_changes(sheet)
-    for unique in rtype.unique:
-        _check_store_unique(sheet, unique.column, unique.header, unique.label)
+    _check_unique(sheet)
     sheet.action = sheet.action.where(~sheet.failed(), FAILED)
     return sheet
 
@@ -86,36 +87,17 @@ def _check_permissions(sheet: Sheet) -> None:
             )
 
 
-def parse_timestamps(cells: pd.Series) -> pd.Series:
-    """Last Modified as naive UTC; ISO 8601 as exported, or what a spreadsheet turned it into."""
-    parsed = pd.to_datetime(
-        cells.where(cells != "", None), errors="coerce", utc=True, format="ISO8601"
-    )
-    retry = parsed.isna() & (cells != "")
-    if retry.any():
-        parsed[retry] = pd.to_datetime(cells[retry], errors="coerce", utc=True, format="mixed")
-    return parsed.dt.tz_convert(None)
-
-
 def _check_conflicts(sheet: Sheet) -> None:
     cells = sheet.cells[LAST_MODIFIED]
     updating = (sheet.action == UPDATE) & (cells != "")
     if not updating.any():
         return
-    row_time = parse_timestamps(cells.where(updating, ""))
-    sheet.error(
-        updating & row_time.isna(),
-        LAST_MODIFIED,
-        "invalid_last_modified",
-        "Last Modified is not a date and time; leave it as exported.",
-    )
-    stored = pd.to_datetime(sheet.stored["last_modified"])
-    # A spreadsheet may have dropped seconds or fractions: compare at the row's precision.
-    whole_minute = (row_time.dt.second == 0) & (row_time.dt.microsecond == 0)
-    whole_second = ~whole_minute & (row_time.dt.microsecond == 0)
-    comparable = stored.where(~whole_minute, stored.dt.floor("min"))
-    comparable = comparable.where(~whole_second, stored.dt.floor("s"))
-    conflict = updating & row_time.notna() & (comparable > row_time)
+    parsed = parse_last_modified(cells[updating], LAST_MODIFIED)
+    for code in pd.unique(parsed.error_code[parsed.invalid]):
+        sheet.error(parsed.error_code == code, LAST_MODIFIED, str(code), parsed.error_message)
+    row_time = parsed.values
+    stored = pd.to_datetime(sheet.stored.loc[updating, "last_modified"])
+    conflict = row_time.notna() & (at_precision_of(stored, row_time) > row_time)
     sheet.error(
         conflict,
         LAST_MODIFIED,
@@ -129,49 +111,70 @@ def _check_conflicts(sheet: Sheet) -> None:
     )
 
 
-def _check_store_unique(sheet: Sheet, column: str, header: str, label: str) -> None:
-    """A key a row claims must not be held by another stored record after the batch.
+def _check_unique(sheet: Sheet) -> None:
+    """No row may take a unique key another record holds once the batch is applied.
 
-    A stored record gives up its key only if a row that will be applied changes it; when a row
-    fails, its record keeps its key, which may make another row clash, so repeat until stable.
+    A stored record keeps its keys unless a row that will be applied changes them, so a row
+    failing for any reason releases nothing, and its record may then clash with a row that
+    counted on the release: every key is checked again until no row fails. The plan thus
+    agrees with the database's unique constraints. (Two rows of the file claiming one key
+    have already failed as duplicates.)
     """
-    existing = sheet.snapshot.existing
-    record_key = sheet.rtype.key.name
-    new = sheet.values[column]
-    old = sheet.stored[column]
-    own = sheet.values[record_key].astype(object)
-    holders = existing[[column, record_key, *(["name"] if "name" in existing else [])]]
-    holders = holders[holders[column].notna()]
-    if holders.empty:
+    keys, existing = sheet.rtype.unique, sheet.snapshot.existing
+    applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
+    if not keys or existing.empty or not applied.any():
         return
-    reported = pd.Series(False, index=sheet.index)
+    rows = applied.index[applied.to_numpy()]
+    values, stored, is_update = (
+        sheet.values.loc[rows],
+        sheet.stored.loc[rows],
+        sheet.is_update[rows],
+    )
+    own = values[sheet.rtype.key.name].astype(object)
+    new = {key: key.values(values) for key in keys}
+    taking = {
+        key: new[key].notna() & (~is_update | ~same(new[key], key.values(stored))) for key in keys
+    }
+    taking = {key: taken for key, taken in taking.items() if taken.any()}
+    holder = {key: _holders(key, existing) for key in taking}
     while True:
-        applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
-        if not applied.any():
+        still_applied = ~sheet.failed()[rows]
+        clashes = []
+        for key, taken in taking.items():
+            takes = taken & still_applied
+            released = own[takes & is_update]
+            owner = new[key][takes].map(holder[key])
+            owner = owner[owner.notna() & ~owner.isin(released)]
+            if len(owner):
+                clashes.append((key, owner))
+        if not clashes:
             return
-        moving = applied & sheet.is_update & ~same(new, old)
-        if not (moving.any() or (applied & sheet.is_create & new.notna()).any()):
-            return  # nobody takes a new key: the store's keys are already unique
-        still_held = holders[~holders[record_key].isin(own[moving])]
-        owner = new.map(still_held.set_index(column)[record_key])
-        clash = applied & new.notna() & owner.notna() & ~same(owner, own) & ~reported
-        if not clash.any():
-            return
-        names = still_held.set_index(column)["name"] if "name" in holders else owner.astype(str)
-
-        def message(
-            rows: pd.Index, names: pd.Series = names, owner: pd.Series = owner
-        ) -> pd.Series:
-            holder = new[rows].map(names) if "name" in holders else names[rows]
-            return (
-                f"{label} '"
-                + sheet.cells.loc[rows, header]
-                + f"' is already used by {sheet.rtype.label.lower()} '"
-                + holder.astype(str)
-                + f"' ({sheet.rtype.key.header} "
-                + owner[rows].astype(str)
-                + ")."
+        for key, owner in clashes:
+            sheet.error(
+                pd.Series(sheet.index.isin(owner.index), index=sheet.index),
+                key.header,
+                "already_used",
+                partial(_already_used_message, sheet, key.header, owner),
             )
 
-        sheet.error(clash, header, "already_used", message)
-        reported |= clash
+
+def _holders(key: UniqueKey, existing: pd.DataFrame) -> pd.Series:
+    """The record key of each stored record, indexed by its value of ``key``."""
+    values = key.values(existing)
+    present = values.notna()
+    return pd.Series(existing.index[present.to_numpy()], index=values[present].to_numpy())
+
+
+def _already_used_message(sheet: Sheet, header: str, owner: pd.Series, rows: pd.Index) -> pd.Series:
+    existing, rtype = sheet.snapshot.existing, sheet.rtype
+    holder = owner[rows]
+    names = holder.map(existing["name"]) if "name" in existing else holder
+    return (
+        f"{header} '"
+        + sheet.cells.loc[rows, header]
+        + f"' is already used by {rtype.label.lower()} '"
+        + names.astype(str)
+        + f"' ({rtype.key.header} "
+        + holder.astype(str)
+        + ")."
+    )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
 from bulkpoc.errorlog import ErrorLog, Message
 from bulkpoc.records.base import RecordType
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from bulkpoc.snapshot import Snapshot
     from bulkpoc.store.db import User
 
-CREATE, UPDATE, UNCHANGED, FAILED = "create", "update", "unchanged", "failed"
+__all__ = ["CREATE", "FAILED", "UNCHANGED", "UPDATE", "Sheet"]  # the actions, for older imports
 
 
 @dataclass
@@ -34,8 +35,8 @@ class Sheet:
     values: pd.DataFrame = field(default_factory=pd.DataFrame)  # normalised values by name
     stored: pd.DataFrame = field(default_factory=pd.DataFrame)  # stored record, aligned
     is_update: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
-    # Rows that need checking; the rest are identical to the store and keep its values.
-    active: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    # Rows that differ from the store and need checking; the rest keep the stored values.
+    to_check: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
     changed: pd.DataFrame = field(default_factory=pd.DataFrame)  # per field: value differs
     action: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     warnings: list[str] = field(default_factory=list)
@@ -68,6 +69,23 @@ class Sheet:
         table = self.snapshot.refs[self.rtype.field(name).ref or ""].set_index("id")[attribute]
         ids = self.values[name] if rows is None else self.values.loc[rows, name]
         return ids.map(table)
+
+    def with_stored(self, name: str, checked: pd.Series) -> pd.Series:
+        """A full column: ``checked`` for the rows to check, the stored value for the rest.
+
+        Rows identical to the store skip the rules, so every rule that computes a column for
+        the rows to check completes it here; missing values become None.
+        """
+        if len(checked) == len(self.index):
+            full = checked.astype(object)
+        else:
+            full = (
+                self.stored[name].astype(object).copy()
+                if name in self.stored
+                else pd.Series(None, index=self.index, dtype=object)
+            )
+            full[checked.index] = checked.astype(object).to_numpy()
+        return full.where(full.notna(), None) if full.hasnans else full
 
     def failed(self) -> pd.Series:
         return self.log.failed(self.index)

@@ -105,15 +105,15 @@ def validate(
     _report_row_problems(sheet, raw)
     sheet.values = pd.DataFrame(index=cells.index)
     _parse_key(sheet)
-    sheet.active = ~identical_to_store(sheet) | bad_row_changed
+    sheet.to_check = ~identical_to_store(sheet) | bad_row_changed
     for field in rtype.fields:
         _parse_field(sheet, field)
     if rtype.check:
         rtype.check(sheet)
     _derive(sheet)
-    _check_duplicates(sheet, rtype.key.name, rtype.key.header, rtype.key.header)
+    _check_duplicates(sheet, sheet.values[rtype.key.name], rtype.key.header)
     for unique in rtype.unique:
-        _check_duplicates(sheet, unique.column, unique.header, unique.label)
+        _check_duplicates(sheet, unique.values(sheet.values), unique.header)
     return sheet
 
 
@@ -135,25 +135,21 @@ def identical_to_store(sheet: Sheet) -> pd.Series:
     for header in text.columns:
         same &= (sheet.cells.loc[candidates, header] == text[header]).to_numpy()
     if sheet.rtype.has_last_modified:
-        # Compared as instants: parsing 100,000 timestamps is cheaper than formatting them.
-        written = pd.to_datetime(
-            sheet.cells.loc[candidates, LAST_MODIFIED], format="ISO8601", utc=True, errors="coerce"
-        ).dt.tz_convert(None)
-        same &= (written == pd.to_datetime(stored["last_modified"])).to_numpy()
+        # Compared as instants, at the precision the row gives, as the conflict rule does:
+        # parsing 100,000 timestamps is cheaper than formatting them.
+        written = parse.parse_last_modified(sheet.cells.loc[candidates, LAST_MODIFIED]).values
+        stored_time = pd.to_datetime(stored["last_modified"])
+        same &= (written == parse.at_precision_of(stored_time, written)).to_numpy()
     identical[same.index] = same.to_numpy()
     return identical
 
 
 def _derive(sheet: Sheet) -> None:
-    """Derived key columns: computed for parsed rows, taken from the store for identical ones."""
-    derived = sheet.rtype.derive(sheet.values[sheet.active].copy())
+    """Derived key columns: computed for the rows to check, taken from the store for the rest."""
+    derived = sheet.rtype.derive(sheet.values[sheet.to_check].copy())
     for column in derived.columns:
-        if column in sheet.values:
-            continue
-        values = sheet.stored[column].astype(object) if column in sheet.stored else None
-        full = pd.Series(values, index=sheet.index, dtype=object)
-        full[derived.index] = derived[column].astype(object).to_numpy()
-        sheet.values[column] = full.where(full.notna(), None)
+        if column not in sheet.values:
+            sheet.values[column] = sheet.with_stored(column, derived[column])
 
 
 def _report_error_cells(sheet: Sheet, raw: RawTable, positions: dict[str, int]) -> None:
@@ -225,9 +221,8 @@ def _parse_key(sheet: Sheet) -> None:
 def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.kind == "address":
         return  # depends on the media type: the record type's own check reads it
-    active = sheet.active
-    values = sheet.stored[field.name].astype(object).copy()
-    cells = sheet.cells.loc[active, field.header]
+    to_check = sheet.to_check
+    cells = sheet.cells.loc[to_check, field.header]
     if field.kind == "text":
         parsed = parse.parse_text(cells, field.header, field.max_length)
         parsed.values = parsed.values.where(cells != "", None)
@@ -242,7 +237,7 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     _record(sheet, field, parsed)
     parsed_values = parsed.values.astype(object)
     blank = cells == ""
-    is_update, is_create = sheet.is_update[active], sheet.is_create[active]
+    is_update, is_create = sheet.is_update[to_check], sheet.is_create[to_check]
     if field.keep_if_blank:
         keep = blank & is_update
         parsed_values[keep] = sheet.stored.loc[keep[keep].index, field.name]
@@ -251,11 +246,7 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.required:
         missing = blank & ~(field.keep_if_blank & is_update)
         sheet.error(missing, field.header, "required", f"{field.header} is required.")
-    if len(parsed_values) == len(values):
-        values = parsed_values  # every row was parsed: nothing to merge
-    elif len(parsed_values):
-        values[parsed_values.index] = parsed_values.to_numpy()
-    sheet.values[field.name] = values.where(values.notna(), None) if values.hasnans else values
+    sheet.values[field.name] = sheet.with_stored(field.name, parsed_values)
 
 
 def _resolve_reference(cells: pd.Series, field: Field, table: pd.DataFrame) -> parse.Parsed:
@@ -280,26 +271,69 @@ def _record(sheet: Sheet, field: Field, parsed: parse.Parsed) -> None:
         sheet.error(parsed.error_code == code, field.header, str(code), parsed.error_message)
 
 
-def _check_duplicates(sheet: Sheet, column: str, header: str, label: str) -> None:
-    """The same key twice in one file fails every row that has it, naming the others."""
-    key = sheet.values[column]
-    present = key.notna()
-    duplicated = present & key.duplicated(keep=False)
+def _check_duplicates(sheet: Sheet, key: pd.Series, header: str) -> None:
+    """The same key twice in one file fails every row that has it, naming a few of the others."""
+    duplicated = key.notna() & key.duplicated(keep=False)
     if not duplicated.any():
         return
-    rows = sheet.rows[duplicated]
-    groups = rows.groupby(key[duplicated].astype(str)).agg(list)
-
-    def others(index: int) -> str:
-        own = int(sheet.rows[index])
-        return ", ".join(str(row) for row in groups[str(key[index])] if row != own)
-
-    message = pd.Series(
-        {
-            index: f"{label} '{sheet.cells.at[index, header]}' also appears in row(s) "
-            f"{others(index)}; each may appear only once in a file."
-            for index in rows.index
-        },
-        dtype=object,
+    others = _other_rows(key[duplicated], sheet.rows[duplicated])
+    sheet.error(
+        duplicated,
+        header,
+        "duplicate_in_file",
+        lambda rows: (
+            f"{header} '"
+            + sheet.cells.loc[rows, header]
+            + "' also appears in "
+            + others[rows]
+            + "; each may appear only once in a file."
+        ),
     )
-    sheet.error(duplicated, header, "duplicate_in_file", message.reindex(sheet.index).fillna(""))
+
+
+SHOWN_ROWS = 5  # rows a duplicate message names; it counts the rest
+
+
+def _other_rows(key: pd.Series, rows: pd.Series) -> pd.Series:
+    """For each row, the other rows with its key: "row 3", "rows 3, 4, 5, 6, 7 and 7,994 more".
+
+    Linear in the rows: only the first SHOWN_ROWS + 1 rows of each group are ever listed, and
+    each row's text is one of SHOWN_ROWS + 2 per group (it leaves out itself if listed).
+    """
+    group = pd.Series(pd.factorize(key.astype(str))[0], index=key.index)
+    frame = pd.DataFrame({"group": group, "row": rows}).sort_values(["group", "row"])
+    rank = frame.groupby("group").cumcount()
+    size = frame.groupby("group")["row"].transform("size")
+    leading = frame.assign(rank=rank)[rank <= SHOWN_ROWS]
+    first = leading.pivot(index="group", columns="rank", values="row")
+    first = first.reindex(columns=range(SHOWN_ROWS + 1))
+    texts = pd.Series("", index=frame.index, dtype=object)
+    for left_out in range(SHOWN_ROWS + 1):
+        # Rows ranked left_out (or, for the last variant, every later row) leave out that row.
+        members = rank == left_out if left_out < SHOWN_ROWS else rank >= SHOWN_ROWS
+        if not members.any():
+            continue
+        listed = first.drop(columns=left_out).loc[frame.loc[members, "group"]]
+        listed.index = frame.index[members.to_numpy()]
+        texts[members] = _row_list_text(listed, size[members] - 1)
+    return texts
+
+
+def _row_list_text(listed: pd.DataFrame, total: pd.Series) -> pd.Series:
+    """'row 3', 'rows 3 and 4', 'rows 3, 4, 5 and 12 more': listed rows first, then a count."""
+    shown = listed.notna().sum(axis=1)
+    more = total - shown
+    numbers = listed.astype("Int64").astype(str).astype(object)
+    text = numbers[listed.columns[0]]
+    for position, column in enumerate(listed.columns[1:], start=1):
+        present = listed[column].notna()
+        last = (shown == position + 1) & (more == 0)
+        separator = pd.Series(", ", index=listed.index, dtype=object).where(~last, " and ")
+        text = text.where(~present, text + separator + numbers[column])
+    counted = more > 0
+    if counted.any():
+        text[counted] = (
+            text[counted] + " and " + parse.map_distinct(more[counted], "{:,}".format) + " more"
+        )
+    prefix = pd.Series("rows ", index=listed.index, dtype=object).where(total > 1, "row ")
+    return prefix + text

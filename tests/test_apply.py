@@ -1,5 +1,5 @@
-"""Applying a batch (SPEC §3, §4): headers, Rows to Include, dry run, all-or-nothing, partial
-success, counts, and one transaction per batch."""
+"""Applying a batch (SPEC §3, §4): Rows to Include, dry run, all-or-nothing, partial success,
+counts, and one transaction per batch."""
 
 from __future__ import annotations
 
@@ -41,80 +41,7 @@ def run_rows(store, settings, tmp_path):
     return _run
 
 
-# --- headers -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("missing", ["Name", "Media Type", "Point of Contact", "Skill", "Script"])
-def test_missing_required_column_fails_the_batch(run, store, missing):
-    headers = [h for h in POC_HEADERS if h != missing]
-    result = run([poc()], headers=headers)
-    assert result.status.value == "failed"
-    assert f"'{missing}'" in result.failure
-    assert result.applied is False
-    assert stored_pocs(store) == []
-
-
-def test_optional_columns_may_be_left_out(run, store):
-    headers = ["Name", "Media Type", "Point of Contact", "Skill", "Script"]
-    result = run([poc()], headers=headers)
-    assert errors(result) == []
-    assert result.status.value == "succeeded"
-    (stored,) = stored_pocs(store)
-    assert (stored["active"], stored["ivr_enabled"], stored["chat_profile_id"]) == (
-        True,
-        False,
-        None,
-    )
-
-
-def test_unknown_columns_are_ignored_with_a_warning(run, store):
-    headers = [*POC_HEADERS, "Notes", "Owner"]
-    result = run([{**poc(), "Notes": "call me", "Owner": "=1+1"}], headers=headers)
-    assert errors(result) == []
-    assert result.status.value == "succeeded"
-    assert any("Notes" in w and "Owner" in w for w in result.warnings), result.warnings
-    assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]
-
-
-def test_headers_match_case_and_whitespace_insensitively_in_any_order(run, store):
-    spelled = {
-        "Script": "SCRIPT",
-        "Name": "  name ",
-        "Point of Contact": "Point Of  Contact",
-        "Skill": "skill",
-        "Media Type": "MediaType",
-        "Active": " ACTIVE",
-        "IVR Reporting Enabled": "ivr reporting enabled",
-    }
-    headers = list(spelled.values())
-    row = {spelled[key]: value for key, value in poc(IVR_Reporting_Enabled="Y").items()}
-    result = run([row], headers=headers)
-    assert errors(result) == []
-    assert result.status.value == "succeeded"
-    assert not any("column" in w.lower() for w in result.warnings), result.warnings
-    (stored,) = stored_pocs(store)
-    assert (stored["name"], stored["address"], stored["ivr_enabled"]) == (
-        "Main Line",
-        "+12025550100",
-        True,
-    )
-
-
-def test_error_column_is_ignored(run, store):
-    headers = [*POC_HEADERS, "Error"]
-    result = run([{**poc(), "Error": "Row 2: Skill 'x' does not exist"}], headers=headers)
-    assert errors(result) == []
-    assert result.status.value == "succeeded"
-    assert result.warnings == []
-    assert len(stored_pocs(store)) == 1
-
-
-def test_error_column_first_is_ignored_too(run, store):
-    headers = ["error", *POC_HEADERS]
-    result = run([{**poc(), "error": "old problem"}], headers=headers)
-    assert errors(result) == []
-    assert result.warnings == []
-    assert len(stored_pocs(store)) == 1
+# --- row numbers and empty files -----------------------------------------------------------
 
 
 def test_row_numbers_count_the_header_as_row_one(run, store):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import email_validator
 import pandas as pd
 import pytest
@@ -10,11 +12,13 @@ from hypothesis import strategies as st
 
 from bulkpoc.fields import (
     parse_email,
+    parse_last_modified,
     parse_media_type,
     parse_phone,
     parse_row_changed,
     parse_yes_no,
     simple_email_mask,
+    strip_apostrophes,
 )
 
 HEADER = "Point of Contact"
@@ -152,6 +156,16 @@ def test_leading_apostrophe_is_stripped(cell: str) -> None:
     parsed = parse_phone(column(cell), HEADER, "US")
     assert parsed.values.tolist() == ["+12025550100"]
     assert parsed.error_code.tolist() == [""]
+
+
+def test_only_leading_apostrophes_are_stripped() -> None:
+    cells = column("'+12025550100", "''help@example.com", "o'brien@example.com", "")
+    assert strip_apostrophes(cells).tolist() == [
+        "+12025550100",
+        "help@example.com",
+        "o'brien@example.com",
+        "",
+    ]
 
 
 @pytest.mark.parametrize("cell", ["12345", "abc", "+1 202 555", "555-0100-99999999"])
@@ -322,3 +336,76 @@ def test_fast_path_never_disagrees_with_email_validator(values: list[str]) -> No
         else:
             assert parsed.values[position] == expected
             assert parsed.error_code[position] == "", value
+
+
+# --- Last Modified ---------------------------------------------------------------------------
+
+AT = dt.datetime(2026, 11, 23, 10, 15)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2026-11-23T10:15:30.123456Z", AT.replace(second=30, microsecond=123456)),
+        ("2026-11-23 10:15:30.123456", AT.replace(second=30, microsecond=123456)),
+        ("2026-11-23T10:15:30", AT.replace(second=30)),
+        ("2026-11-23 10:15", AT),
+        ("2026-11-23T12:15:30+02:00", AT.replace(second=30)),
+        ("2026-11-23", AT.replace(hour=0, minute=0)),
+        ("2026/11/23 10:15", AT),
+        ("11/23/2026 10:15", AT),
+        ("11/23/26 10:15 AM", AT),
+        ("11/23/2026 10:15:30 PM", AT.replace(hour=22, second=30)),
+        ("11/23/2026 12:15 AM", AT.replace(hour=0)),
+        ("11/23/2026 12:15 pm", AT.replace(hour=12)),
+        ("23/11/2026 10:15", AT),
+        ("23.11.2026 10:15", AT),
+        ("23-11-2026 10:15", AT),
+        ("23.11.26 10:15:30,5", AT.replace(second=30, microsecond=500000)),
+        ("23.11.2026", AT.replace(hour=0, minute=0)),
+        ("05/05/2026 10:15", AT.replace(month=5, day=5)),
+    ],
+)
+def test_last_modified_as_exported_or_as_a_spreadsheet_wrote_it(cell: str, expected) -> None:
+    parsed = parse_last_modified(column(cell, ""))
+    assert parsed.values.tolist()[0] == expected
+    assert parsed.values.isna().tolist() == [False, True]
+    assert parsed.error_code.tolist() == ["", ""]
+
+
+@pytest.mark.parametrize(
+    ("cell", "one", "other"),
+    [
+        ("05/11/2026 10:15", "5 November 2026", "11 May 2026"),
+        ("11/05/26 10:15 AM", "11 May 2026", "5 November 2026"),
+        ("01.02.2026 10:15", "1 February 2026", "2 January 2026"),
+    ],
+)
+def test_a_day_and_month_that_could_swap_are_refused(cell: str, one: str, other: str) -> None:
+    parsed = parse_last_modified(column(cell))
+    assert parsed.error_code.tolist() == ["ambiguous_last_modified"]
+    assert parsed.error_message[0] == (
+        f"Last Modified '{cell}' could be {one} or {other}; write it as YYYY-MM-DD HH:MM, or "
+        "leave it as exported."
+    )
+    assert parsed.values.isna().all()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "yesterday",
+        "2026-13-45 10:15",
+        "13/13/2026 10:15",
+        "31/02/2026 10:15",
+        "11/23/2026 25:00",
+        "11/23/2026 10:61",
+        "11/23/2026 13:15 PM",
+        "11/23/2026 0:15 AM",
+        "11/23/20266 10:15",
+    ],
+)
+def test_what_is_no_date_and_time_is_invalid(cell: str) -> None:
+    parsed = parse_last_modified(column(cell))
+    assert parsed.error_code.tolist() == ["invalid_last_modified"]
+    assert parsed.error_message[0] == "Last Modified is not a date and time; leave it as exported."

@@ -1,4 +1,5 @@
-"""The pipeline as a whole: batches queue on the store's write lock, progress is reported."""
+"""The pipeline as a whole: who may upload, batches queue on the store's write lock, progress is
+reported."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bulkpoc.config import Settings
 from bulkpoc.pipeline import ImportOptions, run_import
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
-from tests.conftest import poc, write_rows
+from tests.conftest import poc, stored_pocs, write_rows
 
 
 def test_a_batch_waits_for_another_writer_instead_of_interleaving(
@@ -117,3 +118,31 @@ def test_a_batch_that_waits_too_long_for_the_store_fails_in_one_sentence(
         assert store.batch(result.batch_id)["status"] == "failed"
     # Once the other batch is done, the same upload goes through.
     assert run_import(store, path, ImportOptions(), impatient).status.value == "succeeded"
+
+
+# --- who may upload -----------------------------------------------------------------------
+
+
+def test_user_without_create_permission_gets_a_failed_batch(run, store):
+    store.add_user("viewer", [])
+    result = run([poc()], user="viewer")
+    assert result.status.value == "failed"
+    assert "Points of Contact Create" in result.failure
+    assert result.applied is False
+    assert stored_pocs(store) == []
+
+
+def test_skills_edit_alone_cannot_upload_pocs(run, store):
+    store.add_user("skiller", ["Skills Edit", "Points of Contact Deactivate"])
+    result = run([poc()], user="skiller")
+    assert result.status.value == "failed"
+    assert "Points of Contact Create" in result.failure
+    assert stored_pocs(store) == []
+
+
+def test_unknown_user_gets_a_failed_batch(run, store):
+    result = run([poc()], user="nobody")
+    assert result.status.value == "failed"
+    assert "nobody" in result.failure
+    assert stored_pocs(store) == []
+    assert store.history()[0]["status"] == "failed"

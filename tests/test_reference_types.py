@@ -124,7 +124,7 @@ def test_skill_names_are_unique_within_the_file(ref, store):
         [{"Name": "VIP", "Media Type": "Phone Call"}, {"Name": "vip", "Media Type": "Email"}],
     )
     assert errors(result) == [[2, "Name", "duplicate_in_file"], [3, "Name", "duplicate_in_file"]]
-    assert "row(s) 3" in result.errors[0].message
+    assert "row 3;" in result.errors[0].message
     assert len(rows_of(store, "skill")) == 9
 
 

@@ -1,13 +1,21 @@
-"""Validation rules of a point-of-contact row (SPEC §2, §3, §4): cells, references, the file."""
+"""Validation (SPEC §2, §3, §4): the header, the cells of a point-of-contact row, references,
+duplicates within the file."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
 from bulkpoc.errors import flatten
+from bulkpoc.read import RawTable
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.sheet import Sheet
+from bulkpoc.snapshot import Snapshot
 from bulkpoc.store import schema
-from tests.conftest import errors, poc, stored_pocs
+from bulkpoc.store.db import PERMISSIONS, User
+from bulkpoc.validate import map_headers, validate
+from tests.conftest import POC_HEADERS, errors, poc, stored_pocs
 
 KEYS = ("row", "column", "code")  # what errors() compares
 
@@ -41,6 +49,98 @@ def ref_id(store, table, name: str) -> int:
 
 def message(result, column: str) -> str:
     return next(error.message for error in result.errors if error.column == column)
+
+
+def skills_sheet(*names: str) -> Sheet:
+    """Validate new Phone Call skills with ``names`` against an empty store, in memory."""
+    rtype = RECORD_TYPES["skill"]
+    raw = RawTable(
+        headers=["Name", "Media Type"],
+        data=pd.DataFrame({0: list(names), 1: "Phone Call"}, dtype=object),
+        rows=pd.Series(range(2, len(names) + 2)),
+        file_type="csv",
+    )
+    empty = pd.DataFrame({column.name: [] for column in rtype.table.columns}, dtype=object)
+    existing = rtype.derive(empty).set_index("id", drop=False)
+    positions, _ = map_headers(raw, rtype)
+    user = User("admin", None, frozenset(PERMISSIONS))
+    return validate(raw, positions, rtype, Snapshot(existing=existing), user)
+
+
+# --- headers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("missing", ["Name", "Media Type", "Point of Contact", "Skill", "Script"])
+def test_missing_required_column_fails_the_batch(run, store, missing):
+    headers = [h for h in POC_HEADERS if h != missing]
+    result = run([poc()], headers=headers)
+    assert result.status.value == "failed"
+    assert f"'{missing}'" in result.failure
+    assert result.applied is False
+    assert stored_pocs(store) == []
+
+
+def test_optional_columns_may_be_left_out(run, store):
+    headers = ["Name", "Media Type", "Point of Contact", "Skill", "Script"]
+    result = run([poc()], headers=headers)
+    assert errors(result) == []
+    assert result.status.value == "succeeded"
+    (stored,) = stored_pocs(store)
+    assert (stored["active"], stored["ivr_enabled"], stored["chat_profile_id"]) == (
+        True,
+        False,
+        None,
+    )
+
+
+def test_unknown_columns_are_ignored_with_a_warning(run, store):
+    headers = [*POC_HEADERS, "Notes", "Owner"]
+    result = run([{**poc(), "Notes": "call me", "Owner": "=1+1"}], headers=headers)
+    assert errors(result) == []
+    assert result.status.value == "succeeded"
+    assert any("Notes" in w and "Owner" in w for w in result.warnings), result.warnings
+    assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]
+
+
+def test_headers_match_case_and_whitespace_insensitively_in_any_order(run, store):
+    spelled = {
+        "Script": "SCRIPT",
+        "Name": "  name ",
+        "Point of Contact": "Point Of  Contact",
+        "Skill": "skill",
+        "Media Type": "MediaType",
+        "Active": " ACTIVE",
+        "IVR Reporting Enabled": "ivr reporting enabled",
+    }
+    headers = list(spelled.values())
+    row = {spelled[key]: value for key, value in poc(IVR_Reporting_Enabled="Y").items()}
+    result = run([row], headers=headers)
+    assert errors(result) == []
+    assert result.status.value == "succeeded"
+    assert not any("column" in w.lower() for w in result.warnings), result.warnings
+    (stored,) = stored_pocs(store)
+    assert (stored["name"], stored["address"], stored["ivr_enabled"]) == (
+        "Main Line",
+        "+12025550100",
+        True,
+    )
+
+
+def test_error_column_is_ignored(run, store):
+    headers = [*POC_HEADERS, "Error"]
+    result = run([{**poc(), "Error": "Row 2: Skill 'x' does not exist"}], headers=headers)
+    assert errors(result) == []
+    assert result.status.value == "succeeded"
+    assert result.warnings == []
+    assert len(stored_pocs(store)) == 1
+
+
+def test_error_column_first_is_ignored_too(run, store):
+    headers = ["error", *POC_HEADERS]
+    result = run([{**poc(), "error": "old problem"}], headers=headers)
+    assert errors(result) == []
+    assert result.warnings == []
+    assert len(stored_pocs(store)) == 1
 
 
 # --- media types ---------------------------------------------------------------------------
@@ -203,8 +303,8 @@ def test_phone_address_twice_in_one_file_fails_both_rows_naming_the_other(run, s
         [4, "Point of Contact", "duplicate_in_file"],
     ]
     first, second = (e.message for e in result.errors)
-    assert "row(s) 4" in first
-    assert "row(s) 2" in second
+    assert "row 4;" in first
+    assert "row 2;" in second
     assert result.counts.created == 1
     assert [p["name"] for p in stored_pocs(store)] == ["Fine"]
 
@@ -267,8 +367,8 @@ def test_email_unique_case_insensitively_within_the_file(run, store):
         [2, "Point of Contact", "duplicate_in_file"],
         [3, "Point of Contact", "duplicate_in_file"],
     ]
-    assert "row(s) 3" in result.errors[0].message
-    assert "row(s) 2" in result.errors[1].message
+    assert "row 3;" in result.errors[0].message
+    assert "row 2;" in result.errors[1].message
     assert stored_pocs(store) == []
 
 
@@ -309,8 +409,8 @@ def test_name_twice_in_one_file_case_insensitively_fails_both_rows(run, store):
         ]
     )
     assert errors(result) == [[2, "Name", "duplicate_in_file"], [4, "Name", "duplicate_in_file"]]
-    assert "row(s) 4" in result.errors[0].message
-    assert "row(s) 2" in result.errors[1].message
+    assert "row 4;" in result.errors[0].message
+    assert "row 2;" in result.errors[1].message
     assert [p["name"] for p in stored_pocs(store)] == ["Unique"]
 
 
@@ -532,10 +632,38 @@ def test_same_id_twice_in_one_file_fails_both_rows(run, store):
         [2, "Point of Contact ID", "duplicate_in_file"],
         [3, "Point of Contact ID", "duplicate_in_file"],
     ]
-    assert "row(s) 3" in by_id[0].message
-    assert "row(s) 2" in by_id[1].message
+    assert "row 3;" in by_id[0].message
+    assert "row 2;" in by_id[1].message
     assert result.counts.failed == 2
     assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]
+
+
+# --- duplicates within the file ------------------------------------------------------------
+
+
+def test_a_duplicate_message_names_the_other_rows_of_a_small_group():
+    log = skills_sheet("Sales", "Other", "sales", "SALES ", "Pair", "pair").log
+    assert [(e.row, e.message) for e in log.records()] == [
+        (2, "Name 'Sales' also appears in rows 4 and 5; each may appear only once in a file."),
+        (4, "Name 'sales' also appears in rows 2 and 5; each may appear only once in a file."),
+        (5, "Name 'SALES' also appears in rows 2 and 4; each may appear only once in a file."),
+        (6, "Name 'Pair' also appears in row 7; each may appear only once in a file."),
+        (7, "Name 'pair' also appears in row 6; each may appear only once in a file."),
+    ]
+
+
+def test_a_duplicate_message_names_a_few_rows_and_counts_the_rest():
+    log = skills_sheet(*["Same"] * 8_000).log
+    records = log.records()
+    assert len(records) == 8_000
+    assert {e.code for e in records} == {"duplicate_in_file"}
+    assert records[0].message == (
+        "Name 'Same' also appears in rows 3, 4, 5, 6, 7 and 7,994 more; each may appear only "
+        "once in a file."
+    )
+    assert "rows 2, 3, 4, 6, 7 and 7,994 more" in records[3].message
+    assert "rows 2, 3, 4, 5, 6 and 7,994 more" in records[-1].message
+    assert max(len(e.message) for e in records) < 120
 
 
 # --- collecting every problem --------------------------------------------------------------

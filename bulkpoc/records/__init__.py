@@ -10,10 +10,6 @@ RECORD_TYPES: dict[str, RecordType] = {
 }
 
 
-def record_type(name: str) -> RecordType:
-    return RECORD_TYPES[name]
-
-
 __all__ = [
     "ERROR_COLUMN",
     "LAST_MODIFIED",
@@ -21,5 +17,4 @@ __all__ = [
     "ROW_CHANGED",
     "Field",
     "RecordType",
-    "record_type",
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from sqlalchemy import Table
+from sqlalchemy import Table, UniqueConstraint
 
 from bulkpoc.fields import map_distinct
 
@@ -40,19 +40,57 @@ class Field:
     max_length: int = 100
     permission: str | None = None  # needed to change this field on an existing record
     ref: str | None = None  # for kind "ref": which reference table ("skill", ...)
+    # The table column holding this field's folded form, which a unique constraint of the
+    # table covers; clashes on that constraint are reported against this field's column.
+    unique_column: str | None = None
 
 
 @dataclass(frozen=True)
 class UniqueKey:
-    """Values that must not repeat among records: within the file and against the store.
+    """Values no two records may share: one unique constraint of the record type's table.
 
-    ``column`` is a key column both the planned values and the stored records carry; rows
-    whose key is missing (None) are not checked.
+    The schema declares the constraint; validate looks for repeats within the file, the plan
+    checks the batch's outcome against the store, and apply parks ``column`` while records
+    swap keys. ``column`` is the part a row chooses (the others, like the media type, only
+    qualify it); clashes are reported against the file column ``header``.
     """
 
+    columns: tuple[str, ...]
     column: str
-    label: str  # what to call the clash in messages, e.g. "Name"
-    header: str  # which file column the error is reported against
+    header: str
+
+    def values(self, frame: pd.DataFrame) -> pd.Series:
+        """Each record's key as one value (the parts joined); missing where any part is."""
+        if len(self.columns) == 1:
+            return frame[self.column].astype(object)
+        parts = [frame[name].astype(object) for name in self.columns]
+        present = pd.concat([part.notna() for part in parts], axis=1).all(axis=1)
+        joined = parts[0].astype(str)
+        for part in parts[1:]:
+            joined = joined + "\x1f" + part.astype(str)
+        return joined.where(present, None)
+
+
+def unique_keys(table: Table, fields: tuple[Field, ...]) -> tuple[UniqueKey, ...]:
+    """The table's unique constraints, each reported against the field that declares it."""
+    reporters = {field.unique_column: field for field in fields if field.unique_column}
+    constraints = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    column_sets = [tuple(c.name for c in constraint.columns) for constraint in constraints]
+    column_sets += [tuple(c.name for c in index.columns) for index in table.indexes if index.unique]
+    keys = []
+    for columns in column_sets:
+        declared = [name for name in columns if name in reporters]
+        if len(declared) != 1:
+            raise ValueError(
+                f"Table {table.name}: one field must declare unique_column for the unique key "
+                f"{columns}."
+            )
+        keys.append(UniqueKey(columns, declared[0], reporters[declared[0]].header))
+    undeclared = set(reporters) - {key.column for key in keys}
+    if undeclared:
+        raise ValueError(f"Table {table.name} has no unique constraint on {sorted(undeclared)}.")
+    order = list(reporters)  # report clashes in the order of the file's columns
+    return tuple(sorted(keys, key=lambda key: order.index(key.column)))
 
 
 @dataclass(frozen=True)
@@ -66,7 +104,6 @@ class RecordType:
     key: Field
     fields: tuple[Field, ...]
     permission: str  # needed to upload this type at all
-    unique: tuple[UniqueKey, ...] = ()
     has_last_modified: bool = False
     needs: tuple[str, ...] = ()  # reference data the rules look up
     sheet_names: tuple[str, ...] = ()
@@ -79,6 +116,11 @@ class RecordType:
     derive: Callable[[pd.DataFrame], pd.DataFrame] = field(default=lambda frame: frame)
     # Fill in values the system assigns on create (e.g. chat identifiers).
     assign: Callable[[pd.DataFrame], pd.DataFrame] = field(default=lambda frame: frame)
+    # Derived from the table's unique constraints, which are the one declaration of them.
+    unique: tuple[UniqueKey, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unique", unique_keys(self.table, self.fields))
 
     @property
     def system_key(self) -> bool:

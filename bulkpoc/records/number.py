@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from bulkpoc.actions import UPDATE
 from bulkpoc.records.base import Field, RecordType
-from bulkpoc.sheet import Sheet
 from bulkpoc.store import schema
+
+if TYPE_CHECKING:
+    from bulkpoc.sheet import Sheet
 
 
 def check_changes(sheet: Sheet) -> None:
     """A capability cannot be removed while a point of contact of that media type uses it."""
     pocs = sheet.snapshot.pocs
     number = sheet.values["phone_number"]
-    updating = sheet.action == "update"
+    updating = sheet.action == UPDATE
     for column, header, media in (("voice", "Voice", "Phone Call"), ("sms", "SMS", "SMS")):
         users = pocs[pocs["media_type"] == media].drop_duplicates("address")
         user_name = number.map(users.set_index("address")["name"])

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import secrets
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bulkpoc.fields import PHONE_MEDIA, SYSTEM_ADDRESS_MEDIA, Parsed, parse_email, parse_phone
-from bulkpoc.records.base import Field, RecordType, UniqueKey, casefold
-from bulkpoc.sheet import Sheet
+from bulkpoc.actions import CREATE, UPDATE
+from bulkpoc.fields import (
+    PHONE_MEDIA,
+    SYSTEM_ADDRESS_MEDIA,
+    Parsed,
+    parse_email,
+    parse_phone,
+    strip_apostrophes,
+)
+from bulkpoc.records.base import Field, RecordType, casefold
 from bulkpoc.store import schema
+
+if TYPE_CHECKING:
+    from bulkpoc.sheet import Sheet
 
 CREATE_PERMISSION = "Points of Contact Create"
 SKILLS_EDIT = "Skills Edit"
@@ -22,7 +33,7 @@ ADDRESS_KIND = {"Phone Call": "phone number", "SMS": "phone number", "Email": "e
 
 
 def derive(frame: pd.DataFrame) -> pd.DataFrame:
-    """Keys that uniqueness is enforced on: folded name, and media type + address."""
+    """The folded forms uniqueness is enforced on: of the name, and of the address."""
     if "name_key" not in frame:  # records read from the store already have it
         frame["name_key"] = casefold(frame["name"])
     return _derive_address_keys(frame)
@@ -35,8 +46,6 @@ def _derive_address_keys(frame: pd.DataFrame) -> pd.DataFrame:
     is_email = present & (frame["media_type"] == "Email")
     key[is_email] = address[is_email].str.lower()
     frame["address_key"] = key.where(present, None)
-    ukey = frame["media_type"].astype(object) + "|" + key.where(present, "")
-    frame["address_ukey"] = ukey.where(present, None)
     return frame
 
 
@@ -63,7 +72,7 @@ def check(sheet: Sheet) -> None:
     """Rules that need only the parsed row and the reference data."""
     _check_address(sheet)
     # Rows identical to the store hold stored, already consistent values: check the others.
-    values = sheet.values[sheet.active]
+    values = sheet.values[sheet.to_check]
     media = values["media_type"]
     for name, header in (("skill_id", "Skill"), ("script_id", "Script")):
         ref_media = sheet.ref(name, "media_type", values.index)
@@ -106,11 +115,11 @@ def _mismatch_message(
 
 def _check_address(sheet: Sheet) -> None:
     """Parse the address by media type; rows identical to the store keep the stored one."""
-    active = sheet.active
-    cells = sheet.cells.loc[active, ADDRESS].str.replace(r"^'+", "", regex=True)
-    media = sheet.values.loc[active, "media_type"]
-    stored = sheet.stored.loc[active, "address"]
-    is_create, is_update = sheet.is_create[active], sheet.is_update[active]
+    to_check = sheet.to_check
+    cells = strip_apostrophes(sheet.cells.loc[to_check, ADDRESS])
+    media = sheet.values.loc[to_check, "media_type"]
+    stored = sheet.stored.loc[to_check, "address"]
+    is_create, is_update = sheet.is_create[to_check], sheet.is_update[to_check]
     address = pd.Series(None, index=cells.index, dtype=object)
 
     phone = media.isin(PHONE_MEDIA) & (cells != "")
@@ -172,9 +181,7 @@ def _check_address(sheet: Sheet) -> None:
     )
     keep = system & is_update
     address[keep] = stored[keep]
-    full = sheet.stored["address"].astype(object).copy()
-    full[address.index] = address.to_numpy()
-    sheet.values["address"] = full.where(full.notna(), None)
+    sheet.values["address"] = sheet.with_stored("address", address)
 
 
 def _record_parsed(sheet: Sheet, parsed: Parsed) -> None:
@@ -221,8 +228,8 @@ def check_changes(sheet: Sheet) -> None:
     """Rules on what a row changes: assigning skills and deactivating."""
     values, changed = sheet.values, sheet.changed
     skill_active = sheet.ref("skill_id", "active")
-    creating = sheet.action == "create"
-    updating = sheet.action == "update"
+    creating = sheet.action == CREATE
+    updating = sheet.action == UPDATE
     becomes_inactive = values["active"].eq(False) & (creating | (updating & changed["active"]))
     blocked = becomes_inactive & skill_active.eq(True)
     sheet.error(
@@ -277,7 +284,9 @@ POC = RecordType(
     table=schema.pocs,
     key=Field("Point of Contact ID", "id", "id"),
     fields=(
-        Field("Name", "name", "text", required=True, header_required=True),
+        Field(
+            "Name", "name", "text", required=True, header_required=True, unique_column="name_key"
+        ),
         Field(
             "Media Type",
             "media_type",
@@ -286,7 +295,14 @@ POC = RecordType(
             header_required=True,
             fixed=True,
         ),
-        Field(ADDRESS, "address", "address", header_required=True, max_length=320),
+        Field(
+            ADDRESS,
+            "address",
+            "address",
+            header_required=True,
+            max_length=320,
+            unique_column="address_key",
+        ),
         Field(
             "Skill",
             "skill_id",
@@ -304,10 +320,6 @@ POC = RecordType(
         ),
     ),
     permission=CREATE_PERMISSION,
-    unique=(
-        UniqueKey("name_key", "Name", "Name"),
-        UniqueKey("address_ukey", "Point of Contact", ADDRESS),
-    ),
     has_last_modified=True,
     needs=("skill", "script", "chat_profile", "number"),
     sheet_names=("pointsofcontact", "pointofcontact", "pocs", "poc"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bulkpoc.records.base import Field, RecordType, UniqueKey, casefold
+from bulkpoc.records.base import Field, RecordType, casefold
 from bulkpoc.store import schema
 
 
@@ -14,7 +14,7 @@ def _derive_name_key(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-_NAME_UNIQUE = (UniqueKey("name_key", "Name", "Name"),)
+_NAME = Field("Name", "name", "text", required=True, header_required=True, unique_column="name_key")
 
 SKILL = RecordType(
     name="skill",
@@ -23,7 +23,7 @@ SKILL = RecordType(
     table=schema.skills,
     key=Field("Skill ID", "id", "id"),
     fields=(
-        Field("Name", "name", "text", required=True, header_required=True),
+        _NAME,
         Field(
             "Media Type",
             "media_type",
@@ -35,7 +35,6 @@ SKILL = RecordType(
         Field("Active", "active", "yes_no", default=True, keep_if_blank=True),
     ),
     permission="Skills Edit",
-    unique=_NAME_UNIQUE,
     sheet_names=("skills", "skill"),
     derive=_derive_name_key,
     instructions=(
@@ -52,7 +51,7 @@ SCRIPT = RecordType(
     table=schema.scripts,
     key=Field("Script ID", "id", "id"),
     fields=(
-        Field("Name", "name", "text", required=True, header_required=True),
+        _NAME,
         Field(
             "Media Type",
             "media_type",
@@ -63,7 +62,6 @@ SCRIPT = RecordType(
         ),
     ),
     permission="Reference Data Edit",
-    unique=_NAME_UNIQUE,
     sheet_names=("scripts", "script", "routingscripts"),
     derive=_derive_name_key,
     instructions=("Routing scripts handle contacts of one media type.",),
@@ -75,9 +73,8 @@ CHAT_PROFILE = RecordType(
     plural="Chat Profiles",
     table=schema.chat_profiles,
     key=Field("Chat Profile ID", "id", "id"),
-    fields=(Field("Name", "name", "text", required=True, header_required=True),),
+    fields=(_NAME,),
     permission="Reference Data Edit",
-    unique=_NAME_UNIQUE,
     sheet_names=("chatprofiles", "chatprofile"),
     derive=_derive_name_key,
     instructions=("Chat profiles control what customers see when they chat.",),
