@@ -23,14 +23,19 @@ if TYPE_CHECKING:  # pandas is imported only where a batch runs, not by every CL
 Level = Literal["cell", "row", "file"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ErrorType:
-    """One kind of error: a stable code, a short title, a message template."""
+    """One kind of error: a stable code, a short title, a message template.
+
+    ``defaults`` fills parameters a rule may leave out. Each type is a singleton of this
+    module, so types compare and hash by identity.
+    """
 
     code: str
     title: str
     template: str
     level: Level = "cell"
+    defaults: Mapping[str, object] = field(default_factory=dict)
     fields: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -39,7 +44,7 @@ class ErrorType:
 
     def message(self, **params: object) -> str:
         """The message for one occurrence."""
-        return self.template.format(**params)
+        return self.template.format(**{**self.defaults, **params})
 
     def render(self, index: pd.Index, params: Mapping[str, object]) -> str | np.ndarray:
         """Messages for the rows in ``index``: a string when every parameter is a scalar.
@@ -49,8 +54,8 @@ class ErrorType:
         import numpy as np
         import pandas as pd
 
-        columns = {name: value for name, value in params.items() if isinstance(value, pd.Series)}
-        if not columns:
+        params = {**self.defaults, **params}
+        if not any(isinstance(params.get(name), pd.Series) for name in self.fields):
             return self.message(**params)
         parts: list[object] = []
         for literal, name, spec, conversion in Formatter().parse(self.template):
@@ -83,11 +88,11 @@ def _types(*types: ErrorType) -> dict[str, ErrorType]:
 
 # --- cells and rows ------------------------------------------------------------------------
 
-REQUIRED = ErrorType("required", "Required value missing", "{header} is required.")
-REQUIRED_ADDRESS = ErrorType(
-    "required_address",
-    "Point of contact missing",
-    "Point of Contact is required: the {kind} of this point of contact.",
+REQUIRED = ErrorType(
+    "required",
+    "Required value missing",
+    "{header} is required{detail}.",
+    defaults={"detail": ""},
 )
 INVALID_YES_NO = ErrorType("invalid_yes_no", "Not Y or N", "{header} must be Y or N.")
 TOO_LONG = ErrorType("too_long", "Too long", "{header} must be at most {limit} characters.")
@@ -183,7 +188,7 @@ EXTRA_CELLS = ErrorType(
 DUPLICATE_IN_FILE = ErrorType(
     "duplicate_in_file",
     "Duplicate in the file",
-    "{label} '{value}' also appears in {others}; each may appear only once in a file.",
+    "{header} '{value}' also appears in {others}; each may appear only once in a file.",
 )
 FIXED_ON_UPDATE = ErrorType(
     "fixed_on_update",
@@ -198,13 +203,13 @@ PERMISSION_DENIED = ErrorType(
 INVALID_LAST_MODIFIED = ErrorType(
     "invalid_last_modified",
     "Last Modified is not a date",
-    "Last Modified is not a date and time; leave it as exported.",
+    "{header} is not a date and time; leave it as exported.",
 )
 AMBIGUOUS_LAST_MODIFIED = ErrorType(
     "ambiguous_last_modified",
     "Last Modified is ambiguous",
-    "Last Modified '{value}' could be {first} or {second}; write it as YYYY-MM-DD HH:MM or "
-    "leave it as exported.",
+    "{header} '{value}' could be {first} or {second}; write it as YYYY-MM-DD HH:MM, or leave "
+    "it as exported.",
 )
 CONFLICT = ErrorType(
     "conflict",
@@ -216,7 +221,7 @@ CONFLICT = ErrorType(
 ALREADY_USED = ErrorType(
     "already_used",
     "Already used by another record",
-    "{label} '{value}' is already used by {kind} '{holder}' ({key_header} {holder_key}).",
+    "{header} '{value}' is already used by {kind} '{holder}' ({key_header} {holder_key}).",
 )
 DEACTIVATION_BLOCKED = ErrorType(
     "deactivation_blocked",

@@ -1,21 +1,24 @@
 """Collects row errors a whole column at a time.
 
-Rules run on entire columns and report every failing row at once through ``ErrorLog.add``;
-the log turns them into ``RowError`` records only at the end, sorted by row.
+Rules run on entire columns and report every failing row at once through ``ErrorLog.add``,
+naming an ``ErrorType`` from the catalogue and its parameters; the log renders the messages
+for just the failing rows, and turns them into ``RowError`` records only at the end, sorted by
+row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
 import pandas as pd
 
+from bulkpoc.catalogue import ErrorType
 from bulkpoc.errors import RowError
 
-# A message is fixed text, a Series aligned to the rows, or a function that builds the
-# messages for just the failing rows (so rules never format text for rows that pass).
-Message: TypeAlias = str | pd.Series | Callable[[pd.Index], pd.Series]
+# A parameter is a value for every row, a Series aligned to the rows, or a function that
+# computes it for just the failing rows (so rules never build text for rows that pass).
+Param: TypeAlias = object | pd.Series | Callable[[pd.Index], pd.Series]
 
 
 class ErrorLog:
@@ -30,23 +33,27 @@ class ErrorLog:
         mask: pd.Series,
         column: str,
         values: pd.Series | str,
-        code: str,
-        message: Message,
+        error: ErrorType,
+        params: Mapping[str, Param] | None = None,
     ) -> None:
-        """Record one error for every row where ``mask`` is true."""
+        """Record ``error`` on ``column`` for every row where ``mask`` is true."""
+        if not isinstance(error, ErrorType):
+            raise TypeError(f"errors are reported by ErrorType from the catalogue, not {error!r}")
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         index = mask.index[mask.to_numpy()]
-        if callable(message):
-            message = message(index)
+        resolved = {
+            name: value(index) if callable(value) else value
+            for name, value in (params or {}).items()
+        }
         part = pd.DataFrame(
             {
                 "row": self.row_numbers.loc[index].to_numpy(),
                 "column": column,
                 "value": _pick(values, index),
-                "code": code,
-                "message": _pick(message, index),
+                "code": error.code,
+                "message": error.render(index, resolved),
             },
             index=index,
         )

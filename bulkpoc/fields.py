@@ -9,7 +9,7 @@ path cannot prove the value is already canonical.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import email_validator
@@ -18,6 +18,20 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from bulkpoc.catalogue import (
+    AMBIGUOUS_LAST_MODIFIED,
+    CONTROL_CHARACTER,
+    INVALID_EMAIL,
+    INVALID_ID,
+    INVALID_LAST_MODIFIED,
+    INVALID_MEDIA_TYPE,
+    INVALID_PHONE,
+    INVALID_YES_NO,
+    PHONE_DIGITS_LOST,
+    TOO_LONG,
+    ErrorType,
+)
 
 MEDIA_TYPES = ("Phone Call", "Email", "Chat", "SMS", "Work Item")
 PHONE_MEDIA = ("Phone Call", "SMS")
@@ -37,21 +51,51 @@ NO_WORDS = frozenset({"n", "no", "false", "0", "off"})
 
 
 @dataclass
+class Problem:
+    """What a parser found wrong with some of the cells: the rows, the error, its parameters."""
+
+    rows: pd.Index
+    error: ErrorType
+    params: dict[str, object]
+
+
+@dataclass
 class Parsed:
-    """Normalised values plus, for rows that could not be read, an error code and message."""
+    """Normalised values, plus the problems of the cells that could not be read."""
 
     values: pd.Series
-    error_code: pd.Series  # "" where the value is fine
-    error_message: pd.Series
+    problems: list[Problem] = field(default_factory=list)
     repaired: pd.Series | None = None  # true where spreadsheet damage was repaired
+
+    def fail(self, mask: pd.Series, error: ErrorType, **params: object) -> None:
+        """Record ``error`` for the rows in ``mask``; Series parameters align with the cells."""
+        rows = mask.index[mask.fillna(False).to_numpy(dtype=bool)]
+        if len(rows):
+            self.problems.append(Problem(rows, error, params))
 
     @property
     def invalid(self) -> pd.Series:
-        return self.error_code != ""
+        index = self.values.index
+        failed = pd.Series(False, index=index)
+        for problem in self.problems:
+            failed[problem.rows] = True
+        return failed
 
+    @property
+    def error_code(self) -> pd.Series:
+        """Each cell's error code ("" where it is fine); the last problem found wins."""
+        codes = pd.Series("", index=self.values.index, dtype=object)
+        for problem in self.problems:
+            codes[problem.rows] = problem.error.code
+        return codes
 
-def _no_errors(index: pd.Index) -> tuple[pd.Series, pd.Series]:
-    return pd.Series("", index=index, dtype=object), pd.Series("", index=index, dtype=object)
+    @property
+    def error_message(self) -> pd.Series:
+        """Each cell's error message, as the code's template renders it."""
+        messages = pd.Series("", index=self.values.index, dtype=object)
+        for problem in self.problems:
+            messages[problem.rows] = problem.error.render(problem.rows, problem.params)
+        return messages
 
 
 def map_distinct(cells: pd.Series, function: Callable[[str], object]) -> pd.Series:
@@ -75,11 +119,9 @@ def _media_type(text: str) -> str | None:
 def parse_media_type(cells: pd.Series) -> Parsed:
     """Canonical media type names; accepts obvious spellings case-insensitively."""
     values = map_distinct(cells, _media_type)
-    code, message = _no_errors(cells.index)
-    bad = values.isna() & (cells != "")
-    code[bad] = "invalid_media_type"
-    message[bad] = "Media Type must be one of " + ", ".join(MEDIA_TYPES) + "."
-    return Parsed(values.where(values.notna(), None), code, message)
+    parsed = Parsed(values.where(values.notna(), None))
+    parsed.fail(values.isna() & (cells != ""), INVALID_MEDIA_TYPE, choices=", ".join(MEDIA_TYPES))
+    return parsed
 
 
 def parse_yes_no(cells: pd.Series, header: str) -> Parsed:
@@ -88,11 +130,9 @@ def parse_yes_no(cells: pd.Series, header: str) -> Parsed:
     values = pd.Series(None, index=cells.index, dtype=object)
     values[lowered.isin(YES_WORDS)] = True
     values[lowered.isin(NO_WORDS)] = False
-    code, message = _no_errors(cells.index)
-    bad = values.isna() & (cells != "")
-    code[bad] = "invalid_yes_no"
-    message[bad] = f"{header} must be Y or N."
-    return Parsed(values, code, message)
+    parsed = Parsed(values)
+    parsed.fail(values.isna() & (cells != ""), INVALID_YES_NO, header=header)
+    return parsed
 
 
 def parse_row_changed(cells: pd.Series) -> Parsed:
@@ -104,14 +144,11 @@ def parse_row_changed(cells: pd.Series) -> Parsed:
 
 def parse_text(cells: pd.Series, header: str, max_length: int) -> Parsed:
     """Trimmed text of at most ``max_length`` characters with no control characters."""
-    code, message = _no_errors(cells.index)
-    too_long = cells.str.len() > max_length
-    code[too_long] = "too_long"
-    message[too_long] = f"{header} must be at most {max_length} characters."
+    parsed = Parsed(cells.astype(object))
+    parsed.fail(cells.str.len() > max_length, TOO_LONG, header=header, limit=max_length)
     control = cells.str.contains(r"[\x00-\x1f\x7f]", regex=True)
-    code[control] = "control_character"
-    message[control] = f"{header} must not contain line breaks, tabs or control characters."
-    return Parsed(cells.astype(object), code, message)
+    parsed.fail(control, CONTROL_CHARACTER, header=header)
+    return parsed
 
 
 def parse_id(cells: pd.Series, header: str) -> Parsed:
@@ -119,13 +156,9 @@ def parse_id(cells: pd.Series, header: str) -> Parsed:
     digits = cells.str.fullmatch(r"\d{1,15}(\.0+)?")
     values = pd.Series(pd.NA, index=cells.index, dtype="Int64")
     values[digits] = pd.to_numeric(cells[digits].str.replace(r"\.0+$", "", regex=True))
-    code, message = _no_errors(cells.index)
-    bad = (cells != "") & ~digits
-    code[bad] = "invalid_id"
-    message[bad] = (
-        f"{header} must be a whole number copied from an export, or blank for a new record."
-    )
-    return Parsed(values, code, message)
+    parsed = Parsed(values)
+    parsed.fail((cells != "") & ~digits, INVALID_ID, header=header)
+    return parsed
 
 
 # --- phone numbers -------------------------------------------------------------------------
@@ -155,7 +188,9 @@ def parse_phone(
     phonenumbers validated) are accepted without parsing; the rest are parsed once per value.
     """
     text = strip_apostrophes(cells)
-    code, message = _no_errors(cells.index)
+    values = pd.Series(None, index=cells.index, dtype=object)
+    parsed = Parsed(values)
+    lost = pd.Series(False, index=cells.index)
     repaired = pd.Series(False, index=cells.index)
 
     float_suffix = text.str.fullmatch(_FLOAT_SUFFIX)
@@ -166,34 +201,25 @@ def parse_phone(
     if scientific.any():
         converted = text[scientific].map(_unscientific)
         digits = converted.map(lambda pair: pair[0])
-        lost = converted.map(lambda pair: pair[1]).astype(bool)
-        lost_index = lost.index[lost.to_numpy()]
-        code[lost_index] = "phone_digits_lost"
-        message[lost_index] = (
-            f"{header} was turned into a number in scientific notation by a spreadsheet and "
-            "lost digits; format the column as Text and enter the full number."
-        )
-        kept = lost.index[~lost.to_numpy()]
+        lost_digits = converted.map(lambda pair: pair[1]).astype(bool)
+        lost[lost_digits.index] = lost_digits.to_numpy()
+        parsed.fail(lost, PHONE_DIGITS_LOST, header=header)
+        kept = lost_digits.index[~lost_digits.to_numpy()]
         text = text.astype(object)
         text[kept] = digits[kept]
         repaired[kept] = True
 
-    values = pd.Series(None, index=cells.index, dtype=object)
     known = known_e164 if isinstance(known_e164, pd.Index) else pd.Index(list(known_e164))
     fast = pd.Series(known.get_indexer(text.astype(object)) >= 0, index=cells.index)
     fast &= text.str.fullmatch(_E164).fillna(False).astype(bool)
     values[fast] = text[fast]
-    slow = ~fast & (text != "") & (code == "")
+    slow = ~fast & (text != "") & ~lost
     if slow.any():
         normalised = {value: _normalise_phone(value, region) for value in pd.unique(text[slow])}
         values[slow] = text[slow].map(normalised)
-        bad = slow & values.isna()
-        code[bad] = "invalid_phone"
-        message[bad] = (
-            f"{header} is not a valid phone number; use the international form such as "
-            "+12025550123 (numbers without a country code are read as " + region + ")."
-        )
-    return Parsed(values, code, message, repaired & (code == ""))
+        parsed.fail(slow & values.isna(), INVALID_PHONE, header=header, region=region)
+    parsed.repaired = repaired & ~lost
+    return parsed
 
 
 def _normalise_phone(value: str, region: str) -> str | None:
@@ -247,8 +273,8 @@ def parse_email(cells: pd.Series, header: str, accepted: pd.Series | None = None
     ``accepted`` marks rows whose value is already known to be canonical (for example equal to
     the stored address of the same record) and need no check at all.
     """
-    code, message = _no_errors(cells.index)
     values = pd.Series(None, index=cells.index, dtype=object)
+    parsed = Parsed(values)
     present = cells != ""
     done = (
         accepted.fillna(False).astype(bool)
@@ -267,10 +293,8 @@ def parse_email(cells: pd.Series, header: str, accepted: pd.Series | None = None
         results = {value: _validate_email(value) for value in pd.unique(cells[slow])}
         values[slow] = cells[slow].map(lambda value: results[value][0])
         reasons = cells[slow].map(lambda value: results[value][1])
-        bad_index = reasons.index[reasons.notna().to_numpy()]
-        code[bad_index] = "invalid_email"
-        message[bad_index] = f"{header} is not a valid email address: " + reasons[bad_index]
-    return Parsed(values, code, message)
+        parsed.fail(reasons.notna(), INVALID_EMAIL, header=header, reason=reasons)
+    return parsed
 
 
 def _validate_email(value: str) -> tuple[str | None, str | None]:
@@ -305,28 +329,25 @@ def parse_last_modified(cells: pd.Series, header: str = "Last Modified") -> Pars
         cells.where(present, None), errors="coerce", utc=True, format="ISO8601"
     ).dt.tz_convert(None)
     values = values.astype("datetime64[us]")  # the store's precision
-    code, message = _no_errors(cells.index)
+    parsed = Parsed(values)
+    ambiguous = pd.Series(False, index=cells.index)
     retry = present & values.isna()
     if retry.any():
         day_first, month_first = _spreadsheet_times(cells[retry])
         agree = day_first.notna() & (month_first.isna() | (day_first == month_first))
         values[retry] = day_first.where(agree, month_first.where(day_first.isna())).to_numpy()
         both = day_first.notna() & ~agree
-        rows = both.index[both.to_numpy()]
-        code[rows] = "ambiguous_last_modified"
-        message[rows] = (
-            f"{header} '"
-            + cells[rows]
-            + "' could be "
-            + _spoken_date(day_first[rows])
-            + " or "
-            + _spoken_date(month_first[rows])
-            + "; write it as YYYY-MM-DD HH:MM, or leave it as exported."
+        ambiguous[both.index] = both.to_numpy()
+        parsed.fail(
+            ambiguous,
+            AMBIGUOUS_LAST_MODIFIED,
+            header=header,
+            value=cells,
+            first=_spoken_date(day_first[both]),
+            second=_spoken_date(month_first[both]),
         )
-    invalid = present & values.isna() & (code == "")
-    code[invalid] = "invalid_last_modified"
-    message[invalid] = f"{header} is not a date and time; leave it as exported."
-    return Parsed(values, code, message)
+    parsed.fail(present & values.isna() & ~ambiguous, INVALID_LAST_MODIFIED, header=header)
+    return parsed
 
 
 def at_precision_of(stored: pd.Series, written: pd.Series) -> pd.Series:
@@ -375,15 +396,15 @@ def _time_parts(cells: pd.Series) -> pd.DataFrame:
     text = pa.array(cells.astype(object).to_numpy(), pa.string())
     matched = pc.extract_regex(text, _SPREADSHEET_TIME)
     parts = {}
-    for field, part in zip(matched.type, matched.flatten(), strict=True):
+    for group, part in zip(matched.type, matched.flatten(), strict=True):
         part = pc.if_else(pc.equal(part, ""), pa.scalar(None, pa.string()), part)
-        if field.name == "half":
+        if group.name == "half":
             part = pc.utf8_lower(pc.utf8_slice_codeunits(part, 0, 1))
         else:
-            if field.name == "fraction":
+            if group.name == "fraction":
                 part = pc.utf8_slice_codeunits(pc.utf8_rpad(part, 6, "0"), 0, 6)
             part = pc.cast(part, pa.int64())
-        parts[field.name] = part.to_numpy(zero_copy_only=False)
+        parts[group.name] = part.to_numpy(zero_copy_only=False)
     return pd.DataFrame(parts, index=cells.index)
 
 

@@ -12,6 +12,7 @@ from functools import partial
 import pandas as pd
 
 from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
+from bulkpoc.catalogue import ALREADY_USED, CONFLICT, FIXED_ON_UPDATE, PERMISSION_DENIED
 from bulkpoc.fields import at_precision_of, parse_last_modified
 from bulkpoc.records.base import LAST_MODIFIED, UniqueKey
 from bulkpoc.sheet import Sheet
@@ -60,17 +61,10 @@ def _check_fixed(sheet: Sheet) -> None:
             sheet.error(
                 sheet.changed[field.name] & sheet.values[field.name].notna(),
                 field.header,
-                "fixed_on_update",
-                partial(_fixed_message, sheet, field.header, field.name),
+                FIXED_ON_UPDATE,
+                stored=sheet.stored[field.name],
+                label=sheet.rtype.label.lower(),
             )
-
-
-def _fixed_message(sheet: Sheet, header: str, name: str, rows: pd.Index) -> pd.Series:
-    return (
-        f"{header} cannot change on update (it is "
-        + sheet.stored.loc[rows, name].astype(str)
-        + f"); create a new {sheet.rtype.label.lower()} instead."
-    )
 
 
 def _check_permissions(sheet: Sheet) -> None:
@@ -81,9 +75,9 @@ def _check_permissions(sheet: Sheet) -> None:
             sheet.error(
                 updating & sheet.changed[field.name],
                 field.header,
-                "permission_denied",
-                f"Changing {field.header} needs the '{field.permission}' permission, which "
-                f"{sheet.user.name} does not have.",
+                PERMISSION_DENIED,
+                permission=field.permission,
+                user=sheet.user.name,
             )
 
 
@@ -93,21 +87,15 @@ def _check_conflicts(sheet: Sheet) -> None:
     if not updating.any():
         return
     parsed = parse_last_modified(cells[updating], LAST_MODIFIED)
-    for code in pd.unique(parsed.error_code[parsed.invalid]):
-        sheet.error(parsed.error_code == code, LAST_MODIFIED, str(code), parsed.error_message)
+    sheet.record(LAST_MODIFIED, parsed)
     row_time = parsed.values
     stored = pd.to_datetime(sheet.stored.loc[updating, "last_modified"])
     conflict = row_time.notna() & (at_precision_of(stored, row_time) > row_time)
     sheet.error(
         conflict,
         LAST_MODIFIED,
-        "conflict",
-        lambda rows: (
-            "Conflict: this record was changed at "
-            + stored[rows].dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-            + ", after the Last Modified in this row; download it again and reapply your change, "
-            "or upload with Overwrite."
-        ),
+        CONFLICT,
+        changed_at=lambda rows: stored[rows].dt.strftime("%Y-%m-%d %H:%M:%S UTC"),
     )
 
 
@@ -153,8 +141,11 @@ def _check_unique(sheet: Sheet) -> None:
             sheet.error(
                 pd.Series(sheet.index.isin(owner.index), index=sheet.index),
                 key.header,
-                "already_used",
-                partial(_already_used_message, sheet, key.header, owner),
+                ALREADY_USED,
+                kind=sheet.rtype.label.lower(),
+                holder=partial(_holder_names, sheet, owner),
+                key_header=sheet.rtype.key.header,
+                holder_key=owner,
             )
 
 
@@ -165,16 +156,8 @@ def _holders(key: UniqueKey, existing: pd.DataFrame) -> pd.Series:
     return pd.Series(existing.index[present.to_numpy()], index=values[present].to_numpy())
 
 
-def _already_used_message(sheet: Sheet, header: str, owner: pd.Series, rows: pd.Index) -> pd.Series:
-    existing, rtype = sheet.snapshot.existing, sheet.rtype
+def _holder_names(sheet: Sheet, owner: pd.Series, rows: pd.Index) -> pd.Series:
+    """The name (or key) of the stored record that holds each clashing row's key."""
+    existing = sheet.snapshot.existing
     holder = owner[rows]
-    names = holder.map(existing["name"]) if "name" in existing else holder
-    return (
-        f"{header} '"
-        + sheet.cells.loc[rows, header]
-        + f"' is already used by {rtype.label.lower()} '"
-        + names.astype(str)
-        + f"' ({rtype.key.header} "
-        + holder.astype(str)
-        + ")."
-    )
+    return holder.map(existing["name"]) if "name" in existing else holder

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
-from bulkpoc.errorlog import ErrorLog, Message
+from bulkpoc.catalogue import ErrorType
+from bulkpoc.errorlog import ErrorLog, Param
 from bulkpoc.records.base import RecordType
 
 if TYPE_CHECKING:
+    from bulkpoc.fields import Parsed
     from bulkpoc.snapshot import Snapshot
     from bulkpoc.store.db import User
 
@@ -53,12 +55,24 @@ class Sheet:
         self,
         mask: pd.Series,
         header: str,
-        code: str,
-        message: Message,
+        error: ErrorType,
+        /,
         values: pd.Series | None = None,
+        **params: Param,
     ) -> None:
-        """Record an error on ``header`` for every row in ``mask``."""
-        self.log.add(mask, header, self.cells[header] if values is None else values, code, message)
+        """Record ``error`` on ``header`` for every row in ``mask``.
+
+        The message's ``header`` and ``value`` default to the column and the row's cell.
+        """
+        cells = self.cells[header] if header in self.cells else pd.Series("", index=self.index)
+        values = cells if values is None else values
+        self.log.add(mask, header, values, error, {"header": header, "value": values, **params})
+
+    def record(self, header: str, parsed: Parsed) -> None:
+        """Record what a column parser found wrong, on ``header``."""
+        for problem in parsed.problems:
+            mask = pd.Series(self.index.isin(problem.rows), index=self.index)
+            self.error(mask, header, problem.error, **problem.params)
 
     def ref(self, name: str, attribute: str, rows: pd.Index | None = None) -> pd.Series:
         """An attribute (``active``, ``media_type``…) of the record a reference field names.

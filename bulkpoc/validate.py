@@ -10,6 +10,19 @@ from __future__ import annotations
 import pandas as pd
 
 from bulkpoc import fields as parse
+from bulkpoc.catalogue import (
+    DUPLICATE_COLUMN,
+    DUPLICATE_IN_FILE,
+    INVALID_YES_NO,
+    MISSING_COLUMNS,
+    NO_KNOWN_COLUMNS,
+    NO_ROW_CHANGED_COLUMN,
+    REQUIRED,
+    SPREADSHEET_ERROR,
+    UNKNOWN_ID,
+    UNKNOWN_REFERENCE,
+    ErrorType,
+)
 from bulkpoc.errorlog import ErrorLog
 from bulkpoc.errors import FileRejected
 from bulkpoc.read import RawTable, strip
@@ -45,21 +58,16 @@ def map_headers(raw: RawTable, rtype: RecordType) -> tuple[dict[str, int], list[
             continue
         canonical = known[key]
         if canonical in positions:
-            raise FileRejected(f"The column '{canonical}' appears more than once in the header.")
+            raise FileRejected(DUPLICATE_COLUMN, header=canonical)
         positions[canonical] = position
     if not positions:
-        raise FileRejected(
-            f"None of the columns are {rtype.plural} columns; the header row must name "
-            + ", ".join(rtype.headers)
-            + "."
-        )
+        raise FileRejected(NO_KNOWN_COLUMNS, plural=rtype.plural, headers=", ".join(rtype.headers))
     missing = [header for header in rtype.required_headers if header not in positions]
     if missing:
         raise FileRejected(
-            "The file is missing the required column"
-            + ("s " if len(missing) > 1 else " ")
-            + ", ".join(f"'{header}'" for header in missing)
-            + "."
+            MISSING_COLUMNS,
+            s="s" if len(missing) > 1 else "",
+            headers=", ".join(f"'{header}'" for header in missing),
         )
     warnings = []
     if unknown:
@@ -78,10 +86,7 @@ def select_rows(
     if rows_mode != "changed":
         return cells, raw.rows, pd.Series(False, index=data.index)
     if ROW_CHANGED not in positions:
-        raise FileRejected(
-            "Rows to Include is Changed Rows Only, but the file has no 'Row Changed' column; "
-            "mark edited rows with Y in a Row Changed column, or choose All Rows."
-        )
+        raise FileRejected(NO_ROW_CHANGED_COLUMN)
     changed = parse.parse_row_changed(cells[ROW_CHANGED])
     keep = changed.values | changed.invalid
     return cells[keep], raw.rows[keep], changed.invalid[keep]
@@ -100,7 +105,7 @@ def validate(
     """Parse and check every cell of the rows to process."""
     cells, rows, bad_row_changed = select_rows(raw, positions, rtype, rows_mode)
     sheet = Sheet(rtype, user, snapshot, region, overwrite, cells, rows, ErrorLog(rows))
-    sheet.error(bad_row_changed, ROW_CHANGED, "invalid_yes_no", "Row Changed must be Y or N.")
+    sheet.error(bad_row_changed, ROW_CHANGED, INVALID_YES_NO)
     _report_error_cells(sheet, raw, positions)
     _report_row_problems(sheet, raw)
     sheet.values = pd.DataFrame(index=cells.index)
@@ -166,24 +171,21 @@ def _report_error_cells(sheet: Sheet, raw: RawTable, positions: dict[str, int]) 
         sheet.error(
             sheet.rows.isin(cells["row"]),
             header,
-            "spreadsheet_error",
-            f"{header} holds the spreadsheet error {text}; fix the formula or type the value.",
+            SPREADSHEET_ERROR,
             values=pd.Series(text, index=sheet.index),
         )
 
 
 def _report_row_problems(sheet: Sheet, raw: RawTable) -> None:
     """Rows the reader could read only in part (more cells than the header) fail alone."""
-    problems = pd.DataFrame(raw.row_problems, columns=["row", "column", "value", "code", "message"])
-    for (column, code), found in problems.groupby(["column", "code"]):
-        by_row = found.drop_duplicates("row").set_index("row")
-        sheet.error(
-            sheet.rows.isin(by_row.index),
-            str(column),
-            str(code),
-            sheet.rows.map(by_row["message"]),
-            values=sheet.rows.map(by_row["value"]),
-        )
+    kinds: dict[tuple[str, ErrorType], dict[int, dict[str, object]]] = {}
+    for problem in raw.row_problems:
+        found = kinds.setdefault((problem.column, problem.error), {})
+        found.setdefault(problem.row, {"value": problem.value, **problem.params})
+    for (column, error), by_row in kinds.items():
+        frame = pd.DataFrame.from_dict(by_row, orient="index")
+        params = {name: sheet.rows.map(frame[name]) for name in frame.columns}
+        sheet.error(sheet.rows.isin(frame.index), column, error, values=params["value"], **params)
 
 
 def _parse_key(sheet: Sheet) -> None:
@@ -194,24 +196,15 @@ def _parse_key(sheet: Sheet) -> None:
         parsed = parse.parse_id(cells, key.header)
     else:
         parsed = parse.parse_phone(cells, key.header, sheet.region, existing.index)
-    _record(sheet, key, parsed)
+    sheet.record(key.header, parsed)
     values = parsed.values
     sheet.values[key.name] = values
     known = values.isin(existing.index) & values.notna()
     if key.kind == "id":
         unknown = values.notna() & ~known
-        sheet.error(
-            unknown,
-            key.header,
-            "unknown_id",
-            lambda rows: (
-                f"There is no {rtype.label.lower()} with {key.header} "
-                + cells[rows]
-                + "; leave the ID blank to create a new one, or copy it from a fresh export."
-            ),
-        )
+        sheet.error(unknown, key.header, UNKNOWN_ID, label=rtype.label.lower())
     elif key.required:
-        sheet.error(cells == "", key.header, "required", f"{key.header} is required.")
+        sheet.error(cells == "", key.header, REQUIRED)
     sheet.is_update = known.astype(bool)
     stored = existing.reindex(values.where(known, None).astype(object))
     stored.index = sheet.index
@@ -234,7 +227,7 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
         parsed = _resolve_reference(cells, field, sheet.snapshot.refs[field.ref or ""])
     else:
         raise ValueError(f"unknown field kind {field.kind}")
-    _record(sheet, field, parsed)
+    sheet.record(field.header, parsed)
     parsed_values = parsed.values.astype(object)
     blank = cells == ""
     is_update, is_create = sheet.is_update[to_check], sheet.is_create[to_check]
@@ -245,30 +238,17 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
         parsed_values[blank & is_create] = field.default
     if field.required:
         missing = blank & ~(field.keep_if_blank & is_update)
-        sheet.error(missing, field.header, "required", f"{field.header} is required.")
+        sheet.error(missing, field.header, REQUIRED)
     sheet.values[field.name] = sheet.with_stored(field.name, parsed_values)
 
 
 def _resolve_reference(cells: pd.Series, field: Field, table: pd.DataFrame) -> parse.Parsed:
     """Names of skills, scripts and chat profiles to their IDs (case-insensitively)."""
     ids = casefold(cells).map(table["id"])
-    code = pd.Series("", index=cells.index, dtype=object)
-    unknown = (cells != "") & ids.isna()
-    code[unknown] = "unknown_reference"
-    message = pd.Series("", index=cells.index, dtype=object)
-    message[unknown] = (
-        f"{field.header} '" + cells[unknown] + f"' does not exist; use the name of an existing "
-        f"{field.header.lower()} (download the {field.header.lower()} export for the list)."
-    )
     found = ids.astype("Int64").astype(object)
-    return parse.Parsed(found.where(found.notna(), None), code, message)
-
-
-def _record(sheet: Sheet, field: Field, parsed: parse.Parsed) -> None:
-    if not parsed.invalid.any():
-        return
-    for code in pd.unique(parsed.error_code[parsed.invalid]):
-        sheet.error(parsed.error_code == code, field.header, str(code), parsed.error_message)
+    parsed = parse.Parsed(found.where(found.notna(), None))
+    parsed.fail((cells != "") & ids.isna(), UNKNOWN_REFERENCE, what=field.header.lower())
+    return parsed
 
 
 def _check_duplicates(sheet: Sheet, key: pd.Series, header: str) -> None:
@@ -277,18 +257,7 @@ def _check_duplicates(sheet: Sheet, key: pd.Series, header: str) -> None:
     if not duplicated.any():
         return
     others = _other_rows(key[duplicated], sheet.rows[duplicated])
-    sheet.error(
-        duplicated,
-        header,
-        "duplicate_in_file",
-        lambda rows: (
-            f"{header} '"
-            + sheet.cells.loc[rows, header]
-            + "' also appears in "
-            + others[rows]
-            + "; each may appear only once in a file."
-        ),
-    )
+    sheet.error(duplicated, header, DUPLICATE_IN_FILE, others=others)
 
 
 SHOWN_ROWS = 5  # rows a duplicate message names; it counts the rest

@@ -12,7 +12,7 @@ import pytest
 
 from bulkpoc.errors import FileRejected
 from bulkpoc.formats.csv_format import write_csv
-from bulkpoc.read import RawTable, RowProblem, read_file
+from bulkpoc.read import RawTable, read_file
 from tests.conftest import errors
 
 FILES = Path(__file__).parent / "files"
@@ -303,8 +303,8 @@ def test_a_row_with_an_unquoted_delimiter_is_a_row_problem_not_a_rejected_file()
     assert table.rows.tolist() == [2, 3]
     assert cells(table)[0] == PHONE_ROW
     assert cells(table)[1][2:4] == ["Sales", " East"]  # read as far as the header goes
-    assert table.row_problems == [
-        RowProblem(
+    assert [(p.row, p.column, p.value, p.code, p.message) for p in table.row_problems] == [
+        (
             3,
             "",
             "Main IVR",

@@ -585,7 +585,7 @@ def test_system_address_on_update_blank_or_equal_is_fine_different_fails(run, st
     assert stored_pocs(store)[0]["address"] == assigned
 
     other = run([row(media, "One More", Point_of_Contact_ID="1", Point_of_Contact="CHAT-OTHER")])
-    assert errors(other) == [[2, "Point of Contact", "assigned_by_system"]]
+    assert errors(other) == [[2, "Point of Contact", "system_address_changed"]]
     assert stored_pocs(store)[0]["address"] == assigned
     assert stored_pocs(store)[0]["name"] == "One Again"
 

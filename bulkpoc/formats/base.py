@@ -15,6 +15,8 @@ from typing import BinaryIO, NamedTuple, Protocol, TypeAlias
 import pandas as pd
 import pyarrow as pa
 
+from bulkpoc.catalogue import ErrorType
+
 # A file on disk, or its bytes as a seekable binary stream (what the web and job layers hold).
 Source: TypeAlias = Path | BinaryIO
 STREAM_NAME = "the upload"  # how messages name a stream that was given no name
@@ -26,8 +28,16 @@ class RowProblem(NamedTuple):
     row: int
     column: str
     value: str
-    code: str
-    message: str
+    error: ErrorType
+    params: dict[str, object]
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    @property
+    def message(self) -> str:
+        return self.error.message(**self.params)
 
 
 @dataclass

@@ -303,8 +303,8 @@ def _extra_cells_problem(row: int, cells: list[str], dialect: Dialect) -> RowPro
         row,
         "",
         value,
-        EXTRA_CELLS.code,
-        EXTRA_CELLS.message(cells=dialect.width + len(extra), width=dialect.width, delimiter=shown),
+        EXTRA_CELLS,
+        {"cells": dialect.width + len(extra), "width": dialect.width, "delimiter": shown},
     )
 
 

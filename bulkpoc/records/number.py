@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bulkpoc.actions import UPDATE
+from bulkpoc.catalogue import NUMBER_IN_USE
 from bulkpoc.records.base import Field, RecordType
 from bulkpoc.store import schema
 
@@ -22,12 +23,7 @@ def check_changes(sheet: Sheet) -> None:
         user_name = number.map(users.set_index("address")["name"])
         removing = updating & sheet.changed[column] & sheet.values[column].eq(False)
         sheet.error(
-            removing & user_name.notna(),
-            header,
-            "number_in_use",
-            f"{header} cannot be turned off: {media} point of contact '"
-            + user_name.astype(str)
-            + "' uses this number; move it to another number first.",
+            removing & user_name.notna(), header, NUMBER_IN_USE, media=media, user=user_name
         )
 
 

@@ -9,10 +9,21 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from bulkpoc.actions import CREATE, UPDATE
+from bulkpoc.catalogue import (
+    ASSIGNED_BY_SYSTEM,
+    CHAT_PROFILE_NOT_CHAT,
+    DEACTIVATION_BLOCKED,
+    IVR_NOT_PHONE,
+    MEDIA_TYPE_MISMATCH,
+    NOT_IN_INVENTORY,
+    NUMBER_NOT_CAPABLE,
+    REQUIRED,
+    SKILL_INACTIVE,
+    SYSTEM_ADDRESS_CHANGED,
+)
 from bulkpoc.fields import (
     PHONE_MEDIA,
     SYSTEM_ADDRESS_MEDIA,
-    Parsed,
     parse_email,
     parse_phone,
     strip_apostrophes,
@@ -28,7 +39,8 @@ SKILLS_EDIT = "Skills Edit"
 DEACTIVATE = "Points of Contact Deactivate"
 
 ADDRESS = "Point of Contact"
-DEACTIVATION_MESSAGE = "Cannot be deactivated because it is still assigned to an active skill"
+# The words SPEC §2 prescribes for this row error (the catalogue's template starts with them).
+DEACTIVATION_MESSAGE = DEACTIVATION_BLOCKED.template.split(".")[0]
 ADDRESS_KIND = {"Phone Call": "phone number", "SMS": "phone number", "Email": "email address"}
 
 
@@ -80,37 +92,16 @@ def check(sheet: Sheet) -> None:
         sheet.error(
             mismatch,
             header,
-            "media_type_mismatch",
-            partial(_mismatch_message, sheet, name, header, media),
+            MEDIA_TYPE_MISMATCH,
+            name=partial(sheet.ref, name, "name"),
+            theirs=ref_media,
+            ours=media,
+            what=header.lower(),
         )
     ivr = values["ivr_enabled"].eq(True) & media.notna() & (media != "Phone Call")
-    sheet.error(
-        ivr,
-        "IVR Reporting Enabled",
-        "ivr_not_phone",
-        "IVR Reporting Enabled can be Y only for Phone Call points of contact.",
-    )
+    sheet.error(ivr, "IVR Reporting Enabled", IVR_NOT_PHONE)
     profile = values["chat_profile_id"].notna() & media.notna() & (media != "Chat")
-    sheet.error(
-        profile,
-        "Chat Profile",
-        "chat_profile_not_chat",
-        "Chat Profile can be set only for Chat points of contact; leave it blank.",
-    )
-
-
-def _mismatch_message(
-    sheet: Sheet, name: str, header: str, media: pd.Series, rows: pd.Index
-) -> pd.Series:
-    return (
-        f"{header} '"
-        + sheet.ref(name, "name", rows).astype(str)
-        + "' handles "
-        + sheet.ref(name, "media_type", rows).astype(str)
-        + ", not "
-        + media[rows].astype(str)
-        + f"; choose a {header.lower()} of the same media type."
-    )
+    sheet.error(profile, "Chat Profile", CHAT_PROFILE_NOT_CHAT)
 
 
 def _check_address(sheet: Sheet) -> None:
@@ -126,7 +117,7 @@ def _check_address(sheet: Sheet) -> None:
     if phone.any():
         numbers = sheet.snapshot.numbers
         parsed = parse_phone(cells[phone], ADDRESS, sheet.region, numbers.index)
-        _record_parsed(sheet, parsed)
+        sheet.record(ADDRESS, parsed)
         address[phone] = parsed.values
         _check_inventory(sheet, address, media)
         repaired = parsed.repaired
@@ -140,70 +131,32 @@ def _check_address(sheet: Sheet) -> None:
     email = (media == "Email") & (cells != "")
     if email.any():
         parsed = parse_email(cells[email], ADDRESS, accepted=cells[email] == stored[email])
-        _record_parsed(sheet, parsed)
+        sheet.record(ADDRESS, parsed)
         address[email] = parsed.values
 
     needs_address = media.isin((*PHONE_MEDIA, "Email")) & (cells == "")
     sheet.error(
         needs_address,
         ADDRESS,
-        "required",
-        lambda rows: (
-            "Point of Contact is required: the "
-            + media[rows].map(ADDRESS_KIND).astype(str)
-            + " of this point of contact."
-        ),
+        REQUIRED,
+        detail=lambda rows: ": the " + media[rows].map(ADDRESS_KIND) + " of this point of contact",
     )
 
     system = media.isin(SYSTEM_ADDRESS_MEDIA)
     given_on_create = system & is_create & (cells != "")
-    sheet.error(
-        given_on_create,
-        ADDRESS,
-        "assigned_by_system",
-        lambda rows: (
-            "Point of Contact is assigned by the system for "
-            + media[rows].astype(str)
-            + "; leave it blank when creating."
-        ),
-    )
+    sheet.error(given_on_create, ADDRESS, ASSIGNED_BY_SYSTEM, media=media)
     differs = system & is_update & (cells != "") & (cells != stored.astype(object).fillna(""))
-    sheet.error(
-        differs,
-        ADDRESS,
-        "assigned_by_system",
-        lambda rows: (
-            "Point of Contact of a "
-            + media[rows].astype(str)
-            + " point of contact is assigned by the system and cannot be changed; leave it blank "
-            "or as exported."
-        ),
-    )
+    sheet.error(differs, ADDRESS, SYSTEM_ADDRESS_CHANGED, media=media)
     keep = system & is_update
     address[keep] = stored[keep]
     sheet.values["address"] = sheet.with_stored("address", address)
-
-
-def _record_parsed(sheet: Sheet, parsed: Parsed) -> None:
-    for code in pd.unique(parsed.error_code[parsed.invalid]):
-        sheet.error(parsed.error_code == code, ADDRESS, str(code), parsed.error_message)
 
 
 def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None:
     numbers = sheet.snapshot.numbers
     is_phone = address.notna() & media.isin(PHONE_MEDIA)
     known = address.isin(numbers.index) & is_phone
-    sheet.error(
-        is_phone & ~known,
-        ADDRESS,
-        "not_in_inventory",
-        lambda rows: (
-            "Point of Contact "
-            + address[rows].astype(str)
-            + " is not in the number inventory; add it to the inventory "
-            "(bulkpoc import --type number) before using it."
-        ),
-    )
+    sheet.error(is_phone & ~known, ADDRESS, NOT_IN_INVENTORY, number=address)
     capability = pd.Series(False, index=address.index)
     for media_type, column in (("Phone Call", "voice"), ("SMS", "sms")):
         rows = known & (media == media_type)
@@ -213,14 +166,9 @@ def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None
     sheet.error(
         capability,
         ADDRESS,
-        "number_not_capable",
-        lambda rows: (
-            "Number "
-            + address[rows].astype(str)
-            + " is not "
-            + media[rows].map({"Phone Call": "voice", "SMS": "SMS"}).astype(str)
-            + "-capable in the number inventory."
-        ),
+        NUMBER_NOT_CAPABLE,
+        number=address,
+        capability=lambda rows: media[rows].map({"Phone Call": "voice", "SMS": "SMS"}),
     )
 
 
@@ -235,25 +183,14 @@ def check_changes(sheet: Sheet) -> None:
     sheet.error(
         blocked,
         "Active",
-        "deactivation_blocked",
-        lambda rows: (
-            DEACTIVATION_MESSAGE
-            + ". "
-            + _deactivation_way_out(sheet, values.loc[rows, "media_type"])
-        ),
+        DEACTIVATION_BLOCKED,
+        way_out=lambda rows: _deactivation_way_out(sheet, values.loc[rows, "media_type"]),
     )
 
     assigning = creating | (updating & changed["skill_id"])
     inactive_skill = assigning & values["active"].ne(False) & skill_active.eq(False)
     sheet.error(
-        inactive_skill,
-        "Skill",
-        "skill_inactive",
-        lambda rows: (
-            "Skill '"
-            + sheet.ref("skill_id", "name", rows).astype(str)
-            + "' is inactive; only active skills can be assigned to an active point of contact."
-        ),
+        inactive_skill, "Skill", SKILL_INACTIVE, name=partial(sheet.ref, "skill_id", "name")
     )
 
 
