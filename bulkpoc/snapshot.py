@@ -9,15 +9,10 @@ from functools import partial
 import pandas as pd
 from sqlalchemy import Connection
 
+from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.base import RecordType
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
-
-REFERENCE_TABLES = {
-    "skill": schema.skills,
-    "script": schema.scripts,
-    "chat_profile": schema.chat_profiles,
-}
 
 
 @dataclass
@@ -43,9 +38,8 @@ def load_references(
 ) -> dict[str, pd.DataFrame]:
     """The skills, scripts and chat profiles ``rtype``'s records name, indexed by name key."""
     return {
-        ref: store.read_frame(REFERENCE_TABLES[ref], connection).set_index("name_key", drop=False)
-        for ref in rtype.needs
-        if ref in REFERENCE_TABLES
+        ref: store.read_frame(RECORD_TYPES[ref].table, connection).set_index("name_key", drop=False)
+        for ref in rtype.references
     }
 
 

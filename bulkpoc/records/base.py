@@ -39,7 +39,7 @@ class Field:
     keep_if_blank: bool = False  # on update, a blank cell keeps the stored value
     max_length: int = 100
     permission: str | None = None  # needed to change this field on an existing record
-    ref: str | None = None  # for kind "ref": which reference table ("skill", ...)
+    ref: str | None = None  # for kind "ref": the record type it names ("skill", ...)
     # The table column holding this field's folded form, which a unique constraint of the
     # table covers; clashes on that constraint are reported against this field's column.
     unique_column: str | None = None
@@ -105,7 +105,7 @@ class RecordType:
     fields: tuple[Field, ...]
     permission: str  # needed to upload this type at all
     has_last_modified: bool = False
-    needs: tuple[str, ...] = ()  # reference data the rules look up
+    needs: tuple[str, ...] = ()  # other data the rules look up: "number", "poc"
     sheet_names: tuple[str, ...] = ()
     instructions: tuple[str, ...] = ()
     # Type-specific rules, run on the whole sheet. ``check`` runs after every cell is parsed,
@@ -133,6 +133,11 @@ class RecordType:
         if self.has_last_modified:
             headers.append(LAST_MODIFIED)
         return headers
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """The record types (skill, script, chat-profile) this type's rows name."""
+        return tuple(dict.fromkeys(f.ref for f in self.fields if f.kind == "ref" and f.ref))
 
     @property
     def required_headers(self) -> list[str]:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bulkpoc.actions import UPDATE
 from bulkpoc.catalogue import NUMBER_IN_USE
+from bulkpoc.permissions import REFERENCE_DATA_EDIT
 from bulkpoc.records.base import Field, RecordType
 from bulkpoc.store import schema
 
@@ -39,7 +40,7 @@ NUMBER = RecordType(
         Field("Voice", "voice", "yes_no", default=True, keep_if_blank=True),
         Field("SMS", "sms", "yes_no", default=False, keep_if_blank=True),
     ),
-    permission="Reference Data Edit",
+    permission=REFERENCE_DATA_EDIT,
     needs=("poc",),
     sheet_names=("numbers", "number", "numberinventory", "inventory"),
     check_changes=check_changes,

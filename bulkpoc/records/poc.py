@@ -28,15 +28,13 @@ from bulkpoc.fields import (
     parse_phone,
     strip_apostrophes,
 )
+from bulkpoc.permissions import POC_CREATE, POC_DEACTIVATE, SKILLS_EDIT
 from bulkpoc.records.base import Field, RecordType, casefold
 from bulkpoc.store import schema
 
 if TYPE_CHECKING:
     from bulkpoc.sheet import Sheet
 
-CREATE_PERMISSION = "Points of Contact Create"
-SKILLS_EDIT = "Skills Edit"
-DEACTIVATE = "Points of Contact Deactivate"
 
 ADDRESS = "Point of Contact"
 # The words SPEC §2 prescribes for this row error (the catalogue's template starts with them).
@@ -251,14 +249,19 @@ POC = RecordType(
         ),
         Field("Script", "script_id", "ref", required=True, header_required=True, ref="script"),
         Field("IVR Reporting Enabled", "ivr_enabled", "yes_no", default=False, keep_if_blank=True),
-        Field("Chat Profile", "chat_profile_id", "ref", ref="chat_profile"),
+        Field("Chat Profile", "chat_profile_id", "ref", ref="chat-profile"),
         Field(
-            "Active", "active", "yes_no", default=True, keep_if_blank=True, permission=DEACTIVATE
+            "Active",
+            "active",
+            "yes_no",
+            default=True,
+            keep_if_blank=True,
+            permission=POC_DEACTIVATE,
         ),
     ),
-    permission=CREATE_PERMISSION,
+    permission=POC_CREATE,
     has_last_modified=True,
-    needs=("skill", "script", "chat_profile", "number"),
+    needs=("number",),
     sheet_names=("pointsofcontact", "pointofcontact", "pocs", "poc"),
     check=check,
     check_changes=check_changes,

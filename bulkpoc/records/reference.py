@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bulkpoc.permissions import REFERENCE_DATA_EDIT, SKILLS_EDIT
 from bulkpoc.records.base import Field, RecordType, casefold
 from bulkpoc.store import schema
 
@@ -34,7 +35,7 @@ SKILL = RecordType(
         ),
         Field("Active", "active", "yes_no", default=True, keep_if_blank=True),
     ),
-    permission="Skills Edit",
+    permission=SKILLS_EDIT,
     sheet_names=("skills", "skill"),
     derive=_derive_name_key,
     instructions=(
@@ -61,7 +62,7 @@ SCRIPT = RecordType(
             fixed=True,
         ),
     ),
-    permission="Reference Data Edit",
+    permission=REFERENCE_DATA_EDIT,
     sheet_names=("scripts", "script", "routingscripts"),
     derive=_derive_name_key,
     instructions=("Routing scripts handle contacts of one media type.",),
@@ -74,7 +75,7 @@ CHAT_PROFILE = RecordType(
     table=schema.chat_profiles,
     key=Field("Chat Profile ID", "id", "id"),
     fields=(_NAME,),
-    permission="Reference Data Edit",
+    permission=REFERENCE_DATA_EDIT,
     sheet_names=("chatprofiles", "chatprofile"),
     derive=_derive_name_key,
     instructions=("Chat profiles control what customers see when they chat.",),
