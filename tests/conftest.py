@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -127,6 +129,17 @@ def settings(tmp_path: Path) -> Settings:
 def store(backend_store: Store, tmp_path: Path, templates: dict[tuple[str, bool], str]) -> Store:
     """A store with the demo reference data (skills, scripts, chat profiles, numbers)."""
     return _filled(backend_store, tmp_path, templates[backend_store.backend, True])  # type: ignore[attr-defined]
+
+
+def write_bytes(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def workbook_bytes(workbook: openpyxl.Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def write_rows(

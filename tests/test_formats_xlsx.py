@@ -19,19 +19,8 @@ from bulkpoc.formats import xlsx_format
 from bulkpoc.formats.xlsx_format import write_xlsx
 from bulkpoc.read import read_file
 from tests.conftest import POC_HEADERS as ALL_HEADERS
-from tests.conftest import errors, poc
+from tests.conftest import errors, poc, workbook_bytes, write_bytes
 from tests.test_formats_csv import PHONE_ROW, POC_HEADERS, cells
-
-
-def write_bytes(path: Path, content: bytes) -> Path:
-    path.write_bytes(content)
-    return path
-
-
-def workbook_bytes(workbook: openpyxl.Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def error_workbook(headers: list[str], rows: list[list[object]]) -> bytes:

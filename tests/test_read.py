@@ -14,20 +14,10 @@ import pytest
 from bulkpoc import formats
 from bulkpoc.errors import FileRejected
 from bulkpoc.read import checksum, read_file, sniff_file_type
+from tests.conftest import workbook_bytes, write_bytes
 
 FILES = Path(__file__).parent / "files"
 XLS_HEAD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
-
-
-def write_bytes(path: Path, content: bytes) -> Path:
-    path.write_bytes(content)
-    return path
-
-
-def workbook_bytes(workbook: openpyxl.Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def test_file_type_is_detected_when_not_declared() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -19,18 +20,36 @@ def _format_for(path: Path, file_format: str | None) -> str:
     raise click.UsageError("Choose --format csv or --format xlsx (or name the file .csv or .xlsx).")
 
 
+def _file_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--type, --format and -o, which template and export share."""
+    for option in reversed(
+        (
+            click.option(
+                "--type",
+                "type_name",
+                type=TYPES,
+                default="poc",
+                show_default=True,
+                help="Record type.",
+            ),
+            click.option(
+                "--format", "file_format", type=FORMATS, help="csv or xlsx (default: from -o)."
+            ),
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(path_type=Path, dir_okay=False),
+                required=True,
+                help="Where to write the file.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @cli.command()
-@click.option(
-    "--type", "type_name", type=TYPES, default="poc", show_default=True, help="Record type."
-)
-@click.option("--format", "file_format", type=FORMATS, help="csv or xlsx (default: from -o).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Where to write the file.",
-)
+@_file_options
 @click.pass_obj
 def template(obj: Context, type_name: str, file_format: str | None, output: Path) -> None:
     """Write a blank template: headers, and for XLSX dropdowns and instructions."""
@@ -48,17 +67,7 @@ def template(obj: Context, type_name: str, file_format: str | None, output: Path
 
 
 @cli.command()
-@click.option(
-    "--type", "type_name", type=TYPES, default="poc", show_default=True, help="Record type."
-)
-@click.option("--format", "file_format", type=FORMATS, help="csv or xlsx (default: from -o).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Where to write the file.",
-)
+@_file_options
 @click.pass_obj
 def export(obj: Context, type_name: str, file_format: str | None, output: Path) -> None:
     """Write every existing record, ready to edit and upload again."""
