@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc import report
+from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
 from bulkpoc.apply import apply
 from bulkpoc.catalogue import ALL_OR_NOTHING, INTERNAL_ERROR, STORE_REFUSED, UPLOAD_NOT_PERMITTED
 from bulkpoc.config import Settings
@@ -33,7 +34,7 @@ from bulkpoc.read import RawTable, checksum, read_file
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus, Counts
-from bulkpoc.sheet import CREATE, FAILED, UNCHANGED, UPDATE, Sheet
+from bulkpoc.sheet import Sheet
 from bulkpoc.snapshot import load_snapshot
 from bulkpoc.store.db import Store, User, Waiting, utcnow
 from bulkpoc.validate import map_headers, validate

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
 from bulkpoc.catalogue import ErrorType
 from bulkpoc.errorlog import ErrorLog, Param
 from bulkpoc.records.base import RecordType
@@ -20,8 +19,6 @@ if TYPE_CHECKING:
     from bulkpoc.fields import Parsed
     from bulkpoc.snapshot import Snapshot
     from bulkpoc.store.db import User
-
-__all__ = ["CREATE", "FAILED", "UNCHANGED", "UPDATE", "Sheet"]  # the actions, for older imports
 
 
 @dataclass
