@@ -44,7 +44,8 @@ WRITE_CHUNK = 5_000
 BATCH_LOCK_KEY = 0x62756C6B  # "bulk": the PostgreSQL advisory lock batches queue on
 _FRAME_TYPES = (bool, int, str, dt.datetime)
 BUSY_TIMEOUT_MS = 30_000  # how long an ordinary SQLite write waits for the write lock
-POLL_SECONDS = 1.0  # how often a waiting batch looks again (and reports that it waits)
+POLL_SECONDS = 1.0  # how long one SQLite attempt at the write lock waits before reporting
+ADVISORY_POLL_SECONDS = 0.25  # how soon a batch waiting on PostgreSQL sees the lock released
 
 
 def utcnow() -> dt.datetime:
@@ -164,7 +165,7 @@ class Store:
                 query = text("SELECT pg_try_advisory_xact_lock(:key)")
                 if connection.scalar(query, {"key": BATCH_LOCK_KEY}):
                     return True
-                time.sleep(POLL_SECONDS)
+                time.sleep(ADVISORY_POLL_SECONDS)
                 return False
 
         else:
