@@ -259,8 +259,12 @@ def test_error_cells_alone_keep_their_row_and_their_unnamed_column() -> None:
     assert sorted(table.cell_errors) == [(3, 2, "#N/A"), (4, 1, "#REF!")]
 
 
-def test_thousands_of_error_cells_are_reported_in_linear_time(run, tmp_path: Path) -> None:
-    """A #N/A filled down a column fails every row, without comparing each cell to every row."""
+def test_a_filled_down_error_cell_fails_every_row_once(run, tmp_path: Path) -> None:
+    """A #N/A filled down a column fails each of its rows once, on its own column.
+
+    How fast (one check per column and error text, not per cell) is measured by
+    benchmarks/error_cells.py, not timed here.
+    """
     count = 4000
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet()
@@ -279,7 +283,7 @@ def test_thousands_of_error_cells_are_reported_in_linear_time(run, tmp_path: Pat
     spreadsheet = [error for error in result.errors if error.code == "spreadsheet_error"]
     assert len(spreadsheet) == count
     assert {(error.column, error.value) for error in spreadsheet} == {("Skill", "#N/A")}
-    assert result.timings["validate"] < 2.0, result.timings  # was 6 s when quadratic
+    assert sorted(error.row for error in spreadsheet) == list(range(2, count + 2))
 
 
 def test_error_cells_are_found_when_the_xml_uses_a_namespace_prefix() -> None:
