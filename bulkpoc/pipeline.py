@@ -209,7 +209,9 @@ def _validate_and_apply(
             store.lock_for_batch(connection, waiting)
             raw: RawTable | None = None
             try:
-                raw, sheet = _check(store, connection, reading, options, settings, progress, result)
+                raw, sheet = _check(
+                    store, connection, reading, options, settings, progress, result, user
+                )
             except BulkpocError as stop:
                 # Nothing is written before apply, so the failure is recorded in this transaction.
                 _fail(result, stop)
@@ -245,6 +247,7 @@ def _check(
     settings: Settings,
     progress: Progress,
     result: BatchResult,
+    user: User,
 ) -> tuple[RawTable, Sheet]:
     """Read, validate and plan: everything up to the first write."""
     rtype = RECORD_TYPES[options.record_type]
@@ -266,7 +269,7 @@ def _check(
         positions,
         rtype,
         snapshot,
-        store.get_user(options.user),
+        user,
         options.rows,
         settings.default_region,
         options.overwrite,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,8 @@ from bulkpoc.store import schema
 
 if TYPE_CHECKING:
     from bulkpoc.result import BatchResult
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 WRITE_CHUNK = 5_000
@@ -190,6 +192,18 @@ class Store:
                 raise StoreBusy(STORE_BUSY, holder=who, seconds=waiting.timeout)
             waiting.notify(holder, waited)
 
+    def _write_when_free(self, write: Callable[[Connection], T], waiting: Waiting | None) -> T:
+        """Run ``write`` in a transaction of its own once the store lets it (SQLite: one writer)."""
+        written: list[T] = []
+
+        def attempt() -> bool:
+            with self.transaction() as connection, _short_busy_timeout(connection):
+                written.append(write(connection))
+            return True
+
+        self._wait_for_store(attempt, waiting)
+        return written[0]
+
     def running_batch(self, exclude: int | None = None) -> int | None:
         """The oldest batch recorded as running (other than ``exclude``), if any."""
         batches = schema.batches
@@ -323,20 +337,16 @@ class Store:
 
     def start_batch(self, waiting: Waiting | None = None, **values: Any) -> int:
         """Record a new running batch; on SQLite this waits while another batch writes."""
-        new_id: list[int] = []
 
-        def attempt() -> bool:
-            with self.transaction() as connection, _short_busy_timeout(connection):
-                result = connection.execute(
-                    insert(schema.batches).values(
-                        status="running", started_at=utcnow(), warnings=[], **values
-                    )
+        def insert_batch(connection: Connection) -> int:
+            result = connection.execute(
+                insert(schema.batches).values(
+                    status="running", started_at=utcnow(), warnings=[], **values
                 )
-                new_id.append(_new_id(result))
-            return True
+            )
+            return _new_id(result)
 
-        self._wait_for_store(attempt, waiting)
-        return new_id[0]
+        return self._write_when_free(insert_batch, waiting)
 
     def record_result(
         self,
@@ -354,12 +364,7 @@ class Store:
             self._write_result(connection, result)
             return
 
-        def attempt() -> bool:
-            with self.transaction() as own, _short_busy_timeout(own):
-                self._write_result(own, result)
-            return True
-
-        self._wait_for_store(attempt, waiting)
+        self._write_when_free(lambda own: self._write_result(own, result), waiting)
 
     def _write_result(self, connection: Connection, result: BatchResult) -> None:
         assert result.batch_id is not None, "only a recorded batch has a result to record"
@@ -390,14 +395,13 @@ class Store:
     def update_batch(self, batch_id: int, waiting: Waiting | None = None, **values: Any) -> None:
         """Change a batch's record in a transaction of its own (waiting for the store)."""
 
-        def attempt() -> bool:
-            with self.transaction() as connection, _short_busy_timeout(connection):
-                connection.execute(
-                    schema.batches.update().where(schema.batches.c.id == batch_id).values(**values)
-                )
-            return True
-
-        self._wait_for_store(attempt, waiting)
+        batches = schema.batches
+        self._write_when_free(
+            lambda connection: connection.execute(
+                batches.update().where(batches.c.id == batch_id).values(**values)
+            ),
+            waiting,
+        )
 
     def history(self, status: str | None = None, limit: int | None = None) -> list[dict]:
         """Batches newest first, optionally only those with ``status``."""
