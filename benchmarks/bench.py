@@ -29,7 +29,8 @@ from pathlib import Path
 import phonenumbers
 
 from bulkpoc.config import Settings
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, Store, utcnow

@@ -13,7 +13,8 @@ import openpyxl
 
 from bulkpoc.config import Settings
 from bulkpoc.demo import load_demo_reference_data
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store.db import PERMISSIONS, Store
 

@@ -6,7 +6,8 @@ to the store, ``apply`` writes it in one transaction and ``report`` renders the 
 ``pipeline`` module runs them in order; the CLI and the web UI are thin layers over it.
 """
 
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.result import BatchResult, BatchStatus, Counts
 
 __version__ = "0.1.0"

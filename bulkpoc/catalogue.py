@@ -356,6 +356,13 @@ STORE_REFUSED = ErrorType(
     "The store refused to apply this batch ({detail}), so nothing was applied.",
     "file",
 )
+BATCH_INTERRUPTED = ErrorType(
+    "batch_interrupted",
+    "Batch interrupted",
+    "The process running this batch ({worker}) stopped before it finished, so nothing was "
+    "applied; run it again with `bulkpoc rerun {batch_id}`.",
+    "file",
+)
 
 INTERNAL_ERROR = ErrorType(
     "internal_error",

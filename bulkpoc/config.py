@@ -27,6 +27,8 @@ class Settings:
     mail_from: str = "bulkpoc@localhost"
     # How long a batch waits for another batch to release the store before it gives up.
     lock_timeout: float = 600.0
+    heartbeat_seconds: float = 10.0
+    stale_after_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bulkpoc.config import Settings
 from bulkpoc.errors import BulkpocError
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import PERMISSIONS, Store

@@ -1,358 +1,166 @@
 """The pipeline: read -> validate -> plan -> apply -> report, the same for every record type.
 
-``run_import`` is the one entry point the CLI, the web UI and the scheduler call. It records the
-batch in the run history before reading a byte, applies in a single transaction, and always
-returns a ``BatchResult``: a bad file gives a Failed result with one clear sentence, never an
-exception. Only bugs raise.
+A batch is ``submit``ted (recorded as queued, with its file's bytes kept in the store) and then
+``process``ed (running, then its result) by whichever process takes it: the same one for
+``bulkpoc import`` (``run_import``), a worker for the scheduler, the web UI and the API. A batch
+applies in a single transaction and always ends in a ``BatchResult``: a bad file gives a Failed
+result with one clear sentence, never an exception. Only bugs raise.
 """
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+import hashlib
+import io
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
-
-from bulkpoc import report
-from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
-from bulkpoc.apply import apply
-from bulkpoc.catalogue import ALL_OR_NOTHING, INTERNAL_ERROR, STORE_REFUSED, UPLOAD_NOT_PERMITTED
+from bulkpoc.catalogue import (
+    FILE_MISSING,
+)
 from bulkpoc.config import Settings
 from bulkpoc.errors import (
-    BulkpocError,
     FileRejected,
-    NothingApplied,
-    PermissionDenied,
     StoreBusy,
 )
-from bulkpoc.plan import plan
-from bulkpoc.read import RawTable, checksum, read_file
+from bulkpoc.options import DEFAULT_OPTIONS, ImportOptions, Progress, no_progress
 from bulkpoc.records import RECORD_TYPES
-from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus, Counts
-from bulkpoc.sheet import Sheet
-from bulkpoc.snapshot import load_snapshot
-from bulkpoc.store.db import Store, User, Waiting, utcnow
-from bulkpoc.validate import map_headers, validate
+from bulkpoc.stages import Source, fail, new_result, run, waiting_for
+from bulkpoc.store.db import Store, utcnow
+from bulkpoc.store.history import RUNNING
 
 
-class Progress(Protocol):
-    """How a terminal or a page follows a batch.
+def submit(
+    store: Store,
+    source: Source,
+    options: ImportOptions = DEFAULT_OPTIONS,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    *,
+    run_here: bool = False,
+    **recorded: Any,
+) -> int:
+    """Record a batch with its file's bytes and return its id; a worker then processes it.
 
-    ``stage`` is one of wait, read, validate, plan, apply, report; ``detail`` says more where
-    a number does not (``waiting for batch 12 to finish``).
+    ``run_here``: the caller processes it at once (``run_import``), so it is recorded as
+    already running in this process. ``recorded`` adds columns (``schedule_name``,
+    ``inbox_path``, ``inbox_claim``). Waits while another batch writes to SQLite; raises
+    ``StoreBusy`` if that takes longer than the lock timeout.
     """
-
-    def __call__(self, stage: str, done: int, total: int, /, detail: str = "") -> None: ...
-
-
-FileType = Literal["csv", "xlsx"]
-RowsMode = Literal["all", "changed"]
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """What the user chose for one upload."""
-
-    record_type: str = "poc"
-    file_type: FileType | None = None  # None: detect from the content
-    rows: RowsMode = "all"
-    dry_run: bool = False
-    all_or_nothing: bool = False
-    overwrite: bool = False
-    user: str = "admin"
-    notify: tuple[str, ...] = ()
-    source: str = "cli"
-    report_dir: Path | None = None
-    display_name: str | None = None  # the name the user knows the file by (web uploads)
-
-    def recorded(self) -> dict[str, object]:
-        """The options as kept in the run history."""
-        kept = asdict(self)
-        kept["notify"] = list(self.notify)
-        kept["report_dir"] = str(self.report_dir) if self.report_dir else None
-        return kept
+    settings = settings or Settings.from_env()
+    content = _content(source)
+    values: dict[str, Any] = {
+        "record_type": RECORD_TYPES[options.record_type].name,
+        "file_name": _file_name(source, options),
+        "checksum": hashlib.sha256(content).hexdigest() if content is not None else "",
+        "file_type": options.file_type,
+        "source": options.source,
+        "user_name": options.user,
+        "options": options.recorded(),
+    }
+    return store.submit_batch(
+        waiting_for(settings, progress or no_progress),
+        content=content,
+        status=RUNNING if run_here else "queued",
+        **values,
+        **recorded,
+    )
 
 
-def _noop(_stage: str, _done: int, _total: int, /, detail: str = "") -> None:
-    return None
+def _content(source: Source) -> bytes | None:
+    """The file's bytes, or None when there is no file to read (the batch then fails)."""
+    if isinstance(source, Path):
+        try:
+            return source.read_bytes()
+        except OSError:
+            return None
+    source.seek(0)
+    return source.read()
+
+
+def _file_name(source: Source, options: ImportOptions) -> str:
+    if options.display_name:
+        return options.display_name
+    if isinstance(source, Path):
+        return source.name
+    return Path(getattr(source, "name", "") or "upload").name
+
+
+def process(
+    store: Store,
+    batch_id: int,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Run a queued batch in this process. A batch another process took, or that has
+    finished, is left alone and its result as recorded so far is returned."""
+    settings = settings or Settings.from_env()
+    batch = store.claim_batch(batch_id, waiting_for(settings, progress or no_progress, batch_id))
+    if batch is None:
+        return load_result(store, batch_id)
+    return run(store, batch, settings, progress, lambda: _stored_file(store, batch))
 
 
 def run_import(
     store: Store,
     path: Path,
-    options: ImportOptions = ImportOptions(),
+    options: ImportOptions = DEFAULT_OPTIONS,
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Process one file into the store and report on it."""
+    """Submit a file and process it here and now: what ``bulkpoc import`` does."""
     settings = settings or Settings.from_env()
-    progress = progress or _noop
     path = Path(path)
-    rtype = RECORD_TYPES[options.record_type]
-    file_name = options.display_name or path.name
-    result = BatchResult(
-        batch_id=None,
-        record_type=rtype.name,
-        file_name=file_name,
-        checksum=checksum(path) if path.is_file() else "",
-        source=options.source,
-        user=options.user,
-        options=options.recorded(),
-        started_at=utcnow(),
-        file_type=options.file_type,
-    )
     try:
-        result.batch_id = store.start_batch(
-            _waiting(settings, progress),
-            record_type=rtype.name,
-            file_name=file_name,
-            checksum=result.checksum,
-            file_type=options.file_type,
-            source=options.source,
-            user_name=options.user,
-            options=result.options,
-        )
+        batch_id = submit(store, path, options, settings, progress, run_here=True)
     except StoreBusy as busy:
         # The store could not even record the batch: say so, and leave no trace behind.
-        _fail(result, busy)
+        result = new_result(options, _file_name(path, options), "", utcnow())
+        fail(result, busy)
         result.finished_at = utcnow()
         return result
-    waiting = _waiting(settings, progress, result.batch_id)
-    try:
-        _process(store, path, options, settings, progress, result, waiting)
-    except BulkpocError as error:
-        # Raised before the batch's transaction or while it rolled back: record it apart.
-        _fail(result, error)
-        _finish(result, None, options, settings, progress)
-        _record_apart(store, result, waiting)
-    except Exception:
-        store.update_batch(
-            result.batch_id,
-            waiting,
-            status=BatchStatus.FAILED.value,
-            finished_at=utcnow(),
-            failure=INTERNAL_ERROR.message(),
-            failure_code=INTERNAL_ERROR.code,
+    batch = store.batch(batch_id)
+    assert batch is not None
+    return run(store, batch, settings, progress, lambda: path)
+
+
+def load_result(store: Store, batch_id: int) -> BatchResult:
+    """A batch's result as the run history holds it, for any process to show."""
+    batch = store.batch(batch_id)
+    if batch is None:
+        raise KeyError(batch_id)
+    result = new_result(
+        ImportOptions.from_recorded(batch["options"]),
+        batch["file_name"],
+        batch["checksum"],
+        batch["started_at"] or batch["submitted_at"],
+        batch_id,
+    )
+    result.finished_at = batch["finished_at"]
+    result.status = BatchStatus(batch["status"])
+    result.counts = Counts(**{name: batch[name] for name in Counts.model_fields})
+    result.errors = store.batch_errors(batch_id)
+    result.failure, result.failure_code = batch["failure"], batch["failure_code"]
+    result.warnings = list(batch["warnings"] or [])
+    result.applied = (
+        result.status
+        in (
+            BatchStatus.SUCCEEDED,
+            BatchStatus.COMPLETED_WITH_ERRORS,
         )
-        raise
-    _deliver(store, result, options, settings, waiting)
+        and not result.dry_run
+    )
+    result.file_type = batch["file_type"]
+    result.reports.html = batch["report_path"]
+    result.reports.error_file = batch["error_file_path"]
+    result.reports.email = batch["email_path"]
     return result
 
 
-def _waiting(settings: Settings, progress: Progress, batch_id: int | None = None) -> Waiting:
-    def notify(holder: int | None, seconds: float) -> None:
-        who = f"batch {holder}" if holder is not None else "another batch"
-        progress("wait", int(seconds), int(settings.lock_timeout), f"waiting for {who} to finish")
-
-    return Waiting(settings.lock_timeout, notify, batch_id)
-
-
-def _fail(result: BatchResult, failure: BulkpocError) -> None:
-    """Nothing was applied: no row counts as created or updated."""
-    result.status, result.applied = BatchStatus.FAILED, False
-    result.failure, result.failure_code = str(failure), failure.code
-    result.counts.created = result.counts.updated = 0
-
-
-def _process(
-    store: Store,
-    path: Path,
-    options: ImportOptions,
-    settings: Settings,
-    progress: Progress,
-    result: BatchResult,
-    waiting: Waiting,
-) -> None:
-    rtype = RECORD_TYPES[options.record_type]
-    user = store.get_user(options.user)
-    if rtype.permission not in user.permissions:
-        raise PermissionDenied(
-            UPLOAD_NOT_PERMITTED,
-            user=user.name,
-            plural=rtype.plural.lower(),
-            permission=rtype.permission,
-        )
-    # The file is read in a worker thread while the batch takes the store's lock and loads
-    # its snapshot: calamine and pyarrow release the GIL, so the two overlap on two cores.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-read") as pool:
-        reading = pool.submit(_read, path, options, rtype)
-        try:
-            _validate_and_apply(store, reading, options, settings, progress, result, user, waiting)
-        finally:
-            reading.cancel()
-
-
-def _read(path: Path, options: ImportOptions, rtype: RecordType) -> tuple[RawTable, float]:
-    clock = time.perf_counter()
-    raw = read_file(path, options.file_type, rtype.sheet_names)
-    return raw, time.perf_counter() - clock
-
-
-def _validate_and_apply(
-    store: Store,
-    reading: Future[tuple[RawTable, float]],
-    options: ImportOptions,
-    settings: Settings,
-    progress: Progress,
-    result: BatchResult,
-    user: User,
-    waiting: Waiting,
-) -> None:
-    """One transaction: lock, check, apply, and record the outcome, which commit together."""
-    try:
-        with store.transaction() as connection:
-            store.lock_for_batch(connection, waiting)
-            raw: RawTable | None = None
-            try:
-                raw, sheet = _check(
-                    store, connection, reading, options, settings, progress, result, user
-                )
-            except BulkpocError as stop:
-                # Nothing is written before apply, so the failure is recorded in this transaction.
-                _fail(result, stop)
-            else:
-                if not options.dry_run:
-                    clock = time.perf_counter()
-                    apply(
-                        sheet,
-                        connection,
-                        utcnow(),
-                        lambda done, total: progress("apply", done, total),
-                    )
-                    result.applied = True
-                    result.timings["apply"] = time.perf_counter() - clock
-                result.status = (
-                    BatchStatus.COMPLETED_WITH_ERRORS
-                    if result.counts.failed
-                    else BatchStatus.SUCCEEDED
-                )
-            _finish(result, raw, options, settings, progress)
-            store.record_result(result, connection=connection)
-    except (IntegrityError, OperationalError) as error:
-        # The plan checks every rule the schema enforces, so this is a full disk, a lost
-        # connection or a bug: the transaction rolled back, and the user is told why.
-        raise FileRejected(STORE_REFUSED, detail=error.orig) from None
-
-
-def _check(
-    store: Store,
-    connection: Connection,
-    reading: Future[tuple[RawTable, float]],
-    options: ImportOptions,
-    settings: Settings,
-    progress: Progress,
-    result: BatchResult,
-    user: User,
-) -> tuple[RawTable, Sheet]:
-    """Read, validate and plan: everything up to the first write."""
-    rtype = RECORD_TYPES[options.record_type]
-    progress("read", 0, 1)
-    clock = time.perf_counter()
-    snapshot = load_snapshot(store, rtype, connection)
-    if not reading.done() and "number" in rtype.needs:
-        snapshot.numbers  # noqa: B018 - load the inventory while the file is still read
-    result.timings["snapshot"] = time.perf_counter() - clock
-    raw, result.timings["read"] = reading.result()
-    result.file_type = raw.file_type
-    positions, warnings = map_headers(raw, rtype)
-    result.warnings.extend(raw.warnings + warnings)
-    progress("read", 1, 1)
-    progress("validate", 0, len(raw.data))
-    clock = time.perf_counter()
-    sheet = validate(
-        raw,
-        positions,
-        rtype,
-        snapshot,
-        user,
-        options.rows,
-        settings.default_region,
-        options.overwrite,
-    )
-    result.timings["validate"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    progress("plan", 0, len(sheet.index))
-    plan(sheet)
-    result.timings["plan"] = time.perf_counter() - clock
-    _tally(result, sheet, total=len(raw.data))
-    result.errors = sheet.log.records()
-    result.warnings.extend(sheet.warnings)
-    if not result.counts.total:
-        result.warnings.append("The file has no data rows.")
-    if options.all_or_nothing and result.counts.failed:
-        raise NothingApplied(ALL_OR_NOTHING, failed=result.counts.failed)
-    return raw, sheet
-
-
-def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:
-    action = sheet.action
-    processed = len(action)
-    result.counts = Counts(
-        total=total,
-        processed=processed,
-        created=int((action == CREATE).sum()),
-        updated=int((action == UPDATE).sum()),
-        unchanged=int((action == UNCHANGED).sum()),
-        skipped=total - processed,
-        failed=int((action == FAILED).sum()),
-    )
-
-
-def _finish(
-    result: BatchResult,
-    raw: RawTable | None,
-    options: ImportOptions,
-    settings: Settings,
-    progress: Progress,
-) -> None:
-    """Write the HTML report and the error file, and decide where the email will go."""
-    progress("report", 0, 1)
-    result.finished_at = utcnow()
-    folder = _report_folder(result, options, settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = Path(result.file_name).stem or "upload"
-    error_file = report.write_error_file(result, raw, folder, stem) if raw is not None else None
-    result.reports.error_file = str(error_file) if error_file else None
-    if options.notify:
-        result.reports.email = report.email_destination(settings, result.batch_id)
-    result.reports.html = str(report.write_html_report(result, folder))
-    progress("report", 1, 1)
-
-
-def _report_folder(result: BatchResult, options: ImportOptions, settings: Settings) -> Path:
-    return (options.report_dir or settings.report_dir) / f"batch-{result.batch_id}"
-
-
-def _deliver(
-    store: Store,
-    result: BatchResult,
-    options: ImportOptions,
-    settings: Settings,
-    waiting: Waiting,
-) -> None:
-    """Email the results once the batch has committed; a failure to send is a warning."""
-    recipients = list(dict.fromkeys(options.notify))
-    if not recipients or not result.reports.email:
-        return
-    error_file = Path(result.reports.error_file) if result.reports.error_file else None
-    message = report.build_email(result, settings, recipients, error_file)
-    try:
-        report.send_email(message, settings, result.reports.email)
-    except OSError as error:
-        result.warnings.append(f"The results email could not be sent: {error}.")
-        result.reports.email = None
-        report.write_html_report(result, _report_folder(result, options, settings))
-        _record_apart(store, result, waiting)
-
-
-def _record_apart(store: Store, result: BatchResult, waiting: Waiting) -> None:
-    """Record the result outside the batch's transaction; the store may still be busy."""
-    try:
-        store.record_result(result, waiting)
-    except StoreBusy as busy:
-        result.warnings.append(f"The run history could not record this outcome: {busy}")
+def _stored_file(store: Store, batch: dict) -> Source:
+    content = store.file_content(batch["checksum"]) if batch["checksum"] else None
+    if content is None:
+        raise FileRejected(FILE_MISSING, name=batch["file_name"])
+    stream = io.BytesIO(content)
+    stream.name = batch["file_name"]
+    return stream

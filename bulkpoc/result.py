@@ -17,17 +17,23 @@ from bulkpoc.errors import RowError
 
 
 class BatchStatus(StrEnum):
+    """Where a batch is: waiting, running, or one of the ways it ended."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
     SUCCEEDED = "succeeded"
     COMPLETED_WITH_ERRORS = "completed_with_errors"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died; nothing applied; can be run again
+    DUPLICATE = "duplicate"  # an inbox file whose content an earlier batch already had
 
     @property
     def label(self) -> str:
-        return {
-            "succeeded": "Succeeded",
-            "completed_with_errors": "Completed with errors",
-            "failed": "Failed",
-        }[self.value]
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def finished(self) -> bool:
+        return self not in (BatchStatus.QUEUED, BatchStatus.RUNNING)
 
 
 class Counts(BaseModel):

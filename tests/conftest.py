@@ -21,7 +21,8 @@ from sqlalchemy import select
 from bulkpoc.config import Settings
 from bulkpoc.demo import load_demo_reference_data
 from bulkpoc.errors import flatten
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchResult
 from bulkpoc.store import schema

@@ -10,7 +10,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 import bulkpoc.pipeline
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.store import schema
 from bulkpoc.store.db import utcnow
 from tests.conftest import POC_HEADERS, errors, poc, stored_pocs, write_rows

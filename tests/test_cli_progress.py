@@ -9,7 +9,8 @@ from rich.console import Console
 
 from bulkpoc.cli.batches import _progress_bar
 from bulkpoc.config import Settings
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows
 

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from bulkpoc.config import Settings
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import poc, stored_pocs, write_rows
@@ -86,7 +87,8 @@ def test_a_batch_that_waits_too_long_for_the_store_fails_in_one_sentence(
 ) -> None:
     # Bug: on SQLite the waiting batch ended in a traceback once the busy timeout ran out.
     path = write_rows(tmp_path / "waits.csv", [poc()])
-    holder = store.start_batch(
+    holder = store.submit_batch(
+        status="running",
         record_type="poc",
         file_name="big.csv",
         checksum="",

@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 
 from bulkpoc.config import Settings
 from bulkpoc.demo import load_demo_reference_data
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.poc import DEACTIVATION_MESSAGE
 from bulkpoc.store import schema

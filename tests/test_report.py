@@ -15,7 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bulkpoc.errors import flatten
-from bulkpoc.pipeline import ImportOptions, run_import
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store.db import PERMISSIONS
 from tests.conftest import poc

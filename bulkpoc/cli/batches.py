@@ -16,7 +16,8 @@ import click
 
 from bulkpoc.cli.app import ADMIN, EXIT_CODES, FORMATS, TYPES, Context, cli, user_errors
 from bulkpoc.errors import BulkpocError
-from bulkpoc.pipeline import FileType, ImportOptions, Progress, RowsMode, run_import
+from bulkpoc.options import FileType, ImportOptions, Progress, RowsMode
+from bulkpoc.pipeline import run_import
 from bulkpoc.result import BatchResult, BatchStatus
 
 if TYPE_CHECKING:

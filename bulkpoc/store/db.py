@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,6 @@ from sqlalchemy import (
     Engine,
     Table,
     create_engine,
-    delete,
     event,
     func,
     insert,
@@ -31,12 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bulkpoc.catalogue import STORE_BUSY, UNKNOWN_USER
-from bulkpoc.errors import RowError, StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
+from bulkpoc.errors import StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.store import schema
-
-if TYPE_CHECKING:
-    from bulkpoc.result import BatchResult
+from bulkpoc.store.history import SQLITE_BUSY_MS, RunHistory, utcnow
 
 T = TypeVar("T")
 
@@ -45,14 +42,9 @@ WRITE_CHUNK = 5_000
 
 BATCH_LOCK_KEY = 0x62756C6B  # "bulk": the PostgreSQL advisory lock batches queue on
 _FRAME_TYPES = (bool, int, str, dt.datetime)
-BUSY_TIMEOUT_MS = 30_000  # how long an ordinary SQLite write waits for the write lock
+BUSY_TIMEOUT_MS = SQLITE_BUSY_MS
 POLL_SECONDS = 1.0  # how long one SQLite attempt at the write lock waits before reporting
 ADVISORY_POLL_SECONDS = 0.25  # how soon a batch waiting on PostgreSQL sees the lock released
-
-
-def utcnow() -> dt.datetime:
-    """Naive UTC with microseconds: what every timestamp column holds."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -87,7 +79,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store:
+class Store(RunHistory):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 
     def __init__(self, url: str) -> None:
@@ -203,15 +195,6 @@ class Store:
 
         self._wait_for_store(attempt, waiting)
         return written[0]
-
-    def running_batch(self, exclude: int | None = None) -> int | None:
-        """The oldest batch recorded as running (other than ``exclude``), if any."""
-        batches = schema.batches
-        query = select(func.min(batches.c.id)).where(batches.c.status == "running")
-        if exclude is not None:
-            query = query.where(batches.c.id != exclude)
-        with self.engine.connect() as connection:
-            return connection.scalar(query)
 
     def read_frame(
         self, table: Table, connection: Connection | None = None, columns: list[str] | None = None
@@ -332,104 +315,6 @@ class Store:
         with self.engine.connect() as connection:
             names = connection.scalars(select(schema.users.c.name).order_by(schema.users.c.name))
             return [self.get_user(name) for name in names.all()]
-
-    # --- run history ------------------------------------------------------------------------
-
-    def start_batch(self, waiting: Waiting | None = None, **values: Any) -> int:
-        """Record a new running batch; on SQLite this waits while another batch writes."""
-
-        def insert_batch(connection: Connection) -> int:
-            result = connection.execute(
-                insert(schema.batches).values(
-                    status="running", started_at=utcnow(), warnings=[], **values
-                )
-            )
-            return _new_id(result)
-
-        return self._write_when_free(insert_batch, waiting)
-
-    def record_result(
-        self,
-        result: BatchResult,
-        waiting: Waiting | None = None,
-        connection: Connection | None = None,
-    ) -> None:
-        """Record a batch's outcome and every row error.
-
-        Given the batch's own ``connection``, it is recorded in that transaction, so what the
-        batch applied and what the run history says of it commit together, and it never waits
-        for the next batch. Otherwise in a transaction of its own, waiting for the store.
-        """
-        if connection is not None:
-            self._write_result(connection, result)
-            return
-
-        self._write_when_free(lambda own: self._write_result(own, result), waiting)
-
-    def _write_result(self, connection: Connection, result: BatchResult) -> None:
-        assert result.batch_id is not None, "only a recorded batch has a result to record"
-        batches, errors = schema.batches, schema.batch_errors
-        connection.execute(
-            batches.update()
-            .where(batches.c.id == result.batch_id)
-            .values(
-                status=result.status.value,
-                finished_at=result.finished_at,
-                failure=result.failure,
-                failure_code=result.failure_code,
-                warnings=result.warnings,
-                file_type=result.file_type,
-                report_path=result.reports.html,
-                error_file_path=result.reports.error_file,
-                email_path=result.reports.email,
-                **result.counts.as_dict(),
-            )
-        )
-        connection.execute(delete(errors).where(errors.c.batch_id == result.batch_id))
-        self.insert_rows(
-            connection,
-            errors,
-            ({"batch_id": result.batch_id, **error.to_dict()} for error in result.errors),
-        )
-
-    def update_batch(self, batch_id: int, waiting: Waiting | None = None, **values: Any) -> None:
-        """Change a batch's record in a transaction of its own (waiting for the store)."""
-
-        batches = schema.batches
-        self._write_when_free(
-            lambda connection: connection.execute(
-                batches.update().where(batches.c.id == batch_id).values(**values)
-            ),
-            waiting,
-        )
-
-    def history(self, status: str | None = None, limit: int | None = None) -> list[dict]:
-        """Batches newest first, optionally only those with ``status``."""
-        batches = schema.batches
-        query = select(batches).order_by(batches.c.id.desc())
-        if status:
-            query = query.where(batches.c.status == status)
-        if limit:
-            query = query.limit(limit)
-        with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
-
-    def batch(self, batch_id: int) -> dict | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(schema.batches).where(schema.batches.c.id == batch_id)
-            ).first()
-        return dict(row._mapping) if row else None
-
-    def batch_errors(self, batch_id: int) -> list[RowError]:
-        errors = schema.batch_errors
-        query = (
-            select(errors.c.row, errors.c.column, errors.c.value, errors.c.code, errors.c.message)
-            .where(errors.c.batch_id == batch_id)
-            .order_by(errors.c.id)
-        )
-        with self.engine.connect() as connection:
-            return [RowError(*row) for row in connection.execute(query)]
 
     def count(self, table: Table) -> int:
         with self.engine.connect() as connection:

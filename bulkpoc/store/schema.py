@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
+
+
+def is_ours(name: str | None) -> bool:
+    """The job queue's own tables (procrastinate_*, on PostgreSQL) are not described here."""
+    return not (name or "").startswith("procrastinate_")
+
 
 metadata = MetaData(
     naming_convention={
@@ -113,9 +122,20 @@ batches = Table(
     Column("source", String(20), nullable=False),
     Column("user_name", String(100), nullable=False),
     Column("options", JSON, nullable=False),
-    Column("started_at", DateTime, nullable=False),
+    Column("schedule_name", String(100), nullable=True),
+    Column("submitted_at", DateTime, nullable=False),
+    Column("started_at", DateTime, nullable=True),  # None while queued
     Column("finished_at", DateTime, nullable=True),
     Column("status", String(30), nullable=False),
+    # While running: what it is doing, which process does it (host:pid), when it last said so.
+    Column("stage", String(20), nullable=True),
+    Column("stage_done", Integer, nullable=True),
+    Column("stage_total", Integer, nullable=True),
+    Column("stage_detail", String(200), nullable=True),
+    Column("worker", String(200), nullable=True),
+    Column("heartbeat_at", DateTime, nullable=True),
+    # A scheduled batch's file, waiting under the inbox until the batch has run.
+    Column("inbox_path", Text, nullable=True),
     Column("total", Integer, nullable=False, default=0),
     Column("processed", Integer, nullable=False, default=0),
     Column("created", Integer, nullable=False, default=0),
@@ -143,4 +163,74 @@ batch_errors = Table(
     Column("code", String(40), nullable=False),
     Column("message", Text, nullable=False),
     Index("ix_batch_errors_batch_row", "batch_id", "row"),
+)
+
+# Every uploaded file's bytes, once per content, so any worker on any machine can run a batch.
+files = Table(
+    "files",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# A batch's documents that cannot be rendered again from its result (the error file).
+batch_files = Table(
+    "batch_files",
+    metadata,
+    Column("batch_id", Integer, ForeignKey("batches.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("batch_id", "kind"),
+)
+
+# Results emails, kept until the SMTP server has taken them.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("batches.id", ondelete="SET NULL"), nullable=True),
+    Column("recipients", JSON, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("message", LargeBinary, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("sent_at", DateTime, nullable=True),
+    Column("destination", Text, nullable=True),
+    Index("ix_outbox_sent_next", "sent_at", "next_attempt_at"),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("cron", String(100), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("inbox", Text, nullable=False),
+    Column("record_type", String(20), nullable=False),
+    Column("rows", String(10), nullable=False),
+    Column("all_or_nothing", Boolean, nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("run_as", String(100), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    # The last cron time a pass claimed (UTC): a schedule fires once per time, whoever runs it.
+    Column("last_fired_at", DateTime, nullable=True),
+)
+
+# Each content an inbox has received: the same bytes are never processed twice.
+inbox_files = Table(
+    "inbox_files",
+    metadata,
+    Column("schedule_name", String(100), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("batch_id", Integer, ForeignKey("batches.id", ondelete="CASCADE"), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("schedule_name", "sha256"),
 )

@@ -1,0 +1,113 @@
+"""Batches as procrastinate jobs on PostgreSQL: any number of workers, on any machines.
+
+procrastinate hands each job to exactly one worker (``SELECT … FOR UPDATE SKIP LOCKED`` on its
+own tables, which ``bulkpoc init`` creates). A job carries only the batch id: the file, the
+options and the result live in the store. A worker that dies leaves its job stalled and its
+batch running; the next worker marks the batch interrupted and closes the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from functools import cache
+
+import procrastinate
+from procrastinate.jobs import Status
+
+from bulkpoc.config import Settings
+from bulkpoc.jobs.tasks import housekeeping, run_batch
+from bulkpoc.store.db import Store
+
+PROCESS_BATCH = "bulkpoc.process_batch"
+HOUSEKEEPING = "bulkpoc.housekeeping"
+QUEUE = "batches"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _WorkerContext:
+    store: Store
+    settings: Settings
+
+
+_context: _WorkerContext | None = None
+
+
+def _conninfo(database_url: str) -> str:
+    """psycopg takes libpq URLs; SQLAlchemy's driver suffix is not one."""
+    scheme, rest = database_url.split("://", 1)
+    return "postgresql://" + rest if scheme.startswith("postgres") else database_url
+
+
+@cache
+def make_app(database_url: str) -> procrastinate.App:
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=_conninfo(database_url))
+    )
+
+    @app.task(name=PROCESS_BATCH, queue=QUEUE)
+    def process_batch(batch_id: int) -> None:
+        context = _worker_context()
+        run_batch(context.store, context.settings, batch_id)
+
+    @app.periodic(cron="* * * * *", periodic_id="housekeeping")
+    @app.task(name=HOUSEKEEPING, queue=QUEUE, queueing_lock=HOUSEKEEPING)
+    async def every_minute(timestamp: int) -> None:
+        context = _worker_context()
+        await tidy(app, context.store, context.settings)
+
+    return app
+
+
+def _worker_context() -> _WorkerContext:
+    if _context is None:
+        raise RuntimeError("bulkpoc jobs run only inside `bulkpoc worker`")
+    return _context
+
+
+async def tidy(app: procrastinate.App, store: Store, settings: Settings) -> list[int]:
+    """Mark interrupted the batches of dead workers, and close their stalled jobs."""
+    stalled = await app.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=settings.stale_after_seconds
+    )
+    for job in stalled:
+        await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+    return await asyncio.to_thread(housekeeping, store, settings)
+
+
+class ProcrastinateQueue:
+    """PostgreSQL: defer a job that one worker will take."""
+
+    def __init__(self, database_url: str) -> None:
+        self.app = make_app(database_url)
+
+    def enqueue(self, batch_id: int) -> None:
+        with self.app.open():
+            self.app.configure_task(PROCESS_BATCH).defer(batch_id=batch_id)
+
+
+def run_worker(store: Store, settings: Settings, concurrency: int, wait: bool) -> None:
+    """Take and run jobs until stopped (SIGINT/SIGTERM end it after the running batches);
+    without ``wait``, until the queue is empty."""
+    global _context
+    _context = _WorkerContext(store, settings)
+    asyncio.run(_work(make_app(store.url), store, settings, concurrency, wait))
+
+
+async def _work(
+    app: procrastinate.App, store: Store, settings: Settings, concurrency: int, wait: bool
+) -> None:
+    async with app.open_async():
+        interrupted = await tidy(app, store, settings)
+        if interrupted:
+            log.warning("Marked interrupted: batches %s", ", ".join(map(str, interrupted)))
+        await app.run_worker_async(
+            queues=[QUEUE],
+            concurrency=concurrency,
+            wait=wait,
+            name="bulkpoc",
+            delete_jobs="successful",
+        )
