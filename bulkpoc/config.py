@@ -29,6 +29,10 @@ class Settings:
     lock_timeout: float = 600.0
     heartbeat_seconds: float = 10.0
     stale_after_seconds: float = 60.0
+    inbox_settle_seconds: float = 2.0
+    mail_retry_seconds: float = 60.0
+    mail_retry_max_seconds: float = 3600.0
+    worker_concurrency: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
