@@ -211,6 +211,7 @@ def _validate_and_apply(
                 )
             _finish(result, raw, options, settings, progress)
             store.record_result(result, connection=connection)
+            _keep_error_file(store, connection, result)
     except (IntegrityError, OperationalError) as error:
         # The plan checks every rule the schema enforces, so this is a full disk, a lost
         # connection or a bug: the transaction rolled back, and the user is told why.
@@ -300,6 +301,14 @@ def _finish(
         result.reports.email = report.email_destination(settings, result.batch_id)
     result.reports.html = str(report.write_html_report(result, folder))
     progress("report", 1, 1)
+
+
+def _keep_error_file(store: Store, connection: Connection, result: BatchResult) -> None:
+    """The error file is kept in the store too, so any process on any machine can serve it."""
+    if result.batch_id is None or not result.reports.error_file:
+        return
+    path = Path(result.reports.error_file)
+    store.keep_batch_file(connection, result.batch_id, "errors", path.name, path.read_bytes())
 
 
 def _report_folder(result: BatchResult, options: ImportOptions, settings: Settings) -> Path:

@@ -189,7 +189,9 @@ def _progress_bar(enabled: bool, console: Console | None = None) -> Iterator[Pro
 def history(obj: Context, status: str | None, limit: int, as_json: bool) -> None:
     """Run history: every batch, newest first, with its status, counts and report."""
     with user_errors():
-        batches = obj.store().history(status=status, limit=limit)
+        store = obj.store()
+        store.interrupt_dead_batches(obj.settings.stale_after_seconds)
+        batches = store.history(status=status, limit=limit)
     if as_json:
         click.echo(json.dumps(batches, indent=2, default=str))
         return
@@ -216,14 +218,12 @@ def history(obj: Context, status: str | None, limit: int, as_json: bool) -> None
     for batch in batches:
         table.add_row(
             str(batch["id"]),
-            batch["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            (batch["started_at"] or batch["submitted_at"]).strftime("%Y-%m-%d %H:%M:%S"),
             batch["file_name"],
             batch["record_type"],
-            batch["source"],
+            batch["source"] + (f" {batch['schedule_name']}" if batch["schedule_name"] else ""),
             batch["user_name"],
-            BatchStatus(batch["status"]).label
-            if batch["status"] in BatchStatus._value2member_map_
-            else batch["status"],
+            _status(batch),
             str(batch["total"]),
             str(batch["created"]),
             str(batch["updated"]),
@@ -231,3 +231,12 @@ def history(obj: Context, status: str | None, limit: int, as_json: bool) -> None
             batch["report_path"] or (batch["failure"] or ""),
         )
     Console(width=200).print(table)
+
+
+def _status(batch: dict) -> str:
+    """The status label; a running batch also says what it is doing."""
+    label = BatchStatus(batch["status"]).label
+    if batch["status"] == BatchStatus.RUNNING and batch["stage"]:
+        done, total = batch["stage_done"] or 0, batch["stage_total"] or 0
+        return f"{label}: {batch['stage']} {done:,}/{total:,}"
+    return label

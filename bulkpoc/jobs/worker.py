@@ -9,7 +9,6 @@ batch running; the next worker marks the batch interrupted and closes the job.
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,8 +22,6 @@ from bulkpoc.store.db import Store
 PROCESS_BATCH = "bulkpoc.process_batch"
 HOUSEKEEPING = "bulkpoc.housekeeping"
 QUEUE = "batches"
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -101,9 +98,7 @@ async def _work(
     app: procrastinate.App, store: Store, settings: Settings, concurrency: int, wait: bool
 ) -> None:
     async with app.open_async():
-        interrupted = await tidy(app, store, settings)
-        if interrupted:
-            log.warning("Marked interrupted: batches %s", ", ".join(map(str, interrupted)))
+        await tidy(app, store, settings)
         await app.run_worker_async(
             queues=[QUEUE],
             concurrency=concurrency,

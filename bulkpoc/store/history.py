@@ -85,7 +85,11 @@ class RunHistory:
             if content is not None:
                 self._keep_file(connection, values["checksum"], content)
             now = utcnow()
-            started = {"started_at": now, "worker": this_process()} if status == RUNNING else {}
+            started = (
+                {"started_at": now, "heartbeat_at": now, "worker": this_process()}
+                if status == RUNNING
+                else {}
+            )
             result = connection.execute(
                 insert(schema.batches).values(
                     status=status, submitted_at=now, warnings=[], **started, **values
