@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import email
 import email.policy
 import socket
@@ -342,7 +341,7 @@ def test_results_email_is_sent_by_smtp_when_configured(store, settings, tmp_path
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        smtp_settings = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port)
+        smtp_settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
         upload = tmp_path / "smtp-upload.csv"
         with upload.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
