@@ -25,6 +25,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bulkpoc.errors import SettingsError
 
@@ -115,6 +117,15 @@ class Settings(BaseSettings):
             raise ValueError("a two-letter region code such as US or GB")
         return region
 
+    @field_validator("database_url")
+    @classmethod
+    def _parsable_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("a store URL such as sqlite:///bulkpoc.db or postgresql://…") from None
+        return value
+
     @field_validator("stale_after_seconds")
     @classmethod
     def _longer_than_heartbeat(cls, value: float, info: ValidationInfo) -> float:
@@ -136,6 +147,14 @@ class Settings(BaseSettings):
     def effective_smtp_port(self) -> int:
         """``smtp_port``, or the usual port for ``smtp_security``."""
         return self.smtp_port or SMTP_PORTS[self.smtp_security]
+
+    def shown(self) -> dict[str, Any]:
+        """The values as JSON-ready data safe to print: no SMTP or database password."""
+        values = self.model_dump(mode="json")
+        if self.smtp_password is not None:
+            values["smtp_password"] = SECRET
+        values["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
+        return values
 
     @classmethod
     def settings_customise_sources(
