@@ -83,13 +83,15 @@ class Settings(BaseSettings):
     inbox_settle_seconds: float = Field(
         default=2,
         ge=0,
-        description="Seconds between two looks at an inbox file, to tell it is complete.",
+        description="Seconds between two looks at an inbox file, to tell it is no longer written.",
     )
     heartbeat_seconds: float = Field(
         default=10, gt=0, description="How often a running batch records that it is alive."
     )
     stale_after_seconds: float = Field(
-        default=60, gt=0, description="A running batch silent this long is marked interrupted."
+        default=60,
+        gt=0,
+        description="A running batch silent this long (on another machine) is interrupted.",
     )
     mail_retry_seconds: float = Field(
         default=60, gt=0, description="First retry delay for an email the SMTP server refused."

@@ -63,8 +63,6 @@ class StoreBusy(BulkpocError):
 class SettingsError(BulkpocError):
     """A setting (environment variable or bulkpoc.toml) has a value bulkpoc cannot use."""
 
-    code = "bad_setting"
-
 
 @dataclass(frozen=True, slots=True)
 class RowError:

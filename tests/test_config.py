@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from bulkpoc.config import DEFAULT_DATABASE_URL, Settings, origins
 from bulkpoc.errors import SettingsError
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 @pytest.fixture
@@ -238,3 +241,15 @@ def test_the_database_password_is_hidden_when_shown() -> None:
     settings = Settings.from_env({"BULKPOC_DATABASE_URL": "postgresql://bulk:hunter2@db/bulkpoc"})
     assert settings.shown()["database_url"] == "postgresql://bulk:***@db/bulkpoc"
     assert settings.database_url == "postgresql://bulk:hunter2@db/bulkpoc"
+
+
+def test_the_readme_lists_every_setting_and_its_example_file_loads(tmp_path) -> None:
+    readme = README.read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `([a-z_]+)` \| `(BULKPOC_[A-Z_]+)` \|", readme, re.M)
+    assert listed == [(name, f"BULKPOC_{name.upper()}") for name in Settings.model_fields]
+    example = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert example is not None
+    path = write_toml(tmp_path / "bulkpoc.toml", example.group(1))
+    settings = Settings.from_env({"BULKPOC_CONFIG": str(path)})
+    assert settings.smtp_security == "starttls"
+    assert settings.effective_smtp_port == 587
