@@ -122,11 +122,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _parsable_url(cls, value: str) -> str:
-        try:
-            make_url(value)
-        except ArgumentError:
-            raise ValueError("a store URL such as sqlite:///bulkpoc.db or postgresql://…") from None
-        return value
+        return store_url(value)
 
     @field_validator("stale_after_seconds")
     @classmethod
@@ -197,6 +193,15 @@ class Settings(BaseSettings):
             ) from None
         finally:
             _given_environ.reset(token)
+
+
+def store_url(value: str) -> str:
+    """``value`` if it parses as a database URL; else ValueError saying what it should be."""
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise ValueError("a store URL such as sqlite:///bulkpoc.db or postgresql://…") from None
+    return value
 
 
 def config_file(environ: Mapping[str, str] | None = None) -> Path | None:

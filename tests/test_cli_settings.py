@@ -109,3 +109,12 @@ def test_settings_json_has_the_values_and_their_sources(folder, monkeypatch):
     assert set(shown["settings"]) == set(shown["sources"])
     assert "hunter2" not in result.output
     assert "secret" not in result.output
+
+
+def test_a_db_option_that_is_not_a_url_is_a_usage_error(folder):
+    result = bulkpoc("--db", "nonsense", "users", "list")
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: Invalid value for '--db': must be a store URL such as sqlite:///bulkpoc.db or "
+        "postgresql://…, not 'nonsense'.\n"
+    )

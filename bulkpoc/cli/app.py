@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import click
 
-from bulkpoc.config import DEFAULT_DATABASE_URL, Settings
+from bulkpoc.config import DEFAULT_DATABASE_URL, Settings, store_url
 from bulkpoc.errors import BulkpocError, SettingsError
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchStatus
@@ -63,10 +63,18 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
+def _store_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    try:
+        return None if value is None else store_url(value)
+    except ValueError as error:
+        raise click.BadParameter(f"must be {error}, not {value!r}.") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "database_url",
+    callback=_store_url,
     help="Store URL: a SQLite file or postgresql://… (default: the database_url setting, "
     f"e.g. $BULKPOC_DATABASE_URL, else {DEFAULT_DATABASE_URL}).",
 )
