@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import json
 import random
 import resource
@@ -173,8 +172,8 @@ def seeded_store(folder: Path, inventory: Path) -> Store:
 
 
 def settings_for(folder: Path) -> Settings:
-    return dataclasses.replace(
-        Settings.from_env({}), report_dir=folder / "reports", outbox_dir=folder / "outbox"
+    return Settings.from_env({}).model_copy(
+        update={"report_dir": folder / "reports", "outbox_dir": folder / "outbox"}
     )
 
 

@@ -3,7 +3,6 @@
 PYTHONPATH=. python benchmarks/error_cells.py [rows]    # default 8,000 rows, this checkout
 """
 
-import dataclasses
 import sys
 import tempfile
 import time
@@ -22,8 +21,8 @@ ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
 
 with tempfile.TemporaryDirectory() as tmp:
     folder = Path(tmp)
-    settings = dataclasses.replace(
-        Settings.from_env({}), report_dir=folder / "reports", outbox_dir=folder / "outbox"
+    settings = Settings.from_env({}).model_copy(
+        update={"report_dir": folder / "reports", "outbox_dir": folder / "outbox"}
     )
     store = Store(f"sqlite:///{folder / 'm.db'}")
     store.initialise()

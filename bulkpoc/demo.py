@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,8 +50,8 @@ def run_demo(folder: Path, echo: Callable[[str], None]) -> None:
     database = folder / "bulkpoc.db"
     for stale in (database, folder / "bulkpoc.db-wal", folder / "bulkpoc.db-shm"):
         stale.unlink(missing_ok=True)
-    settings = dataclasses.replace(
-        Settings.from_env(), report_dir=folder / "reports", outbox_dir=folder / "outbox"
+    settings = Settings.from_env().model_copy(
+        update={"report_dir": folder / "reports", "outbox_dir": folder / "outbox"}
     )
     store = Store(f"sqlite:///{database}")
     store.initialise()

@@ -60,6 +60,10 @@ class StoreBusy(BulkpocError):
     """Another batch held the store for longer than this batch was allowed to wait."""
 
 
+class SettingsError(BulkpocError):
+    """A setting (environment variable or bulkpoc.toml) has a value bulkpoc cannot use."""
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem with one cell (or one row when ``column`` is empty).

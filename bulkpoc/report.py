@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache
@@ -105,7 +106,7 @@ def email_destination(settings: Settings, batch_id: int | None) -> str:
     transaction.
     """
     if settings.smtp_host:
-        return f"smtp://{settings.smtp_host}:{settings.smtp_port}"
+        return f"smtp://{settings.smtp_host}:{settings.effective_smtp_port}"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return str(settings.outbox_dir / f"batch-{batch_id}-{stamp}.eml")
 
@@ -113,13 +114,26 @@ def email_destination(settings: Settings, batch_id: int | None) -> str:
 def send_email(message: EmailMessage, settings: Settings, destination: str) -> None:
     """By SMTP when configured, else into the outbox file ``destination`` as .eml."""
     if settings.smtp_host:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            smtp.send_message(message)
+        _send_smtp(message, settings.smtp_host, settings)
         return
     path = Path(destination)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(message.as_bytes())
+
+
+def _send_smtp(message: EmailMessage, host: str, settings: Settings) -> None:
+    """Plain, implicit TLS (``tls``) or STARTTLS; TLS checks the server's certificate."""
+    tls = ssl.create_default_context()
+    port, timeout = settings.effective_smtp_port, settings.smtp_timeout
+    smtp: smtplib.SMTP
+    if settings.smtp_security == "tls":
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls)
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    with smtp:
+        if settings.smtp_security == "starttls":
+            smtp.starttls(context=tls)
+        if settings.smtp_user:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_user, password)
+        smtp.send_message(message)

@@ -7,7 +7,6 @@ store-backed test on PostgreSQL as well; .ci/run sets it when a server answers.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import os
 import shutil
@@ -62,8 +61,8 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, bool]
     PostgreSQL), which costs a few milliseconds instead of the migrations and four imports.
     """
     folder = tmp_path_factory.mktemp("store-templates")
-    settings = dataclasses.replace(
-        Settings.from_env({}), report_dir=folder / "reports", outbox_dir=folder / "outbox"
+    settings = Settings.from_env({}).model_copy(
+        update={"report_dir": folder / "reports", "outbox_dir": folder / "outbox"}
     )
     built: dict[tuple[str, bool], str] = {}
     for demo in (False, True):
@@ -121,8 +120,8 @@ def empty_store(
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return dataclasses.replace(
-        Settings.from_env({}), report_dir=tmp_path / "reports", outbox_dir=tmp_path / "outbox"
+    return Settings.from_env({}).model_copy(
+        update={"report_dir": tmp_path / "reports", "outbox_dir": tmp_path / "outbox"}
     )
 
 

@@ -3,7 +3,6 @@ reported."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -98,7 +97,7 @@ def test_a_batch_that_waits_too_long_for_the_store_fails_in_one_sentence(
         options={},
     )
     seen: list[tuple] = []
-    impatient = dataclasses.replace(settings, lock_timeout=1.5)
+    impatient = settings.model_copy(update={"lock_timeout": 1.5})
     with store.transaction() as connection:
         store.lock_for_batch(connection)
         started = time.monotonic()

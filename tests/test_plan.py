@@ -3,7 +3,6 @@ against the store, unchanged rows; a dry run and a real run agree."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import shutil
 import tempfile
@@ -587,7 +586,7 @@ def batch_rows(draw: st.DrawFn) -> list[dict[str, str]]:
 def seeded_database(tmp_path_factory) -> Path:
     """A SQLite store with the demo reference data and the SEEDED POCs, copied per example."""
     folder = tmp_path_factory.mktemp("seeded")
-    config = dataclasses.replace(Settings.from_env({}), report_dir=folder / "reports")
+    config = Settings.from_env({}).model_copy(update={"report_dir": folder / "reports"})
     store = Store(f"sqlite:///{folder / 'seeded.db'}")
     store.initialise()
     store.add_user("admin", PERMISSIONS)
@@ -613,7 +612,7 @@ def test_a_dry_run_and_a_real_run_of_the_same_file_agree(seeded_database, rows):
         database = Path(folder) / "store.db"
         shutil.copy(seeded_database, database)
         store = Store(f"sqlite:///{database}")
-        config = dataclasses.replace(Settings.from_env({}), report_dir=Path(folder) / "reports")
+        config = Settings.from_env({}).model_copy(update={"report_dir": Path(folder) / "reports"})
         path = write_rows(Path(folder) / "batch.csv", rows)
         keys = ("row", "column", "code", "message")
         dry = run_import(store, path, ImportOptions(dry_run=True), config)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import email
 import email.policy
 import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
+from bulkpoc.config import Settings
 from bulkpoc.errors import flatten
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import run_import
@@ -336,23 +341,53 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_results_email_is_sent_by_smtp_when_configured(store, settings, tmp_path):
+@contextmanager
+def _smtp_server(**options: object) -> Iterator[tuple[_Collector, int]]:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
     handler = _Collector()
     port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
-        smtp_settings = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port)
-        upload = tmp_path / "smtp-upload.csv"
-        with upload.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(POC_HEADERS)
-            writer.writerow([poc(Skill="Sales Cals").get(h, "") for h in POC_HEADERS])
-        result = run_import(
-            store, upload, ImportOptions(notify=("ops@example.com",)), smtp_settings
-        )
+        yield handler, port
     finally:
         controller.stop()
+
+
+def _upload_with_a_failing_row(folder: Path) -> Path:
+    upload = folder / "smtp-upload.csv"
+    with upload.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(POC_HEADERS)
+        writer.writerow([poc(Skill="Sales Cals").get(h, "") for h in POC_HEADERS])
+    return upload
+
+
+def _certificate_authority(folder: Path) -> trustme.CA:
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    return ca
+
+
+@pytest.fixture
+def server_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """A server certificate for 127.0.0.1 from a test CA that this process trusts."""
+    ca = _certificate_authority(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # OpenSSL's trust store
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+def test_results_email_is_sent_by_smtp_when_configured(store, settings, tmp_path):
+    with _smtp_server() as (handler, port):
+        smtp_settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+        result = run_import(
+            store,
+            _upload_with_a_failing_row(tmp_path),
+            ImportOptions(notify=("ops@example.com",)),
+            smtp_settings,
+        )
     assert result.status.value == "completed_with_errors"
     assert not any("could not be sent" in warning for warning in result.warnings)
     assert len(handler.envelopes) == 1
@@ -365,3 +400,71 @@ def test_results_email_is_sent_by_smtp_when_configured(store, settings, tmp_path
         Path(result.reports.error_file).name
     ]
     assert not settings.outbox_dir.exists() or not any(settings.outbox_dir.iterdir())
+
+
+def test_starttls_upgrades_the_connection_before_logging_in(store, settings, tmp_path, server_tls):
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"hunter2")
+
+    server = {
+        "tls_context": server_tls,
+        "require_starttls": True,  # refuses AUTH and MAIL FROM on a plain connection
+        "authenticator": authenticator,
+        "auth_required": True,
+    }
+    with _smtp_server(**server) as (handler, port):
+        smtp_settings = Settings.from_env(
+            {
+                "BULKPOC_SMTP_HOST": "127.0.0.1",
+                "BULKPOC_SMTP_PORT": str(port),
+                "BULKPOC_SMTP_SECURITY": "starttls",
+                "BULKPOC_SMTP_USER": "bulk",
+                "BULKPOC_SMTP_PASSWORD": "hunter2",
+            }
+        ).model_copy(update={"outbox_dir": settings.outbox_dir})
+        result = run_import(
+            store,
+            _upload_with_a_failing_row(tmp_path),
+            ImportOptions(notify=("ops@example.com",)),
+            smtp_settings,
+        )
+    assert result.warnings == []
+    assert [envelope.rcpt_tos for envelope in handler.envelopes] == [["ops@example.com"]]
+    assert logins == [(b"bulk", b"hunter2")]
+
+
+def test_implicit_tls_speaks_tls_from_the_first_byte(store, settings, tmp_path, server_tls):
+    with _smtp_server(ssl_context=server_tls) as (handler, port):
+        smtp_settings = settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "tls"}
+        )
+        result = run_import(
+            store,
+            _upload_with_a_failing_row(tmp_path),
+            ImportOptions(notify=("ops@example.com",)),
+            smtp_settings,
+        )
+    assert result.warnings == []
+    assert [envelope.rcpt_tos for envelope in handler.envelopes] == [["ops@example.com"]]
+
+
+def test_a_server_certificate_nobody_vouches_for_is_refused(store, settings, tmp_path):
+    untrusted = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    _certificate_authority(tmp_path).issue_cert("127.0.0.1").configure_cert(untrusted)
+    with _smtp_server(ssl_context=untrusted) as (handler, port):
+        smtp_settings = settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "tls"}
+        )
+        result = run_import(
+            store,
+            _upload_with_a_failing_row(tmp_path),
+            ImportOptions(notify=("ops@example.com",)),
+            smtp_settings,
+        )
+    assert handler.envelopes == []
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("The results email could not be sent:")
+    assert "certificate verify failed" in result.warnings[0]

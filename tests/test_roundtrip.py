@@ -3,7 +3,6 @@ imports with zero changes, in CSV and in XLSX."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from pathlib import Path
 
@@ -107,8 +106,8 @@ def fresh_store(folder: Path) -> tuple[Store, Settings]:
     store = Store(f"sqlite:///{folder / 'x.db'}")
     store.initialise()
     store.add_user("admin", PERMISSIONS)
-    config = dataclasses.replace(
-        Settings.from_env({}), report_dir=folder / "reports", outbox_dir=folder / "outbox"
+    config = Settings.from_env({}).model_copy(
+        update={"report_dir": folder / "reports", "outbox_dir": folder / "outbox"}
     )
     for result in load_demo_reference_data(store, config):
         assert result.status.value == "succeeded", result.failure

@@ -1,12 +1,14 @@
-"""``bulkpoc init``, ``users`` and ``demo``: setting up the store and who may use it."""
+"""``bulkpoc init``, ``users``, ``settings``, ``demo``: setting up the store and who may use it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from bulkpoc.cli.app import ADMIN, Context, cli, user_errors
+from bulkpoc.config import origins
 from bulkpoc.permissions import PERMISSIONS
 
 
@@ -63,6 +65,23 @@ def users_list(obj: Context) -> None:
     with user_errors():
         for user in obj.store().list_users():
             click.echo(f"{user.name}: " + ", ".join(sorted(user.permissions)))
+
+
+@cli.command("settings")
+@click.option("--json", "as_json", is_flag=True, help="Print the values and their sources as JSON.")
+@click.pass_obj
+def show_settings(obj: Context, as_json: bool) -> None:
+    """Show the settings in force and where each comes from; passwords are hidden."""
+    values = obj.settings.shown()
+    sources = origins()
+    if obj.db_option:
+        sources["database_url"] = "--db"
+    if as_json:
+        click.echo(json.dumps({"settings": values, "sources": sources}, indent=2))
+        return
+    for name, value in values.items():
+        shown = "(not set)" if value is None else value
+        click.echo(f"{name} = {shown}  # {sources[name]}")
 
 
 @cli.command()

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 import click
 
-from bulkpoc.config import DEFAULT_DATABASE_URL, Settings
-from bulkpoc.errors import BulkpocError
+from bulkpoc.config import DEFAULT_DATABASE_URL, Settings, store_url
+from bulkpoc.errors import BulkpocError, SettingsError
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchStatus
 from bulkpoc.store.db import Store
@@ -27,10 +27,23 @@ EXIT_CODES = {
 ADMIN = "admin"
 
 
+class BadSetting(click.ClickException):
+    """A setting bulkpoc cannot use: one sentence, and exit code 2 like any usage error."""
+
+    exit_code = 2
+
+
 class Context:
-    def __init__(self, database_url: str) -> None:
-        self.settings = Settings.from_env()
-        self.database_url = database_url
+    def __init__(self, database_url: str | None) -> None:
+        try:
+            self.settings = Settings.from_env()
+        except SettingsError as error:
+            raise BadSetting(str(error)) from None
+        # --db wins over the database_url setting (environment or bulkpoc.toml).
+        self.db_option = database_url
+        if database_url:
+            self.settings = self.settings.model_copy(update={"database_url": database_url})
+        self.database_url = self.settings.database_url
         self._store: Store | None = None
 
     def store(self, ready: bool = True) -> Store:
@@ -50,17 +63,23 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
+def _store_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    try:
+        return None if value is None else store_url(value)
+    except ValueError as error:
+        raise click.BadParameter(f"must be {error}, not {value!r}.") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "database_url",
-    envvar="BULKPOC_DATABASE_URL",
-    default=DEFAULT_DATABASE_URL,
-    show_default=True,
-    help="Store URL: a SQLite file or postgresql://… (default: $BULKPOC_DATABASE_URL).",
+    callback=_store_url,
+    help="Store URL: a SQLite file or postgresql://… (default: the database_url setting, "
+    f"e.g. $BULKPOC_DATABASE_URL, else {DEFAULT_DATABASE_URL}).",
 )
 @click.version_option(package_name="bulkpoc")
 @click.pass_context
-def cli(ctx: click.Context, database_url: str) -> None:
+def cli(ctx: click.Context, database_url: str | None) -> None:
     """Manage contact-centre points of contact in bulk: templates, exports and uploads."""
     ctx.obj = Context(database_url)
