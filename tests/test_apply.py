@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-import bulkpoc.pipeline
+import bulkpoc.stages
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import run_import
 from bulkpoc.store import schema
@@ -293,14 +293,14 @@ class FailingConnection:
 def fail_second_insert(monkeypatch, error: Exception) -> list[FailingConnection]:
     """Make apply's second INSERT chunk raise ``error``, with two rows per chunk."""
     monkeypatch.setattr("bulkpoc.apply.CHUNK", 2)
-    real_apply = bulkpoc.pipeline.apply
+    real_apply = bulkpoc.stages.apply
     seen: list[FailingConnection] = []
 
     def apply(sheet, connection, now, progress=None):
         seen.append(FailingConnection(connection, error))
         return real_apply(sheet, seen[-1], now, progress)
 
-    monkeypatch.setattr("bulkpoc.pipeline.apply", apply)
+    monkeypatch.setattr("bulkpoc.stages.apply", apply)
     return seen
 
 
@@ -358,7 +358,7 @@ def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, mon
     """Another writer took a name between validation and apply: the database refuses it."""
     assert run(lines(1)).counts.created == 1
     before = stored_pocs(store)
-    real_apply = bulkpoc.pipeline.apply
+    real_apply = bulkpoc.stages.apply
     sales = before[0]["skill_id"]
     script = before[0]["script_id"]
 
@@ -379,7 +379,7 @@ def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, mon
         )
         real_apply(sheet, connection, now, progress)
 
-    monkeypatch.setattr("bulkpoc.pipeline.apply", racing_apply)
+    monkeypatch.setattr("bulkpoc.stages.apply", racing_apply)
     result = run([poc(Point_of_Contact_ID="1", Name="Renamed"), *lines(3, start=1)])
     assert result.status.value == "failed"
     assert result.failure
