@@ -19,6 +19,7 @@ from bulkpoc.schedule import BadSchedule, Schedule, UnknownSchedule
 from bulkpoc.store.db import Store
 from bulkpoc.store.history import this_process
 from tests.conftest import poc, write_rows
+from tests.test_inbox import work_item
 
 
 def at(text: str) -> dt.datetime:
@@ -99,7 +100,8 @@ def test_a_schedule_that_cannot_work_is_refused_in_one_sentence(empty_store, val
     with pytest.raises(BadSchedule) as refused:
         empty_store.add_schedule(new(**values))
     assert str(refused.value).startswith(message)
-    assert str(refused.value).endswith(".") and "\n" not in str(refused.value)
+    assert str(refused.value).endswith(".")
+    assert "\n" not in str(refused.value)
     assert empty_store.schedules() == []
 
 
@@ -122,7 +124,8 @@ def test_the_store_keeps_a_schedule_as_given(empty_store):
     )
     kept = empty_store.add_schedule(given)
     assert dataclasses.replace(kept, id=None, created_at=None) == given
-    assert kept.created_at is not None and kept.last_fired_at is None
+    assert kept.created_at is not None
+    assert kept.last_fired_at is None
     assert not empty_store.enable_schedule("nightly", enabled=False).enabled
     assert empty_store.due_schedules(at("2999-01-01")) == []
     assert empty_store.enable_schedule("nightly").enabled
@@ -160,7 +163,7 @@ def test_two_passes_at_once_fire_a_schedule_once_and_submit_each_file_once(store
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for number in range(4):
-        write_rows(inbox / f"f{number}.csv", [poc(Name=f"Line {number}", Point_of_Contact="")])
+        write_rows(inbox / f"f{number}.csv", [work_item(f"Queue {number}")])
     store.add_schedule(new(cron="* * * * *", inbox=str(inbox)))
     now = at("2999-01-01 00:00")
     stores = [Store(store.url) for _ in range(2)]
@@ -180,6 +183,7 @@ def test_two_passes_at_once_fire_a_schedule_once_and_submit_each_file_once(store
     assert len(passes) == 1
     batches = [batch for batch in store.history() if batch["source"] == "schedule"]
     assert sorted(batch["file_name"] for batch in batches) == [f"f{n}.csv" for n in range(4)]
+    assert {batch["status"] for batch in batches} == {"succeeded"}
     assert sorted(path.name for path in (inbox / "processed").iterdir()) == [
         f"{batch['id']}-{batch['file_name']}" for batch in sorted(batches, key=lambda b: b["id"])
     ]
