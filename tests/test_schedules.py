@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from bulkpoc.config import Settings
 from bulkpoc.errors import UnknownUser
 from bulkpoc.jobs.queue import InProcessQueue
-from bulkpoc.jobs.scheduler import RESCAN_SECONDS, run_due, seconds_to_next_tick
+from bulkpoc.jobs.scheduler import RESCAN_SECONDS, run_due, run_forever, seconds_to_next_tick
 from bulkpoc.schedule import BadSchedule, Schedule, UnknownSchedule
 from bulkpoc.store.db import Store
 from bulkpoc.store.history import this_process
@@ -238,3 +240,27 @@ def test_a_schedule_whose_inbox_is_missing_is_reported_and_others_go_on(store, q
     assert there.warning is None
     assert [line.split(" → ")[0] for line in there.lines()] == ["there: a.csv"]
     assert Path(store.history()[0]["inbox_path"]).parent == inbox / "processed"
+
+
+def test_the_scheduler_loop_outlives_a_store_it_cannot_reach_and_stops_when_told(
+    quick, tmp_path, caplog
+):
+    unreachable = Store(f"sqlite:///{tmp_path / 'no such folder' / 'bulkpoc.db'}")
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=run_forever, args=(unreachable, quick, InProcessQueue(unreachable, quick), stop)
+    )
+    with caplog.at_level(logging.ERROR, logger="bulkpoc.jobs.scheduler"):
+        loop.start()
+        while not caplog.records and loop.is_alive():
+            time.sleep(0.01)
+        stop.set()
+        loop.join(timeout=10)
+    assert not loop.is_alive()
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith(
+            "The store could not be read or written (unable to open database file); trying again."
+        )
+    )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from bulkpoc.config import Settings
+from bulkpoc.errors import StoreBusy
 from bulkpoc.jobs.inbox import PassResult, process_inbox
 from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.jobs.tasks import housekeeping
@@ -68,14 +69,14 @@ def run_forever(
 ) -> None:
     """Fire schedules on time until ``stop`` is set; ``on_pass`` hears what each pass did.
 
-    A pass the store cannot serve (the database is down) is reported and tried again on the
-    next cron time rather than ending the scheduler.
+    A pass the store cannot serve (the database is down, or SQLite held by a long batch) is
+    reported and tried again rather than ending the scheduler.
     """
     while not stop.is_set():
         try:
             results = run_due(store, settings, queue, stop=stop)
             wait = seconds_to_next_tick(store)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, StoreBusy) as error:
             reason = getattr(error, "orig", None) or error
             log.error("The store could not be read or written (%s); trying again.", reason)
             results, wait = [], RESCAN_SECONDS
