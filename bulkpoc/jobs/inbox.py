@@ -92,13 +92,19 @@ def process_inbox(
     pause = pause or stop.wait
     result = PassResult(schedule.name)
     inbox = Path(schedule.inbox)
-    if not inbox.is_dir():
+    try:
+        first_look, temporary = _look(inbox)
+    except OSError as error:
+        problem = (
+            "is not a folder that exists"
+            if isinstance(error, FileNotFoundError | NotADirectoryError)
+            else f"cannot be read ({error.strerror})"
+        )
         result.warning = (
-            f"The inbox {inbox} of schedule {schedule.name!r} is not a folder that exists; "
-            "the schedule looks again on its next run."
+            f"The inbox {inbox} of schedule {schedule.name!r} {problem}; the schedule looks "
+            "again on its next run."
         )
         return result
-    first_look, temporary = _look(inbox)
     result.files += [FileOutcome(name, note="it has a temporary name.") for name in temporary]
     if not first_look:
         return result
