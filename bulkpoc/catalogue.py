@@ -363,6 +363,12 @@ BATCH_INTERRUPTED = ErrorType(
     "applied; run it again with `bulkpoc rerun {batch_id}`.",
     "file",
 )
+DUPLICATE_FILE = ErrorType(
+    "duplicate_file",
+    "Same file already received",
+    "The inbox already received this content in batch {first}, so it was not processed again.",
+    "file",
+)
 
 INTERNAL_ERROR = ErrorType(
     "internal_error",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkpoc.catalogue import (
+    DUPLICATE_FILE,
     FILE_MISSING,
 )
 from bulkpoc.config import Settings
@@ -49,7 +50,41 @@ def submit(
     """
     settings = settings or Settings.from_env()
     content = _content(source)
-    values: dict[str, Any] = {
+    return store.submit_batch(
+        waiting_for(settings, progress or no_progress),
+        content=content,
+        status=RUNNING if run_here else "queued",
+        **_batch_values(source, options, content),
+        **recorded,
+    )
+
+
+def record_duplicate(
+    store: Store,
+    source: Source,
+    options: ImportOptions,
+    first: int,
+    settings: Settings | None = None,
+    **recorded: Any,
+) -> int:
+    """Record, as a finished batch that nothing processes, an inbox file whose content batch
+    ``first`` already had: the run history says it arrived and why it was not processed."""
+    settings = settings or Settings.from_env()
+    now = utcnow()
+    return store.submit_batch(
+        waiting_for(settings, no_progress),
+        status=BatchStatus.DUPLICATE.value,
+        started_at=now,
+        finished_at=now,
+        failure=DUPLICATE_FILE.message(first=first),
+        failure_code=DUPLICATE_FILE.code,
+        **_batch_values(source, options, _content(source)),
+        **recorded,
+    )
+
+
+def _batch_values(source: Source, options: ImportOptions, content: bytes | None) -> dict[str, Any]:
+    return {
         "record_type": RECORD_TYPES[options.record_type].name,
         "file_name": _file_name(source, options),
         "checksum": hashlib.sha256(content).hexdigest() if content is not None else "",
@@ -58,13 +93,6 @@ def submit(
         "user_name": options.user,
         "options": options.recorded(),
     }
-    return store.submit_batch(
-        waiting_for(settings, progress or no_progress),
-        content=content,
-        status=RUNNING if run_here else "queued",
-        **values,
-        **recorded,
-    )
 
 
 def _content(source: Source) -> bytes | None:

@@ -1,0 +1,278 @@
+"""``bulkpoc schedule …`` and ``bulkpoc scheduler``: inbox folders uploaded on a cron schedule.
+
+Usage errors (a bad cron expression, time zone, user or schedule name) exit 2 with one
+sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+import click
+
+from bulkpoc.cli.app import ADMIN, TYPES, Context, cli
+from bulkpoc.errors import BulkpocError, UnknownUser
+from bulkpoc.jobs.inbox import PassResult
+from bulkpoc.options import RowsMode
+from bulkpoc.schedule import BadSchedule, Schedule, UnknownSchedule, local_time
+from bulkpoc.store.db import utcnow
+
+
+class UsageProblem(click.ClickException):
+    exit_code = 2
+
+
+@contextmanager
+def schedule_errors() -> Iterator[None]:
+    """Show library errors as one sentence: exit 2 for what the user typed, 1 otherwise."""
+    try:
+        yield
+    except (BadSchedule, UnknownSchedule, UnknownUser) as error:
+        raise UsageProblem(str(error)) from None
+    except BulkpocError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.group()
+def schedule() -> None:
+    """Scheduled runs: each file dropped into an inbox folder is uploaded on a cron schedule."""
+
+
+@schedule.command("add")
+@click.argument("name")
+@click.option(
+    "--cron",
+    required=True,
+    metavar="EXPR",
+    help="When to look at the inbox: minute hour day-of-month month day-of-week, e.g. "
+    "'*/15 * * * *' (an optional sixth field gives seconds).",
+)
+@click.option(
+    "--inbox",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The folder files are dropped into (created if missing).",
+)
+@click.option(
+    "--type", "type_name", type=TYPES, default="poc", show_default=True, help="Record type."
+)
+@click.option(
+    "--rows",
+    type=click.Choice(["all", "changed"]),
+    default="all",
+    show_default=True,
+    help="Rows to Include: every row, or only rows marked in Row Changed.",
+)
+@click.option("--all-or-nothing", is_flag=True, help="Apply nothing from a file if any row fails.")
+@click.option(
+    "--notify", multiple=True, metavar="EMAIL", help="Email each file's results (repeatable)."
+)
+@click.option("--as", "user", default=ADMIN, show_default=True, help="User the uploads run as.")
+@click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    metavar="TZ",
+    help="Time zone the cron expression is read in, e.g. Europe/Paris.",
+)
+@click.pass_obj
+def schedule_add(
+    obj: Context,
+    name: str,
+    cron: str,
+    inbox: Path,
+    type_name: str,
+    rows: str,
+    all_or_nothing: bool,
+    notify: tuple[str, ...],
+    user: str,
+    timezone: str,
+) -> None:
+    """Add a schedule that uploads each new file of an inbox folder."""
+    folder = inbox.expanduser().resolve()
+    new = Schedule(
+        name=name,
+        cron=cron,
+        timezone=timezone,
+        inbox=str(folder),
+        record_type=type_name,
+        rows=cast(RowsMode, rows),
+        all_or_nothing=all_or_nothing,
+        recipients=notify,
+        run_as=user,
+    )
+    with schedule_errors():
+        store = obj.store()
+        added = store.add_schedule(new)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            store.remove_schedule(name)
+            raise UsageProblem(
+                f"Cannot create the inbox folder {folder} ({error.strerror}), so the schedule "
+                "was not added."
+            ) from None
+    click.echo(
+        f"Schedule {name!r} added: files dropped into {folder} are uploaded as {user} at "
+        f"{cron!r} ({timezone}); next run {_next_run(added)}."
+    )
+
+
+@schedule.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the schedules as JSON.")
+@click.pass_obj
+def schedule_list(obj: Context, as_json: bool) -> None:
+    """List the schedules with their next run time (in each schedule's time zone)."""
+    with schedule_errors():
+        schedules = obj.store().schedules()
+    if as_json:
+        click.echo(json.dumps([_describe(each) for each in schedules], indent=2))
+        return
+    if not schedules:
+        click.echo("No schedules yet; add one with `bulkpoc schedule add`.")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Name", "Cron", "Time zone", "Inbox", "Type", "Rows", "As", "Notify", "Next run")
+    for each in schedules:
+        table.add_row(
+            each.name,
+            each.cron,
+            each.timezone,
+            each.inbox,
+            each.record_type,
+            each.rows + (", all or nothing" if each.all_or_nothing else ""),
+            each.run_as,
+            ", ".join(each.recipients),
+            _next_run(each) if each.enabled else "disabled",
+        )
+    Console(width=200).print(table)
+
+
+def _describe(each: Schedule) -> dict[str, Any]:
+    last = each.last_fired_at
+    return {
+        "name": each.name,
+        "cron": each.cron,
+        "timezone": each.timezone,
+        "inbox": each.inbox,
+        "type": each.record_type,
+        "rows": each.rows,
+        "all_or_nothing": each.all_or_nothing,
+        "notify": list(each.recipients),
+        "run_as": each.run_as,
+        "enabled": each.enabled,
+        "last_run": local_time(last, each.timezone).isoformat() if last else None,
+        "next_run": (
+            local_time(each.next_tick(utcnow()), each.timezone).isoformat()
+            if each.enabled
+            else None
+        ),
+    }
+
+
+def _next_run(each: Schedule) -> str:
+    return local_time(each.next_tick(utcnow()), each.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+@schedule.command("remove")
+@click.argument("name")
+@click.pass_obj
+def schedule_remove(obj: Context, name: str) -> None:
+    """Remove a schedule; its inbox folder and its batches stay."""
+    with schedule_errors():
+        obj.store().remove_schedule(name)
+    click.echo(f"Schedule {name!r} removed.")
+
+
+@schedule.command("enable")
+@click.argument("name")
+@click.pass_obj
+def schedule_enable(obj: Context, name: str) -> None:
+    """Run a disabled schedule on time again."""
+    with schedule_errors():
+        enabled = obj.store().enable_schedule(name)
+    click.echo(f"Schedule {name!r} enabled; next run {_next_run(enabled)}.")
+
+
+@schedule.command("disable")
+@click.argument("name")
+@click.pass_obj
+def schedule_disable(obj: Context, name: str) -> None:
+    """Stop running a schedule on time, keeping it (`schedule run` still runs it)."""
+    with schedule_errors():
+        obj.store().enable_schedule(name, enabled=False)
+    click.echo(f"Schedule {name!r} disabled.")
+
+
+@schedule.command("run-due")
+@click.pass_obj
+def schedule_run_due(obj: Context) -> None:
+    """Run every schedule that is due once, then exit: for system cron.
+
+    Prints a line per file: its batch and status, or why it was left for a later pass.
+    """
+    from bulkpoc.jobs.queue import queue_for
+    from bulkpoc.jobs.scheduler import run_due
+
+    with schedule_errors():
+        store = obj.store()
+        _print(run_due(store, obj.settings, queue_for(store, obj.settings)))
+
+
+@schedule.command("run")
+@click.argument("name")
+@click.pass_obj
+def schedule_run(obj: Context, name: str) -> None:
+    """Look at a schedule's inbox now, whatever the time, and upload its new files."""
+    from bulkpoc.jobs.inbox import process_inbox
+    from bulkpoc.jobs.queue import queue_for
+
+    with schedule_errors():
+        store = obj.store()
+        chosen = store.get_schedule(name)
+        result = process_inbox(store, obj.settings, queue_for(store, obj.settings), chosen)
+    _print([result])
+    if not result.files and not result.warning:
+        click.echo(f"{name}: no new files in {chosen.inbox}.")
+
+
+@cli.command()
+@click.pass_obj
+def scheduler(obj: Context) -> None:
+    """Run schedules on time until stopped by SIGTERM or Ctrl-C.
+
+    On SQLite it also runs their batches, one at a time; on PostgreSQL it submits them for
+    `bulkpoc worker` to run, and several schedulers may run for redundancy (each schedule
+    still fires once). A batch already running finishes before it exits.
+    """
+    from bulkpoc.jobs.queue import queue_for
+    from bulkpoc.jobs.scheduler import run_forever
+
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda _number, _frame: stop.set())
+    with schedule_errors():
+        store = obj.store()
+        count = len(store.schedules(enabled_only=True))
+        click.echo(
+            f"Scheduler running on {store.display_url} with {count} enabled schedule(s); "
+            "SIGTERM or Ctrl-C stops it."
+        )
+        run_forever(store, obj.settings, queue_for(store, obj.settings), stop, _print)
+    click.echo("Scheduler stopped.")
+
+
+def _print(results: list[PassResult]) -> None:
+    for result in results:
+        if result.warning:
+            click.echo(f"Warning: {result.warning}", err=True)
+        for line in result.lines():
+            click.echo(line)

@@ -1,0 +1,145 @@
+"""Schedules in the store, and which of them are due.
+
+A schedule fires once per cron time however many schedulers run: a pass claims a tick with a
+compare-and-set on ``last_fired_at``, so of two schedulers that read the same value only the
+first one's UPDATE matches. The database does the arbitration; there is no lock of our own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from bulkpoc.schedule import BadSchedule, Schedule, UnknownSchedule, check
+from bulkpoc.store import schema
+from bulkpoc.store.history import utcnow
+
+
+class ScheduleBook:
+    """The schedules part of ``Store``."""
+
+    engine: Engine
+    _write_when_free: Callable[..., Any]
+    get_user: Callable[..., Any]
+
+    def add_schedule(self, schedule: Schedule) -> Schedule:
+        """Keep a new schedule, or refuse it in one sentence (``BadSchedule``, ``UnknownUser``)."""
+        check(
+            schedule.name,
+            schedule.cron,
+            schedule.timezone,
+            schedule.record_type,
+            schedule.rows,
+            schedule.recipients,
+        )
+        self.get_user(schedule.run_as)
+        values = _columns(schedule)
+        values.update(created_at=utcnow(), last_fired_at=None)
+        values.pop("id")
+
+        def add(connection: Connection) -> None:
+            connection.execute(insert(schema.schedules).values(**values))
+
+        try:
+            self._write_when_free(add, None)
+        except IntegrityError:
+            raise BadSchedule(
+                f"A schedule named {schedule.name!r} already exists; remove it first or choose "
+                "another name."
+            ) from None
+        return self.get_schedule(schedule.name)
+
+    def schedules(self, enabled_only: bool = False) -> list[Schedule]:
+        """Every schedule, by name."""
+        table = schema.schedules
+        query = select(table).order_by(table.c.name)
+        if enabled_only:
+            query = query.where(table.c.enabled.is_(True))
+        with self.engine.connect() as connection:
+            return [_schedule(row._mapping) for row in connection.execute(query)]
+
+    def get_schedule(self, name: str) -> Schedule:
+        table = schema.schedules
+        with self.engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.name == name)).first()
+        if row is None:
+            raise UnknownSchedule(name)
+        return _schedule(row._mapping)
+
+    def remove_schedule(self, name: str) -> None:
+        """Forget a schedule. Its batches stay in the run history, and what its inbox received
+        stays known, so a schedule added again under that name still skips old content."""
+        table = schema.schedules
+
+        def remove(connection: Connection) -> int:
+            return int(connection.execute(delete(table).where(table.c.name == name)).rowcount)
+
+        if not self._write_when_free(remove, None):
+            raise UnknownSchedule(name)
+
+    def enable_schedule(self, name: str, enabled: bool = True) -> Schedule:
+        table = schema.schedules
+
+        def change(connection: Connection) -> int:
+            update = table.update().where(table.c.name == name).values(enabled=enabled)
+            return int(connection.execute(update).rowcount)
+
+        if not self._write_when_free(change, None):
+            raise UnknownSchedule(name)
+        return self.get_schedule(name)
+
+    def due_schedules(self, now: dt.datetime) -> list[tuple[Schedule, dt.datetime]]:
+        """The enabled schedules due at ``now`` (naive UTC), each with the tick to claim."""
+        due = []
+        for schedule in self.schedules(enabled_only=True):
+            tick = schedule.due_tick(now)
+            if tick is not None:
+                due.append((schedule, tick))
+        return due
+
+    def claim_tick(self, schedule: Schedule, tick: dt.datetime) -> bool:
+        """Record that ``schedule`` fired for ``tick``; False if another pass already did.
+
+        ``schedule`` is as it was read: the UPDATE matches only while ``last_fired_at`` still
+        holds that value, so of two passes that read it, exactly one wins.
+        """
+        table = schema.schedules
+
+        def claim(connection: Connection) -> bool:
+            update = (
+                table.update()
+                .where(
+                    table.c.id == schedule.id,
+                    table.c.last_fired_at.is_not_distinct_from(schedule.last_fired_at),
+                )
+                .values(last_fired_at=tick)
+            )
+            return connection.execute(update).rowcount == 1
+
+        return bool(self._write_when_free(claim, None))
+
+
+def _columns(schedule: Schedule) -> dict[str, Any]:
+    return {
+        "id": schedule.id,
+        "name": schedule.name,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "inbox": schedule.inbox,
+        "record_type": schedule.record_type,
+        "rows": schedule.rows,
+        "all_or_nothing": schedule.all_or_nothing,
+        "recipients": list(schedule.recipients),
+        "run_as": schedule.run_as,
+        "enabled": schedule.enabled,
+    }
+
+
+def _schedule(row: Any) -> Schedule:
+    values = dict(row)
+    values["recipients"] = tuple(values["recipients"] or ())
+    return Schedule(**values)

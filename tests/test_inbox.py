@@ -1,0 +1,253 @@
+"""Inbox semantics: each new file is one batch, filed by its outcome; nothing twice, nothing
+half-written."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from bulkpoc.config import Settings
+from bulkpoc.jobs.inbox import file_away, process_inbox
+from bulkpoc.jobs.queue import InProcessQueue
+from bulkpoc.pipeline import submit
+from bulkpoc.result import BatchStatus
+from bulkpoc.schedule import Schedule
+from bulkpoc.store.db import Store
+from tests.conftest import POC_HEADERS, poc, stored_pocs, write_bytes, write_rows
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
+NOT_A_WORKBOOK = bytes(range(256)) * 8
+
+
+def work_item(name: str) -> dict[str, str]:
+    """A valid new POC row; work items get their address from the system, so any number of
+    them can be made without running out of inventory numbers."""
+    return poc(
+        Name=name,
+        Media_Type="Work Item",
+        Point_of_Contact="",
+        Skill="Back Office",
+        Script="Work Item Router",
+    )
+
+
+@pytest.fixture
+def quick(settings: Settings) -> Settings:
+    """Settings whose passes do not wait: these tests say what happens between the two looks."""
+    return settings.model_copy(update={"inbox_settle_seconds": 0})
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def nightly(store: Store, inbox: Path) -> Schedule:
+    return store.add_schedule(
+        Schedule(
+            name="nightly",
+            cron="0 2 * * *",
+            timezone="UTC",
+            inbox=str(inbox),
+            rows="changed",
+            recipients=("ops@example.com",),
+        )
+    )
+
+
+def one_pass(store: Store, settings: Settings, schedule: Schedule, **options: object):
+    return process_inbox(store, settings, InProcessQueue(store, settings), schedule, **options)
+
+
+def scheduled(store: Store) -> dict[str, dict]:
+    """The batches schedules made, by file name."""
+    return {b["file_name"]: b for b in store.history() if b["source"] == "schedule"}
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+
+def test_each_new_file_is_one_batch_filed_by_its_outcome(store, quick, inbox, nightly):
+    write_rows(inbox / "a.csv", [work_item("Queue A") | {"Row Changed": "Y"}])
+    shutil.copy(SAMPLES / "new-pocs.xlsx", inbox / "b.xlsx")
+    write_bytes(inbox / "c.xlsx", NOT_A_WORKBOOK)
+    write_rows(inbox / "d.csv", [work_item("Queue D") | {"Row Changed": "Y"}])
+
+    result = one_pass(store, quick, nightly)
+
+    batches = scheduled(store)
+    assert {name: b["status"] for name, b in batches.items()} == {
+        "a.csv": "succeeded",
+        "b.xlsx": "succeeded",
+        "c.xlsx": "failed",  # it cannot be read; the pass goes on with the next file
+        "d.csv": "succeeded",
+    }
+    for batch in batches.values():
+        assert batch["schedule_name"] == "nightly"
+        assert batch["user_name"] == "admin"
+        assert batch["options"]["rows"] == "changed"
+        assert batch["options"]["notify"] == ["ops@example.com"]
+    assert listing(inbox / "processed") == [
+        f"{batches[name]['id']}-{name}" for name in ("a.csv", "b.xlsx", "d.csv")
+    ]
+    assert listing(inbox / "failed") == [f"{batches['c.xlsx']['id']}-c.xlsx"]
+    assert listing(inbox / "processing") == []
+    assert Path(batches["c.xlsx"]["inbox_path"]) == inbox / "failed" / listing(inbox / "failed")[0]
+    assert {row["name"] for row in stored_pocs(store)} == {"Queue A", "Queue D"}
+    assert batches["b.xlsx"]["skipped"] == 12  # no row marked in Row Changed
+    lines = result.lines()
+    assert lines[0] == f"nightly: a.csv → batch {batches['a.csv']['id']}, Succeeded"
+    assert lines[2].startswith(f"nightly: c.xlsx → batch {batches['c.xlsx']['id']}, Failed: ")
+
+
+def test_the_same_content_under_another_name_is_recorded_as_a_duplicate(
+    store, quick, inbox, nightly
+):
+    write_rows(inbox / "a.csv", [poc()])
+    one_pass(store, quick, nightly)
+    shutil.copy(inbox / "processed" / listing(inbox / "processed")[0], inbox / "copy of a.csv")
+
+    result = one_pass(store, quick, nightly)
+
+    first, duplicate = scheduled(store)["a.csv"], scheduled(store)["copy of a.csv"]
+    assert duplicate["status"] == BatchStatus.DUPLICATE
+    assert duplicate["failure_code"] == "duplicate_file"
+    assert duplicate["failure"] == (
+        f"The inbox already received this content in batch {first['id']}, so it was not "
+        "processed again."
+    )
+    assert duplicate["checksum"] == first["checksum"]
+    assert listing(inbox / "processed") == [
+        f"{first['id']}-a.csv",
+        f"{duplicate['id']}-copy of a.csv",
+    ]
+    assert result.lines() == [
+        f"nightly: copy of a.csv → batch {duplicate['id']}, Duplicate: {duplicate['failure']}"
+    ]
+
+
+def test_files_still_being_written_are_left_for_a_later_pass(store, quick, inbox, nightly):
+    temporary = ["~$a.xlsx", ".~lock.a.csv#", "a.csv.part", "b.xlsx.tmp", ".hidden.csv"]
+    for name in temporary:
+        write_bytes(inbox / name, b"half")
+    growing = write_rows(inbox / "growing.csv", [work_item("Queue 1")])
+
+    def a_writer_appends_between_the_two_looks(_seconds: float) -> None:
+        with growing.open("a", encoding="utf-8", newline="") as handle:
+            row = work_item("Queue 2")
+            csv.writer(handle).writerow([row.get(header, "") for header in POC_HEADERS])
+
+    result = one_pass(store, quick, nightly, pause=a_writer_appends_between_the_two_looks)
+
+    assert scheduled(store) == {}
+    assert listing(inbox) == sorted([*temporary, "growing.csv"])
+    assert result.lines() == [
+        *(
+            f"nightly: {name} left for a later pass: it has a temporary name."
+            for name in sorted(temporary)
+        ),
+        "nightly: growing.csv left for a later pass: it is still being written.",
+    ]
+    # Once it has stopped changing, the next pass takes it.
+    one_pass(store, quick, nightly)
+    assert scheduled(store)["growing.csv"]["total"] == 2
+
+
+def test_folders_and_other_files_are_not_touched(store, quick, inbox, nightly):
+    (inbox / "archive").mkdir()
+    write_rows(inbox / "archive" / "old.csv", [poc()])
+    write_bytes(inbox / "README.txt", b"drop POC files here")
+
+    result = one_pass(store, quick, nightly)
+
+    assert result.files == []
+    assert result.warning is None
+    assert scheduled(store) == {}
+    assert listing(inbox) == ["README.txt", "archive"]
+    assert listing(inbox / "archive") == ["old.csv"]
+
+
+def test_a_file_another_scheduler_claimed_is_skipped_silently(store, quick, inbox, nightly):
+    write_rows(inbox / "a.csv", [poc()])
+
+    def another_scheduler_takes_it(_seconds: float) -> None:
+        (inbox / "a.csv").rename(inbox.parent / "elsewhere.csv")
+
+    result = one_pass(store, quick, nightly, pause=another_scheduler_takes_it)
+
+    assert result.files == []
+    assert scheduled(store) == {}
+
+
+def test_two_passes_over_one_inbox_at_once_submit_each_file_once(store, quick, inbox, nightly):
+    names = [f"f{number}.csv" for number in range(6)]
+    for number, name in enumerate(names[:4]):
+        write_rows(inbox / name, [work_item(f"Queue {number}")])
+    shutil.copy(inbox / "f0.csv", inbox / "f4.csv")
+    shutil.copy(inbox / "f1.csv", inbox / "f5.csv")
+    both_have_looked = threading.Barrier(2)
+
+    def together(_seconds: float) -> None:
+        both_have_looked.wait()
+
+    stores = [Store(store.url) for _ in range(2)]
+    threads = [
+        threading.Thread(
+            target=one_pass,
+            args=(own, quick, nightly),
+            kwargs={"pause": together},
+        )
+        for own in stores
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    batches = scheduled(store)
+    assert sorted(batches) == names  # each file once, none lost
+    statuses = sorted(batch["status"] for batch in batches.values())
+    assert statuses == ["duplicate", "duplicate"] + ["succeeded"] * 4
+    assert len(listing(inbox / "processed")) == 6
+    assert listing(inbox) == ["processed", "processing"]
+    for own in stores:
+        own.engine.dispose()
+
+
+def test_a_filed_file_never_overwrites_one_already_there(store, quick, inbox, nightly):
+    write_rows(inbox / "a.csv", [poc()])
+    batch_id = max(b["id"] for b in store.history()) + 1
+    (inbox / "processed").mkdir()
+    write_bytes(inbox / "processed" / f"{batch_id}-a.csv", b"kept")
+
+    one_pass(store, quick, nightly)
+
+    assert scheduled(store)["a.csv"]["id"] == batch_id
+    assert (inbox / "processed" / f"{batch_id}-a.csv").read_bytes() == b"kept"
+    assert listing(inbox / "processed") == [f"{batch_id}-a-2.csv", f"{batch_id}-a.csv"]
+
+
+def test_an_interrupted_batch_keeps_its_file_in_processing_until_it_runs_again(
+    store, quick, inbox, nightly
+):
+    (inbox / "processing").mkdir()
+    claimed = write_rows(inbox / "processing" / "1234-x.csv", [work_item("Queue X")])
+    options = dataclasses.replace(nightly.options(), display_name="x.csv")
+    batch_id = submit(store, claimed, options, quick, inbox_path=str(claimed))
+    batch = store.batch(batch_id)
+
+    assert file_away(store, batch, BatchStatus.INTERRUPTED) is None
+    assert listing(inbox / "processing") == ["1234-x.csv"]
+    filed = file_away(store, batch, BatchStatus.FAILED)
+    assert filed == inbox / "failed" / f"{batch_id}-x.csv"
+    assert listing(inbox / "processing") == []
+    assert store.batch(batch_id)["inbox_path"] == str(filed)
