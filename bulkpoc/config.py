@@ -10,6 +10,7 @@ from pathlib import Path
 from bulkpoc.errors import BulkpocError
 
 DEFAULT_DATABASE_URL = "sqlite:///bulkpoc.db"
+SMTP_SECURITY = ("none", "starttls", "tls")
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,12 @@ class Settings:
     report_dir: Path = Path("bulkpoc-reports")
     outbox_dir: Path = Path("bulkpoc-outbox")
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: int | None = None  # None: 465 for tls, 587 for starttls, else 25
     smtp_user: str | None = None
     smtp_password: str | None = None
-    smtp_starttls: bool = False
+    smtp_security: str = "none"  # none, starttls, or tls (implicit TLS, as SMTP_SSL)
+    smtp_timeout: float = 30
+    smtp_ca_file: Path | None = None  # CA bundle to trust for TLS; None: the system's
     mail_from: str = "bulkpoc@localhost"
     # How long a batch waits for another batch to release the store before it gives up.
     lock_timeout: float = 600.0
@@ -37,15 +40,18 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        ca_file = env.get("BULKPOC_SMTP_CA_FILE")
         return cls(
             default_region=env.get("BULKPOC_DEFAULT_REGION", "US").upper(),
             report_dir=Path(env.get("BULKPOC_REPORT_DIR", "bulkpoc-reports")),
             outbox_dir=Path(env.get("BULKPOC_OUTBOX_DIR", "bulkpoc-outbox")),
             smtp_host=env.get("BULKPOC_SMTP_HOST") or None,
-            smtp_port=int(_number(env, "BULKPOC_SMTP_PORT", 25)),
+            smtp_port=int(_number(env, "BULKPOC_SMTP_PORT", 0)) or None,
             smtp_user=env.get("BULKPOC_SMTP_USER") or None,
             smtp_password=env.get("BULKPOC_SMTP_PASSWORD") or None,
-            smtp_starttls=env.get("BULKPOC_SMTP_STARTTLS", "").lower() in {"1", "true", "yes"},
+            smtp_security=_choice(env, "BULKPOC_SMTP_SECURITY", SMTP_SECURITY),
+            smtp_timeout=_number(env, "BULKPOC_SMTP_TIMEOUT", 30),
+            smtp_ca_file=Path(ca_file) if ca_file else None,
             mail_from=env.get("BULKPOC_MAIL_FROM", "bulkpoc@localhost"),
             lock_timeout=_number(env, "BULKPOC_LOCK_TIMEOUT", 600),
         )
@@ -62,3 +68,13 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value < 0:
         raise BulkpocError(f"{name} must be a non-negative number, not {text!r}.")
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset), case-insensitive."""
+    text = env.get(name, "").strip()
+    if not text:
+        return choices[0]
+    if text.lower() not in choices:
+        raise BulkpocError(f"{name} must be one of {', '.join(choices)}, not {text!r}.")
+    return text.lower()
