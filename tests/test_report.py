@@ -1,22 +1,15 @@
-"""Results (SPEC §5): the HTML report, the error file and the results email."""
+"""Results (SPEC §5): the HTML report and the error file (the results email: test_mail.py)."""
 
 from __future__ import annotations
 
 import csv
-import dataclasses
-import email
-import email.policy
-import socket
 from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 
 from bulkpoc.errors import flatten
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store.db import PERMISSIONS
 from tests.conftest import poc
@@ -286,82 +279,3 @@ def test_no_error_file_when_nothing_failed(run):
     result = run([poc()])
     assert result.status.value == "succeeded"
     assert result.reports.error_file is None
-
-
-# --- the results email -----------------------------------------------------------------------
-
-
-def test_results_email_goes_to_the_outbox_with_text_html_and_the_error_file(run, settings):
-    result = run([poc(), poc(Name="Broken", Skill="Sales Cals")], notify=("ops@example.com",))
-    assert result.status.value == "completed_with_errors"
-    path = Path(result.reports.email)
-    assert path.parent == settings.outbox_dir
-    assert path.suffix == ".eml"
-    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-
-    assert message.is_multipart()
-    assert "ops@example.com" in message["To"]
-    assert result.file_name in message["Subject"]
-    assert "Completed with errors" in message["Subject"]
-    plain = message.get_body(preferencelist=("plain",))
-    html = message.get_body(preferencelist=("html",))
-    assert plain is not None
-    assert html is not None
-    assert "Sales Cals" in plain.get_content()
-    assert "Sales Cals" in html.get_content()
-    attachments = list(message.iter_attachments())
-    error_file = Path(result.reports.error_file)
-    assert [part.get_filename() for part in attachments] == [error_file.name]
-    assert attachments[0].get_payload(decode=True) == error_file.read_bytes()
-
-
-def test_no_email_without_recipients(run, settings):
-    result = run([poc()])
-    assert result.reports.email is None
-    assert not settings.outbox_dir.exists() or not any(settings.outbox_dir.iterdir())
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_results_email_is_sent_by_smtp_when_configured(store, settings, tmp_path):
-    handler = _Collector()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        smtp_settings = dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=port)
-        upload = tmp_path / "smtp-upload.csv"
-        with upload.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(POC_HEADERS)
-            writer.writerow([poc(Skill="Sales Cals").get(h, "") for h in POC_HEADERS])
-        result = run_import(
-            store, upload, ImportOptions(notify=("ops@example.com",)), smtp_settings
-        )
-    finally:
-        controller.stop()
-    assert result.status.value == "completed_with_errors"
-    assert not any("could not be sent" in warning for warning in result.warnings)
-    assert len(handler.envelopes) == 1
-    envelope = handler.envelopes[0]
-    assert envelope.rcpt_tos == ["ops@example.com"]
-    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-    assert "smtp-upload.csv" in message["Subject"]
-    assert "Completed with errors" in message["Subject"]
-    assert [part.get_filename() for part in message.iter_attachments()] == [
-        Path(result.reports.error_file).name
-    ]
-    assert not settings.outbox_dir.exists() or not any(settings.outbox_dir.iterdir())
