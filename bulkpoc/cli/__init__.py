@@ -3,10 +3,10 @@
 One module per group of commands; importing them registers their commands on ``cli``.
 """
 
-from bulkpoc.cli import admin, batches, files
+from bulkpoc.cli import admin, batches, files, outbox
 from bulkpoc.cli.app import cli
 
-__all__ = ["admin", "batches", "cli", "files", "main"]
+__all__ = ["admin", "batches", "cli", "files", "main", "outbox"]
 
 
 def main() -> None:
