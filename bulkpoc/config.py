@@ -54,6 +54,8 @@ class Settings:
             smtp_ca_file=Path(ca_file) if ca_file else None,
             mail_from=env.get("BULKPOC_MAIL_FROM", "bulkpoc@localhost"),
             lock_timeout=_number(env, "BULKPOC_LOCK_TIMEOUT", 600),
+            mail_retry_seconds=_number(env, "BULKPOC_MAIL_RETRY_SECONDS", 60),
+            mail_retry_max_seconds=_number(env, "BULKPOC_MAIL_RETRY_MAX_SECONDS", 3600),
         )
 
 

@@ -392,3 +392,10 @@ def test_an_unknown_smtp_security_is_refused_in_one_sentence():
     assert (
         str(refused.value) == "BULKPOC_SMTP_SECURITY must be one of none, starttls, tls, not 'ssl'."
     )
+
+
+def test_the_waits_between_attempts_come_from_the_environment():
+    chosen = Settings.from_env(
+        {"BULKPOC_MAIL_RETRY_SECONDS": "10", "BULKPOC_MAIL_RETRY_MAX_SECONDS": "25"}
+    )
+    assert [mail.retry_delay(chosen, attempts) for attempts in (1, 2, 3, 4)] == [10, 20, 25, 25]
