@@ -151,8 +151,11 @@ def deliver_due(
 ) -> list[Delivery]:
     """Try every pending message due at ``now`` (naive UTC; default: now), or only ``only``.
 
+    For the scheduler and the workers on every pass, and ``bulkpoc outbox send``.
     ``ignore_backoff`` tries every pending message, due or not. A message another process
-    claimed meanwhile is left to it. Returns what was tried, sent or not.
+    claimed meanwhile is left to it. Returns what was tried, sent or not. Each claim and each
+    outcome is a short write; on SQLite it waits for the store as a batch does (``waiting``,
+    default ``lock_timeout``) and raises ``StoreBusy`` once that passes.
     """
     now = now or utcnow()
     waiting = waiting or Waiting(settings.lock_timeout)
