@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     )
     smtp_user: str | None = Field(default=None, description="SMTP login name; unset: no login.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password; never shown.")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle to trust for the SMTP server's certificate; unset: the system's.",
+    )
     smtp_timeout: float = Field(
         default=30, gt=0, description="Seconds to wait for the SMTP server."
     )
@@ -101,7 +105,9 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(default=1, ge=1, description="Batches one worker runs at once.")
 
-    @field_validator("smtp_host", "smtp_port", "smtp_user", "smtp_password", mode="before")
+    @field_validator(
+        "smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_ca_file", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

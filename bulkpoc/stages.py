@@ -2,7 +2,8 @@
 
 The batch is recorded as running in this process. Its file is read in a worker thread while
 the batch takes the store's lock and loads its snapshot; validate, plan and apply follow, and
-the outcome is recorded in the same transaction as the changes.
+the outcome and its results email (kept in the outbox) are recorded in the same transaction as
+the changes. The email is sent once the batch has committed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bulkpoc import report
+from bulkpoc import mail, report
 from bulkpoc.actions import CREATE, FAILED, UNCHANGED, UPDATE
 from bulkpoc.apply import apply
 from bulkpoc.catalogue import (
@@ -65,12 +66,17 @@ def run(
     with Heartbeat(store, batch_id, settings.heartbeat_seconds) as heartbeat:
         progress = _both(progress, heartbeat.progress)
         try:
-            _process(store, source, options, settings, progress, result, waiting)
+            message_id = _process(store, source, options, settings, progress, result, waiting)
         except BulkpocError as error:
             # Raised before the batch's transaction or while it rolled back: record it apart.
             fail(result, error)
             _finish(result, None, options, settings, progress)
-            _record_apart(store, result, waiting)
+            message_id = _record_apart(
+                store,
+                result,
+                waiting,
+                lambda connection: _queue_email(connection, result, options, settings),
+            )
         except Exception:
             store.update_batch(
                 batch_id,
@@ -81,7 +87,7 @@ def run(
                 failure_code=INTERNAL_ERROR.code,
             )
             raise
-    _deliver(store, result, options, settings, waiting)
+    _deliver(store, result, options, settings, waiting, message_id)
     return result
 
 
@@ -143,7 +149,8 @@ def _process(
     progress: Progress,
     result: BatchResult,
     waiting: Waiting,
-) -> None:
+) -> int | None:
+    """Check the user, then read, validate and apply; the id of the queued results email."""
     rtype = RECORD_TYPES[options.record_type]
     user = store.get_user(options.user)
     if rtype.permission not in user.permissions:
@@ -158,7 +165,9 @@ def _process(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-read") as pool:
         reading = pool.submit(_read, source, options, rtype, result.file_name)
         try:
-            _validate_and_apply(store, reading, options, settings, progress, result, user, waiting)
+            return _validate_and_apply(
+                store, reading, options, settings, progress, result, user, waiting
+            )
         finally:
             reading.cancel()
 
@@ -180,8 +189,8 @@ def _validate_and_apply(
     result: BatchResult,
     user: User,
     waiting: Waiting,
-) -> None:
-    """One transaction: lock, check, apply, and record the outcome, which commit together."""
+) -> int | None:
+    """One transaction: lock, check, apply, record the outcome and queue its email."""
     try:
         with store.transaction() as connection:
             store.lock_for_batch(connection, waiting)
@@ -210,8 +219,10 @@ def _validate_and_apply(
                     else BatchStatus.SUCCEEDED
                 )
             _finish(result, raw, options, settings, progress)
+            message_id = _queue_email(connection, result, options, settings)
             store.record_result(result, connection=connection)
             _keep_error_file(store, connection, result)
+        return message_id
     except (IntegrityError, OperationalError) as error:
         # The plan checks every rule the schema enforces, so this is a full disk, a lost
         # connection or a bug: the transaction rolled back, and the user is told why.
@@ -289,7 +300,7 @@ def _finish(
     settings: Settings,
     progress: Progress,
 ) -> None:
-    """Write the HTML report and the error file, and decide where the email will go."""
+    """Write the HTML report and the error file."""
     progress("report", 0, 1)
     result.finished_at = utcnow()
     folder = _report_folder(result, options, settings)
@@ -297,8 +308,6 @@ def _finish(
     stem = Path(result.file_name).stem or "upload"
     error_file = report.write_error_file(result, raw, folder, stem) if raw is not None else None
     result.reports.error_file = str(error_file) if error_file else None
-    if options.notify:
-        result.reports.email = report.email_destination(settings, result.batch_id)
     result.reports.html = str(report.write_html_report(result, folder))
     progress("report", 1, 1)
 
@@ -315,31 +324,66 @@ def _report_folder(result: BatchResult, options: ImportOptions, settings: Settin
     return (options.report_dir or settings.report_dir) / f"batch-{result.batch_id}"
 
 
+def _queue_email(
+    connection: Connection, result: BatchResult, options: ImportOptions, settings: Settings
+) -> int | None:
+    """Keep the results email in the outbox, in the transaction that records the result."""
+    recipients = list(dict.fromkeys(options.notify))
+    if not recipients:
+        return None
+    error_file = Path(result.reports.error_file) if result.reports.error_file else None
+    message = mail.build_email(result, settings, recipients, error_file)
+    message_id = mail.queue_email(connection, result.batch_id, message, recipients)
+    result.reports.email = mail.pending(message_id)
+    return message_id
+
+
 def _deliver(
     store: Store,
     result: BatchResult,
     options: ImportOptions,
     settings: Settings,
     waiting: Waiting,
+    message_id: int | None,
 ) -> None:
-    """Email the results once the batch has committed; a failure to send is a warning."""
-    recipients = list(dict.fromkeys(options.notify))
-    if not recipients or not result.reports.email:
+    """Send the results email once the batch has committed; a failure to send is a warning."""
+    if message_id is None:
         return
-    error_file = Path(result.reports.error_file) if result.reports.error_file else None
-    message = report.build_email(result, settings, recipients, error_file)
     try:
-        report.send_email(message, settings, result.reports.email)
-    except OSError as error:
-        result.warnings.append(f"The results email could not be sent: {error}.")
-        result.reports.email = None
+        deliveries = mail.deliver_due(store, settings, only=[message_id], waiting=waiting)
+    except StoreBusy as busy:
+        deliveries = [mail.Delivery(message_id, result.batch_id, [], error=str(busy).rstrip("."))]
+    # Empty when another process took the message meanwhile: that process sends it.
+    for delivery in deliveries:
+        if delivery.sent:
+            result.reports.email = delivery.destination
+            continue
+        result.warnings.append(
+            f"The results email could not be sent yet: {delivery.error}; "
+            "it is kept in the outbox and will be retried."
+        )
         report.write_html_report(result, _report_folder(result, options, settings))
         _record_apart(store, result, waiting)
 
 
-def _record_apart(store: Store, result: BatchResult, waiting: Waiting) -> None:
-    """Record the result outside the batch's transaction; the store may still be busy."""
+def _record_apart(
+    store: Store,
+    result: BatchResult,
+    waiting: Waiting,
+    queue: Callable[[Connection], int | None] | None = None,
+) -> int | None:
+    """Record the result outside the batch's transaction (and ``queue`` its email in the same
+    transaction); the store may still be busy."""
+
+    def record(connection: Connection) -> int | None:
+        message_id = queue(connection) if queue else None
+        store.record_result(result, connection=connection)
+        return message_id
+
     try:
-        store.record_result(result, waiting)
+        return store.write_when_free(record, waiting)
     except StoreBusy as busy:
         result.warnings.append(f"The run history could not record this outcome: {busy}")
+        if queue is not None:
+            result.reports.email = None  # queued in the transaction that rolled back
+        return None

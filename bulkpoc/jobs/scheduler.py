@@ -54,10 +54,7 @@ def run_due(
 
 def before_each_pass(store: Store, settings: Settings) -> None:
     """What every pass does first, whether or not a schedule is due."""
-    interrupted = housekeeping(store, settings)
-    if interrupted:
-        log.warning("Marked interrupted: batches %s", ", ".join(map(str, interrupted)))
-    # Results emails that could not be sent yet are retried here too (the outbox).
+    housekeeping(store, settings)
 
 
 def run_forever(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 
 from bulkpoc.config import Settings
+from bulkpoc.errors import StoreBusy
+from bulkpoc.mail import deliver_due
 from bulkpoc.pipeline import process
 from bulkpoc.result import BatchResult
-from bulkpoc.store.db import Store
+from bulkpoc.store.db import Store, Waiting
 
 log = logging.getLogger("bulkpoc.jobs")
+HOUSEKEEPING_PATIENCE = 5.0  # seconds a pass waits for a busy store before leaving mail for later
 
 
 def run_batch(store: Store, settings: Settings, batch_id: int) -> BatchResult:
@@ -25,8 +28,23 @@ def run_batch(store: Store, settings: Settings, batch_id: int) -> BatchResult:
 
 
 def housekeeping(store: Store, settings: Settings) -> list[int]:
-    """Mark interrupted the batches whose process died; return their ids."""
+    """What the scheduler and the workers do on every pass: mark interrupted the batches whose
+    process died (returning their ids), and retry the results emails that are due."""
     interrupted = store.interrupt_dead_batches(settings.stale_after_seconds)
     for batch_id in interrupted:
         log.warning("Batch %s was interrupted: its process stopped before it finished.", batch_id)
+    try:
+        deliveries = deliver_due(store, settings, waiting=Waiting(HOUSEKEEPING_PATIENCE))
+    except StoreBusy:
+        return interrupted  # a batch is writing; the next pass tries again
+    for delivery in deliveries:
+        if delivery.sent:
+            log.info("Results email %s sent to %s.", delivery.message_id, delivery.destination)
+        else:
+            log.warning(
+                "Results email %s not sent: %s; next try at %s UTC.",
+                delivery.message_id,
+                delivery.error,
+                delivery.next_attempt_at,
+            )
     return interrupted

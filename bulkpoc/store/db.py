@@ -197,6 +197,13 @@ class Store(RunHistory, ScheduleBook):
         self._wait_for_store(attempt, waiting)
         return written[0]
 
+    def write_when_free(
+        self, write: Callable[[Connection], T], waiting: Waiting | None = None
+    ) -> T:
+        """Run ``write(connection)`` in a transaction of its own, waiting for the store as a
+        batch does (``StoreBusy`` once ``waiting``'s timeout passes)."""
+        return self._write_when_free(write, waiting)
+
     def read_frame(
         self, table: Table, connection: Connection | None = None, columns: list[str] | None = None
     ) -> pd.DataFrame:
