@@ -21,9 +21,11 @@ from bulkpoc.config import Settings
 from bulkpoc.jobs import queue_for
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import load_result, process, submit
+from bulkpoc.schedule import Schedule
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import POSTGRES_URL, poc, stored_pocs, write_rows
+from tests.test_cli_schedules import as_if_added_long_ago
 
 # Workers share a PostgreSQL store: these tests run on that backend only.
 on_postgres = [
@@ -231,3 +233,43 @@ def test_two_workers_run_every_queued_batch_exactly_once(store, settings, tmp_pa
     assert len(ran) == 12, ran  # each batch ran once, on one of the two workers
     pids = {str(worker.pid) for worker in workers}
     assert {batch["worker"].rpartition(":")[2] for batch in batches} <= pids
+
+
+@on_postgres[0]
+@on_postgres[1]
+def test_two_workers_and_two_schedulers_on_a_shared_inbox_process_each_file_once(
+    store, settings, tmp_path
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(14):
+        mailboxes(inbox / f"part-{n:02}.csv", 50, first=n * 50)
+    for n in range(6):  # the same content again, under other names
+        (inbox / f"again-{n}.csv").write_bytes((inbox / f"part-{n:02}.csv").read_bytes())
+    store.add_schedule(Schedule(name="shared", cron="* * * * *", timezone="UTC", inbox=str(inbox)))
+    as_if_added_long_ago(store, "shared")
+
+    workers = [bulkpoc(store, settings, "worker") for _ in range(2)]
+    passes = [bulkpoc(store, settings, "schedule", "run-due") for _ in range(2)]
+    assert [finish(one)[0] for one in passes] == [0, 0]
+    wait_for(lambda: not store.history(status="queued") and not store.history(status="running"))
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    outputs = [finish(worker) for worker in workers]
+    assert [code for code, _ in outputs] == [0, 0], outputs
+
+    batches = [b for b in store.history() if b["source"] == "schedule"]
+    ran = [b for b in batches if b["status"] == "succeeded"]
+    duplicates = [b for b in batches if b["status"] == "duplicate"]
+    assert (len(ran), len(duplicates)) == (14, 6)
+    assert len({b["checksum"] for b in ran}) == 14  # each distinct content once
+    first_of = {b["checksum"]: b["id"] for b in ran}
+    for duplicate in duplicates:
+        assert f"batch {first_of[duplicate['checksum']]}" in duplicate["failure"]
+    assert store.count(schema.pocs) == 14 * 50
+    said = [line for _, out in outputs for line in out.splitlines() if "succeeded" in line]
+    assert len(said) == 14, said  # each batch run by one worker, once
+    processed = sorted(path.name for path in (inbox / "processed").iterdir())
+    assert len(processed) == 20  # nothing lost: every file filed, with its batch id
+    assert {name.split("-", 1)[0] for name in processed} == {str(b["id"]) for b in batches}
+    assert [path.name for path in inbox.glob("*.csv")] == []

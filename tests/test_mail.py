@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from pydantic import SecretStr
 
 from bulkpoc import mail
 from bulkpoc.config import Settings
@@ -313,7 +314,7 @@ def test_starttls_with_a_login_and_a_trusted_ca(store, settings, tmp_path):
             smtp_security="starttls",
             smtp_ca_file=certificates.ca_file,
             smtp_user="mailer",
-            smtp_password="s3cret",
+            smtp_password=SecretStr("s3cret"),
         )
         queue(store)
         (delivery,) = mail.deliver_due(store, settings)
@@ -332,7 +333,7 @@ def test_a_wrong_password_keeps_the_message_and_says_so(store, settings, tmp_pat
             smtp_security="starttls",
             smtp_ca_file=certificates.ca_file,
             smtp_user="mailer",
-            smtp_password="wrong",
+            smtp_password=SecretStr("wrong"),
         )
         queue(store)
         (delivery,) = mail.deliver_due(store, settings)
