@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,13 @@ import pytest
 from bulkpoc.config import Settings
 from bulkpoc.jobs.inbox import file_away, process_inbox
 from bulkpoc.jobs.queue import InProcessQueue
+from bulkpoc.jobs.scheduler import run_due
 from bulkpoc.pipeline import submit
 from bulkpoc.result import BatchStatus
 from bulkpoc.schedule import Schedule
-from bulkpoc.store.db import Store
+from bulkpoc.store.db import Store, utcnow
 from tests.conftest import POC_HEADERS, poc, stored_pocs, write_bytes, write_rows
+from tests.mailserver import HOST, free_port, smtp_server
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 NOT_A_WORKBOOK = bytes(range(256)) * 8
@@ -251,3 +255,44 @@ def test_an_interrupted_batch_keeps_its_file_in_processing_until_it_runs_again(
     assert filed == inbox / "failed" / f"{batch_id}-x.csv"
     assert listing(inbox / "processing") == []
     assert store.batch(batch_id)["inbox_path"] == str(filed)
+
+
+def test_a_scheduled_file_emails_its_schedules_recipients_even_when_smtp_was_down(
+    store, quick, inbox
+):
+    write_rows(
+        inbox / "partner.csv",
+        [work_item("Queue A") | {"Row Changed": "Y"}, poc(Row_Changed="Y", Skill="Nope")],
+    )
+    port = free_port()  # nothing listens there yet: the SMTP server is down
+    settings = quick.model_copy(
+        update={"smtp_host": HOST, "smtp_port": port, "mail_retry_seconds": 0.01}
+    )
+    settings = settings.model_copy(update={"mail_retry_max_seconds": 0.01})
+    store.add_schedule(
+        Schedule(
+            name="every-minute",
+            cron="* * * * *",
+            timezone="UTC",
+            inbox=str(inbox),
+            rows="changed",
+            recipients=("ops@example.com", "pocs@example.com"),
+        )
+    )
+    now = utcnow() + dt.timedelta(minutes=2)
+    run_due(store, settings, InProcessQueue(store, settings), now)
+    (batch,) = scheduled(store).values()
+    assert batch["status"] == "completed_with_errors"  # a dead SMTP server does not fail it
+    assert "kept in the outbox" in " ".join(batch["warnings"])
+
+    time.sleep(0.05)  # past the retry delay
+    with smtp_server(port) as server:
+        run_due(store, settings, InProcessQueue(store, settings), now)  # the next pass retries
+    (envelope,) = server.envelopes
+    assert sorted(envelope.rcpt_tos) == ["ops@example.com", "pocs@example.com"]
+    (message,) = server.messages()
+    assert "partner.csv" in message["Subject"]
+    assert "Completed with errors" in message["Subject"]
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_filename() == "partner-errors.csv"
+    assert "Nope" in attachment.get_content()

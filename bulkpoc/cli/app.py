@@ -26,6 +26,18 @@ EXIT_CODES = {
 }
 ADMIN = "admin"
 
+# Options that mean the same wherever a file is uploaded: by hand or on a schedule.
+type_option = click.option(
+    "--type", "type_name", type=TYPES, default="poc", show_default=True, help="Record type."
+)
+rows_option = click.option(
+    "--rows",
+    type=click.Choice(["all", "changed"]),
+    default="all",
+    show_default=True,
+    help="Rows to Include: every row, or only rows marked in Row Changed.",
+)
+
 
 class BadSetting(click.ClickException):
     """A setting bulkpoc cannot use: one sentence, and exit code 2 like any usage error."""

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from bulkpoc.cli.app import ADMIN, EXIT_CODES, FORMATS, TYPES, Context, cli, user_errors
+from bulkpoc.cli.app import (
+    ADMIN,
+    EXIT_CODES,
+    FORMATS,
+    Context,
+    cli,
+    rows_option,
+    type_option,
+    user_errors,
+)
 from bulkpoc.errors import BulkpocError
 from bulkpoc.options import FileType, ImportOptions, Progress, RowsMode
 from bulkpoc.pipeline import run_import
@@ -26,21 +35,13 @@ if TYPE_CHECKING:
 
 @cli.command(name="import")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--type", "type_name", type=TYPES, default="poc", show_default=True, help="Record type."
-)
+@type_option
 @click.option(
     "--file-type",
     type=FORMATS,
     help="Declared file type; must match the content (default: detected).",
 )
-@click.option(
-    "--rows",
-    type=click.Choice(["all", "changed"]),
-    default="all",
-    show_default=True,
-    help="Rows to Include: every row, or only rows marked in Row Changed.",
-)
+@rows_option
 @click.option("--dry-run", is_flag=True, help="Check and report, apply nothing.")
 @click.option("--all-or-nothing", is_flag=True, help="Apply nothing if any row fails.")
 @click.option(

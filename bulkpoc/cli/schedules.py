@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import click
 
-from bulkpoc.cli.app import ADMIN, TYPES, Context, cli
+from bulkpoc.cli.app import ADMIN, Context, cli, rows_option, type_option
 from bulkpoc.errors import BulkpocError, UnknownUser
 from bulkpoc.jobs.inbox import PassResult
 from bulkpoc.options import RowsMode
@@ -59,16 +59,8 @@ def schedule() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="The folder files are dropped into (created if missing).",
 )
-@click.option(
-    "--type", "type_name", type=TYPES, default="poc", show_default=True, help="Record type."
-)
-@click.option(
-    "--rows",
-    type=click.Choice(["all", "changed"]),
-    default="all",
-    show_default=True,
-    help="Rows to Include: every row, or only rows marked in Row Changed.",
-)
+@type_option
+@rows_option
 @click.option("--all-or-nothing", is_flag=True, help="Apply nothing from a file if any row fails.")
 @click.option(
     "--notify", multiple=True, metavar="EMAIL", help="Email each file's results (repeatable)."
