@@ -7,6 +7,7 @@ on the test PostgreSQL server.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -273,3 +274,17 @@ def test_two_workers_and_two_schedulers_on_a_shared_inbox_process_each_file_once
     assert len(processed) == 20  # nothing lost: every file filed, with its batch id
     assert {name.split("-", 1)[0] for name in processed} == {str(b["id"]) for b in batches}
     assert [path.name for path in inbox.glob("*.csv")] == []
+
+
+@on_postgres[0]
+@on_postgres[1]
+def test_a_queued_batch_whose_job_was_never_deferred_is_not_lost(store, settings, tmp_path):
+    # The submitter recorded the batch, then lost the queue before deferring its job.
+    batch_id = submit(store, write_rows(tmp_path / "orphan.csv", [poc()]), settings=settings)
+    long_ago = dt.datetime(2000, 1, 1)
+    store.update_batch(batch_id, submitted_at=long_ago)
+
+    code, output = finish(bulkpoc(store, settings, "worker", "--until-empty"))
+    assert code == 0, output
+    assert store.batch(batch_id)["status"] == "succeeded"
+    assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]

@@ -9,15 +9,17 @@ batch running; the next worker marks the batch interrupted and closes the job.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
 import procrastinate
 from procrastinate.jobs import Status
+from sqlalchemy import text
 
 from bulkpoc.config import Settings
 from bulkpoc.jobs.tasks import housekeeping, run_batch
-from bulkpoc.store.db import Store
+from bulkpoc.store.db import Store, utcnow
 
 PROCESS_BATCH = "bulkpoc.process_batch"
 HOUSEKEEPING = "bulkpoc.housekeeping"
@@ -66,13 +68,29 @@ def _worker_context() -> _WorkerContext:
 
 
 async def tidy(app: procrastinate.App, store: Store, settings: Settings) -> list[int]:
-    """Mark interrupted the batches of dead workers, and close their stalled jobs."""
+    """Mark interrupted the batches of dead workers and close their stalled jobs; queue again
+    the queued batches that have no job (their submitter lost the queue before deferring)."""
     stalled = await app.job_manager.get_stalled_jobs(
         seconds_since_heartbeat=settings.stale_after_seconds
     )
     for job in stalled:
         await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+    for batch_id in await asyncio.to_thread(orphans, store, settings.stale_after_seconds):
+        await app.configure_task(PROCESS_BATCH).defer_async(batch_id=batch_id)
     return await asyncio.to_thread(housekeeping, store, settings)
+
+
+def orphans(store: Store, older_than: float) -> list[int]:
+    """Queued batches, submitted more than ``older_than`` seconds ago, that no job will run."""
+    query = text(
+        "SELECT id FROM batches WHERE status = 'queued' AND submitted_at < :before "
+        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE task_name = :task "
+        "AND status IN ('todo', 'doing') AND (args ->> 'batch_id')::int = batches.id) "
+        "ORDER BY id"
+    )
+    before = utcnow() - dt.timedelta(seconds=older_than)
+    with store.engine.connect() as connection:
+        return list(connection.scalars(query, {"before": before, "task": PROCESS_BATCH}))
 
 
 class ProcrastinateQueue:
