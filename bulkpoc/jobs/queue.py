@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from typing import Protocol
 
 from bulkpoc.config import Settings
@@ -25,6 +28,39 @@ class InProcessQueue:
 
     def enqueue(self, batch_id: int) -> None:
         run_batch(self.store, self.settings, batch_id)
+
+
+class ThreadQueue:
+    """SQLite under ``bulkpoc serve``: one background thread runs the batches, one at a time,
+    so a page returns at once and follows the batch's progress.
+
+    On start it also takes the batches left queued by a server that stopped.
+    """
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store, self.settings = store, settings
+        self._waiting: queue.Queue[int | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="bulkpoc-batches", daemon=True)
+
+    def start(self) -> None:
+        for batch in reversed(self.store.history(status="queued")):
+            self._waiting.put(batch["id"])
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Let the running batch finish, then end the thread."""
+        self._waiting.put(None)
+        self._thread.join()
+
+    def enqueue(self, batch_id: int) -> None:
+        self._waiting.put(batch_id)
+
+    def _run(self) -> None:
+        while (batch_id := self._waiting.get()) is not None:
+            try:
+                run_batch(self.store, self.settings, batch_id)
+            except Exception:  # a bug in one batch must not stop the others
+                logging.getLogger("bulkpoc.jobs").exception("Batch %s failed", batch_id)
 
 
 def queue_for(store: Store, settings: Settings) -> JobQueue:

@@ -1,0 +1,11 @@
+"""The web layer: the Manage Multiple Points of Contact pages and the JSON API, over the library.
+
+Server-rendered Jinja2 pages that work without JavaScript; a little JavaScript enhances them
+(live progress, dropping a file). No state lives in process memory: sessions are signed
+cookies, and batches, their progress and their results are in the store, so several servers
+may run behind a load balancer on PostgreSQL.
+"""
+
+from bulkpoc.web.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,113 @@
+"""The FastAPI application: its state, middleware, templates and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from asgi_csrf import asgi_csrf
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
+
+from bulkpoc import __version__
+from bulkpoc.config import Settings
+from bulkpoc.store.db import Store
+from bulkpoc.web.deps import NotLoggedIn
+from bulkpoc.web.security import SecurityHeaders
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "bulkpoc_session"
+SESSION_SECONDS = 8 * 3600  # a working day; then log in again
+
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    """A page, with what every form needs: its CSRF token. Pages pass ``user`` when logged in."""
+    csrftoken = request.scope.get("csrftoken")
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"user": None, "csrftoken": csrftoken() if csrftoken else ""} | context,
+        status_code=status_code,
+    )
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> ASGIApp:
+    """The whole web application as one ASGI app (what ``bulkpoc serve`` runs)."""
+    from bulkpoc.auth import session_secret
+    from bulkpoc.web.routes import account
+
+    settings = settings or Settings.from_env()
+    store = store or Store(settings.database_url)
+    store.ensure_ready()
+    secret = session_secret(store)
+
+    app = FastAPI(
+        title="bulkpoc",
+        version=__version__,
+        summary="Manage contact-centre points of contact in bulk.",
+        lifespan=_run_jobs,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.store, app.state.settings = store, settings
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(account.router)
+    app.add_exception_handler(NotLoggedIn, _to_login)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_SECONDS,
+        same_site="lax",
+    )
+    protected = asgi_csrf(
+        app,
+        signing_secret=secret,
+        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
+    )
+    return SecurityHeaders(protected)
+
+
+@asynccontextmanager
+async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
+    """SQLite: batches run in a thread of this process. PostgreSQL: workers run them."""
+    from bulkpoc.jobs.queue import ThreadQueue, queue_for
+
+    store, settings = app.state.store, app.state.settings
+    if store.engine.dialect.name == "sqlite":
+        runner = ThreadQueue(store, settings)
+        runner.start()
+        app.state.queue = runner
+        try:
+            yield
+        finally:
+            runner.stop()
+    else:
+        app.state.queue = queue_for(store, settings)
+        yield
+
+
+async def _to_login(request: Request, _error: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+async def _error_page(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    if request.url.path.startswith("/api/"):
+        from fastapi.exception_handlers import http_exception_handler
+
+        return await http_exception_handler(request, error)
+    return render(request, "error.html", error.status_code, message=error.detail)

@@ -1,0 +1,71 @@
+"""Who is asking, and may they: the session's user for pages, the bearer token's for the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, HTTPException, Request, status
+
+from bulkpoc.config import Settings
+from bulkpoc.errors import UnknownUser
+from bulkpoc.store.db import Store, User
+
+SESSION_USER = "user"
+
+
+class NotLoggedIn(Exception):
+    """A page needs a logged-in user; the app answers with a redirect to the login page."""
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def current_user(request: Request) -> User:
+    """The user of the signed session cookie; a page without one redirects to the login."""
+    name = request.session.get(SESSION_USER)
+    if not name:
+        raise NotLoggedIn
+    try:
+        return get_store(request).get_user(name)
+    except UnknownUser:
+        request.session.clear()
+        raise NotLoggedIn from None
+
+
+def api_user(request: Request) -> User:
+    """The user of the ``Authorization: Bearer TOKEN`` header."""
+    from bulkpoc.auth import user_for_token
+
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    user = user_for_token(get_store(request), token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Send a valid API token as 'Authorization: Bearer TOKEN' "
+            "(an administrator creates one with `bulkpoc tokens create`).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+def permitted(user: User, permission: str) -> User:
+    if permission not in user.permissions:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"{user.name} may not do this: it needs the '{permission}' permission.",
+        )
+    return user
+
+
+def page_user_with(permission: str) -> Callable[..., User]:
+    """A dependency: the logged-in user, who must hold ``permission``."""
+
+    def dependency(user: User = Depends(current_user)) -> User:  # noqa: B008
+        return permitted(user, permission)
+
+    return dependency

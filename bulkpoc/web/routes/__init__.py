@@ -1,0 +1,1 @@
+"""The pages, one module per area; the JSON API is ``bulkpoc.web.api``."""

@@ -1,0 +1,58 @@
+"""Logging in and out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from bulkpoc.errors import BulkpocError
+from bulkpoc.store.db import User
+from bulkpoc.web.app import render
+from bulkpoc.web.deps import SESSION_USER, current_user, get_store
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to another one."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@router.get("/")
+def home(_user: Annotated[User, Depends(current_user)]) -> Response:
+    return RedirectResponse("/manage/poc", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
+    return render(request, "login.html", next=_safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    name: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",  # noqa: A002
+) -> Response:
+    from bulkpoc.auth import authenticate
+
+    try:
+        user = authenticate(get_store(request), name.strip(), password)
+    except BulkpocError as refused:
+        return render(
+            request, "login.html", 401, error=str(refused), name=name, next=_safe_next(next)
+        )
+    request.session.clear()
+    request.session[SESSION_USER] = user.name
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
