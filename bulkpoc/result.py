@@ -11,7 +11,7 @@ from enum import StrEnum
 from itertools import groupby
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from bulkpoc.errors import RowError
 
@@ -60,7 +60,11 @@ class Reports(BaseModel):
 
 
 class BatchResult(BaseModel):
-    """Everything known about one batch once it has finished."""
+    """Everything known about one batch once it has finished.
+
+    Its JSON (``model_dump(mode="json")``) is what ``bulkpoc import --json`` prints and what
+    ``GET /api/v1/batches/{id}`` answers: one serialisation, described by this model.
+    """
 
     batch_id: int | None
     record_type: str
@@ -82,8 +86,10 @@ class BatchResult(BaseModel):
     reports: Reports = Field(default_factory=Reports)
     timings: dict[str, float] = Field(default_factory=dict)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def dry_run(self) -> bool:
+        """Whether the batch only reported what it would do."""
         return bool(self.options.get("dry_run"))
 
     @property
@@ -116,18 +122,3 @@ class BatchResult(BaseModel):
             + ", ".join(parts)
             + "."
         )
-
-    def to_json(self) -> dict[str, object]:
-        """The machine-readable form printed by ``bulkpoc import --json``."""
-        return {
-            "batch_id": self.batch_id,
-            "status": self.status.value,
-            "counts": self.counts.as_dict(),
-            "errors": [error.to_dict() for error in self.errors],
-            "failure": self.failure,
-            "failure_code": self.failure_code,
-            "warnings": self.warnings,
-            "applied": self.applied,
-            "dry_run": self.dry_run,
-            "reports": self.reports.model_dump(),
-        }
