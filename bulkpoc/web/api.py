@@ -1,0 +1,399 @@
+"""The JSON API for partner systems, under ``/api/v1``: upload a file, follow its batch, fetch
+its result and error file, list the run history, download templates and exports.
+
+Every call acts as the user of its API token (``Authorization: Bearer TOKEN``), with that
+user's permissions. Failures answer ``{"detail": "one sentence"}`` with the status that says
+what went wrong; each route declares them, so the OpenAPI schema describes every answer.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Coroutine
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+)
+from fastapi import status as http
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
+from bulkpoc.errors import StoreBusy
+from bulkpoc.options import FileType, ImportOptions, RowsMode
+from bulkpoc.pipeline import load_result, submit
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.records.base import RecordType
+from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.store.db import User
+from bulkpoc.web.api_models import BatchList, BatchProgress, BatchSummary, Problem, RecordTypeName
+from bulkpoc.web.deps import api_user, get_settings, get_store, permitted
+from bulkpoc.web.uploads import check_size, declared_too_large, display_name, too_large
+
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+MAX_ID = 2**31 - 1  # the store's integer ids
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+class _RefuseLargeBodies(APIRoute):
+    """Refuses a request whose Content-Length is above the upload limit before reading it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def refuse_or_handle(request: Request) -> Response:
+            if declared_too_large(request.headers.get("content-length"), get_settings(request)):
+                raise too_large(get_settings(request))
+            return await handle(request)
+
+        return refuse_or_handle
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    route_class=_RefuseLargeBodies,
+    responses={401: _problem("No API token, or one that is unknown or revoked.")},
+)
+
+BatchId = Annotated[int, Path(ge=1, le=MAX_ID, description="The batch's id.")]
+# The names of path parameters of downloads; unknown values answer 404 (there is no such file).
+TypeInPath = Annotated[
+    str, Path(description="The record type.", json_schema_extra={"enum": list(RECORD_TYPES)})
+]
+FormatInPath = Annotated[
+    str, Path(description="The file format.", json_schema_extra={"enum": list(MEDIA_TYPES)})
+]
+FILE_CONTENT = {
+    "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES}
+}
+
+
+# --- uploading ------------------------------------------------------------------------------
+
+
+@router.post(
+    "/batches",
+    status_code=http.HTTP_202_ACCEPTED,
+    summary="Upload a file",
+    responses={
+        202: {
+            "description": "The batch is queued; follow it at its progress URL.",
+            "headers": {"Location": {"description": "The batch.", "schema": {"type": "string"}}},
+        },
+        403: _problem("The user may not upload this record type."),
+        413: _problem("The file is larger than the upload limit."),
+        422: _problem("An option or the file is missing or not valid."),
+        503: _problem("The store stayed busy longer than the lock timeout."),
+    },
+)
+def upload(
+    request: Request,
+    response: Response,
+    user: Annotated[User, Depends(api_user)],
+    file: Annotated[UploadFile, File(description="The CSV or XLSX file.")],
+    record_type: Annotated[RecordTypeName, Form(description="What the file holds.")] = "poc",
+    file_type: Annotated[
+        FileType | None, Form(description="The declared File Type (default: detected).")
+    ] = None,
+    rows: Annotated[
+        RowsMode, Form(description="Rows to Include: all, or only rows marked Row Changed.")
+    ] = "all",
+    dry_run: Annotated[bool, Form(description="Check and report; apply nothing.")] = False,
+    all_or_nothing: Annotated[bool, Form(description="Apply nothing if a row fails.")] = False,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="Your key for this upload: sent again within ten minutes, it answers "
+            "with the batch the first upload became instead of submitting the file again.",
+        ),
+    ] = None,
+) -> BatchProgress:
+    """Submit a file as a batch, as the upload form does, and answer at once (202).
+
+    The file's name is only shown (in the history, the report and the error file's name).
+    """
+    rtype = RECORD_TYPES[record_type]
+    if rtype.permission not in user.permissions:
+        raise HTTPException(
+            http.HTTP_403_FORBIDDEN,
+            UPLOAD_NOT_PERMITTED.message(
+                user=user.name, plural=rtype.plural, permission=rtype.permission
+            ),
+        )
+    settings, store = get_settings(request), get_store(request)
+    check_size(file, settings)
+    options = ImportOptions(
+        record_type=record_type,
+        file_type=file_type,
+        rows=rows,
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        user=user.name,
+        source="api",
+        display_name=display_name(file.filename),
+        upload_id=idempotency_key,
+    )
+    try:
+        batch_id = submit(store, file.file, options, settings)
+    except StoreBusy as busy:
+        raise HTTPException(http.HTTP_503_SERVICE_UNAVAILABLE, str(busy)) from None
+    batch = _batch(request, batch_id)
+    if batch["status"] == BatchStatus.QUEUED:
+        request.app.state.queue.enqueue(batch_id)
+    response.headers["Location"] = request.app.url_path_for("batch_result", batch_id=batch_id)
+    return _progress(request, batch)
+
+
+# --- following a batch ----------------------------------------------------------------------
+
+
+@router.get(
+    "/batches/{batch_id}/progress",
+    summary="Follow a batch",
+    responses={404: _problem("There is no such batch.")},
+)
+def batch_progress(
+    request: Request, _user: Annotated[User, Depends(api_user)], batch_id: BatchId
+) -> BatchProgress:
+    """Its status and, while it runs, its stage and how far it has got; poll until finished."""
+    return _progress(request, _batch(request, batch_id))
+
+
+@router.get(
+    "/batches/{batch_id}",
+    summary="A batch's result",
+    name="batch_result",
+    responses={
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch."),
+    },
+)
+def batch_result(
+    request: Request, user: Annotated[User, Depends(api_user)], batch_id: BatchId
+) -> BatchResult:
+    """The result (what ``bulkpoc import --json`` prints): status, counts, every row error."""
+    _readable(user, _batch(request, batch_id))
+    return load_result(get_store(request), batch_id)
+
+
+@router.get(
+    "/batches/{batch_id}/errors",
+    summary="A batch's error file",
+    response_class=Response,
+    responses={
+        200: {"description": "The failed rows, in the uploaded format.", **FILE_CONTENT},
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch, or it has no error file."),
+    },
+)
+def batch_error_file(
+    request: Request, user: Annotated[User, Depends(api_user)], batch_id: BatchId
+) -> Response:
+    """The failed rows with their original values and an Error column: fix them, upload again."""
+    batch = _readable(user, _batch(request, batch_id))
+    kept = get_store(request).batch_file(batch_id, "errors")
+    if kept is None:
+        status = BatchStatus(batch["status"])
+        why = "it has not finished" if not status.finished else "no row of it failed"
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file: {why}.")
+    name, content = kept
+    return Response(
+        content,
+        media_type=MEDIA_TYPES.get(FilePath(name).suffix.lstrip(".").lower(), "text/csv"),
+        headers=_attachment(name),
+    )
+
+
+@router.get(
+    "/batches",
+    summary="The run history",
+    responses={422: _problem("A filter or the paging is not valid.")},
+)
+def history(
+    request: Request,
+    _user: Annotated[User, Depends(api_user)],
+    status: Annotated[BatchStatus | None, Query(description="Only batches in this status.")] = None,
+    source: Annotated[
+        str | None,
+        Query(max_length=20, pattern=NO_NUL, description="Only batches from cli, web, api, ..."),
+    ] = None,
+    user: Annotated[
+        str | None, Query(max_length=100, pattern=NO_NUL, description="Only this user's batches.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Batches per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Batches to pass over.")] = 0,
+) -> BatchList:
+    """Every batch, newest first, filtered and paged; ``total`` counts all that match."""
+    store = get_store(request)
+    wanted = {"source": source or None, "user": user or None}
+    status_value = status.value if status else None
+    return BatchList(
+        total=store.count_history(status_value, **wanted),
+        limit=limit,
+        offset=offset,
+        batches=[
+            BatchSummary.of(batch)
+            for batch in store.history(status_value, limit, offset=offset, **wanted)
+        ],
+    )
+
+
+def _batch(request: Request, batch_id: int) -> dict[str, Any]:
+    batch = get_store(request).batch(batch_id)
+    if batch is None:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} does not exist.")
+    return batch
+
+
+def _readable(user: User, batch: dict[str, Any]) -> dict[str, Any]:
+    """A batch's rows are its record type's data: seeing them takes that type's permission."""
+    permitted(user, RECORD_TYPES[batch["record_type"]].permission)
+    return batch
+
+
+def _progress(request: Request, batch: dict[str, Any]) -> BatchProgress:
+    live = getattr(request.app.state.queue, "progress_of", None)
+    return BatchProgress.of(batch, live(batch["id"]) if live else None)
+
+
+# --- templates and exports ------------------------------------------------------------------
+
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file.", **FILE_CONTENT},
+    403: _problem("The user may not handle this record type."),
+    404: _problem("There is no such record type or format."),
+}
+
+
+@router.get(
+    "/templates/{record_type}.{file_format}",
+    summary="Download a template",
+    response_class=Response,
+    responses=DOWNLOAD_RESPONSES,
+)
+def template(
+    request: Request,
+    user: Annotated[User, Depends(api_user)],
+    record_type: TypeInPath,
+    file_format: FormatInPath,
+) -> Response:
+    """The headers (CSV), or for XLSX also dropdowns fed by the reference data and instructions."""
+    return _download(request, user, record_type, file_format, template=True)
+
+
+@router.get(
+    "/exports/{record_type}.{file_format}",
+    summary="Download the existing records",
+    response_class=Response,
+    responses=DOWNLOAD_RESPONSES,
+)
+def export(
+    request: Request,
+    user: Annotated[User, Depends(api_user)],
+    record_type: TypeInPath,
+    file_format: FormatInPath,
+) -> Response:
+    """Every record of the type, ready to edit and upload again."""
+    return _download(request, user, record_type, file_format, template=False)
+
+
+def _download(
+    request: Request, user: User, type_name: str, file_format: str, template: bool
+) -> Response:
+    from bulkpoc.write import write_records
+
+    rtype = _record_type(type_name, file_format)
+    permitted(user, rtype.permission)
+    name = f"{rtype.name}-{'template' if template else 'export'}.{file_format}"
+    folder = FilePath(tempfile.mkdtemp(prefix="bulkpoc-download-"))
+    try:
+        write_records(get_store(request), rtype, file_format, folder / name, template=template)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        folder / name,
+        media_type=MEDIA_TYPES[file_format],
+        filename=name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+def _record_type(type_name: str, file_format: str) -> RecordType:
+    if type_name not in RECORD_TYPES:
+        raise HTTPException(
+            http.HTTP_404_NOT_FOUND,
+            f"There is no record type {type_name!r}; choose from {', '.join(RECORD_TYPES)}.",
+        )
+    if file_format not in MEDIA_TYPES:
+        raise HTTPException(
+            http.HTTP_404_NOT_FOUND,
+            f"There is no {file_format!r} format; choose from {', '.join(MEDIA_TYPES)}.",
+        )
+    return RECORD_TYPES[type_name]
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"content-disposition": f"attachment; filename*=utf-8''{quote(name)}"}
+
+
+# --- errors as one sentence -----------------------------------------------------------------
+
+
+async def invalid_request(request: Request, error: Exception) -> Response:
+    """A request that does not fit the schema (HTTP 422): its first problem, in one sentence."""
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse({"detail": _sentence(error.errors())}, http.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+WHERE = {"body": "form field", "query": "query parameter", "header": "header", "path": "path"}
+
+
+def _sentence(problems: Any) -> str:
+    first = problems[0] if problems else {}
+    location = list(first.get("loc", ()))
+    where = WHERE.get(str(location[0]), "value") if location else "value"
+    name = str(location[-1]) if len(location) > 1 else "request"
+    if where == "header":
+        name = name.replace("_", "-").title()
+    if first.get("type") == "missing":
+        return f"The {where} {name!r} is required."
+    message = str(first.get("msg", "is not valid"))
+    message = message[:1].lower() + message[1:]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"The {where} {name!r} is not valid: {message}{more}."
+
+
+async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """An HTTP error under /api/ as ``{"detail": sentence}``, with the error's own headers."""
+    detail = error.detail
+    if error.status_code == http.HTTP_404_NOT_FOUND and detail == "Not Found":
+        detail = f"There is nothing at {request.url.path}; see /api/v1/openapi.json."
+    elif error.status_code == http.HTTP_405_METHOD_NOT_ALLOWED and detail == "Method Not Allowed":
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    return JSONResponse({"detail": detail}, error.status_code, headers=error.headers)

@@ -1,0 +1,98 @@
+"""The bodies the JSON API answers with, besides the batch result itself (``BatchResult``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from bulkpoc.result import BatchStatus, Counts
+
+# The record types a file can hold (bulkpoc.records.RECORD_TYPES; a test keeps them equal).
+RecordTypeName = Literal["poc", "skill", "script", "chat-profile", "number"]
+
+
+class Problem(BaseModel):
+    """Why a request failed, in one sentence."""
+
+    detail: str = Field(examples=["Batch 12 does not exist."])
+
+
+class BatchProgress(BaseModel):
+    """Where a batch is: queued, running (which stage, how far), or finished."""
+
+    batch_id: int
+    status: BatchStatus
+    stage: str | None = Field(
+        None, description="While running: wait, read, validate, plan, apply or report."
+    )
+    done: int = Field(0, description="Rows (or steps) of the stage done so far.")
+    total: int = Field(0, description="Rows (or steps) the stage has in all.")
+    detail: str | None = Field(None, description="More than a number says, e.g. what it waits for.")
+    finished: bool = Field(description="True once the result will not change any more.")
+
+    @classmethod
+    def of(cls, batch: dict[str, Any], live: tuple[str, int, int, str] | None) -> BatchProgress:
+        """From the batch's record, or from what the process running it last heard (``live``)."""
+        status = BatchStatus(batch["status"])
+        if status is BatchStatus.RUNNING and live is not None:
+            stage, done, total, detail = live
+        else:
+            stage, done, total, detail = (
+                batch["stage"],
+                batch["stage_done"] or 0,
+                batch["stage_total"] or 0,
+                batch["stage_detail"] or "",
+            )
+        running = status is BatchStatus.RUNNING
+        return cls(
+            batch_id=batch["id"],
+            status=status,
+            stage=stage if running else None,
+            done=done if running else 0,
+            total=total if running else 0,
+            detail=(detail or None) if running else None,
+            finished=status.finished,
+        )
+
+
+class BatchSummary(BaseModel):
+    """One batch of the run history."""
+
+    batch_id: int
+    record_type: str
+    file_name: str
+    source: str = Field(description="cli, web, api, schedule or undo.")
+    user: str
+    status: BatchStatus
+    submitted_at: dt.datetime = Field(description="UTC.")
+    started_at: dt.datetime | None = Field(description="UTC; null while queued.")
+    finished_at: dt.datetime | None = Field(description="UTC; null until finished.")
+    counts: Counts
+    failure: str | None = Field(description="Why a Failed batch failed, in one sentence.")
+
+    @classmethod
+    def of(cls, batch: dict[str, Any]) -> BatchSummary:
+        return cls(
+            batch_id=batch["id"],
+            record_type=batch["record_type"],
+            file_name=batch["file_name"],
+            source=batch["source"],
+            user=batch["user_name"],
+            status=BatchStatus(batch["status"]),
+            submitted_at=batch["submitted_at"],
+            started_at=batch["started_at"],
+            finished_at=batch["finished_at"],
+            counts=Counts(**{name: batch[name] for name in Counts.model_fields}),
+            failure=batch["failure"],
+        )
+
+
+class BatchList(BaseModel):
+    """A page of the run history, newest first, and how many batches match in all."""
+
+    total: int
+    limit: int
+    offset: int
+    batches: list[BatchSummary]
