@@ -18,14 +18,12 @@ from urllib.parse import quote
 from fastapi import (
     APIRouter,
     Depends,
-    File,
     Form,
     Header,
     HTTPException,
     Path,
     Query,
     Request,
-    UploadFile,
 )
 from fastapi import status as http
 from fastapi.exceptions import RequestValidationError
@@ -36,13 +34,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
 from bulkpoc.errors import StoreBusy
-from bulkpoc.options import FileType, ImportOptions, RowsMode
+from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import load_result, submit
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import User
-from bulkpoc.web.api_models import BatchList, BatchProgress, BatchSummary, Problem, RecordTypeName
+from bulkpoc.web.api_models import BatchList, BatchProgress, BatchSummary, Problem, UploadForm
 from bulkpoc.web.deps import api_user, get_settings, get_store, permitted
 from bulkpoc.web.uploads import check_size, declared_too_large, display_name, too_large
 
@@ -75,7 +73,10 @@ class _RefuseLargeBodies(APIRoute):
 router = APIRouter(
     prefix="/api/v1",
     route_class=_RefuseLargeBodies,
-    responses={401: _problem("No API token, or one that is unknown or revoked.")},
+    responses={
+        401: _problem("No API token, or one that is unknown or revoked."),
+        422: _problem("A parameter, option or file is missing or not valid."),
+    },
 )
 
 BatchId = Annotated[int, Path(ge=1, le=MAX_ID, description="The batch's id.")]
@@ -105,7 +106,6 @@ FILE_CONTENT = {
         },
         403: _problem("The user may not upload this record type."),
         413: _problem("The file is larger than the upload limit."),
-        422: _problem("An option or the file is missing or not valid."),
         503: _problem("The store stayed busy longer than the lock timeout."),
     },
 )
@@ -113,31 +113,21 @@ def upload(
     request: Request,
     response: Response,
     user: Annotated[User, Depends(api_user)],
-    file: Annotated[UploadFile, File(description="The CSV or XLSX file.")],
-    record_type: Annotated[RecordTypeName, Form(description="What the file holds.")] = "poc",
-    file_type: Annotated[
-        FileType | None, Form(description="The declared File Type (default: detected).")
-    ] = None,
-    rows: Annotated[
-        RowsMode, Form(description="Rows to Include: all, or only rows marked Row Changed.")
-    ] = "all",
-    dry_run: Annotated[bool, Form(description="Check and report; apply nothing.")] = False,
-    all_or_nothing: Annotated[bool, Form(description="Apply nothing if a row fails.")] = False,
+    form: Annotated[UploadForm, Form(media_type="multipart/form-data")],
     idempotency_key: Annotated[
         str | None,
         Header(
+            alias="Idempotency-Key",
             min_length=1,
             max_length=200,
+            pattern=NO_NUL,
             description="Your key for this upload: sent again within ten minutes, it answers "
             "with the batch the first upload became instead of submitting the file again.",
         ),
     ] = None,
 ) -> BatchProgress:
-    """Submit a file as a batch, as the upload form does, and answer at once (202).
-
-    The file's name is only shown (in the history, the report and the error file's name).
-    """
-    rtype = RECORD_TYPES[record_type]
+    """Submit a file as a batch, as the upload form does, and answer at once (202)."""
+    rtype = RECORD_TYPES[form.record_type]
     if rtype.permission not in user.permissions:
         raise HTTPException(
             http.HTTP_403_FORBIDDEN,
@@ -146,20 +136,20 @@ def upload(
             ),
         )
     settings, store = get_settings(request), get_store(request)
-    check_size(file, settings)
+    check_size(form.file, settings)
     options = ImportOptions(
-        record_type=record_type,
-        file_type=file_type,
-        rows=rows,
-        dry_run=dry_run,
-        all_or_nothing=all_or_nothing,
+        record_type=form.record_type,
+        file_type=form.file_type,
+        rows=form.rows,
+        dry_run=form.dry_run,
+        all_or_nothing=form.all_or_nothing,
         user=user.name,
         source="api",
-        display_name=display_name(file.filename),
+        display_name=display_name(form.file.filename),
         upload_id=idempotency_key,
     )
     try:
-        batch_id = submit(store, file.file, options, settings)
+        batch_id = submit(store, form.file.file, options, settings)
     except StoreBusy as busy:
         raise HTTPException(http.HTTP_503_SERVICE_UNAVAILABLE, str(busy)) from None
     batch = _batch(request, batch_id)
@@ -232,7 +222,6 @@ def batch_error_file(
 @router.get(
     "/batches",
     summary="The run history",
-    responses={422: _problem("A filter or the paging is not valid.")},
 )
 def history(
     request: Request,

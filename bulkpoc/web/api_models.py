@@ -5,12 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from fastapi import UploadFile
 from pydantic import BaseModel, Field
 
+from bulkpoc.options import FileType, RowsMode
 from bulkpoc.result import BatchStatus, Counts
 
 # The record types a file can hold (bulkpoc.records.RECORD_TYPES; a test keeps them equal).
 RecordTypeName = Literal["poc", "skill", "script", "chat-profile", "number"]
+
+
+class UploadForm(BaseModel):
+    """A file to process, with the options of the upload form."""
+
+    file: UploadFile = Field(description="The CSV or XLSX file; its name is only shown.")
+    record_type: RecordTypeName = Field("poc", description="What the file holds.")
+    file_type: FileType | None = Field(
+        None, description="The declared File Type; it must match the content (default: detected)."
+    )
+    rows: RowsMode = Field(
+        "all", description="Rows to Include: all, or only the rows marked in Row Changed."
+    )
+    dry_run: bool = Field(False, description="Check and report what would happen; apply nothing.")
+    all_or_nothing: bool = Field(False, description="Apply nothing if any row fails.")
 
 
 class Problem(BaseModel):
