@@ -9,11 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from itertools import groupby
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, PlainSerializer, computed_field
 
 from bulkpoc.errors import RowError
+
+
+def _with_utc_offset(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# The store keeps naive UTC; JSON says which zone it is (``…Z``), as RFC 3339 asks.
+UtcDateTime = Annotated[
+    dt.datetime, PlainSerializer(_with_utc_offset, return_type=dt.datetime, when_used="json")
+]
 
 
 class BatchStatus(StrEnum):
@@ -73,8 +83,8 @@ class BatchResult(BaseModel):
     source: str
     user: str
     options: dict[str, Any]
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None = None
     status: BatchStatus = BatchStatus.FAILED
     counts: Counts = Field(default_factory=Counts)
     errors: list[RowError] = Field(default_factory=list)

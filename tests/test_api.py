@@ -179,7 +179,7 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
     errors = api.get(f"/api/v1/batches/{batch_id}/errors")
     assert errors.status_code == 200
     assert errors.headers["content-type"].startswith("text/csv")
-    assert "pocs-with-mistakes-errors.csv" in errors.headers["content-disposition"]
+    assert 'filename="pocs-with-mistakes-errors.csv"' in errors.headers["content-disposition"]
     assert errors.content == Path(expected.reports.error_file or "").read_bytes()
     rows = list(csv.DictReader(io.StringIO(errors.content.decode("utf-8-sig"))))
     assert len(rows) == expected.counts.failed
@@ -306,6 +306,7 @@ def test_a_file_above_the_limit_is_refused_before_it_is_stored(store, settings, 
         ({"file_type": "pdf"}, True, "The form field 'file_type' is not valid"),
         ({"dry_run": "perhaps"}, True, "The form field 'dry_run' is not valid"),
         ({}, False, "The form field 'file' is required."),
+        ({"record_type": ""}, True, "The form field 'record_type' is blank; give it a value or "),
     ],
 )
 def test_bad_options_are_refused_in_one_sentence(store, api, data, files, message):
@@ -332,6 +333,28 @@ def test_bad_paging_and_ids_are_refused_in_one_sentence(api):
         assert f"'{name}' is not valid" in one_sentence(response)
 
 
+def test_a_query_parameter_the_endpoint_does_not_take_is_refused(api):
+    # A mistyped filter must not pass unnoticed and list every batch.
+    typo = api.get("/api/v1/batches", params={"stauts": "failed"})
+    assert (typo.status_code, one_sentence(typo)) == (
+        422,
+        "The query parameter 'stauts' is not one of this endpoint's; "
+        "it takes limit, offset, source, status, user.",
+    )
+    none = api.get("/api/v1/templates/poc.csv", params={"x": "1"})
+    assert (none.status_code, one_sentence(none)) == (
+        422,
+        "The query parameter 'x' is not one of this endpoint's; it takes none.",
+    )
+
+
+def test_a_method_not_allowed_names_every_method_the_path_takes(api):
+    refused = api.delete("/api/v1/batches")
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "GET, POST"
+    assert one_sentence(refused) == "DELETE is not allowed on /api/v1/batches."
+
+
 def test_unknown_batches_and_paths_are_404_in_one_sentence(api):
     for path in (
         "/api/v1/batches/999",
@@ -346,7 +369,6 @@ def test_unknown_batches_and_paths_are_404_in_one_sentence(api):
         404,
         "There is nothing at /api/v1/nowhere; see /api/v1/openapi.json.",
     )
-    assert api.delete("/api/v1/batches").status_code == 405
 
 
 # --- run history ----------------------------------------------------------------------------

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import uvicorn
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp
 
 from bulkpoc.config import Settings
 from bulkpoc.store.db import Store
@@ -28,6 +31,25 @@ def api_client(store: Store, settings: Settings, token: str | None = None) -> It
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with TestClient(create_app(settings, store), headers=headers) as client:
         yield client
+
+
+@contextmanager
+def serving(app: ASGIApp) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port, as ``bulkpoc serve`` does; its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + PATIENCE
+    while not server.started:
+        assert thread.is_alive(), "the server did not start"
+        assert time.monotonic() < deadline, "the server did not start in time"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(PATIENCE)
 
 
 def run_workers(store: Store, settings: Settings) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Coroutine
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -26,9 +25,7 @@ from fastapi import (
     Request,
 )
 from fastapi import status as http
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -40,9 +37,10 @@ from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import User
+from bulkpoc.web.api_http import ApiRoute, problem
 from bulkpoc.web.api_models import BatchList, BatchProgress, BatchSummary, Problem, UploadForm
 from bulkpoc.web.deps import api_user, get_settings, get_store, permitted
-from bulkpoc.web.uploads import check_size, declared_too_large, display_name, too_large
+from bulkpoc.web.uploads import check_size, display_name
 
 MEDIA_TYPES = {
     "csv": "text/csv",
@@ -56,23 +54,9 @@ def _problem(description: str) -> dict[str, Any]:
     return {"model": Problem, "description": description}
 
 
-class _RefuseLargeBodies(APIRoute):
-    """Refuses a request whose Content-Length is above the upload limit before reading it."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def refuse_or_handle(request: Request) -> Response:
-            if declared_too_large(request.headers.get("content-length"), get_settings(request)):
-                raise too_large(get_settings(request))
-            return await handle(request)
-
-        return refuse_or_handle
-
-
 router = APIRouter(
     prefix="/api/v1",
-    route_class=_RefuseLargeBodies,
+    route_class=ApiRoute,
     responses={
         401: _problem("No API token, or one that is unknown or revoked."),
         422: _problem("A parameter, option or file is missing or not valid."),
@@ -88,22 +72,38 @@ FormatInPath = Annotated[
     str, Path(description="The file format.", json_schema_extra={"enum": list(MEDIA_TYPES)})
 ]
 FILE_CONTENT = {
-    "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES}
+    "content": {
+        media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()
+    }
 }
 
 
 # --- uploading ------------------------------------------------------------------------------
 
 
+async def _no_blank_options(request: Request, _user: Annotated[User, Depends(api_user)]) -> None:
+    """FastAPI takes a blank form field for one left out, and its default: refuse it instead,
+    so a blank record type never means points of contact."""
+    form = await request.form()
+    for name, value in form.multi_items():
+        if name in UploadForm.model_fields and isinstance(value, str) and not value.strip():
+            raise HTTPException(
+                http.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"The form field {name!r} is blank; give it a value or leave it out.",
+            )
+
+
 @router.post(
     "/batches",
     status_code=http.HTTP_202_ACCEPTED,
     summary="Upload a file",
+    dependencies=[Depends(_no_blank_options)],
     responses={
         202: {
             "description": "The batch is queued; follow it at its progress URL.",
             "headers": {"Location": {"description": "The batch.", "schema": {"type": "string"}}},
         },
+        400: _problem("The body is not multipart form data."),
         403: _problem("The user may not upload this record type."),
         413: _problem("The file is larger than the upload limit."),
         503: _problem("The store stayed busy longer than the lock timeout."),
@@ -348,41 +348,15 @@ def _record_type(type_name: str, file_format: str) -> RecordType:
 
 
 def _attachment(name: str) -> dict[str, str]:
-    return {"content-disposition": f"attachment; filename*=utf-8''{quote(name)}"}
-
-
-# --- errors as one sentence -----------------------------------------------------------------
-
-
-async def invalid_request(request: Request, error: Exception) -> Response:
-    """A request that does not fit the schema (HTTP 422): its first problem, in one sentence."""
-    assert isinstance(error, RequestValidationError)
-    return JSONResponse({"detail": _sentence(error.errors())}, http.HTTP_422_UNPROCESSABLE_CONTENT)
-
-
-WHERE = {"body": "form field", "query": "query parameter", "header": "header", "path": "path"}
-
-
-def _sentence(problems: Any) -> str:
-    first = problems[0] if problems else {}
-    location = list(first.get("loc", ()))
-    where = WHERE.get(str(location[0]), "value") if location else "value"
-    name = str(location[-1]) if len(location) > 1 else "request"
-    if where == "header":
-        name = name.replace("_", "-").title()
-    if first.get("type") == "missing":
-        return f"The {where} {name!r} is required."
-    message = str(first.get("msg", "is not valid"))
-    message = message[:1].lower() + message[1:]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return f"The {where} {name!r} is not valid: {message}{more}."
+    """A download's name: plain ASCII for every client, and the exact name for those that read
+    ``filename*`` (RFC 6266)."""
+    plain = "".join(c for c in name if c.isascii() and c.isprintable() and c not in '"\\')
+    return {
+        "content-disposition": f'attachment; filename="{plain or "errors"}"; '
+        f"filename*=utf-8''{quote(name)}"
+    }
 
 
 async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-    """An HTTP error under /api/ as ``{"detail": sentence}``, with the error's own headers."""
-    detail = error.detail
-    if error.status_code == http.HTTP_404_NOT_FOUND and detail == "Not Found":
-        detail = f"There is nothing at {request.url.path}; see /api/v1/openapi.json."
-    elif error.status_code == http.HTTP_405_METHOD_NOT_ALLOWED and detail == "Method Not Allowed":
-        detail = f"{request.method} is not allowed on {request.url.path}."
-    return JSONResponse({"detail": detail}, error.status_code, headers=error.headers)
+    """An HTTP error under /api/ as ``{"detail": sentence}``."""
+    return problem(request, error, router.routes)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from bulkpoc.options import FileType, RowsMode
-from bulkpoc.result import BatchStatus, Counts
+from bulkpoc.result import BatchStatus, Counts, UtcDateTime
 
 # The record types a file can hold (bulkpoc.records.RECORD_TYPES; a test keeps them equal).
 RecordTypeName = Literal["poc", "skill", "script", "chat-profile", "number"]
+
+
+def _true_or_false(value: Any) -> Any:
+    """A form carries a boolean as the text true or false; nothing else is taken for one."""
+    if isinstance(value, str):
+        if value.strip().lower() not in {"true", "false"}:
+            raise ValueError("it must be true or false")
+        return value.strip().lower() == "true"
+    return value
+
+
+FormBool = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
 class UploadForm(BaseModel):
@@ -20,14 +32,15 @@ class UploadForm(BaseModel):
 
     file: UploadFile = Field(description="The CSV or XLSX file; its name is only shown.")
     record_type: RecordTypeName = Field("poc", description="What the file holds.")
-    file_type: FileType | None = Field(
+    # A form cannot send null: leave the field out to have the type detected.
+    file_type: FileType | SkipJsonSchema[None] = Field(
         None, description="The declared File Type; it must match the content (default: detected)."
     )
     rows: RowsMode = Field(
         "all", description="Rows to Include: all, or only the rows marked in Row Changed."
     )
-    dry_run: bool = Field(False, description="Check and report what would happen; apply nothing.")
-    all_or_nothing: bool = Field(False, description="Apply nothing if any row fails.")
+    dry_run: FormBool = Field(False, description="Check and report what would happen; no change.")
+    all_or_nothing: FormBool = Field(False, description="Apply nothing if any row fails.")
 
 
 class Problem(BaseModel):
@@ -83,9 +96,9 @@ class BatchSummary(BaseModel):
     source: str = Field(description="cli, web, api, schedule or undo.")
     user: str
     status: BatchStatus
-    submitted_at: dt.datetime = Field(description="UTC.")
-    started_at: dt.datetime | None = Field(description="UTC; null while queued.")
-    finished_at: dt.datetime | None = Field(description="UTC; null until finished.")
+    submitted_at: UtcDateTime
+    started_at: UtcDateTime | None = Field(description="Null while queued.")
+    finished_at: UtcDateTime | None = Field(description="Null until finished.")
     counts: Counts
     failure: str | None = Field(description="Why a Failed batch failed, in one sentence.")
 

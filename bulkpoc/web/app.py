@@ -120,7 +120,7 @@ async def _error_page(request: Request, error: Exception) -> Response:
 
 async def _invalid_request(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api/"):
-        from bulkpoc.web.api import invalid_request
+        from bulkpoc.web.api_http import invalid_request
 
         return await invalid_request(request, error)
     assert isinstance(error, RequestValidationError)
