@@ -283,6 +283,24 @@ def test_import_json_has_the_documented_shape_and_values(demo_db):
     assert body["reports"]["email"] is None
 
 
+def test_import_suggests_the_closest_name_for_an_unknown_skill(demo_db, tmp_path):
+    path = write_rows(tmp_path / "typo.csv", [poc(Skill="Sales Cals")])
+    code, body = demo_db.json("import", path)
+    assert code == 1
+    assert body["errors"] == [
+        {
+            "row": 2,
+            "column": "Skill",
+            "value": "Sales Cals",
+            "code": "unknown_reference",
+            "message": "Skill 'Sales Cals' does not exist; did you mean 'Sales Calls'? Otherwise "
+            "use the name of an existing skill (download the skill export for the list).",
+        }
+    ]
+    shown = " ".join(demo_db("import", path, "--dry-run").stdout.split())
+    assert "did you mean 'Sales Calls'?" in shown
+
+
 def test_import_report_dir_option_puts_the_reports_there(demo_db, tmp_path):
     folder = tmp_path / "elsewhere"
     code, body = demo_db.json("import", MISTAKES, "--report-dir", folder)
