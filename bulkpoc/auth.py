@@ -64,13 +64,18 @@ class TokenRejected(BulkpocError):
 # --- passwords ----------------------------------------------------------------------------
 
 
-def set_password(store: Store, name: str, password: str) -> None:
-    """Give user ``name`` a new password, kept as an argon2 hash; the user may log in at once
-    even if their name was throttled."""
+def check_password(password: str) -> None:
+    """Refuse a password too short to set (``PasswordRejected``), before anything is stored."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PasswordRejected(
             f"A password needs at least {MIN_PASSWORD_LENGTH} characters; choose a longer one."
         )
+
+
+def set_password(store: Store, name: str, password: str) -> None:
+    """Give user ``name`` a new password, kept as an argon2 hash; the user may log in at once
+    even if their name was throttled."""
+    check_password(password)
     store.set_password_hash(name, _hasher.hash(password))
     store.clear_login_failures(name[:NAME_LENGTH])
 
@@ -190,6 +195,7 @@ __all__ = [
     "TokenInfo",
     "TokenRejected",
     "authenticate",
+    "check_password",
     "create_token",
     "list_tokens",
     "revoke_token",

@@ -3,10 +3,10 @@
 One module per group of commands; importing them registers their commands on ``cli``.
 """
 
-from bulkpoc.cli import admin, batches, files, outbox, schedules, workers
+from bulkpoc.cli import admin, batches, files, outbox, schedules, tokens, workers
 from bulkpoc.cli.app import cli
 
-__all__ = ["admin", "batches", "cli", "files", "main", "outbox", "schedules", "workers"]
+__all__ = ["admin", "batches", "cli", "files", "main", "outbox", "schedules", "tokens", "workers"]
 
 
 def main() -> None:
