@@ -10,9 +10,9 @@ from typing import get_args
 
 import openpyxl
 import pytest
-from bulkpoc.auth import create_token, revoke_token
 from fastapi.routing import APIRoute
 
+from bulkpoc.auth import create_token, revoke_token
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import load_result, run_import
 from bulkpoc.records import RECORD_TYPES
@@ -326,6 +326,7 @@ def test_bad_paging_and_ids_are_refused_in_one_sentence(api):
         ("/api/v1/batches?limit=0", "limit"),
         ("/api/v1/batches?offset=-1", "offset"),
         ("/api/v1/batches?status=done", "status"),
+        ("/api/v1/batches?user=", "user"),
         ("/api/v1/batches/abc", "batch_id"),
     ):
         response = api.get(path)
@@ -333,13 +334,18 @@ def test_bad_paging_and_ids_are_refused_in_one_sentence(api):
         assert f"'{name}' is not valid" in one_sentence(response)
 
 
-def test_a_query_parameter_the_endpoint_does_not_take_is_refused(api):
+def test_a_query_parameter_not_taken_or_repeated_is_refused(api):
     # A mistyped filter must not pass unnoticed and list every batch.
     typo = api.get("/api/v1/batches", params={"stauts": "failed"})
     assert (typo.status_code, one_sentence(typo)) == (
         422,
         "The query parameter 'stauts' is not one of this endpoint's; "
         "it takes limit, offset, source, status, user.",
+    )
+    twice = api.get("/api/v1/batches?source=api&source=cli")
+    assert (twice.status_code, one_sentence(twice)) == (
+        422,
+        "The query parameter 'source' is given more than once; give it once.",
     )
     none = api.get("/api/v1/templates/poc.csv", params={"x": "1"})
     assert (none.status_code, one_sentence(none)) == (

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, false, func, select
 
 from bulkpoc.errors import RowError
 from bulkpoc.store import schema
@@ -76,7 +76,10 @@ def _filtered(
         (batches.c.source, source),
         (batches.c.user_name, user),
     ):
-        if wanted:
+        if wanted and "\x00" in wanted:
+            # No batch has such a value, and PostgreSQL refuses NUL in text: match nothing.
+            query = query.where(false())
+        elif wanted:
             query = query.where(column == wanted)
     return query
 

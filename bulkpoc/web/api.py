@@ -26,6 +26,8 @@ from fastapi import (
 )
 from fastapi import status as http
 from fastapi.responses import FileResponse, Response
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -47,7 +49,13 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 MAX_ID = 2**31 - 1  # the store's integer ids
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+# Optional parameters are left out, never null (a query string or header cannot say null), so
+# their schema leaves null out: SkipJsonSchema[None].
+
+
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+SourceName = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+UserName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -58,7 +66,10 @@ router = APIRouter(
     prefix="/api/v1",
     route_class=ApiRoute,
     responses={
-        401: _problem("No API token, or one that is unknown or revoked."),
+        401: {
+            **_problem("No API token, or one that is unknown or revoked."),
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}},
+        },
         422: _problem("A parameter, option or file is missing or not valid."),
     },
 )
@@ -100,8 +111,10 @@ async def _no_blank_options(request: Request, _user: Annotated[User, Depends(api
     dependencies=[Depends(_no_blank_options)],
     responses={
         202: {
-            "description": "The batch is queued; follow it at its progress URL.",
-            "headers": {"Location": {"description": "The batch.", "schema": {"type": "string"}}},
+            "description": "Submitted: poll the batch's progress until it is finished.",
+            "headers": {
+                "Location": {"description": "The batch's result.", "schema": {"type": "string"}}
+            },
         },
         400: _problem("The body is not multipart form data."),
         403: _problem("The user may not upload this record type."),
@@ -115,12 +128,9 @@ def upload(
     user: Annotated[User, Depends(api_user)],
     form: Annotated[UploadForm, Form(media_type="multipart/form-data")],
     idempotency_key: Annotated[
-        str | None,
+        IdempotencyKey | SkipJsonSchema[None],
         Header(
             alias="Idempotency-Key",
-            min_length=1,
-            max_length=200,
-            pattern=NO_NUL,
             description="Your key for this upload: sent again within ten minutes, it answers "
             "with the batch the first upload became instead of submitting the file again.",
         ),
@@ -226,20 +236,22 @@ def batch_error_file(
 def history(
     request: Request,
     _user: Annotated[User, Depends(api_user)],
-    status: Annotated[BatchStatus | None, Query(description="Only batches in this status.")] = None,
+    status: Annotated[
+        BatchStatus | SkipJsonSchema[None], Query(description="Only batches in this status.")
+    ] = None,
     source: Annotated[
-        str | None,
-        Query(max_length=20, pattern=NO_NUL, description="Only batches from cli, web, api, ..."),
+        SourceName | SkipJsonSchema[None],
+        Query(description="Only batches from cli, web, api, schedule or undo."),
     ] = None,
     user: Annotated[
-        str | None, Query(max_length=100, pattern=NO_NUL, description="Only this user's batches.")
+        UserName | SkipJsonSchema[None], Query(description="Only this user's batches.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Batches per page.")] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Batches to pass over.")] = 0,
 ) -> BatchList:
     """Every batch, newest first, filtered and paged; ``total`` counts all that match."""
     store = get_store(request)
-    wanted = {"source": source or None, "user": user or None}
+    wanted = {"source": source, "user": user}
     status_value = status.value if status else None
     return BatchList(
         total=store.count_history(status_value, **wanted),

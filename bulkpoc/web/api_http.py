@@ -23,8 +23,8 @@ WHERE = {"body": "form field", "query": "query parameter", "header": "header", "
 
 class ApiRoute(APIRoute):
     """Checks a request before its body is read: one too large for the upload limit (413),
-    and query parameters the route does not take (422: a mistyped filter must not pass
-    unnoticed and list every batch)."""
+    and query parameters the route does not take or that come twice (422: a mistyped or
+    repeated filter must not pass unnoticed)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
@@ -33,16 +33,28 @@ class ApiRoute(APIRoute):
         async def check_then_handle(request: Request) -> Response:
             if declared_too_large(request.headers.get("content-length"), get_settings(request)):
                 raise too_large(get_settings(request))
-            unknown = sorted(set(request.query_params) - known)
-            if unknown:
-                takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
-                raise HTTPException(
-                    http.HTTP_422_UNPROCESSABLE_CONTENT,
-                    f"The query parameter {unknown[0]!r} is not one of this endpoint's; {takes}.",
-                )
+            _check_query(request, known)
             return await handle(request)
 
         return check_then_handle
+
+
+def _check_query(request: Request, known: set[str]) -> None:
+    """422 for a query parameter the route does not take, or one given more than once."""
+    given = [name for name, _ in request.query_params.multi_items()]
+    unknown = sorted(set(given) - known)
+    if unknown:
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise HTTPException(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"The query parameter {unknown[0]!r} is not one of this endpoint's; {takes}.",
+        )
+    repeated = sorted(name for name in set(given) if given.count(name) > 1)
+    if repeated:
+        raise HTTPException(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"The query parameter {repeated[0]!r} is given more than once; give it once.",
+        )
 
 
 def _query_names(dependant: Dependant) -> set[str]:

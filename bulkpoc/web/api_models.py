@@ -30,7 +30,10 @@ FormBool = Annotated[bool, BeforeValidator(_true_or_false)]
 class UploadForm(BaseModel):
     """A file to process, with the options of the upload form."""
 
-    file: UploadFile = Field(description="The CSV or XLSX file; its name is only shown.")
+    file: UploadFile = Field(
+        description="The CSV or XLSX file; its name is only shown.",
+        json_schema_extra={"format": "binary"},  # any bytes: OpenAPI 3.0's word for a file
+    )
     record_type: RecordTypeName = Field("poc", description="What the file holds.")
     # A form cannot send null: leave the field out to have the type detected.
     file_type: FileType | SkipJsonSchema[None] = Field(
