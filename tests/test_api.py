@@ -18,7 +18,7 @@ from bulkpoc.pipeline import load_result, run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store.db import PERMISSIONS, Store
 from bulkpoc.web.api import router
-from bulkpoc.web.api_models import RecordTypeName
+from bulkpoc.web.api_models import BatchProgress, RecordTypeName
 from bulkpoc.web.uploads import display_name
 from bulkpoc.write import write_records
 from tests.conftest import poc, write_rows
@@ -184,6 +184,31 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
     rows = list(csv.DictReader(io.StringIO(errors.content.decode("utf-8-sig"))))
     assert len(rows) == expected.counts.failed
     assert all(row["Error"] for row in rows)
+
+
+def test_progress_of_a_running_batch_prefers_what_its_runner_last_heard():
+    # On SQLite the batch's lock can keep its stage from the store; the server's runner knows it.
+    running = {
+        "id": 7,
+        "status": "running",
+        "stage": "read",
+        "stage_done": 0,
+        "stage_total": 1,
+        "stage_detail": None,
+    }
+    assert BatchProgress.of(running, None).model_dump() == {
+        "batch_id": 7,
+        "status": "running",
+        "stage": "read",
+        "done": 0,
+        "total": 1,
+        "detail": None,
+        "finished": False,
+    }
+    heard = BatchProgress.of(running, ("validate", 500, 2000, ""))
+    assert (heard.stage, heard.done, heard.total) == ("validate", 500, 2000)
+    finished = BatchProgress.of(running | {"status": "succeeded"}, ("apply", 1, 2, ""))
+    assert (finished.stage, finished.done, finished.finished) == (None, 0, True)
 
 
 @on_postgres[0]
