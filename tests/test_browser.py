@@ -4,19 +4,24 @@ folder and checked by axe-core (no serious or critical violation)."""
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bulkpoc.demo import run_demo
+from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store.db import Store
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
 
 USER = "admin"
 PASSWORD = "bulkpoc-demo"
+POC_HEADERS = RECORD_TYPES["poc"].headers
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +89,117 @@ def test_login_refuses_a_wrong_password_and_lands_on_manage_page(
     expect(page).to_have_url(re.compile(r"/manage/poc$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Manage Multiple Points of")
     visits.check(page, "manage")
+
+
+# --- download -> edit -> upload -> results -> fix -> re-upload -> history --------------------
+
+BROKEN_SKILL = "Sales Cals"  # one letter short of the demo's "Sales Calls"
+
+
+def download(page: Page, link_name: str, folder: Path) -> tuple[Path, dict[str, str]]:
+    """Click a download link as a person would; the saved file and the response's headers."""
+    link = page.get_by_role("link", name=link_name, exact=True)
+    href = link.get_attribute("href")
+    assert href, f"the link {link_name!r} goes nowhere"
+    with page.expect_download() as started:
+        link.click()
+    saved = folder / started.value.suggested_filename
+    started.value.save_as(saved)
+    headers = page.request.get(href).headers  # the same URL, with the same session
+    return saved, headers
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def upload(page: Page, path: Path) -> int:
+    """Upload ``path`` as CSV with Changed Rows Only; wait for its results; the batch's id."""
+    page.goto("/manage/poc")
+    page.get_by_label("Choose File").set_input_files(path)
+    page.get_by_label("Text (.csv)").check()
+    page.get_by_label("Changed Rows Only").check()
+    page.get_by_role("button", name="Upload File").click()
+    expect(page).to_have_url(re.compile(r"/batches/\d+$"))
+    # The progress page follows the batch and turns into its results when it has finished.
+    expect(page.locator("#summary")).to_be_visible(timeout=30_000)
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def test_download_edit_upload_fix_and_find_both_batches_in_history(
+    page: Page, visits: Visits, tmp_path: Path
+) -> None:
+    page.goto("/login")
+    log_in(page)
+    expect(page).to_have_url(re.compile(r"/manage/poc$"))
+    visits.check(page, "manage")
+
+    template, headers = download(page, "Download Template (XLSX)", tmp_path)
+    assert template.suffix == ".xlsx"
+    assert headers["content-type"].startswith(XLSX_TYPE)
+    assert headers["content-disposition"].startswith("attachment")
+    sheet = openpyxl.load_workbook(template, read_only=True).worksheets[0]
+    assert [cell.value for cell in next(sheet.iter_rows(max_row=1))] == POC_HEADERS
+
+    export, headers = download(page, "Download Existing (CSV)", tmp_path)
+    assert headers["content-type"].startswith("text/csv")
+    assert headers["content-disposition"].startswith("attachment")
+    rows = read_csv(export)
+    renamed, broken = rows[0], rows[1]
+    old_name, broken_name, good_skill = renamed["Name"], broken["Name"], broken["Skill"]
+    renamed |= {"Row Changed": "Y", "Name": f"{old_name} East"}
+    broken |= {"Row Changed": "Y", "Skill": BROKEN_SKILL}
+    edited = write_csv(tmp_path / "edited.csv", rows)
+
+    first = upload(page, edited)
+    expect(page.locator("#summary")).to_contain_text("completed with errors")
+    expect(page.locator('[data-count="updated"]')).to_have_text("1")
+    expect(page.locator('[data-count="failed"]')).to_have_text("1")
+    failed_row = page.locator("#row-3")  # the second data row; the header is row 1
+    expect(failed_row.get_by_role("rowheader")).to_contain_text(broken_name)
+    failed_cell = failed_row.locator("td.failed-cell")
+    expect(failed_cell).to_have_count(1)
+    expect(failed_cell).to_contain_text(BROKEN_SKILL)
+    expect(failed_cell.locator(".cell-message")).to_contain_text(
+        f"Skill '{BROKEN_SKILL}' does not exist"
+    )
+    visits.check(page, "results-with-errors")
+
+    error_file, headers = download(page, f"Error file {edited.stem}-errors.csv", tmp_path)
+    assert headers["content-disposition"].startswith("attachment")
+    (failed,) = read_csv(error_file)
+    assert failed["Name"] == broken_name
+    assert f"Skill '{BROKEN_SKILL}' does not exist" in failed["Error"]
+    failed["Skill"] = good_skill
+    fixed = write_csv(tmp_path / "fixed.csv", [failed])
+
+    second = upload(page, fixed)
+    expect(page.locator("#summary")).to_contain_text("succeeded")
+    expect(page.locator('[data-count="updated"]')).to_have_text("1")
+    expect(page.locator('[data-count="failed"]')).to_have_text("0")
+    visits.check(page, "results-fixed")
+
+    page.get_by_role("link", name="Run History").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Run History")
+    newest = page.locator("#history tbody tr")
+    expect(newest.nth(0)).to_have_attribute("data-batch", str(second))
+    expect(newest.nth(1)).to_have_attribute("data-batch", str(first))
+    visits.check(page, "history")
+    newest.nth(1).get_by_role("link", name=f"Batch {first}").click()
+    expect(page).to_have_url(re.compile(rf"/batches/{first}$"))
+    expect(page.locator("#row-3 td.failed-cell")).to_contain_text(BROKEN_SKILL)
+
+    page.get_by_role("link", name="Points of Contact", exact=True).click()
+    page.get_by_label("Search").fill(f"{old_name} East")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("cell", name=f"{old_name} East", exact=True)).to_be_visible()
+    visits.check(page, "poc-list")
