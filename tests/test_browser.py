@@ -13,13 +13,11 @@ import openpyxl
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bulkpoc.demo import run_demo
+from bulkpoc.demo import DEMO_PASSWORD, run_demo
 from bulkpoc.records import RECORD_TYPES
-from bulkpoc.store.db import Store
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
 
 USER = "admin"
-PASSWORD = "bulkpoc-demo"
 POC_HEADERS = RECORD_TYPES["poc"].headers
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -35,17 +33,11 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The demo store (``bulkpoc demo``: reference data, POCs, three batches), the admin with a
-    password, and the server on it."""
-    from bulkpoc.auth import set_password
-
+    """The server on what ``bulkpoc demo`` leaves: reference data, points of contact, three
+    batches, and the admin with the password the README gives."""
     folder = tmp_path_factory.mktemp("server")
     run_demo(folder / "demo", echo=lambda _line: None)
-    database_url = f"sqlite:///{folder / 'demo' / 'bulkpoc.db'}"
-    store = Store(database_url)
-    set_password(store, USER, PASSWORD)
-    store.engine.dispose()
-    with running_server(database_url, folder) as running:
+    with running_server(f"sqlite:///{folder / 'demo' / 'bulkpoc.db'}", folder) as running:
         yield running
 
 
@@ -66,7 +58,7 @@ def visits(tmp_path: Path) -> Visits:
     return Visits(tmp_path)
 
 
-def log_in(page: Page, password: str = PASSWORD) -> None:
+def log_in(page: Page, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("User name").fill(USER)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
