@@ -86,6 +86,7 @@ def test_login_refuses_a_wrong_password_and_lands_on_manage_page(
 # --- download -> edit -> upload -> results -> fix -> re-upload -> history --------------------
 
 BROKEN_SKILL = "Sales Cals"  # one letter short of the demo's "Sales Calls"
+SUGGESTED_SKILL = "Sales Calls"
 
 
 def download(page: Page, link_name: str, folder: Path) -> tuple[Path, dict[str, str]]:
@@ -135,19 +136,20 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
     expect(page).to_have_url(re.compile(r"/manage/poc$"))
     visits.check(page, "manage")
 
-    template, headers = download(page, "Download Template (XLSX)", tmp_path)
+    template, headers = download(page, "Download Template as Excel (.xlsx)", tmp_path)
     assert template.suffix == ".xlsx"
     assert headers["content-type"].startswith(XLSX_TYPE)
     assert headers["content-disposition"].startswith("attachment")
     sheet = openpyxl.load_workbook(template, read_only=True).worksheets[0]
     assert [cell.value for cell in next(sheet.iter_rows(max_row=1))] == POC_HEADERS
 
-    export, headers = download(page, "Download Existing (CSV)", tmp_path)
+    export, headers = download(page, "Download Existing Points of Contact as Text (.csv)", tmp_path)
     assert headers["content-type"].startswith("text/csv")
     assert headers["content-disposition"].startswith("attachment")
     rows = read_csv(export)
     renamed, broken = rows[0], rows[1]
-    old_name, broken_name, good_skill = renamed["Name"], broken["Name"], broken["Skill"]
+    old_name, broken_name = renamed["Name"], broken["Name"]
+    assert broken["Skill"] != SUGGESTED_SKILL  # so taking the suggestion changes the row
     renamed |= {"Row Changed": "Y", "Name": f"{old_name} East"}
     broken |= {"Row Changed": "Y", "Skill": BROKEN_SKILL}
     edited = write_csv(tmp_path / "edited.csv", rows)
@@ -162,7 +164,7 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
     expect(failed_cell).to_have_count(1)
     expect(failed_cell).to_contain_text(BROKEN_SKILL)
     expect(failed_cell.locator(".cell-message")).to_contain_text(
-        f"Skill '{BROKEN_SKILL}' does not exist"
+        f"Skill '{BROKEN_SKILL}' does not exist; did you mean '{SUGGESTED_SKILL}'?"
     )
     visits.check(page, "results-with-errors")
 
@@ -171,7 +173,7 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
     (failed,) = read_csv(error_file)
     assert failed["Name"] == broken_name
     assert f"Skill '{BROKEN_SKILL}' does not exist" in failed["Error"]
-    failed["Skill"] = good_skill
+    failed["Skill"] = SUGGESTED_SKILL  # as the message suggests
     fixed = write_csv(tmp_path / "fixed.csv", [failed])
 
     second = upload(page, fixed)
@@ -191,7 +193,10 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
     expect(page.locator("#row-3 td.failed-cell")).to_contain_text(BROKEN_SKILL)
 
     page.get_by_role("link", name="Points of Contact", exact=True).click()
-    page.get_by_label("Search").fill(f"{old_name} East")
-    page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("cell", name=f"{old_name} East", exact=True)).to_be_visible()
+    for name, skill in ((f"{old_name} East", renamed["Skill"]), (broken_name, SUGGESTED_SKILL)):
+        page.get_by_label("Name or address contains").fill(name)
+        page.get_by_role("button", name="Search").click()
+        found = page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+        expect(found).to_have_count(1)
+        expect(found.get_by_role("cell", name=skill, exact=True)).to_be_visible()
     visits.check(page, "poc-list")
