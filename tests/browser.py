@@ -54,7 +54,8 @@ class Server:
 
 @contextmanager
 def running_server(database_url: str, folder: Path) -> Iterator[Server]:
-    """``bulkpoc serve`` on ``database_url`` as its own process, until the block ends."""
+    """``bulkpoc serve`` on ``database_url`` as its own process in ``folder`` (where a
+    relative SQLite path starts), until the block ends."""
     port = free_port()
     env = os.environ | {
         "BULKPOC_REPORT_DIR": str(folder / "reports"),

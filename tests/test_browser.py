@@ -18,6 +18,8 @@ from bulkpoc.records import RECORD_TYPES
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
 
 USER = "admin"
+README_STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the folder of bulkpoc demo
+ROOT = Path(__file__).resolve().parent.parent
 POC_HEADERS = RECORD_TYPES["poc"].headers
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -33,11 +35,11 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The server on what ``bulkpoc demo`` leaves: reference data, points of contact, three
-    batches, and the admin with the password the README gives."""
+    """The server as the README starts it, on what ``bulkpoc demo`` leaves: reference data,
+    points of contact, three batches, and the admin with the password the README gives."""
     folder = tmp_path_factory.mktemp("server")
-    run_demo(folder / "demo", echo=lambda _line: None)
-    with running_server(f"sqlite:///{folder / 'demo' / 'bulkpoc.db'}", folder) as running:
+    run_demo(folder / "bulkpoc-demo", echo=lambda _line: None)
+    with running_server(README_STORE, folder) as running:
         yield running
 
 
@@ -62,6 +64,12 @@ def log_in(page: Page, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("User name").fill(USER)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def test_readme_starts_the_server_and_logs_in_as_these_tests_do() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"bulkpoc --db {README_STORE} serve" in readme
+    assert f"log in as `{USER}` with the password `{DEMO_PASSWORD}`" in readme
 
 
 def test_login_refuses_a_wrong_password_and_lands_on_manage_page(
