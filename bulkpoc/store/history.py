@@ -150,6 +150,7 @@ class RunHistory:
             sqlite = connection.dialect.name == "sqlite"
             if sqlite:
                 connection.exec_driver_sql("PRAGMA busy_timeout=200")
+                connection.commit()  # end the transaction the PRAGMA began, to begin our own
             try:
                 with connection.begin():
                     if connection.dialect.name == "postgresql":
