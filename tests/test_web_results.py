@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -107,8 +108,8 @@ def test_the_filter_counts_each_column_and_code_and_filters_the_grid(client, mix
 
     kinds = [item.text for item in html.by_id("kinds").all("li")]
     assert kinds == [
-        "3 rows: Skill, unknown reference",
-        "1 row: Point of Contact, not a phone number",
+        "3 rows: Unknown reference in Skill",
+        "1 row: Not a phone number in Point of Contact",
     ]
     codes = [option.text for option in html.by_id("filter-code").all("option")]
     assert codes == [
@@ -121,10 +122,34 @@ def test_the_filter_counts_each_column_and_code_and_filters_the_grid(client, mix
 
     phones = page(client.get(f"/batches/{mixed.batch_id}?code=invalid_phone").text)
     assert [row.attrs["id"] for row in phones.by_id("grid").all("tbody")[0].all("tr")] == ["row-6"]
+    # The filtered row still shows its own cells (the fourth row of the error file).
+    assert phones.by_id("row-6").all("th")[0].text == "Row 6 Bad Phone Line"
+    cells = phones.by_id("row-6").all("td")
+    assert [cell.text for cell in cells][2:4] == ["Bad Phone Line", "Phone Call"]
+    assert cells[4].text.startswith("Failed cell: 12 Point of Contact is not a valid phone")
     assert phones.by_id("filter-code").all("option")[2].attrs.get("selected") == ""
     skills = page(client.get(f"/batches/{mixed.batch_id}?column=Skill&code=").text)
     assert len(skills.by_id("grid").all("tbody")[0].all("tr")) == 3
     assert "Showing 1–3 of 3 failed rows." in skills.all("nav", "pager")[0].text
+    assert skills.by_id("grid-caption").text == "Failed rows in Skill"
+
+
+def test_a_problem_with_a_whole_row_is_shown_beside_the_row_and_can_be_filtered(
+    client, run
+) -> None:
+    result = run(Path(__file__).parent / "files" / "pocs-extra-field.csv")
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+
+    assert "1 row: More cells than the header (whole row)" in [
+        item.text for item in html.by_id("kinds").all("li")
+    ]
+    whole = page(client.get(f"/batches/{result.batch_id}?column=(whole row)").text)
+    (row,) = whole.by_id("grid").all("tbody")[0].all("tr")
+    assert row.all("th")[0].text == "Row 3 Sales"
+    problems = row.all("td")[-1].all("span", "cell-message")
+    assert [problem.attrs["data-code"] for problem in problems] == ["extra_cells"]
+    headers = [th.text for th in whole.by_id("grid").all("th") if th.attrs.get("scope") == "col"]
+    assert headers[-1] == "Problems with the row"
 
 
 def test_a_batch_with_many_failed_rows_shows_them_fifty_at_a_time(client, run) -> None:

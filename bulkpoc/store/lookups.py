@@ -6,10 +6,10 @@ counted and cut into pages here, in SQL, so a page costs the same whatever the s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, Select, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from bulkpoc.errors import RowError
 from bulkpoc.store import schema
@@ -106,22 +106,36 @@ class HistoryLookups:
         """One page of the failed rows with an error in ``column`` and of ``code`` (either
         optional), in row order, and how many rows match in all."""
         errors = schema.batch_errors
-        failed = select(errors.c.row).where(errors.c.batch_id == batch_id).distinct().subquery()
-        ranked = select(
-            failed.c.row, (func.row_number().over(order_by=failed.c.row) - 1).label("position")
-        ).subquery()
-        query: Select = select(ranked.c.row, ranked.c.position)
-        if column is not None or code is not None:
-            matching = select(errors.c.row).where(
-                errors.c.batch_id == batch_id,
-                *([errors.c.column == column] if column is not None else []),
-                *([errors.c.code == code] if code is not None else []),
-            )
-            query = query.where(ranked.c.row.in_(matching))
+        of_batch = errors.c.batch_id == batch_id
+        chosen = [
+            *([errors.c.column == column] if column is not None else []),
+            *([errors.c.code == code] if code is not None else []),
+        ]
+        matching = select(errors.c.row).where(of_batch, *chosen).distinct()
         with self.engine.connect() as connection:
-            total = connection.scalar(select(func.count()).select_from(query.subquery()))
-            page = connection.execute(query.order_by(ranked.c.row).offset(offset).limit(limit))
-            return [FailedRow(row, position) for row, position in page], int(total or 0)
+            total = connection.scalar(select(func.count()).select_from(matching.subquery()))
+            rows = list(
+                connection.scalars(matching.order_by(errors.c.row).offset(offset).limit(limit))
+            )
+            positions: Sequence[int] = range(offset, offset + len(rows))
+            if chosen and rows:
+                # A row's place among every failed row: those before the page, then those
+                # within its span (a range of the batch-and-row index, not the whole batch).
+                before = connection.scalar(
+                    select(func.count(errors.c.row.distinct())).where(
+                        of_batch, errors.c.row < rows[0]
+                    )
+                )
+                span = connection.scalars(
+                    select(errors.c.row)
+                    .where(of_batch, errors.c.row.between(rows[0], rows[-1]))
+                    .distinct()
+                    .order_by(errors.c.row)
+                )
+                place = {row: int(before or 0) + i for i, row in enumerate(span)}
+                positions = [place[row] for row in rows]
+        page = [FailedRow(row, at) for row, at in zip(rows, positions, strict=True)]
+        return page, int(total or 0)
 
     def errors_in_rows(self, batch_id: int, rows: Iterable[int]) -> list[RowError]:
         """Every error of the given rows, in the order the batch found them."""

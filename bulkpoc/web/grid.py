@@ -49,11 +49,9 @@ def name_header(rtype: RecordType) -> str:
     return names[0] if names else rtype.key.header
 
 
-def read_error_file(content: bytes | None, expected_rows: int) -> RawTable | None:
-    """The stored error file's table, or None when it is missing or does not hold one row per
-    failed row (then the grid shows the errors' own values)."""
-    if content is None:
-        return None
+def read_error_file(content: bytes, expected_rows: int) -> RawTable | None:
+    """The stored error file's table, or None when it does not hold one row per failed row
+    (then the grid shows the errors' own values)."""
     try:
         raw = read_file(io.BytesIO(content))
     except BulkpocError:

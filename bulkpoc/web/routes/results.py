@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from bulkpoc import mail, report
 from bulkpoc.catalogue import CATALOGUE
 from bulkpoc.pipeline import load_result
+from bulkpoc.read import RawTable
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import Store, User
@@ -95,14 +96,12 @@ def _row_errors(request: Request, store: Store, result: BatchResult) -> dict:
     if pages.page != page:  # past the last page: show the last
         failed, total = store.failed_rows(batch_id, chosen_column, code, pages.offset, size)
     filtered = column is not None or code is not None
-    all_failed = store.failed_rows(batch_id, limit=0)[1] if filtered else total
-    stored = store.batch_file(batch_id, "errors")
-    raw = grid.read_error_file(stored[1] if stored else None, all_failed)
+    raw = _error_file(store, batch_id, total, filtered) if failed else None
     rtype = RECORD_TYPES[result.record_type]
     errors = store.errors_in_rows(batch_id, [f.row for f in failed])
     return {
         "counts": counts,
-        "titles": {code: error_type.title for code, error_type in CATALOGUE.items()},
+        "titles": {known: error_type.title for known, error_type in CATALOGUE.items()},
         "column": column,
         "code": code,
         "whole_row": WHOLE_ROW,
@@ -110,6 +109,16 @@ def _row_errors(request: Request, store: Store, result: BatchResult) -> dict:
         "name_header": grid.name_header(rtype),
         "pager": pages,
     }
+
+
+def _error_file(store: Store, batch_id: int, shown: int, filtered: bool) -> RawTable | None:
+    """The stored error file's table, which has one row per failed row (``shown`` of them
+    when the grid is not filtered)."""
+    stored = store.batch_file(batch_id, "errors")
+    if stored is None:
+        return None
+    every_failed_row = store.failed_rows(batch_id, limit=0)[1] if filtered else shown
+    return grid.read_error_file(stored[1], every_failed_row)
 
 
 @router.get("/batches/{batch_id}/progress.json", response_model=BatchProgress)
