@@ -6,7 +6,11 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,8 +22,9 @@ from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import load_result, run_import, submit
 from bulkpoc.read import read_file
 from bulkpoc.store.db import Store
+from bulkpoc.web.progress import STAGES
 from tests.conftest import POC_HEADERS, poc, write_rows
-from tests.web import client_for, logged_in, page
+from tests.web import client_for, log_in, logged_in, page
 
 ROWS = [
     poc(Name="Sales Hotline"),  # row 2: created
@@ -334,3 +339,40 @@ def test_a_user_without_upload_permissions_may_read_results(store, settings, mix
     store.add_user("viewer", [])
     viewer = logged_in(store, settings, "viewer")
     assert viewer.get(f"/batches/{mixed.batch_id}").status_code == 200
+
+
+def test_the_servers_own_runner_shows_the_stage_sqlites_write_lock_keeps_from_the_store(
+    settings, templates, tmp_path
+) -> None:
+    path = tmp_path / "served.db"
+    shutil.copyfile(templates["sqlite", True], path)
+    store = Store(f"sqlite:///{path}")
+    mailboxes = [
+        poc(Name=f"Mailbox {i}", Media_Type="Email", Point_of_Contact=f"user{i}@example.com",
+            Skill="Email Support", Script="Email Router")
+        for i in range(20_000)
+    ]  # fmt: skip
+    batch_id = submit(store, write_rows(tmp_path / "big.csv", mailboxes), ImportOptions(), settings)
+
+    def stage_shown(client: TestClient) -> dict | None:
+        progress = client.get(f"/batches/{batch_id}/progress.json").json()
+        assert not progress["finished"], "the batch finished before the page saw it run"
+        return progress if progress["stage"] else None
+
+    # The app's lifespan starts its runner, which takes the batch left queued.
+    with client_for(store, settings) as client:
+        log_in(client, store)
+        seen = wait_for(lambda: stage_shown(client))
+    assert seen["stage"] in {"read", "validate", "plan", "apply", "report"}
+    assert seen["message"].startswith(STAGES[seen["stage"]])
+    assert store.batch(batch_id)["status"] == "succeeded"
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60) -> Any:
+    """Poll ``condition`` until it holds (what a browser's page does, a poll at a time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.02)
+    raise AssertionError("the condition never held")

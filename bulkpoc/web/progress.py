@@ -1,11 +1,13 @@
 """What a queued or running batch is doing, in words, from its row in the run history.
 
 The running batch's heartbeat writes its stage and rows done; on SQLite it cannot while the
-batch holds the store's write lock, so a running batch there usually shows no stage at all.
+batch holds the store's write lock. There the server's own runner (``ThreadQueue``) knows the
+stage of the batch it runs; a batch run by another process then shows no stage at all.
 """
 
 from __future__ import annotations
 
+from fastapi import Request
 from pydantic import BaseModel
 
 from bulkpoc.result import BatchStatus
@@ -34,15 +36,25 @@ class BatchProgress(BaseModel):
     message: str
 
 
-def batch_progress(store: Store, batch: dict) -> BatchProgress:
+def batch_progress(request: Request, store: Store, batch: dict) -> BatchProgress:
+    """The batch's progress as the store has it, or as this server's runner hears it."""
     status = BatchStatus(batch["status"])
-    stage = batch["stage"] if status is BatchStatus.RUNNING else None
+    stage, done, total, detail = (
+        batch["stage"],
+        batch["stage_done"] or 0,
+        batch["stage_total"] or 0,
+        batch["stage_detail"],
+    )
+    heard = _heard_here(request, batch["id"])
+    if heard is not None:
+        stage, done, total, detail = heard
+    if status is not BatchStatus.RUNNING:
+        stage = None
     if stage == "wait" and store.running_batch(exclude=batch["id"]) is None:
-        stage = None  # it has the store now; on SQLite it cannot say what it does there
-    done, total = batch["stage_done"] or 0, batch["stage_total"] or 0
+        stage = None  # it has the store now, and on SQLite cannot say what it does there
     if stage is None or stage == "wait":
         done = total = 0  # a wait counts seconds, not rows
-    detail = batch["stage_detail"] if stage else None
+    detail = (detail or None) if stage else None
     return BatchProgress(
         batch_id=batch["id"],
         status=status.value,
@@ -53,6 +65,13 @@ def batch_progress(store: Store, batch: dict) -> BatchProgress:
         finished=status.finished,
         message=_message(status, stage, done, total, detail),
     )
+
+
+def _heard_here(request: Request, batch_id: int) -> tuple[str, int, int, str] | None:
+    """The stage of the batch this server's own runner is running (SQLite), if it is this one."""
+    runner = getattr(request.app.state, "queue", None)
+    progress_of = getattr(runner, "progress_of", None)
+    return progress_of(batch_id) if progress_of else None
 
 
 def _message(

@@ -37,7 +37,7 @@ def history_page(
     if pages.page != page:  # past the last page: show the last
         batches, total = store.history_page(**chosen, offset=pages.offset, limit=size)
     running = {
-        batch["id"]: batch_progress(store, batch).message
+        batch["id"]: batch_progress(request, store, batch).message
         for batch in batches
         if not BatchStatus(batch["status"]).finished
     }

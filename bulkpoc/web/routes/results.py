@@ -65,7 +65,7 @@ def batch_page(request: Request, batch_id: int, user: LoggedIn, store: StoreDep)
             "batch_progress.html",
             user=user,
             batch=batch,
-            progress=batch_progress(store, batch),
+            progress=batch_progress(request, store, batch),
         )
     result = load_result(store, batch_id, with_errors=False)
     return render(
@@ -122,8 +122,10 @@ def _error_file(store: Store, batch_id: int, shown: int, filtered: bool) -> RawT
 
 
 @router.get("/batches/{batch_id}/progress.json", response_model=BatchProgress)
-def batch_progress_json(batch_id: int, _user: LoggedIn, store: StoreDep) -> BatchProgress:
-    return batch_progress(store, _batch(store, batch_id))
+def batch_progress_json(
+    request: Request, batch_id: int, _user: LoggedIn, store: StoreDep
+) -> BatchProgress:
+    return batch_progress(request, store, _batch(store, batch_id))
 
 
 @router.get("/batches/{batch_id}/report.html")
