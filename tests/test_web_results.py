@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from bulkpoc import mail, report
 from bulkpoc.config import Settings
 from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import load_result, run_import, submit
+from bulkpoc.pipeline import load_result, record_duplicate, run_import, submit
 from bulkpoc.read import read_file
 from bulkpoc.store.db import Store
 from bulkpoc.web.progress import STAGES
@@ -258,6 +258,33 @@ def test_an_interrupted_batch_says_so(client, store, settings, tmp_path) -> None
     html = page(client.get(f"/batches/{batch_id}").text)
     assert html.by_id("failure").text.startswith("The process running this batch")
     assert "Interrupted" in html.all("span", "status")[0].text
+
+
+def test_a_duplicate_inbox_file_says_which_batch_had_it(
+    client, store, settings, mixed, tmp_path
+) -> None:
+    upload = write_rows(tmp_path / "again.csv", ROWS)
+    options = ImportOptions(source="schedule")
+    batch_id = record_duplicate(store, upload, options, mixed.batch_id, settings)
+
+    html = page(client.get(f"/batches/{batch_id}").text)
+    assert html.by_id("failure").text == (
+        f"The inbox already received this content in batch {mixed.batch_id}, so it was not "
+        "processed again."
+    )
+    assert "Duplicate" in html.all("span", "status")[0].text
+
+
+def test_a_dry_run_says_nothing_was_applied(client, run) -> None:
+    result = run([poc()], dry_run=True)
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+
+    assert "Dry run: nothing was applied." in html.by_id("main").text
+    assert html.by_id("summary").text.startswith(f"Dry run of batch {result.batch_id}")
+    details = {
+        row.all("th")[0].text: row.all("td")[0].text for row in html.by_id("batch").all("tr")
+    }
+    assert details["Dry run"] == "Yes"
 
 
 def test_a_queued_batch_shows_its_progress_and_refreshes_itself(client, store, settings, tmp_path):
