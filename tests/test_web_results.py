@@ -355,6 +355,12 @@ def test_an_unknown_batch_is_not_found_in_one_sentence(client, path: str) -> Non
         assert page(response.text).all("p", "alert")[0].text == "There is no batch 999."
 
 
+def test_a_batch_number_that_is_not_a_number_is_not_found(client) -> None:
+    response = client.get("/batches/latest")
+    assert response.status_code == 404
+    assert page(response.text).all("h1")[0].text == "Not found"
+
+
 @pytest.mark.parametrize("suffix", ["", "/progress.json", "/errors", "/report.html", "/email.eml"])
 def test_every_batch_page_needs_a_login(store, settings, mixed, suffix: str) -> None:
     response = client_for(store, settings).get(f"/batches/{mixed.batch_id}{suffix}")

@@ -112,4 +112,6 @@ async def _error_page(request: Request, error: Exception) -> Response:
         from fastapi.exception_handlers import http_exception_handler
 
         return await http_exception_handler(request, error)
-    return render(request, "error.html", error.status_code, message=error.detail)
+    return render(
+        request, "error.html", error.status_code, message=error.detail, status=error.status_code
+    )

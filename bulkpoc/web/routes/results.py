@@ -47,16 +47,16 @@ def _batch(store: Store, batch_id: int) -> dict:
     return batch
 
 
-def _finished_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchResult:
+def _finished_result(store: Store, batch_id: int) -> BatchResult:
     batch = _batch(store, batch_id)
     if not BatchStatus(batch["status"]).finished:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has not finished yet: it has no result."
         )
-    return load_result(store, batch_id, with_errors=with_errors)
+    return load_result(store, batch_id)
 
 
-@router.get("/batches/{batch_id}")
+@router.get("/batches/{batch_id:int}")
 def batch_page(request: Request, batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
     batch = _batch(store, batch_id)
     if not BatchStatus(batch["status"]).finished:
@@ -121,14 +121,14 @@ def _error_file(store: Store, batch_id: int, shown: int, filtered: bool) -> RawT
     return grid.read_error_file(stored[1], every_failed_row)
 
 
-@router.get("/batches/{batch_id}/progress.json", response_model=BatchProgress)
+@router.get("/batches/{batch_id:int}/progress.json", response_model=BatchProgress)
 def batch_progress_json(
     request: Request, batch_id: int, _user: LoggedIn, store: StoreDep
 ) -> BatchProgress:
     return batch_progress(request, store, _batch(store, batch_id))
 
 
-@router.get("/batches/{batch_id}/report.html")
+@router.get("/batches/{batch_id:int}/report.html")
 def batch_report(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
     """The HTML report, rendered from the stored result (the same as the file the batch wrote)."""
     result = _finished_result(store, batch_id)
@@ -138,7 +138,7 @@ def batch_report(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
     )
 
 
-@router.get("/batches/{batch_id}/errors")
+@router.get("/batches/{batch_id:int}/errors")
 def batch_error_file(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
     """The failed rows in the uploaded format, with an Error column: fix and upload again."""
     _batch(store, batch_id)
@@ -150,7 +150,7 @@ def batch_error_file(batch_id: int, _user: LoggedIn, store: StoreDep) -> Respons
     return attachment(content, name, media_type)
 
 
-@router.get("/batches/{batch_id}/email.eml")
+@router.get("/batches/{batch_id:int}/email.eml")
 def batch_email(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
     """The results email as it was sent (or is waiting in the outbox to be sent)."""
     _batch(store, batch_id)
