@@ -306,3 +306,22 @@ def test_the_servers_runner_takes_batches_left_queued_and_new_ones_one_at_a_time
     assert [store.batch(batch_id)["status"] for batch_id in (left, big)] == ["succeeded"] * 2
     assert store.count(schema.pocs) == 20_001
     assert runner.progress_of(big) is None
+
+
+def test_a_running_batch_records_its_stage_and_heartbeat(store, settings):
+    # Bug: on SQLite the progress write always failed (a transaction began with the PRAGMA),
+    # and the heartbeat swallowed the error, so no stage was ever recorded there.
+    batch_id = store.submit_batch(
+        status="running",
+        record_type="poc",
+        file_name="progress.csv",
+        checksum="",
+        source="api",
+        user_name="admin",
+        options={},
+    )
+    before = store.batch(batch_id)["heartbeat_at"]
+    store.report_progress(batch_id, stage="validate", stage_done=10, stage_total=20)
+    batch = store.batch(batch_id)
+    assert (batch["stage"], batch["stage_done"], batch["stage_total"]) == ("validate", 10, 20)
+    assert batch["heartbeat_at"] > before

@@ -150,7 +150,7 @@ class RunHistory:
             sqlite = connection.dialect.name == "sqlite"
             if sqlite:
                 connection.exec_driver_sql("PRAGMA busy_timeout=200")
-                connection.commit()  # end the transaction the PRAGMA began, to begin our own
+                connection.commit()  # the PRAGMA began a transaction: end it to begin ours
             try:
                 with connection.begin():
                     if connection.dialect.name == "postgresql":
