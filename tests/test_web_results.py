@@ -392,9 +392,9 @@ def test_the_servers_own_runner_shows_the_stage_sqlites_write_lock_keeps_from_th
         assert not progress["finished"], "the batch finished before the page saw it run"
         return progress if progress["stage"] else None
 
+    client = log_in(client_for(store, settings), store)
     # The app's lifespan starts its runner, which takes the batch left queued.
-    with client_for(store, settings) as client:
-        log_in(client, store)
+    with client:
         seen = wait_for(lambda: stage_shown(client))
     assert seen["stage"] in {"read", "validate", "plan", "apply", "report"}
     assert seen["message"].startswith(STAGES[seen["stage"]])

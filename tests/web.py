@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
 
+from bulkpoc.auth import set_password
 from bulkpoc.config import Settings
 from bulkpoc.store.db import Store
 from bulkpoc.web.app import create_app
@@ -32,8 +33,6 @@ def csrf_token(client: TestClient, page: str = "/login") -> str:
 
 def log_in(client: TestClient, store: Store, name: str = "admin") -> TestClient:
     """Give ``name`` a password and log in with it through the login form."""
-    from bulkpoc.auth import set_password
-
     set_password(store, name, PASSWORD)
     response = client.post(
         "/login",
