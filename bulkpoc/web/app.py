@@ -44,7 +44,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def create_app(settings: Settings | None = None, store: Store | None = None) -> ASGIApp:
     """The whole web application as one ASGI app (what ``bulkpoc serve`` runs)."""
     from bulkpoc.auth import session_secret
-    from bulkpoc.web.routes import account
+    from bulkpoc.web.routes import account, history, results
 
     settings = settings or Settings.from_env()
     store = store or Store(settings.database_url)
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store, app.state.settings = store, settings
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(account.router)
+    app.include_router(results.router)
+    app.include_router(history.router)
     app.add_exception_handler(NotLoggedIn, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_middleware(
@@ -110,4 +112,6 @@ async def _error_page(request: Request, error: Exception) -> Response:
         from fastapi.exception_handlers import http_exception_handler
 
         return await http_exception_handler(request, error)
-    return render(request, "error.html", error.status_code, message=error.detail)
+    return render(
+        request, "error.html", error.status_code, message=error.detail, status=error.status_code
+    )
