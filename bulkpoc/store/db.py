@@ -34,6 +34,7 @@ from bulkpoc.errors import StoreBusy, StoreNotReady, UnknownPermission, UnknownU
 from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.store import schema
 from bulkpoc.store.history import SQLITE_BUSY_MS, RunHistory, utcnow
+from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.schedules import ScheduleBook
 
 T = TypeVar("T")
@@ -80,7 +81,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store(RunHistory, ScheduleBook):
+class Store(RunHistory, ScheduleBook, PocDirectory):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 
     def __init__(self, url: str) -> None:
