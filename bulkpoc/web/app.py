@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from bulkpoc import __version__
 from bulkpoc.config import Settings
 from bulkpoc.store.db import Store
+from bulkpoc.web.csrf import repair_asgi_csrf
 from bulkpoc.web.deps import NotLoggedIn
 from bulkpoc.web.security import SecurityHeaders
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         max_age=SESSION_SECONDS,
         same_site="lax",
     )
+    repair_asgi_csrf()
     protected = asgi_csrf(
         app,
         signing_secret=secret,
