@@ -45,7 +45,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def create_app(settings: Settings | None = None, store: Store | None = None) -> ASGIApp:
     """The whole web application as one ASGI app (what ``bulkpoc serve`` runs)."""
     from bulkpoc.auth import session_secret
-    from bulkpoc.web.routes import account, manage
+    from bulkpoc.web.routes import account, manage, pocs
 
     settings = settings or Settings.from_env()
     store = store or Store(settings.database_url)
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(account.router)
     app.include_router(manage.router)
+    app.include_router(pocs.router)
     app.add_exception_handler(NotLoggedIn, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_middleware(
