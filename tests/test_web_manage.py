@@ -370,10 +370,11 @@ def small_limit(store: Store, settings: Settings) -> Iterator[TestClient]:
         yield log_in(client, store)
 
 
+@pytest.mark.parametrize("size", [2001, 200_000], ids=["just-above", "far-above"])
 def test_a_file_above_the_limit_is_refused_and_nothing_is_stored(
-    small_limit: TestClient, store: Store
+    small_limit: TestClient, store: Store, size: int
 ) -> None:
-    response = upload(small_limit, b"x" * 2001, "big.csv")
+    response = upload(small_limit, b"x" * size, "big.csv")
     assert response.status_code == 413
     assert alert(response) == (
         "The file is larger than the upload limit of 0.00191 MB (2,000 bytes); "
