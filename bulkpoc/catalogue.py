@@ -11,7 +11,7 @@ row with vectorised string concatenation, not a ``str.format`` per row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from string import Formatter
 from typing import TYPE_CHECKING, Literal
@@ -118,9 +118,24 @@ INVALID_MEDIA_TYPE = ErrorType(
 UNKNOWN_REFERENCE = ErrorType(
     "unknown_reference",
     "Unknown reference",
-    "{header} '{value}' does not exist; use the name of an existing {what} (download the "
-    "{what} export for the list).",
+    "{header} '{value}' does not exist; {did_you_mean}use the name of an existing {what} "
+    "(download the {what} export for the list).",
+    defaults={"did_you_mean": ""},
 )
+
+
+def did_you_mean(names: Sequence[str]) -> str:
+    """UNKNOWN_REFERENCE's ``did_you_mean``: "did you mean 'A', 'B' or 'C'? Otherwise " or "".
+
+    The closest existing names come first; without any, the message is the plain one.
+    """
+    if not names:
+        return ""
+    quoted = [f"'{name}'" for name in names]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f"did you mean {listed}? Otherwise "
+
+
 MEDIA_TYPE_MISMATCH = ErrorType(
     "media_type_mismatch",
     "Wrong media type",

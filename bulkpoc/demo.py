@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from bulkpoc.auth import set_password
 from bulkpoc.config import Settings
 from bulkpoc.errors import BulkpocError
 from bulkpoc.options import ImportOptions
@@ -15,6 +16,7 @@ from bulkpoc.store.db import PERMISSIONS, Store
 from bulkpoc.write import write_records
 
 SHOWN_ERRORS = 12
+DEMO_PASSWORD = "bulkpoc-demo"  # the README names this login for the web UI
 REFERENCE_FILES = (
     ("skill", "skills.csv"),
     ("script", "scripts.csv"),
@@ -56,7 +58,8 @@ def run_demo(folder: Path, echo: Callable[[str], None]) -> None:
     store = Store(f"sqlite:///{database}")
     store.initialise()
     store.add_user("admin", PERMISSIONS, email="admin@example.com")
-    echo(f"Created the demo store {database}")
+    set_password(store, "admin", DEMO_PASSWORD)
+    echo(f"Created the demo store {database}; web UI login: admin, password {DEMO_PASSWORD}")
     for result in load_demo_reference_data(store, settings):
         echo("  " + result.summary())
 

@@ -38,6 +38,7 @@ from bulkpoc.records.text import records_as_text
 from bulkpoc.sheet import Sheet
 from bulkpoc.snapshot import Snapshot
 from bulkpoc.store.db import User
+from bulkpoc.suggest import suggestions
 
 
 def header_key(header: str) -> str:
@@ -224,7 +225,8 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     elif field.kind == "media_type":
         parsed = parse.parse_media_type(cells)
     elif field.kind == "ref":
-        parsed = _resolve_reference(cells, field, sheet.snapshot.refs[field.ref or ""])
+        table = sheet.snapshot.refs[field.ref or ""]
+        parsed = _resolve_reference(cells, field, table, sheet.values.get("media_type"))
     else:
         raise ValueError(f"unknown field kind {field.kind}")
     sheet.record(field.header, parsed)
@@ -242,12 +244,26 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     sheet.values[field.name] = sheet.with_stored(field.name, parsed_values)
 
 
-def _resolve_reference(cells: pd.Series, field: Field, table: pd.DataFrame) -> parse.Parsed:
-    """Names of skills, scripts and chat profiles to their IDs (case-insensitively)."""
-    ids = casefold(cells).map(table["id"])
+def _resolve_reference(
+    cells: pd.Series, field: Field, table: pd.DataFrame, media: pd.Series | None
+) -> parse.Parsed:
+    """Names of skills, scripts and chat profiles to their IDs (case-insensitively).
+
+    An unknown name suggests the closest existing ones, preferring those of the row's
+    ``media`` type.
+    """
+    keys = casefold(cells)
+    ids = keys.map(table["id"])
     found = ids.astype("Int64").astype(object)
     parsed = parse.Parsed(found.where(found.notna(), None))
-    parsed.fail((cells != "") & ids.isna(), UNKNOWN_REFERENCE, what=field.header.lower())
+    unknown = (cells != "") & ids.isna()
+    if unknown.any():
+        parsed.fail(
+            unknown,
+            UNKNOWN_REFERENCE,
+            what=field.header.lower(),
+            did_you_mean=suggestions(keys[unknown], table, media),
+        )
     return parsed
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from bulkpoc.errors import BulkpocError, FileRejected
 
 PACKAGE = Path(catalogue.__file__).resolve().parent
 SAMPLES = PACKAGE.parent / "sample_files"
+# Functions that phrase a parameter of a template (did_you_mean): text, not error types.
+HELPERS = {name for name, value in vars(catalogue).items() if inspect.isfunction(value)}
 
 
 def _used_error_types() -> dict[str, set[str]]:
@@ -35,7 +38,7 @@ def _used_error_types() -> dict[str, set[str]]:
                 and node.value.id == "catalogue"
             ):
                 names.add(node.attr)
-        used[str(path.relative_to(PACKAGE))] = names - {"CATALOGUE", "ErrorType"}
+        used[str(path.relative_to(PACKAGE))] = names - {"CATALOGUE", "ErrorType"} - HELPERS
     return used
 
 

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
+from bulkpoc.auth import authenticate
 from bulkpoc.cli import cli
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
@@ -34,9 +35,9 @@ class Bulkpoc:
         self.url = f"sqlite:///{self.db}"
         self.runner = CliRunner()
 
-    def __call__(self, *args: object, db: str | None = None) -> Result:
+    def __call__(self, *args: object, db: str | None = None, stdin: str | None = None) -> Result:
         argv = ["--db", db or self.url, *(str(arg) for arg in args)]
-        result = self.runner.invoke(cli, argv, prog_name="bulkpoc")
+        result = self.runner.invoke(cli, argv, input=stdin, prog_name="bulkpoc")
         everything = result.stdout + result.stderr
         assert "Traceback" not in everything, everything
         assert result.exception is None or isinstance(result.exception, SystemExit), (
@@ -283,6 +284,24 @@ def test_import_json_has_the_documented_shape_and_values(demo_db):
     assert body["reports"]["email"] is None
 
 
+def test_import_suggests_the_closest_name_for_an_unknown_skill(demo_db, tmp_path):
+    path = write_rows(tmp_path / "typo.csv", [poc(Skill="Sales Cals")])
+    code, body = demo_db.json("import", path)
+    assert code == 1
+    assert body["errors"] == [
+        {
+            "row": 2,
+            "column": "Skill",
+            "value": "Sales Cals",
+            "code": "unknown_reference",
+            "message": "Skill 'Sales Cals' does not exist; did you mean 'Sales Calls'? Otherwise "
+            "use the name of an existing skill (download the skill export for the list).",
+        }
+    ]
+    shown = " ".join(demo_db("import", path, "--dry-run").stdout.split())
+    assert "did you mean 'Sales Calls'?" in shown
+
+
 def test_import_report_dir_option_puts_the_reports_there(demo_db, tmp_path):
     folder = tmp_path / "elsewhere"
     code, body = demo_db.json("import", MISTAKES, "--report-dir", folder)
@@ -438,6 +457,7 @@ def test_every_command_and_option_has_help(bulkpoc):
     commands = list(_commands(cli))
     names = {" ".join(path) for path, _ in commands}
     assert {"init", "template", "export", "import", "history", "users add", "demo"} <= names
+    assert {"users passwd", "tokens create", "tokens list", "tokens revoke"} <= names
     for path, command in [((), cli), *commands]:
         assert (command.help or command.short_help or "").strip(), path
         for param in command.params:
@@ -464,3 +484,13 @@ def test_demo_writes_every_file_it_prints(bulkpoc, tmp_path):
     suffixes = {path.suffix for path in paths}
     assert {".html", ".csv", ".eml", ".xlsx"} <= suffixes
     assert all(folder in path.resolve().parents for path in paths)
+
+
+def test_demo_admin_logs_in_with_the_password_it_prints(bulkpoc, tmp_path):
+    folder = tmp_path / "demo"
+    result = bulkpoc("demo", "--dir", folder)
+    assert result.exit_code == 0, result.output
+    assert "web UI login: admin, password bulkpoc-demo" in result.stdout
+    store = Store(f"sqlite:///{folder / 'bulkpoc.db'}")
+    assert authenticate(store, "admin", "bulkpoc-demo").name == "admin"
+    store.engine.dispose()

@@ -20,6 +20,7 @@ import pytest
 
 from bulkpoc.config import Settings
 from bulkpoc.jobs import queue_for
+from bulkpoc.jobs.queue import ThreadQueue
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import load_result, process, submit
 from bulkpoc.schedule import Schedule
@@ -288,3 +289,39 @@ def test_a_queued_batch_whose_job_was_never_deferred_is_not_lost(store, settings
     assert code == 0, output
     assert store.batch(batch_id)["status"] == "succeeded"
     assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]
+
+
+def test_the_servers_runner_takes_batches_left_queued_and_new_ones_one_at_a_time(
+    store, settings, tmp_path
+):
+    left = submit(store, write_rows(tmp_path / "left.csv", [poc()]), settings=settings)
+    runner = ThreadQueue(store, settings)
+    runner.start()
+    big = submit(store, mailboxes(tmp_path / "big.csv", 20_000), settings=settings)
+    runner.enqueue(big)
+    seen = wait_for(lambda: runner.progress_of(big))  # its stage, even under SQLite's lock
+    runner.stop()  # the running batch finishes first
+
+    assert seen.stage in {"wait", "read", "validate", "plan", "apply", "report"}
+    assert [store.batch(batch_id)["status"] for batch_id in (left, big)] == ["succeeded"] * 2
+    assert store.count(schema.pocs) == 20_001
+    assert runner.progress_of(big) is None
+
+
+def test_a_running_batch_records_its_stage_and_heartbeat(store, settings):
+    # Bug: on SQLite the progress write always failed (a transaction began with the PRAGMA),
+    # and the heartbeat swallowed the error, so no stage was ever recorded there.
+    batch_id = store.submit_batch(
+        status="running",
+        record_type="poc",
+        file_name="progress.csv",
+        checksum="",
+        source="api",
+        user_name="admin",
+        options={},
+    )
+    before = store.batch(batch_id)["heartbeat_at"]
+    store.report_progress(batch_id, stage="validate", stage_done=10, stage_total=20)
+    batch = store.batch(batch_id)
+    assert (batch["stage"], batch["stage_done"], batch["stage_total"]) == ("validate", 10, 20)
+    assert batch["heartbeat_at"] > before

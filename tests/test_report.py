@@ -275,6 +275,19 @@ def test_error_file_uploaded_unchanged_keeps_a_single_error_column(run, store):
     assert headers == [*POC_HEADERS, "Error"]
 
 
+def test_the_error_file_and_the_report_suggest_the_closest_name(run, store):
+    result = run([poc(Skill="Sales Cals")])
+    suggestion = "did you mean 'Sales Calls'? Otherwise use the name of an existing skill"
+    table = read_csv_file(Path(result.reports.error_file), ",")
+    assert [row[-1] for row in table] == [
+        "Error",
+        f"Skill: Skill 'Sales Cals' does not exist; {suggestion} (download the skill export "
+        "for the list).",
+    ]
+    text, _ = parse_page(Path(result.reports.html).read_text(encoding="utf-8"))
+    assert suggestion in text
+
+
 def test_no_error_file_when_nothing_failed(run):
     result = run([poc()])
     assert result.status.value == "succeeded"

@@ -3,10 +3,21 @@
 One module per group of commands; importing them registers their commands on ``cli``.
 """
 
-from bulkpoc.cli import admin, batches, files, outbox, schedules, web, workers
+from bulkpoc.cli import admin, batches, files, outbox, schedules, tokens, web, workers
 from bulkpoc.cli.app import cli
 
-__all__ = ["admin", "batches", "cli", "files", "main", "outbox", "schedules", "web", "workers"]
+__all__ = [
+    "admin",
+    "batches",
+    "cli",
+    "files",
+    "main",
+    "outbox",
+    "schedules",
+    "tokens",
+    "web",
+    "workers",
+]
 
 
 def main() -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
+from bulkpoc.auth import PasswordRejected, check_password, set_password
 from bulkpoc.cli.app import ADMIN, Context, cli, user_errors
 from bulkpoc.config import origins
+from bulkpoc.errors import UnknownUser
 from bulkpoc.permissions import PERMISSIONS
+from bulkpoc.store.db import User
 
 
 @cli.command()
@@ -24,11 +28,15 @@ def init(obj: Context, demo: bool) -> None:
     with user_errors():
         store = obj.store(ready=False)
         store.initialise()
-        store.add_user(ADMIN, PERMISSIONS)
+        admin = store.add_user(ADMIN, PERMISSIONS)
         click.echo(f"Store ready at {store.display_url}; user '{ADMIN}' has every permission.")
         if demo:
             for result in load_demo_reference_data(store, obj.settings):
                 click.echo(result.summary())
+        if admin.password_hash is None:
+            click.echo(
+                f"To log in to the web UI, set {ADMIN}'s password: bulkpoc users passwd {ADMIN}"
+            )
 
 
 @cli.group()
@@ -47,24 +55,69 @@ def users() -> None:
     help="A permission to grant (repeatable).",
 )
 @click.option("--email", help="Where this user's results go.")
+@click.option(
+    "--password-prompt",
+    is_flag=True,
+    help="Ask for the user's web UI password (twice, not shown) and set it.",
+)
 @click.pass_obj
-def users_add(obj: Context, name: str, permissions: tuple[str, ...], email: str | None) -> None:
+def users_add(
+    obj: Context,
+    name: str,
+    permissions: tuple[str, ...],
+    email: str | None,
+    password_prompt: bool,
+) -> None:
     """Create a user, or grant more permissions to an existing one."""
     canonical = {p.casefold(): p for p in PERMISSIONS}
-    with user_errors():
-        user = obj.store().add_user(
-            name, [canonical[p.casefold()] for p in permissions], email=email
-        )
-    click.echo(f"{user.name}: " + ", ".join(sorted(user.permissions)))
+    with user_errors(PasswordRejected):
+        store = obj.store()
+        password = _prompt_password() if password_prompt else None
+        if password is not None:
+            check_password(password)
+        user = store.add_user(name, [canonical[p.casefold()] for p in permissions], email=email)
+        if password is not None:
+            set_password(store, name, password)
+    click.echo(_describe(store.get_user(name) if password is not None else user))
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.pass_obj
+def users_passwd(obj: Context, name: str) -> None:
+    """Set a user's password for logging in to the web UI (at least 8 characters).
+
+    On a terminal it is asked for twice and not shown. Otherwise it is read from the first
+    line of standard input, for scripts: printf '%s\\n' "$PASSWORD" | bulkpoc users passwd NAME.
+    Setting a password also lifts a lock left by failed logins.
+    """
+    with user_errors(PasswordRejected, UnknownUser):
+        store = obj.store()
+        store.get_user(name)
+        if sys.stdin.isatty():
+            password = _prompt_password()
+        else:
+            password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        set_password(store, name, password)
+    click.echo(f"Password set for {name}.")
 
 
 @users.command("list")
 @click.pass_obj
 def users_list(obj: Context) -> None:
-    """List users and their permissions."""
+    """List users, whether each has a password, and their permissions."""
     with user_errors():
         for user in obj.store().list_users():
-            click.echo(f"{user.name}: " + ", ".join(sorted(user.permissions)))
+            click.echo(_describe(user))
+
+
+def _prompt_password() -> str:
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _describe(user: User) -> str:
+    password = "password set" if user.password_hash else "no password"
+    return f"{user.name} ({password}): " + ", ".join(sorted(user.permissions))
 
 
 @cli.command("settings")

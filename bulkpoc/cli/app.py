@@ -66,11 +66,20 @@ class Context:
         return self._store
 
 
+class UsageProblem(click.ClickException):
+    """Something the user typed names what does not exist or cannot be: exit code 2."""
+
+    exit_code = 2
+
+
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Show library errors as one sentence and exit non-zero."""
+def user_errors(*usage: type[BulkpocError]) -> Iterator[None]:
+    """Show library errors as one sentence and exit non-zero: 2 for the ``usage`` types (what
+    the user typed was wrong), 1 for the rest."""
     try:
         yield
+    except usage as error:
+        raise UsageProblem(str(error)) from None
     except BulkpocError as error:
         raise click.ClickException(str(error)) from None
 

@@ -9,7 +9,13 @@ from bulkpoc.cli.app import Context, cli, user_errors
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on.",
+)
 @click.pass_obj
 def serve(obj: Context, host: str, port: int) -> None:
     """Serve the web UI and the JSON API (/api/v1) until Ctrl-C or SIGTERM.

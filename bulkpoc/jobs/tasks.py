@@ -7,6 +7,7 @@ import logging
 from bulkpoc.config import Settings
 from bulkpoc.errors import StoreBusy
 from bulkpoc.mail import deliver_due
+from bulkpoc.options import Progress
 from bulkpoc.pipeline import process
 from bulkpoc.result import BatchResult
 from bulkpoc.store.db import Store, Waiting
@@ -15,9 +16,11 @@ log = logging.getLogger("bulkpoc.jobs")
 HOUSEKEEPING_PATIENCE = 5.0  # seconds a pass waits for a busy store before leaving mail for later
 
 
-def run_batch(store: Store, settings: Settings, batch_id: int) -> BatchResult:
+def run_batch(
+    store: Store, settings: Settings, batch_id: int, progress: Progress | None = None
+) -> BatchResult:
     """Process the batch, then file its inbox file (if it came from one) by its outcome."""
-    result = process(store, batch_id, settings)
+    result = process(store, batch_id, settings, progress)
     log.info("%s", result.summary())
     batch = store.batch(batch_id)
     if batch is not None and batch["inbox_path"] and result.status.finished:

@@ -33,6 +33,7 @@ from bulkpoc.catalogue import STORE_BUSY, UNKNOWN_USER
 from bulkpoc.errors import StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.store import schema
+from bulkpoc.store.accounts import Accounts
 from bulkpoc.store.history import SQLITE_BUSY_MS, RunHistory, utcnow
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.schedules import ScheduleBook
@@ -81,7 +82,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store(RunHistory, ScheduleBook, PocDirectory):
+class Store(RunHistory, ScheduleBook, Accounts, PocDirectory):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 
     def __init__(self, url: str) -> None:

@@ -161,6 +161,7 @@ class RunHistory(HistoryLookups):
             sqlite = connection.dialect.name == "sqlite"
             if sqlite:
                 connection.exec_driver_sql("PRAGMA busy_timeout=200")
+                connection.commit()  # the PRAGMA began a transaction: end it to begin ours
             try:
                 with connection.begin():
                     if connection.dialect.name == "postgresql":

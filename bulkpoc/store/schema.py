@@ -234,3 +234,35 @@ inbox_files = Table(
     Column("received_at", DateTime, nullable=False),
     PrimaryKeyConstraint("schedule_name", "sha256"),
 )
+
+# API tokens for partner systems: only each token's SHA-256 is kept, never the token.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+    Column("revoked_at", DateTime, nullable=True),
+)
+
+# Recent failed logins by the name typed (known or not), so every server process throttles alike.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_name", String(100), nullable=False),
+    Column("failed_at", DateTime, nullable=False),
+    Index("ix_login_failures_user_name_failed_at", "user_name", "failed_at"),
+)
+
+# Secrets every server process shares, such as the key that signs session cookies.
+app_secrets = Table(
+    "app_secrets",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
