@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         default=3600, gt=0, description="The retry delay doubles up to this many seconds."
     )
     worker_concurrency: int = Field(default=1, ge=1, description="Batches one worker runs at once.")
+    upload_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        gt=0,
+        description="Largest file the web UI and the API accept, in bytes (default 50 MB).",
+    )
 
     @field_validator(
         "smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_ca_file", mode="before"

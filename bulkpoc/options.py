@@ -37,6 +37,9 @@ class ImportOptions:
     source: str = "cli"
     report_dir: Path | None = None
     display_name: str | None = None  # the name the user knows the file by (web uploads)
+    # The client's own key for this upload: the same key from the same user within ten minutes
+    # gives back the batch the first upload became instead of a second one (web and API).
+    upload_id: str | None = None
 
     def recorded(self) -> dict[str, object]:
         """The options as kept in the run history."""

@@ -47,6 +47,7 @@ def test_defaults_work_on_a_fresh_machine() -> None:
     assert settings.mail_retry_seconds == 60
     assert settings.mail_retry_max_seconds == 3600
     assert settings.worker_concurrency == 1
+    assert settings.upload_max_bytes == 52_428_800
 
 
 def test_environment_variables_override_the_defaults() -> None:
@@ -62,6 +63,7 @@ def test_environment_variables_override_the_defaults() -> None:
             "BULKPOC_SMTP_PASSWORD": "hunter2",
             "BULKPOC_LOCK_TIMEOUT": "1.5",
             "BULKPOC_WORKER_CONCURRENCY": "4",
+            "BULKPOC_UPLOAD_MAX_BYTES": "1048576",
         }
     )
     assert settings.database_url == "postgresql://bulk@db.example.com/bulkpoc"
@@ -75,6 +77,7 @@ def test_environment_variables_override_the_defaults() -> None:
     assert settings.smtp_password.get_secret_value() == "hunter2"
     assert settings.lock_timeout == 1.5
     assert settings.worker_concurrency == 4
+    assert settings.upload_max_bytes == 1_048_576
 
 
 def test_blank_smtp_variables_mean_unset() -> None:
@@ -173,6 +176,7 @@ def test_environment_variables_beat_the_toml_file(machine, monkeypatch) -> None:
         ("MAIL_RETRY_MAX_SECONDS", "30", "must be at least mail_retry_seconds (60), not '30'."),
         ("WORKER_CONCURRENCY", "0", "must be a whole number of at least 1, not '0'."),
         ("WORKER_CONCURRENCY", "1.5", "must be a whole number of at least 1, not '1.5'."),
+        ("UPLOAD_MAX_BYTES", "0", "must be a whole number greater than 0, not '0'."),
         ("DEFAULT_REGION", "XX", "must be a two-letter region code such as US or GB, not 'XX'."),
         (
             "DATABASE_URL",

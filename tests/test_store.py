@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from sqlalchemy import inspect
 
 from bulkpoc.errors import StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
+from bulkpoc.pipeline import run_import, submit
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
 from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store
@@ -141,6 +143,76 @@ def test_history_filters_by_status_newest_first(store, run):
         assert {batch["status"] for batch in filtered} == {result.status.value}
     assert [batch["id"] for batch in store.history(status="failed")] == [failed.batch_id]
     assert len(store.history(limit=2)) == 2
+
+
+def test_history_filters_by_source_and_user_pages_and_counts(store, run):
+    store.add_user("carol", PERMISSIONS)
+    mine = [
+        run([poc(Name=f"Line {n}", Point_of_Contact=f"+1202555010{n}")], source="api", user="carol")
+        for n in range(3)
+    ]
+    theirs = run([poc(Name="Desk", Point_of_Contact="+12025550109")])
+    ids = [result.batch_id for result in mine][::-1]
+
+    assert store.count_history(source="api", user="carol") == 3
+    assert [b["id"] for b in store.history(source="api", user="carol")] == ids
+    assert [b["id"] for b in store.history(user="carol", limit=2)] == ids[:2]
+    assert [b["id"] for b in store.history(user="carol", limit=2, offset=2)] == ids[2:]
+    assert store.history(user="carol", offset=3) == []
+    assert store.history(source="cli", user="admin", limit=1)[0]["id"] == theirs.batch_id
+    assert store.count_history(source="api", user="admin") == 0
+    assert store.count_history("succeeded", user="carol") == 3
+    assert store.count_history() == len(store.history())
+
+
+def _upload(store: Store, settings, path: Path, upload_id: str | None, user: str = "admin") -> int:
+    options = ImportOptions(source="api", user=user, upload_id=upload_id)
+    return submit(store, path, options, settings)
+
+
+def test_an_upload_id_sent_again_gives_the_first_batch_and_stores_nothing(
+    store, settings, tmp_path
+):
+    store.add_user("carol", PERMISSIONS)
+    first_file = write_rows(tmp_path / "first.csv", [poc()])
+    other_file = write_rows(tmp_path / "other.csv", [poc(Name="Other")])
+    first = _upload(store, settings, first_file, "key-1")
+    batches = store.count_history()
+
+    assert _upload(store, settings, other_file, "key-1") == first
+    assert store.count_history() == batches
+    assert store.file_content(hashlib.sha256(other_file.read_bytes()).hexdigest()) is None
+    # Another key, another user with the same key, or no key at all: a new batch each.
+    assert _upload(store, settings, first_file, "key-2") != first
+    assert _upload(store, settings, first_file, "key-1", user="carol") != first
+    assert _upload(store, settings, first_file, None) != first
+    assert _upload(store, settings, first_file, None) != first
+    assert store.count_history() == batches + 4
+
+
+def test_an_upload_id_older_than_ten_minutes_makes_a_new_batch(store, settings, tmp_path):
+    path = write_rows(tmp_path / "first.csv", [poc()])
+    first = _upload(store, settings, path, "key-1")
+    eleven_minutes_ago = store.batch(first)["submitted_at"] - dt.timedelta(minutes=11)
+    store.update_batch(first, submitted_at=eleven_minutes_ago)
+    assert _upload(store, settings, path, "key-1") != first
+
+
+def test_the_same_upload_id_sent_at_once_from_many_threads_makes_one_batch(
+    store, settings, tmp_path
+):
+    path = write_rows(tmp_path / "first.csv", [poc()])
+    before = store.count_history()
+    start = threading.Barrier(6)
+
+    def send(_: int) -> int:
+        start.wait()
+        return _upload(store, settings, path, "retried")
+
+    with ThreadPoolExecutor(6) as pool:
+        ids = set(pool.map(send, range(6)))
+    assert len(ids) == 1
+    assert store.count_history() == before + 1
 
 
 def test_an_unknown_permission_is_named_as_such_not_as_an_unknown_user(empty_store):

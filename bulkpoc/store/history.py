@@ -17,8 +17,8 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bulkpoc.catalogue import BATCH_INTERRUPTED
-from bulkpoc.errors import RowError
 from bulkpoc.store import schema
+from bulkpoc.store.lookups import HistoryLookups, earlier_upload
 
 if TYPE_CHECKING:
     from bulkpoc.result import BatchResult
@@ -40,7 +40,7 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class RunHistory:
+class RunHistory(HistoryLookups):
     """The batches part of ``Store``."""
 
     engine: Engine
@@ -53,11 +53,15 @@ class RunHistory:
         files = schema.files
         if connection.scalar(select(files.c.sha256).where(files.c.sha256 == sha256)):
             return
-        connection.execute(
-            insert(files).values(
-                sha256=sha256, size=len(content), content=content, created_at=utcnow()
-            )
-        )
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(files).values(
+                        sha256=sha256, size=len(content), content=content, created_at=utcnow()
+                    )
+                )
+        except IntegrityError:
+            pass  # another batch kept the same bytes a moment ago
 
     def file_content(self, sha256: str) -> bytes | None:
         """An uploaded file's bytes, by their SHA-256."""
@@ -78,10 +82,17 @@ class RunHistory:
         """Record a new batch with its file's bytes; on SQLite this waits while another writes.
 
         With ``inbox_claim`` (a schedule's name), the file's content is claimed for that inbox
-        in the same transaction; ``DuplicateContent`` says which batch claimed it first.
+        in the same transaction; ``DuplicateContent`` says which batch claimed it first. With
+        an ``upload_id`` in the options that the same user sent lately, nothing is recorded
+        and the id of the batch that upload became is returned.
         """
+        upload_id = values["options"].get("upload_id")
 
         def record(connection: Connection) -> int:
+            if upload_id:
+                first = earlier_upload(connection, values["user_name"], upload_id, utcnow())
+                if first is not None:
+                    return first
             if content is not None:
                 self._keep_file(connection, values["checksum"], content)
             now = utcnow()
@@ -299,36 +310,6 @@ class RunHistory:
             ),
             waiting,
         )
-
-    # --- reading the history ----------------------------------------------------------------
-
-    def history(self, status: str | None = None, limit: int | None = None) -> list[dict]:
-        """Batches newest first, optionally only those with ``status``."""
-        batches = schema.batches
-        query = select(batches).order_by(batches.c.id.desc())
-        if status:
-            query = query.where(batches.c.status == status)
-        if limit:
-            query = query.limit(limit)
-        with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
-
-    def batch(self, batch_id: int) -> dict | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(schema.batches).where(schema.batches.c.id == batch_id)
-            ).first()
-        return dict(row._mapping) if row else None
-
-    def batch_errors(self, batch_id: int) -> list[RowError]:
-        errors = schema.batch_errors
-        query = (
-            select(errors.c.row, errors.c.column, errors.c.value, errors.c.code, errors.c.message)
-            .where(errors.c.batch_id == batch_id)
-            .order_by(errors.c.id)
-        )
-        with self.engine.connect() as connection:
-            return [RowError(*row) for row in connection.execute(query)]
 
 
 class DuplicateContent(Exception):

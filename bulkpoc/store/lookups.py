@@ -1,4 +1,5 @@
-"""Reading the run history a page at a time: batches by filter, a batch's errors by kind.
+"""Reading the run history a page at a time: batches by filter, one batch, its errors counted
+by kind and cut into pages, and the batch an earlier upload with the same upload id became.
 
 Everything a page shows of a large history or a batch with 200,000 row errors is filtered,
 counted and cut into pages here, in SQL, so a page costs the same whatever the size.
@@ -6,13 +7,21 @@ counted and cut into pages here, in SQL, so a page costs the same whatever the s
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
 
 from bulkpoc.errors import RowError
 from bulkpoc.store import schema
+
+# How long an upload id names its first batch: a client retrying within this time gets that
+# batch back instead of a second one.
+UPLOAD_ID_WINDOW = dt.timedelta(minutes=10)
+# The first key of the PostgreSQL advisory locks that serialise uploads with the same id.
+UPLOAD_LOCK_SPACE = 0x75706C64  # "upld"
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,34 @@ class FailedRow:
 
 
 class HistoryLookups:
-    """The paging and counting part of ``Store``."""
+    """The reading part of ``RunHistory``."""
 
     engine: Engine
 
-    # --- the run history ---------------------------------------------------------------------
+    def history(
+        self,
+        status: str | None = None,
+        limit: int | None = None,
+        *,
+        source: str | None = None,
+        user: str | None = None,
+        offset: int = 0,
+    ) -> list[dict]:
+        """Batches newest first, optionally only those with ``status``, ``source``, ``user``."""
+        query = _filtered(select(schema.batches), status, source, user)
+        query = query.order_by(schema.batches.c.id.desc()).offset(offset or None)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def count_history(
+        self, status: str | None = None, *, source: str | None = None, user: str | None = None
+    ) -> int:
+        """How many batches ``history`` would list without a limit."""
+        query = _filtered(select(func.count()).select_from(schema.batches), status, source, user)
+        with self.engine.connect() as connection:
+            return int(connection.scalar(query) or 0)
 
     def history_page(
         self,
@@ -49,21 +81,25 @@ class HistoryLookups:
         limit: int = 50,
     ) -> tuple[list[dict], int]:
         """One page of batches, newest first, and how many match the filters in all."""
-        batches = schema.batches
-        where = [
-            column == value
-            for column, value in (
-                (batches.c.status, status),
-                (batches.c.source, source),
-                (batches.c.user_name, user),
-            )
-            if value
-        ]
-        query = select(batches).where(*where).order_by(batches.c.id.desc())
+        rows = self.history(status, limit, source=source, user=user, offset=offset)
+        return rows, self.count_history(status, source=source, user=user)
+
+    def batch(self, batch_id: int) -> dict | None:
         with self.engine.connect() as connection:
-            total = connection.scalar(select(func.count()).select_from(batches).where(*where))
-            rows = connection.execute(query.offset(offset).limit(limit))
-            return [dict(row._mapping) for row in rows], int(total or 0)
+            row = connection.execute(
+                select(schema.batches).where(schema.batches.c.id == batch_id)
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def batch_errors(self, batch_id: int) -> list[RowError]:
+        errors = schema.batch_errors
+        query = (
+            select(errors.c.row, errors.c.column, errors.c.value, errors.c.code, errors.c.message)
+            .where(errors.c.batch_id == batch_id)
+            .order_by(errors.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [RowError(*row) for row in connection.execute(query)]
 
     def history_counts(self, column: str) -> list[tuple[str, int]]:
         """Each value of the batches' ``column`` (status, source, user_name) and its batches."""
@@ -147,3 +183,46 @@ class HistoryLookups:
         )
         with self.engine.connect() as connection:
             return [RowError(*row) for row in connection.execute(query)]
+
+
+def _filtered(
+    query: Select[Any], status: str | None, source: str | None, user: str | None
+) -> Select[Any]:
+    batches = schema.batches
+    for column, wanted in (
+        (batches.c.status, status),
+        (batches.c.source, source),
+        (batches.c.user_name, user),
+    ):
+        if wanted:
+            query = query.where(column == wanted)
+    return query
+
+
+def earlier_upload(
+    connection: Connection, user_name: str, upload_id: str, now: dt.datetime
+) -> int | None:
+    """The batch ``user_name`` submitted with ``upload_id`` within the window, if any.
+
+    Called first in the transaction that would record the new batch. It takes a lock first
+    (SQLite: the write lock; PostgreSQL: an advisory lock on the user and id), so two requests
+    with the same id, sent at once, make one batch.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(
+            select(func.pg_advisory_xact_lock(UPLOAD_LOCK_SPACE, func.hashtext(upload_id)))
+        )
+    batches = schema.batches
+    query = (
+        select(batches.c.id)
+        .where(
+            batches.c.user_name == user_name,
+            batches.c.submitted_at >= now - UPLOAD_ID_WINDOW,
+            batches.c.options["upload_id"].as_string() == upload_id,
+        )
+        .order_by(batches.c.id)
+        .limit(1)
+    )
+    return connection.scalar(query)

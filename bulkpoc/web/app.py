@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from bulkpoc import __version__
 from bulkpoc.config import Settings
 from bulkpoc.store.db import Store
+from bulkpoc.web.csrf import repair_asgi_csrf
 from bulkpoc.web.deps import NotLoggedIn
 from bulkpoc.web.security import SecurityHeaders
 
@@ -44,7 +45,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def create_app(settings: Settings | None = None, store: Store | None = None) -> ASGIApp:
     """The whole web application as one ASGI app (what ``bulkpoc serve`` runs)."""
     from bulkpoc.auth import session_secret
-    from bulkpoc.web.routes import account, history, results
+    from bulkpoc.web.routes import account, history, manage, pocs, results
 
     settings = settings or Settings.from_env()
     store = store or Store(settings.database_url)
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(account.router)
     app.include_router(results.router)
     app.include_router(history.router)
+    app.include_router(manage.router)
+    app.include_router(pocs.router)
     app.add_exception_handler(NotLoggedIn, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_middleware(
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         max_age=SESSION_SECONDS,
         same_site="lax",
     )
+    repair_asgi_csrf()
     protected = asgi_csrf(
         app,
         signing_secret=secret,
