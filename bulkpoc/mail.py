@@ -136,6 +136,19 @@ def messages(store: Store, include_sent: bool = False) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in connection.execute(query)]
 
 
+def batch_email(store: Store, batch_id: int) -> bytes | None:
+    """A batch's results email as it was queued (an RFC 822 message), if it had one."""
+    outbox = schema.outbox
+    query = (
+        select(outbox.c.message)
+        .where(outbox.c.batch_id == batch_id)
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as connection:
+        return connection.scalar(query)
+
+
 # --- delivering ---------------------------------------------------------------------------
 
 

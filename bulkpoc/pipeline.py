@@ -158,8 +158,12 @@ def unrecorded_failure(source: Source, options: ImportOptions, error: BulkpocErr
     return result
 
 
-def load_result(store: Store, batch_id: int) -> BatchResult:
-    """A batch's result as the run history holds it, for any process to show."""
+def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchResult:
+    """A batch's result as the run history holds it, for any process to show.
+
+    ``with_errors=False`` leaves the row errors out, for a page that shows them a page at a
+    time (a batch may have hundreds of thousands).
+    """
     batch = store.batch(batch_id)
     if batch is None:
         raise KeyError(batch_id)
@@ -173,7 +177,7 @@ def load_result(store: Store, batch_id: int) -> BatchResult:
     result.finished_at = batch["finished_at"]
     result.status = BatchStatus(batch["status"])
     result.counts = Counts(**{name: batch[name] for name in Counts.model_fields})
-    result.errors = store.batch_errors(batch_id)
+    result.errors = store.batch_errors(batch_id) if with_errors else []
     result.failure, result.failure_code = batch["failure"], batch["failure_code"]
     result.warnings = list(batch["warnings"] or [])
     result.applied = (

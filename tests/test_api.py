@@ -18,7 +18,8 @@ from bulkpoc.pipeline import load_result, run_import
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store.db import PERMISSIONS, Store
 from bulkpoc.web.api import router
-from bulkpoc.web.api_models import BatchProgress, RecordTypeName
+from bulkpoc.web.api_models import RecordTypeName
+from bulkpoc.web.downloads import download_name
 from bulkpoc.web.uploads import display_name
 from bulkpoc.write import write_records
 from tests.conftest import poc, write_rows
@@ -160,6 +161,7 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
         "total": 0,
         "detail": None,
         "finished": True,
+        "message": "Finished: completed with errors.",
     }
 
     result = api.get(answer.headers["location"]).json()
@@ -184,31 +186,6 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
     rows = list(csv.DictReader(io.StringIO(errors.content.decode("utf-8-sig"))))
     assert len(rows) == expected.counts.failed
     assert all(row["Error"] for row in rows)
-
-
-def test_progress_of_a_running_batch_prefers_what_its_runner_last_heard():
-    # On SQLite the batch's lock can keep its stage from the store; the server's runner knows it.
-    running = {
-        "id": 7,
-        "status": "running",
-        "stage": "read",
-        "stage_done": 0,
-        "stage_total": 1,
-        "stage_detail": None,
-    }
-    assert BatchProgress.of(running, None).model_dump() == {
-        "batch_id": 7,
-        "status": "running",
-        "stage": "read",
-        "done": 0,
-        "total": 1,
-        "detail": None,
-        "finished": False,
-    }
-    heard = BatchProgress.of(running, ("validate", 500, 2000, ""))
-    assert (heard.stage, heard.done, heard.total) == ("validate", 500, 2000)
-    finished = BatchProgress.of(running | {"status": "succeeded"}, ("apply", 1, 2, ""))
-    assert (finished.stage, finished.done, finished.finished) == (None, 0, True)
 
 
 @on_postgres[0]
@@ -319,6 +296,18 @@ def test_a_file_above_the_limit_is_refused_before_it_is_stored(store, settings, 
                 "The file is larger than the upload limit of 0.000954 MB (1,000 bytes); "
                 "split it into smaller files."
             )
+        # Sent in chunks, without a Content-Length: counted as it arrives.
+        chunked = api.post(
+            "/api/v1/batches",
+            content=iter(
+                [b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv"]
+                + [b"\r\n\r\n"]
+                + [b"x" * 10_000] * 10
+            ),
+            headers={"content-type": "multipart/form-data; boundary=b"},
+        )
+        assert chunked.status_code == 413
+        assert "content-length" not in chunked.request.headers
         assert upload(api, write_rows(tmp_path / "fits.csv", [poc()])).status_code == 202
     assert store.count_history() == before + 1
 
@@ -455,7 +444,8 @@ def test_templates_and_exports_are_the_files_the_cli_writes(store, settings, api
 
     workbook = api.get("/api/v1/exports/poc.xlsx")
     assert workbook.headers["content-type"] == XLSX
-    assert 'filename="poc-export.xlsx"' in workbook.headers["content-disposition"]
+    exported = download_name(RECORD_TYPES["poc"], "xlsx", template=False)
+    assert f'filename="{exported}"' in workbook.headers["content-disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).worksheets[0]
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == RECORD_TYPES["poc"].headers

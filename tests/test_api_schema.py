@@ -9,14 +9,13 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from bulkpoc.auth import create_token
-from bulkpoc.web.app import create_app
-from tests.web import serving
+from tests.browser import running_server
 
 EXAMPLES = 20  # per operation and mode: enough to find what a slip in the schema breaks
 
 
 @pytest.fixture
-def api_schema(store, settings):
+def api_schema(store, tmp_path):
     config = schemathesis.Config.from_dict(
         {
             # The token for the schema's bearer scheme, so schemathesis knows when it left it out.
@@ -24,8 +23,8 @@ def api_schema(store, settings):
             "generation": {"max-examples": EXAMPLES},
         }
     )
-    with serving(create_app(settings, store)) as url:
-        yield schemathesis.openapi.from_url(f"{url}/api/v1/openapi.json", config=config)
+    with running_server(store.url, tmp_path) as server:  # bulkpoc serve, on loopback
+        yield schemathesis.openapi.from_url(f"{server.url}/api/v1/openapi.json", config=config)
     # The token was sent: uploads got through, not only refusals.
     assert store.count_history(source="api", user="admin") > 0
 

@@ -336,3 +336,13 @@ def test_write_xlsx_writes_text_cells_that_read_back_as_written(tmp_path: Path) 
         ["tab\there", ""],
         ["bellgone", "1.5E+10"],  # characters XML cannot hold are dropped
     ]
+
+
+def test_write_xlsx_declares_the_rows_it_holds(tmp_path: Path) -> None:
+    """Readers that trust the sheet's dimension (openpyxl read-only) see every row."""
+    frame = pd.DataFrame({"Name": ["a", "b", "c"], "Active": ["Y", "N", "Y"]})
+    path = tmp_path / "export.xlsx"
+    write_xlsx(frame, path, "Skills")
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    assert sheet.calculate_dimension() == "A1:B4"
+    assert len(list(sheet.iter_rows(values_only=True))) == 4

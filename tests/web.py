@@ -1,4 +1,6 @@
-"""Helpers for tests of the web app and the API: a client of the real app, and a worker.
+"""Shared helpers for the web tests: an app on the test's store, a client logged in to it
+through the real login form, as a browser would (CSRF token from the page), and a partner's
+client of the API with its token.
 
 On SQLite the app runs each submitted batch in a thread of its own; on PostgreSQL a batch waits
 for a worker, which ``run_workers`` starts for real (``bulkpoc worker --until-empty``).
@@ -7,49 +9,141 @@ for a worker, which ``run_workers`` starts for real (``bulkpoc worker --until-em
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
-import uvicorn
 from fastapi.testclient import TestClient
-from starlette.types import ASGIApp
 
+from bulkpoc.auth import set_password
 from bulkpoc.config import Settings
 from bulkpoc.store.db import Store
 from bulkpoc.web.app import create_app
+
+PASSWORD = "correct horse battery staple"
+CSRF_FIELD = re.compile(r'name="csrftoken" value="([^"]+)"')
+
+
+def client_for(store: Store, settings: Settings) -> TestClient:
+    """A browser on the app, not logged in (the app's lifespan, and so its job runner, does
+    not start: the tests run their batches themselves)."""
+    return TestClient(create_app(settings, store), follow_redirects=False)
+
+
+def csrf_token(client: TestClient, page: str = "/login") -> str:
+    """The CSRF token a form on ``page`` carries."""
+    found = CSRF_FIELD.search(client.get(page).text)
+    assert found, f"{page} has no form with a CSRF token"
+    return found.group(1)
+
+
+def log_in(client: TestClient, store: Store, name: str = "admin") -> TestClient:
+    """Give ``name`` a password and log in with it through the login form."""
+    set_password(store, name, PASSWORD)
+    response = client.post(
+        "/login",
+        data={"name": name, "password": PASSWORD, "next": "/", "csrftoken": csrf_token(client)},
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+def logged_in(store: Store, settings: Settings, name: str = "admin") -> TestClient:
+    return log_in(client_for(store, settings), store, name)
+
+
+# --- reading a page ------------------------------------------------------------------------
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+@dataclass
+class Element:
+    """An element of a page: enough of a DOM to find things by id, class or tag."""
+
+    tag: str
+    attrs: dict[str, str]
+    children: list[Element | str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The element's text, whitespace collapsed, as a screen reader would read it."""
+        parts = [c if isinstance(c, str) else c.text for c in self.children]
+        return " ".join(" ".join(parts).split())
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+    def all(self, tag: str | None = None, class_: str | None = None) -> list[Element]:
+        """Every descendant with ``tag`` and ``class_`` (either optional), in page order."""
+        found = []
+        for child in self.children:
+            if isinstance(child, Element):
+                if (tag is None or child.tag == tag) and (
+                    class_ is None or class_ in child.classes
+                ):
+                    found.append(child)
+                found.extend(child.all(tag, class_))
+        return found
+
+    def by_id(self, element_id: str) -> Element:
+        for element in self.all():
+            if element.attrs.get("id") == element_id:
+                return element
+        raise AssertionError(f"no element with id {element_id!r}")
+
+    def has_id(self, element_id: str) -> bool:
+        return any(element.attrs.get("id") == element_id for element in self.all())
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("document", {})
+        self.open = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, {name: value or "" for name, value in attrs})
+        self.open[-1].children.append(element)
+        if tag not in VOID:
+            self.open.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.open) - 1, 0, -1):
+            if self.open[depth].tag == tag:
+                del self.open[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.open[-1].children.append(data)
+
+
+def page(html: str) -> Element:
+    """A page's elements, to find things by id and class rather than by regular expression."""
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+# --- the API, as a partner system uses it -------------------------------------------------
 
 PATIENCE = 120  # seconds a test waits for a batch; a bound against hanging, not a speed test
 
 
 @contextmanager
 def api_client(store: Store, settings: Settings, token: str | None = None) -> Iterator[TestClient]:
-    """A client of the whole app (lifespan, middleware), sending ``token`` as a bearer token."""
+    """A client of the whole app (lifespan and job runner too), sending ``token`` as a bearer
+    token."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with TestClient(create_app(settings, store), headers=headers) as client:
         yield client
-
-
-@contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port, as ``bulkpoc serve`` does; its URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + PATIENCE
-    while not server.started:
-        assert thread.is_alive(), "the server did not start"
-        assert time.monotonic() < deadline, "the server did not start in time"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(PATIENCE)
 
 
 def run_workers(store: Store, settings: Settings) -> None:

@@ -350,7 +350,7 @@ def _splice_rows(buffer: io.BytesIO, path: Path, frame: pd.DataFrame) -> None:
                 if item.filename == "xl/worksheets/sheet1.xml" and rows:
                     xml = data.decode("utf-8")
                     xml = re.sub(
-                        r'<dimension ref="[^"]*"/>',
+                        r'<dimension ref="[^"]*"\s*/>',
                         f'<dimension ref="A1:{last_column}{len(frame) + 1}"/>',
                         xml,
                         count=1,

@@ -163,10 +163,11 @@ def casefold(values: pd.Series) -> pd.Series:
 
     Folds each distinct value once: reference columns repeat a few names many times.
     """
-    return map_distinct(values, _fold)
+    return map_distinct(values, fold)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """One value's folded form (what ``casefold`` gives each value of a column)."""
     folded = text.casefold()
     # Printable text has no whitespace but plain spaces; only then can the join be skipped.
     if folded.isprintable() and "  " not in folded and folded == folded.strip():

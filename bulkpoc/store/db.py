@@ -35,6 +35,8 @@ from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.store import schema
 from bulkpoc.store.accounts import Accounts
 from bulkpoc.store.history import SQLITE_BUSY_MS, RunHistory, utcnow
+from bulkpoc.store.lookups import HistoryLookups
+from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.schedules import ScheduleBook
 
 T = TypeVar("T")
@@ -81,7 +83,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store(RunHistory, ScheduleBook, Accounts):
+class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 
     def __init__(self, url: str) -> None:

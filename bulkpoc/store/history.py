@@ -53,11 +53,15 @@ class RunHistory(HistoryLookups):
         files = schema.files
         if connection.scalar(select(files.c.sha256).where(files.c.sha256 == sha256)):
             return
-        connection.execute(
-            insert(files).values(
-                sha256=sha256, size=len(content), content=content, created_at=utcnow()
-            )
-        )
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(files).values(
+                        sha256=sha256, size=len(content), content=content, created_at=utcnow()
+                    )
+                )
+        except IntegrityError:
+            pass  # another batch kept the same bytes a moment ago
 
     def file_content(self, sha256: str) -> bytes | None:
         """An uploaded file's bytes, by their SHA-256."""

@@ -8,8 +8,6 @@ what went wrong; each route declares them, so the OpenAPI schema describes every
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -25,10 +23,9 @@ from fastapi import (
     Request,
 )
 from fastapi import status as http
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
-from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
@@ -40,14 +37,12 @@ from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import User
 from bulkpoc.web.api_http import ApiRoute, problem
-from bulkpoc.web.api_models import BatchList, BatchProgress, BatchSummary, Problem, UploadForm
+from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
 from bulkpoc.web.deps import api_user, get_settings, get_store, permitted
+from bulkpoc.web.downloads import MEDIA_TYPES, record_file
+from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.uploads import check_size, display_name
 
-MEDIA_TYPES = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 MAX_ID = 2**31 - 1  # the store's integer ids
 # Optional parameters are left out, never null (a query string or header cannot say null), so
 # their schema leaves null out: SkipJsonSchema[None].
@@ -84,7 +79,8 @@ FormatInPath = Annotated[
 ]
 FILE_CONTENT = {
     "content": {
-        media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()
+        media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+        for media in MEDIA_TYPES.values()
     }
 }
 
@@ -177,7 +173,7 @@ def upload(
     summary="Follow a batch",
     responses={404: _problem("There is no such batch.")},
 )
-def batch_progress(
+def progress(
     request: Request, _user: Annotated[User, Depends(api_user)], batch_id: BatchId
 ) -> BatchProgress:
     """Its status and, while it runs, its stage and how far it has got; poll until finished."""
@@ -278,8 +274,7 @@ def _readable(user: User, batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _progress(request: Request, batch: dict[str, Any]) -> BatchProgress:
-    live = getattr(request.app.state.queue, "progress_of", None)
-    return BatchProgress.of(batch, live(batch["id"]) if live else None)
+    return batch_progress(request, get_store(request), batch)
 
 
 # --- templates and exports ------------------------------------------------------------------
@@ -326,23 +321,9 @@ def export(
 def _download(
     request: Request, user: User, type_name: str, file_format: str, template: bool
 ) -> Response:
-    from bulkpoc.write import write_records
-
     rtype = _record_type(type_name, file_format)
     permitted(user, rtype.permission)
-    name = f"{rtype.name}-{'template' if template else 'export'}.{file_format}"
-    folder = FilePath(tempfile.mkdtemp(prefix="bulkpoc-download-"))
-    try:
-        write_records(get_store(request), rtype, file_format, folder / name, template=template)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return FileResponse(
-        folder / name,
-        media_type=MEDIA_TYPES[file_format],
-        filename=name,
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
-    )
+    return record_file(get_store(request), rtype, file_format, template)
 
 
 def _record_type(type_name: str, file_format: str) -> RecordType:

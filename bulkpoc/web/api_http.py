@@ -14,29 +14,48 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
+from starlette.types import Message
 
+from bulkpoc.config import Settings
 from bulkpoc.web.deps import get_settings
-from bulkpoc.web.uploads import declared_too_large, too_large
+from bulkpoc.web.uploads import MULTIPART_SLACK, declared_too_large, too_large
 
 WHERE = {"body": "form field", "query": "query parameter", "header": "header", "path": "path"}
 
 
 class ApiRoute(APIRoute):
-    """Checks a request before its body is read: one too large for the upload limit (413),
-    and query parameters the route does not take or that come twice (422: a mistyped or
-    repeated filter must not pass unnoticed)."""
+    """Checks a request before its body is read: a body too large for the upload limit (413,
+    however it is sent), and query parameters the route does not take or that come twice
+    (422: a mistyped or repeated filter must not pass unnoticed)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
         known = _query_names(self.dependant)
 
         async def check_then_handle(request: Request) -> Response:
-            if declared_too_large(request.headers.get("content-length"), get_settings(request)):
-                raise too_large(get_settings(request))
+            settings = get_settings(request)
+            if declared_too_large(request.headers.get("content-length"), settings):
+                raise too_large(settings)
             _check_query(request, known)
-            return await handle(request)
+            return await handle(_bounded(request, settings))
 
         return check_then_handle
+
+
+def _bounded(request: Request, settings: Settings) -> Request:
+    """The request, whose body raises 413 once more than the upload limit has arrived: a body
+    sent in chunks, without a Content-Length, is counted as it comes."""
+    limit, received = settings.upload_max_bytes + MULTIPART_SLACK, 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise too_large(settings)
+        return message
+
+    return Request(request.scope, receive)
 
 
 def _check_query(request: Request, known: set[str]) -> None:

@@ -52,44 +52,6 @@ class Problem(BaseModel):
     detail: str = Field(examples=["Batch 12 does not exist."])
 
 
-class BatchProgress(BaseModel):
-    """Where a batch is: queued, running (which stage, how far), or finished."""
-
-    batch_id: int
-    status: BatchStatus
-    stage: str | None = Field(
-        None, description="While running: wait, read, validate, plan, apply or report."
-    )
-    done: int = Field(0, description="Rows (or steps) of the stage done so far.")
-    total: int = Field(0, description="Rows (or steps) the stage has in all.")
-    detail: str | None = Field(None, description="More than a number says, e.g. what it waits for.")
-    finished: bool = Field(description="True once the result will not change any more.")
-
-    @classmethod
-    def of(cls, batch: dict[str, Any], live: tuple[str, int, int, str] | None) -> BatchProgress:
-        """From the batch's record, or from what the process running it last heard (``live``)."""
-        status = BatchStatus(batch["status"])
-        if status is BatchStatus.RUNNING and live is not None:
-            stage, done, total, detail = live
-        else:
-            stage, done, total, detail = (
-                batch["stage"],
-                batch["stage_done"] or 0,
-                batch["stage_total"] or 0,
-                batch["stage_detail"] or "",
-            )
-        running = status is BatchStatus.RUNNING
-        return cls(
-            batch_id=batch["id"],
-            status=status,
-            stage=stage if running else None,
-            done=done if running else 0,
-            total=total if running else 0,
-            detail=(detail or None) if running else None,
-            finished=status.finished,
-        )
-
-
 class BatchSummary(BaseModel):
     """One batch of the run history."""
 

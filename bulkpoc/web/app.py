@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 from bulkpoc import __version__
 from bulkpoc.config import Settings
 from bulkpoc.store.db import Store
+from bulkpoc.web.csrf import repair_asgi_csrf
 from bulkpoc.web.deps import NotLoggedIn
 from bulkpoc.web.security import SecurityHeaders
 
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """The whole web application as one ASGI app (what ``bulkpoc serve`` runs)."""
     from bulkpoc.auth import session_secret
     from bulkpoc.web import api
-    from bulkpoc.web.routes import account
+    from bulkpoc.web.routes import account, history, manage, pocs, results
 
     settings = settings or Settings.from_env()
     store = store or Store(settings.database_url)
@@ -66,6 +67,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store, app.state.settings = store, settings
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(account.router)
+    app.include_router(results.router)
+    app.include_router(history.router)
+    app.include_router(manage.router)
+    app.include_router(pocs.router)
     app.include_router(api.router)
     app.add_exception_handler(NotLoggedIn, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         max_age=SESSION_SECONDS,
         same_site="lax",
     )
+    repair_asgi_csrf()
     protected = asgi_csrf(
         app,
         signing_secret=secret,
@@ -115,7 +121,9 @@ async def _error_page(request: Request, error: Exception) -> Response:
         from bulkpoc.web.api import http_error
 
         return await http_error(request, error)
-    return render(request, "error.html", error.status_code, message=error.detail)
+    return render(
+        request, "error.html", error.status_code, message=error.detail, status=error.status_code
+    )
 
 
 async def _invalid_request(request: Request, error: Exception) -> Response:

@@ -1,0 +1,96 @@
+"""A page of failed rows laid out as the user's own file: its columns, the failed cells marked.
+
+The cells come from the batch's stored error file (the failed rows, in row order, with their
+original values and an ``Error`` column); the errors come from the run history. A failed row's
+place among the batch's failed rows is its place in the error file.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from bulkpoc.errors import BulkpocError, RowError
+from bulkpoc.read import RawTable, read_file
+from bulkpoc.records import ERROR_COLUMN, RecordType
+from bulkpoc.store.lookups import FailedRow
+
+
+@dataclass
+class Cell:
+    value: str
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass
+class GridRow:
+    """One failed row: its number, its record's name, its cells, and the errors that concern
+    the row as a whole (or a column the file does not have)."""
+
+    row: int
+    name: str
+    cells: list[Cell]
+    row_errors: list[RowError]
+
+
+@dataclass
+class Grid:
+    headers: list[str]
+    rows: list[GridRow]
+
+
+def _key(header: str) -> str:
+    return " ".join(header.casefold().split())
+
+
+def name_header(rtype: RecordType) -> str:
+    """The column that names a record: Name, or the key itself (a number's Phone Number)."""
+    names = [f.header for f in rtype.fields if f.name == "name"]
+    return names[0] if names else rtype.key.header
+
+
+def read_error_file(content: bytes, expected_rows: int) -> RawTable | None:
+    """The stored error file's table, or None when it does not hold one row per failed row
+    (then the grid shows the errors' own values)."""
+    try:
+        raw = read_file(io.BytesIO(content))
+    except BulkpocError:
+        return None
+    return raw if len(raw.data) == expected_rows else None
+
+
+def build_grid(
+    rtype: RecordType,
+    raw: RawTable | None,
+    failed: list[FailedRow],
+    errors: list[RowError],
+) -> Grid:
+    """The grid of the ``failed`` rows (one page) with their ``errors``."""
+    by_row: dict[int, list[RowError]] = {}
+    for error in errors:
+        by_row.setdefault(error.row, []).append(error)
+    if raw is not None:
+        headers = [h for h in raw.headers if _key(h) != _key(ERROR_COLUMN)]
+    else:  # no file to show: the columns the errors name, with the values they quote
+        headers = list(dict.fromkeys(e.column for e in errors if e.column))
+    position_of = {_key(header): i for i, header in enumerate(headers)}
+    name_at = position_of.get(_key(name_header(rtype)))
+    rows = []
+    for failure in failed:
+        if raw is not None:
+            values = [str(v) for v in raw.data.iloc[failure.position, : len(headers)]]
+        else:
+            values = [""] * len(headers)
+        cells = [Cell(value) for value in values]
+        row_errors = []
+        for error in by_row.get(failure.row, []):
+            at = position_of.get(_key(error.column)) if error.column else None
+            if at is None:
+                row_errors.append(error)
+                continue
+            cells[at].errors.append(error)
+            if raw is None:
+                cells[at].value = error.value
+        name = cells[name_at].value.strip() if name_at is not None else ""
+        rows.append(GridRow(failure.row, name, cells, row_errors))
+    return Grid(headers, rows)

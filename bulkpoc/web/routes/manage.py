@@ -1,0 +1,192 @@
+"""Manage Multiple Points of Contact (and each reference type): download, upload.
+
+The page offers the template and the existing records as CSV or XLSX, and the upload form:
+Choose File, File Type, Rows to Include, Dry run, All or nothing. An upload becomes a queued
+batch and the browser goes to its results page. The form carries a random id: sent twice
+with the same file (a double click, a resent form), it is one batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from bulkpoc import formats
+from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
+from bulkpoc.errors import StoreBusy
+from bulkpoc.options import ImportOptions
+from bulkpoc.records import RECORD_TYPES, RecordType
+from bulkpoc.store.db import User
+from bulkpoc.web.app import render
+from bulkpoc.web.deps import current_user, get_settings, get_store
+from bulkpoc.web.downloads import MEDIA_TYPES, record_file
+from bulkpoc.web.upload_form import (
+    UnreadableUpload,
+    UploadForm,
+    UploadTooLarge,
+    read_upload_form,
+)
+from bulkpoc.web.uploads import display_name, too_large
+
+router = APIRouter(include_in_schema=False)
+LoggedIn = Annotated[User, Depends(current_user)]
+
+ROWS = {"all": "All Rows", "changed": "Changed Rows Only"}
+UPLOAD_ID_LENGTH = 64  # what the form sends is 22 characters; anything longer is not ours
+
+
+def _record_type(type_name: str) -> RecordType:
+    if type_name not in RECORD_TYPES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"There is no record type {type_name!r}.")
+    return RECORD_TYPES[type_name]
+
+
+def _file_format(file_format: str) -> str:
+    if file_format not in MEDIA_TYPES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Downloads are .csv or .xlsx files.")
+    return file_format
+
+
+def _page(
+    request: Request,
+    user: User,
+    rtype: RecordType,
+    status_code: int = 200,
+    error: str | None = None,
+    chosen: dict[str, Any] | None = None,
+) -> Response:
+    """The page, with a fresh upload id; never cached, so Back shows a new form."""
+    settings = get_settings(request)
+    response = render(
+        request,
+        "manage.html",
+        status_code,
+        user=user,
+        rtype=rtype,
+        record_types=RECORD_TYPES.values(),
+        file_types=[formats.get(name) for name in ("csv", "xlsx")],
+        rows_modes=ROWS,
+        may_upload=rtype.permission in user.permissions,
+        refusal=UPLOAD_NOT_PERMITTED.message(
+            user=user.name, plural=rtype.plural, permission=rtype.permission
+        ),
+        upload_id=secrets.token_urlsafe(16),
+        upload_limit=f"{settings.upload_max_bytes / (1024 * 1024):.3g} MB",
+        error=error,
+        chosen=chosen or {"rows": "all"},
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/manage/{type_name}")
+def manage_page(request: Request, user: LoggedIn, type_name: str) -> Response:
+    return _page(request, user, _record_type(type_name))
+
+
+@router.get("/manage/{type_name}/template.{file_format}")
+def download_template(
+    request: Request, _user: LoggedIn, type_name: str, file_format: str
+) -> Response:
+    rtype, file_format = _record_type(type_name), _file_format(file_format)
+    return record_file(get_store(request), rtype, file_format, template=True)
+
+
+@router.get("/manage/{type_name}/export.{file_format}")
+def download_existing(
+    request: Request, _user: LoggedIn, type_name: str, file_format: str
+) -> Response:
+    rtype, file_format = _record_type(type_name), _file_format(file_format)
+    return record_file(get_store(request), rtype, file_format, template=False)
+
+
+@router.post("/manage/{type_name}/upload")
+async def upload(request: Request, user: LoggedIn, type_name: str) -> Response:
+    """Queue the chosen file as a batch and go to its results page (303)."""
+    rtype = _record_type(type_name)
+    if rtype.permission not in user.permissions:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            UPLOAD_NOT_PERMITTED.message(
+                user=user.name, plural=rtype.plural, permission=rtype.permission
+            ),
+        )
+    settings = get_settings(request)
+    try:
+        form = await read_upload_form(request, settings)
+    except UploadTooLarge:
+        detail = too_large(settings).detail
+        return _page(request, user, rtype, status.HTTP_413_CONTENT_TOO_LARGE, detail)
+    except UnreadableUpload:
+        return _page(
+            request,
+            user,
+            rtype,
+            status.HTTP_400_BAD_REQUEST,
+            "The upload could not be read; choose the file and upload it again.",
+        )
+    try:
+        problem = _problem(form)
+        if problem:
+            return _page(request, user, rtype, status.HTTP_400_BAD_REQUEST, problem, form.fields)
+        return await run_in_threadpool(_submit, request, user, rtype, form)
+    finally:
+        form.close()
+
+
+def _problem(form: UploadForm) -> str | None:
+    """What the user must fix in the form before it can be sent, in one sentence."""
+    if form.file is None:
+        return "Choose a file to upload."
+    if not form.file.size:
+        return f"The file {display_name(form.file.filename)} is empty; choose another file."
+    if form.fields.get("file_type") not in ("csv", "xlsx"):
+        return "Choose the File Type: Text (.csv) or Excel (.xlsx)."
+    if form.fields.get("rows") not in ROWS:
+        return "Choose Rows to Include: All Rows or Changed Rows Only."
+    return None
+
+
+def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -> Response:
+    from bulkpoc.pipeline import submit
+
+    assert form.file is not None
+    fields = form.fields
+    options = ImportOptions(
+        record_type=rtype.name,
+        file_type=fields["file_type"],  # type: ignore[arg-type]
+        rows=fields["rows"],  # type: ignore[arg-type]
+        dry_run="dry_run" in fields,
+        all_or_nothing="all_or_nothing" in fields,
+        user=user.name,
+        source="web",
+        display_name=display_name(form.file.filename),
+    )
+    options = dataclasses.replace(
+        options, upload_id=_upload_id(fields.get("upload_id"), form, options)
+    )
+    store = get_store(request)
+    try:
+        batch_id = submit(store, form.file.file, options, get_settings(request))
+    except StoreBusy as busy:
+        return _page(request, user, rtype, status.HTTP_503_SERVICE_UNAVAILABLE, str(busy), fields)
+    batch = store.batch(batch_id)
+    if batch is not None and batch["status"] == "queued":
+        request.app.state.queue.enqueue(batch_id)
+    return RedirectResponse(f"/batches/{batch_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _upload_id(form_id: str | None, form: UploadForm, options: ImportOptions) -> str | None:
+    """The form's id with what it sent: the same form sending the same file with the same
+    choices again is a repeat; back on the form with a fixed file, or to run for real what was
+    a dry run, it is a new upload."""
+    if not form_id or len(form_id) > UPLOAD_ID_LENGTH:
+        return None
+    sent = (form.sha256(), options.file_type, options.rows, options.dry_run, options.all_or_nothing)
+    return f"{form_id}:{hashlib.sha256(repr(sent).encode()).hexdigest()[:32]}"

@@ -1,0 +1,176 @@
+"""Data File Processing & Results: a batch's progress, then its result, row errors and files.
+
+Any logged-in user may look at any batch, as at the Run History: SPEC's permissions govern
+what a user may change, and a results page changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, Response
+
+from bulkpoc import mail, report
+from bulkpoc.catalogue import CATALOGUE
+from bulkpoc.pipeline import load_result
+from bulkpoc.read import RawTable
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.store.db import Store, User
+from bulkpoc.web import grid
+from bulkpoc.web.app import render
+from bulkpoc.web.deps import current_user, get_store
+from bulkpoc.web.paging import pager, requested_page
+from bulkpoc.web.progress import BatchProgress, batch_progress
+
+router = APIRouter(include_in_schema=False)
+
+WHOLE_ROW = "(whole row)"  # the column filter's value for errors about a row as a whole
+# The stored report is self-contained: its styles are inline, and it runs no script.
+REPORT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+CONTENT_TYPES = {suffix: "/".join(kind) for suffix, kind in mail.ATTACHMENT_TYPES.items()}
+
+LoggedIn = Annotated[User, Depends(current_user)]
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def _batch(store: Store, batch_id: int) -> dict:
+    batch = store.batch(batch_id)
+    if batch is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"There is no batch {batch_id}.")
+    return batch
+
+
+def _finished_result(store: Store, batch_id: int) -> BatchResult:
+    batch = _batch(store, batch_id)
+    if not BatchStatus(batch["status"]).finished:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has not finished yet: it has no result."
+        )
+    return load_result(store, batch_id)
+
+
+@router.get("/batches/{batch_id:int}")
+def batch_page(request: Request, batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
+    batch = _batch(store, batch_id)
+    if not BatchStatus(batch["status"]).finished:
+        return render(
+            request,
+            "batch_progress.html",
+            user=user,
+            batch=batch,
+            progress=batch_progress(request, store, batch),
+        )
+    result = load_result(store, batch_id, with_errors=False)
+    return render(
+        request,
+        "batch.html",
+        user=user,
+        result=result,
+        rtype=RECORD_TYPES.get(result.record_type),
+        error_file_name=Path(result.reports.error_file).name if result.reports.error_file else None,
+        **_row_errors(request, store, result),
+    )
+
+
+def _row_errors(request: Request, store: Store, result: BatchResult) -> dict:
+    """The error counts, the filter, and one page of the failed rows as a grid."""
+    batch_id = result.batch_id
+    assert batch_id is not None
+    counts = store.error_counts(batch_id)
+    if not counts.by_code:
+        return {"counts": None}
+    column = request.query_params.get("column") or None
+    code = request.query_params.get("code") or None
+    chosen_column = "" if column == WHOLE_ROW else column
+    page = requested_page(request)
+    size = 50
+    failed, total = store.failed_rows(batch_id, chosen_column, code, (page - 1) * size, size)
+    pages = pager(request, total, page, size)
+    if pages.page != page:  # past the last page: show the last
+        failed, total = store.failed_rows(batch_id, chosen_column, code, pages.offset, size)
+    filtered = column is not None or code is not None
+    raw = _error_file(store, batch_id, total, filtered) if failed else None
+    rtype = RECORD_TYPES[result.record_type]
+    errors = store.errors_in_rows(batch_id, [f.row for f in failed])
+    return {
+        "counts": counts,
+        "titles": {known: error_type.title for known, error_type in CATALOGUE.items()},
+        "column": column,
+        "code": code,
+        "whole_row": WHOLE_ROW,
+        "grid": grid.build_grid(rtype, raw, failed, errors),
+        "name_header": grid.name_header(rtype),
+        "pager": pages,
+    }
+
+
+def _error_file(store: Store, batch_id: int, shown: int, filtered: bool) -> RawTable | None:
+    """The stored error file's table, which has one row per failed row (``shown`` of them
+    when the grid is not filtered)."""
+    stored = store.batch_file(batch_id, "errors")
+    if stored is None:
+        return None
+    every_failed_row = store.failed_rows(batch_id, limit=0)[1] if filtered else shown
+    return grid.read_error_file(stored[1], every_failed_row)
+
+
+@router.get("/batches/{batch_id:int}/progress.json", response_model=BatchProgress)
+def batch_progress_json(
+    request: Request, batch_id: int, _user: LoggedIn, store: StoreDep
+) -> BatchProgress:
+    return batch_progress(request, store, _batch(store, batch_id))
+
+
+@router.get("/batches/{batch_id:int}/report.html")
+def batch_report(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
+    """The HTML report, rendered from the stored result (the same as the file the batch wrote)."""
+    result = _finished_result(store, batch_id)
+    return HTMLResponse(
+        report.render("report.html", result),
+        headers={"content-security-policy": REPORT_POLICY},
+    )
+
+
+@router.get("/batches/{batch_id:int}/errors")
+def batch_error_file(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
+    """The failed rows in the uploaded format, with an Error column: fix and upload again."""
+    _batch(store, batch_id)
+    stored = store.batch_file(batch_id, "errors")
+    if stored is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file.")
+    name, content = stored
+    media_type = CONTENT_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+    return attachment(content, name, media_type)
+
+
+@router.get("/batches/{batch_id:int}/email.eml")
+def batch_email(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
+    """The results email as it was sent (or is waiting in the outbox to be sent)."""
+    _batch(store, batch_id)
+    message = mail.batch_email(store, batch_id)
+    if message is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} sent no email.")
+    return attachment(message, f"batch-{batch_id}-results.eml", "message/rfc822")
+
+
+def attachment(content: bytes, name: str, media_type: str) -> Response:
+    """A download under ``name``; the name is only ever a header, never a path."""
+    fallback = "".join(_header_safe(c) for c in name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(content, media_type=media_type, headers={"content-disposition": disposition})
+
+
+def _header_safe(character: str) -> str:
+    """The plain-ASCII file name for old clients: quotes and the rest replaced."""
+    return (
+        character
+        if character.isascii() and character.isprintable() and character not in '"\\;'
+        else "_"
+    )

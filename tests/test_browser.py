@@ -1,0 +1,210 @@
+"""The web UI in a real browser: Debian's Chromium (Playwright) against ``bulkpoc serve`` on a
+free loopback port, on a fresh demo store. Every page visited is screenshotted into the test's
+folder and checked by axe-core (no serious or critical violation)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bulkpoc.demo import DEMO_PASSWORD, run_demo
+from bulkpoc.records import RECORD_TYPES
+from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
+
+USER = "admin"
+README_STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the folder of bulkpoc demo
+ROOT = Path(__file__).resolve().parent.parent
+POC_HEADERS = RECORD_TYPES["poc"].headers
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for this module (closed before other modules run their event loops)."""
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server as the README starts it, on what ``bulkpoc demo`` leaves: reference data,
+    points of contact, three batches, and the admin with the password the README gives."""
+    folder = tmp_path_factory.mktemp("server")
+    run_demo(folder / "bulkpoc-demo", echo=lambda _line: None)
+    with running_server(README_STORE, folder) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server) -> Iterator[Page]:
+    """A fresh browser profile (no session) with a tab on the server; the test fails if the
+    page broke its own Content Security Policy."""
+    context = new_context(browser, server)
+    tab = context.new_page()
+    refused = watch_csp(tab)
+    yield tab
+    context.close()
+    assert not refused, f"Content Security Policy violations: {refused}"
+
+
+@pytest.fixture
+def visits(tmp_path: Path) -> Visits:
+    return Visits(tmp_path)
+
+
+def log_in(page: Page, password: str = DEMO_PASSWORD) -> None:
+    page.get_by_label("User name").fill(USER)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_readme_starts_the_server_and_logs_in_as_these_tests_do() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"bulkpoc --db {README_STORE} serve" in readme
+    assert f"log in as `{USER}` with the password `{DEMO_PASSWORD}`" in readme
+
+
+def test_login_refuses_a_wrong_password_and_lands_on_manage_page(
+    page: Page, visits: Visits
+) -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    visits.check(page, "login")
+
+    log_in(page, password="not-the-password")
+    expect(page.get_by_role("alert")).to_have_text("Wrong user name or password.")
+    expect(page.get_by_label("User name")).to_have_value(USER)
+    visits.check(page, "login-refused")
+
+    log_in(page)
+    expect(page).to_have_url(re.compile(r"/manage/poc$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Manage Multiple Points of")
+    visits.check(page, "manage")
+
+
+# --- download -> edit -> upload -> results -> fix -> re-upload -> history --------------------
+
+BROKEN_SKILL = "Sales Cals"  # one letter short of the demo's "Sales Calls"
+SUGGESTED_SKILL = "Sales Calls"
+
+
+def download(page: Page, link_name: str, folder: Path) -> tuple[Path, dict[str, str]]:
+    """Click a download link as a person would; the saved file and the response's headers."""
+    link = page.get_by_role("link", name=link_name, exact=True)
+    href = link.get_attribute("href")
+    assert href, f"the link {link_name!r} goes nowhere"
+    with page.expect_download() as started:
+        link.click()
+    saved = folder / started.value.suggested_filename
+    started.value.save_as(saved)
+    headers = page.request.get(href).headers  # the same URL, with the same session
+    return saved, headers
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def upload(page: Page, path: Path) -> int:
+    """Upload ``path`` as CSV with Changed Rows Only; wait for its results; the batch's id."""
+    page.goto("/manage/poc")
+    page.get_by_label("Choose File").set_input_files(path)
+    page.get_by_label("Text (.csv)").check()
+    page.get_by_label("Changed Rows Only").check()
+    page.get_by_role("button", name="Upload File").click()
+    expect(page).to_have_url(re.compile(r"/batches/\d+$"))
+    # The progress page follows the batch and turns into its results when it has finished.
+    expect(page.locator("#summary")).to_be_visible(timeout=30_000)
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def test_download_edit_upload_fix_and_find_both_batches_in_history(
+    page: Page, visits: Visits, tmp_path: Path
+) -> None:
+    page.goto("/login")
+    log_in(page)
+    expect(page).to_have_url(re.compile(r"/manage/poc$"))
+    visits.check(page, "manage")
+
+    template, headers = download(page, "Download Template as Excel (.xlsx)", tmp_path)
+    assert template.suffix == ".xlsx"
+    assert headers["content-type"].startswith(XLSX_TYPE)
+    assert headers["content-disposition"].startswith("attachment")
+    sheet = openpyxl.load_workbook(template, read_only=True).worksheets[0]
+    assert [cell.value for cell in next(sheet.iter_rows(max_row=1))] == POC_HEADERS
+
+    export, headers = download(page, "Download Existing Points of Contact as Text (.csv)", tmp_path)
+    assert headers["content-type"].startswith("text/csv")
+    assert headers["content-disposition"].startswith("attachment")
+    rows = read_csv(export)
+    renamed, broken = rows[0], rows[1]
+    old_name, broken_name = renamed["Name"], broken["Name"]
+    assert broken["Skill"] != SUGGESTED_SKILL  # so taking the suggestion changes the row
+    renamed |= {"Row Changed": "Y", "Name": f"{old_name} East"}
+    broken |= {"Row Changed": "Y", "Skill": BROKEN_SKILL}
+    edited = write_csv(tmp_path / "edited.csv", rows)
+
+    first = upload(page, edited)
+    expect(page.locator("#summary")).to_contain_text("completed with errors")
+    expect(page.locator('[data-count="updated"]')).to_have_text("1")
+    expect(page.locator('[data-count="failed"]')).to_have_text("1")
+    failed_row = page.locator("#row-3")  # the second data row; the header is row 1
+    expect(failed_row.get_by_role("rowheader")).to_contain_text(broken_name)
+    failed_cell = failed_row.locator("td.failed-cell")
+    expect(failed_cell).to_have_count(1)
+    expect(failed_cell).to_contain_text(BROKEN_SKILL)
+    expect(failed_cell.locator(".cell-message")).to_contain_text(
+        f"Skill '{BROKEN_SKILL}' does not exist; did you mean '{SUGGESTED_SKILL}'?"
+    )
+    visits.check(page, "results-with-errors")
+
+    error_file, headers = download(page, f"Error file {edited.stem}-errors.csv", tmp_path)
+    assert headers["content-disposition"].startswith("attachment")
+    (failed,) = read_csv(error_file)
+    assert failed["Name"] == broken_name
+    assert f"Skill '{BROKEN_SKILL}' does not exist" in failed["Error"]
+    failed["Skill"] = SUGGESTED_SKILL  # as the message suggests
+    fixed = write_csv(tmp_path / "fixed.csv", [failed])
+
+    second = upload(page, fixed)
+    expect(page.locator("#summary")).to_contain_text("succeeded")
+    expect(page.locator('[data-count="updated"]')).to_have_text("1")
+    expect(page.locator('[data-count="failed"]')).to_have_text("0")
+    visits.check(page, "results-fixed")
+
+    page.get_by_role("link", name="Run History").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Run History")
+    newest = page.locator("#history tbody tr")
+    expect(newest.nth(0)).to_have_attribute("data-batch", str(second))
+    expect(newest.nth(1)).to_have_attribute("data-batch", str(first))
+    visits.check(page, "history")
+    newest.nth(1).get_by_role("link", name=f"Batch {first}").click()
+    expect(page).to_have_url(re.compile(rf"/batches/{first}$"))
+    expect(page.locator("#row-3 td.failed-cell")).to_contain_text(BROKEN_SKILL)
+
+    page.get_by_role("link", name="Points of Contact", exact=True).click()
+    for name, skill in ((f"{old_name} East", renamed["Skill"]), (broken_name, SUGGESTED_SKILL)):
+        page.get_by_label("Name or address contains").fill(name)
+        page.get_by_role("button", name="Search").click()
+        found = page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+        expect(found).to_have_count(1)
+        expect(found.get_by_role("cell", name=skill, exact=True)).to_be_visible()
+    visits.check(page, "poc-list")

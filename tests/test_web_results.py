@@ -1,0 +1,411 @@
+"""The Data File Processing & Results page: progress while a batch runs, then its result, its
+failed rows in a grid, the filter by column and code, and the batch's files."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import Workbook
+
+from bulkpoc import mail, report
+from bulkpoc.config import Settings
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import load_result, record_duplicate, run_import, submit
+from bulkpoc.read import read_file
+from bulkpoc.store.db import Store
+from bulkpoc.web.progress import STAGES
+from tests.conftest import POC_HEADERS, poc, write_rows
+from tests.web import client_for, log_in, logged_in, page
+
+ROWS = [
+    poc(Name="Sales Hotline"),  # row 2: created
+    poc(Name="Support Mail", Media_Type="Email", Point_of_Contact="support@example.com",
+        Skill="Email Suport", Script="Email Router"),  # row 3
+    poc(Name="Billing Mail", Media_Type="Email", Point_of_Contact="billing@example.com",
+        Skill="Nope", Script="Email Router"),  # row 4
+    poc(Name="Returns Mail", Media_Type="Email", Point_of_Contact="returns@example.com",
+        Skill="Nope", Script="Email Router"),  # row 5
+    poc(Name="Bad Phone Line", Point_of_Contact="12"),  # row 6
+]  # fmt: skip
+
+
+@pytest.fixture
+def client(store: Store, settings: Settings) -> TestClient:
+    return logged_in(store, settings)
+
+
+@pytest.fixture
+def mixed(run):
+    """A batch with one created row and four failed: three unknown skills, one bad phone."""
+    result = run(ROWS, notify=("admin@example.com",))
+    assert result.counts.failed == 4, result.errors
+    return result
+
+
+def test_results_page_shows_status_counts_options_and_user(client, mixed) -> None:
+    html = page(client.get(f"/batches/{mixed.batch_id}").text)
+
+    assert html.by_id("summary").text == mixed.summary()
+    assert "Completed with errors" in html.all("span", "status")[0].text
+    counts = {cell.attrs["data-count"]: cell.text for cell in html.by_id("counts").all("td")}
+    assert counts == {
+        "total": "5",
+        "processed": "5",
+        "created": "1",
+        "updated": "0",
+        "unchanged": "0",
+        "skipped": "0",
+        "failed": "4",
+    }
+    details = {
+        row.all("th")[0].text: row.all("td")[0].text for row in html.by_id("batch").all("tr")
+    }
+    assert details["User"] == "admin"
+    assert details["Rows to Include"] == "All Rows"
+    assert details["Dry run"] == "No"
+    assert details["Results emailed to"] == "admin@example.com"
+    assert details["File"] == "upload-0.csv (CSV)"
+
+
+def test_each_failed_row_shows_its_number_name_and_cells_with_the_failed_cell_marked(
+    client, mixed
+) -> None:
+    html = page(client.get(f"/batches/{mixed.batch_id}").text)
+    grid = html.by_id("grid")
+
+    headers = [th.text for th in grid.all("thead")[0].all("th")]
+    assert headers[1:] == [
+        "Point of Contact ID", "Row Changed", "Name", "Media Type", "Point of Contact", "Skill",
+        "Script", "IVR Reporting Enabled", "Chat Profile", "Active", "Last Modified",
+    ]  # fmt: skip
+    assert [row.attrs["id"] for row in grid.all("tbody")[0].all("tr")] == [
+        "row-3", "row-4", "row-5", "row-6",
+    ]  # fmt: skip
+    row = html.by_id("row-3")
+    assert row.all("th")[0].text == "Row 3 Support Mail"
+    cells = row.all("td")
+    assert cells[headers.index("Point of Contact") - 1].text == "support@example.com"
+    assert "failed-cell" not in cells[headers.index("Point of Contact") - 1].classes
+    skill = cells[headers.index("Skill") - 1]
+    assert skill.classes == {"failed-cell"}
+    assert skill.all("span", "visually-hidden")[0].text == "Failed cell:"
+    (message,) = skill.all("span", "cell-message")
+    assert message.attrs["data-code"] == "unknown_reference"
+    assert message.text.startswith("Skill 'Email Suport' does not exist")
+    assert "Email Suport" in skill.text
+
+    phone = html.by_id("row-6").all("td")[headers.index("Point of Contact") - 1]
+    assert phone.classes == {"failed-cell"}
+    assert phone.all("span", "cell-message")[0].attrs["data-code"] == "invalid_phone"
+
+
+def test_the_filter_counts_each_column_and_code_and_filters_the_grid(client, mixed) -> None:
+    html = page(client.get(f"/batches/{mixed.batch_id}").text)
+
+    kinds = [item.text for item in html.by_id("kinds").all("li")]
+    assert kinds == [
+        "3 rows: Unknown reference in Skill",
+        "1 row: Not a phone number in Point of Contact",
+    ]
+    codes = [option.text for option in html.by_id("filter-code").all("option")]
+    assert codes == [
+        "Every error",
+        "Unknown reference, unknown_reference (3 rows)",
+        "Not a phone number, invalid_phone (1 row)",
+    ]
+    columns = [option.text for option in html.by_id("filter-column").all("option")]
+    assert columns == ["Every column", "Skill (3 rows)", "Point of Contact (1 row)"]
+
+    phones = page(client.get(f"/batches/{mixed.batch_id}?code=invalid_phone").text)
+    assert [row.attrs["id"] for row in phones.by_id("grid").all("tbody")[0].all("tr")] == ["row-6"]
+    # The filtered row still shows its own cells (the fourth row of the error file).
+    assert phones.by_id("row-6").all("th")[0].text == "Row 6 Bad Phone Line"
+    cells = phones.by_id("row-6").all("td")
+    assert [cell.text for cell in cells][2:4] == ["Bad Phone Line", "Phone Call"]
+    assert cells[4].text.startswith("Failed cell: 12 Point of Contact is not a valid phone")
+    assert phones.by_id("filter-code").all("option")[2].attrs.get("selected") == ""
+    skills = page(client.get(f"/batches/{mixed.batch_id}?column=Skill&code=").text)
+    assert len(skills.by_id("grid").all("tbody")[0].all("tr")) == 3
+    assert "Showing 1–3 of 3 failed rows." in skills.all("nav", "pager")[0].text
+    assert skills.by_id("grid-caption").text == "Failed rows in Skill"
+
+
+def test_a_problem_with_a_whole_row_is_shown_beside_the_row_and_can_be_filtered(
+    client, run
+) -> None:
+    result = run(Path(__file__).parent / "files" / "pocs-extra-field.csv")
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+
+    assert "1 row: More cells than the header (whole row)" in [
+        item.text for item in html.by_id("kinds").all("li")
+    ]
+    whole = page(client.get(f"/batches/{result.batch_id}?column=(whole row)").text)
+    (row,) = whole.by_id("grid").all("tbody")[0].all("tr")
+    assert row.all("th")[0].text == "Row 3 Sales"
+    problems = row.all("td")[-1].all("span", "cell-message")
+    assert [problem.attrs["data-code"] for problem in problems] == ["extra_cells"]
+    headers = [th.text for th in whole.by_id("grid").all("th") if th.attrs.get("scope") == "col"]
+    assert headers[-1] == "Problems with the row"
+
+
+def test_a_batch_with_many_failed_rows_shows_them_fifty_at_a_time(client, run) -> None:
+    rows = [poc(Name=f"Line {n}", Skill="Nope") for n in range(120)]
+    result = run(rows)
+    assert result.counts.failed == 120
+
+    first = page(client.get(f"/batches/{result.batch_id}").text)
+    assert len(first.by_id("grid").all("tbody")[0].all("tr")) == 50
+    pager = first.all("nav", "pager")[0]
+    assert "Showing 1–50 of 120 failed rows (page 1 of 3)." in pager.text
+    last = page(client.get(f"/batches/{result.batch_id}?page=3").text)
+    shown = last.by_id("grid").all("tbody")[0].all("tr")
+    assert [row.attrs["id"] for row in shown] == [f"row-{n}" for n in range(102, 122)]
+    # Each row's cells are its own, though the page is cut from the middle of the error file.
+    assert shown[0].all("th")[0].text == "Row 102 Line 100"
+    beyond = page(client.get(f"/batches/{result.batch_id}?page=99").text)
+    assert "page 3 of 3" in beyond.all("nav", "pager")[0].text
+
+
+def test_the_report_error_file_and_email_are_the_batchs_own(client, store, mixed) -> None:
+    batch = mixed.batch_id
+    html = page(client.get(f"/batches/{batch}").text)
+    links = {a.attrs["href"] for a in html.by_id("files").all("a")}
+    assert {f"/batches/{batch}/report.html", f"/batches/{batch}/errors"} <= links
+    assert f"/batches/{batch}/email.eml" in links
+
+    shown = client.get(f"/batches/{batch}/report.html")
+    assert shown.status_code == 200
+    assert shown.text == report.render("report.html", load_result(store, batch))
+    assert "'unsafe-inline'" in shown.headers["content-security-policy"]  # its own styles
+
+    errors = client.get(f"/batches/{batch}/errors")
+    name, content = store.batch_file(batch, "errors")
+    assert errors.content == content
+    assert errors.headers["content-type"].startswith("text/csv")
+    assert f'filename="{name}"' in errors.headers["content-disposition"]
+    assert name == "upload-0-errors.csv"
+    assert len(read_file(io.BytesIO(errors.content)).data) == 4
+
+    message = client.get(f"/batches/{batch}/email.eml")
+    assert message.headers["content-type"] == "message/rfc822"
+    assert message.content == mail.batch_email(store, batch)
+    parsed = email.message_from_bytes(message.content, policy=email.policy.default)
+    assert parsed["To"] == "admin@example.com"
+
+
+def test_an_xlsx_upload_shows_its_cells_and_serves_its_error_file_as_a_workbook(
+    client, store, settings, tmp_path
+) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(POC_HEADERS)
+    sheet.append([ROWS[1].get(header, "") for header in POC_HEADERS])
+    path = tmp_path / "mail lines.xlsx"
+    workbook.save(path)
+    result = run_import(store, path, ImportOptions(), settings)
+
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+    assert html.by_id("row-2").all("th")[0].text == "Row 2 Support Mail"
+    errors = client.get(f"/batches/{result.batch_id}/errors")
+    assert errors.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert "filename*=UTF-8''mail%20lines-errors.xlsx" in errors.headers["content-disposition"]
+
+
+def test_a_succeeded_batch_has_no_grid_error_file_or_email(client, run) -> None:
+    result = run([poc()])
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+
+    assert not html.has_id("grid")
+    assert not html.has_id("row-errors")
+    assert [a.attrs["href"] for a in html.by_id("files").all("a")] == [
+        f"/batches/{result.batch_id}/report.html",
+        "/manage/poc",
+    ]
+    assert client.get(f"/batches/{result.batch_id}/errors").status_code == 404
+    missing = page(client.get(f"/batches/{result.batch_id}/email.eml").text)
+    assert missing.all("p", "alert")[0].text == f"Batch {result.batch_id} sent no email."
+
+
+def test_a_failed_batch_says_why_in_one_sentence_at_the_top(client, run) -> None:
+    result = run([poc()], headers=["Name", "Media Type"])
+    assert result.status.value == "failed"
+
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+    failure = html.by_id("failure")
+    assert failure.text == result.failure
+    assert failure.attrs["role"] == "alert"
+    main = html.by_id("main")
+    assert main.all()[1] is failure  # right under the heading
+    assert "Failed" in html.all("span", "status")[0].text
+
+
+def test_an_interrupted_batch_says_so(client, store, settings, tmp_path) -> None:
+    batch_id = submit(store, write_rows(tmp_path / "a.csv", [poc()]), ImportOptions(), settings)
+    store.claim_batch(batch_id)
+    assert store.interrupt_dead_batches(stale_after=0, alive=lambda _pid: False) == [batch_id]
+
+    html = page(client.get(f"/batches/{batch_id}").text)
+    assert html.by_id("failure").text.startswith("The process running this batch")
+    assert "Interrupted" in html.all("span", "status")[0].text
+
+
+def test_a_duplicate_inbox_file_says_which_batch_had_it(
+    client, store, settings, mixed, tmp_path
+) -> None:
+    upload = write_rows(tmp_path / "again.csv", ROWS)
+    options = ImportOptions(source="schedule")
+    batch_id = record_duplicate(store, upload, options, mixed.batch_id, settings)
+
+    html = page(client.get(f"/batches/{batch_id}").text)
+    assert html.by_id("failure").text == (
+        f"The inbox already received this content in batch {mixed.batch_id}, so it was not "
+        "processed again."
+    )
+    assert "Duplicate" in html.all("span", "status")[0].text
+
+
+def test_a_dry_run_says_nothing_was_applied(client, run) -> None:
+    result = run([poc()], dry_run=True)
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+
+    assert "Dry run: nothing was applied." in html.by_id("main").text
+    assert html.by_id("summary").text.startswith(f"Dry run of batch {result.batch_id}")
+    details = {
+        row.all("th")[0].text: row.all("td")[0].text for row in html.by_id("batch").all("tr")
+    }
+    assert details["Dry run"] == "Yes"
+
+
+def test_a_queued_batch_shows_its_progress_and_refreshes_itself(client, store, settings, tmp_path):
+    batch_id = submit(store, write_rows(tmp_path / "a.csv", [poc()]), ImportOptions(), settings)
+
+    response = client.get(f"/batches/{batch_id}")
+    html = page(response.text)
+    assert "Queued" in html.by_id("progress-text").text
+    # Browsers without JavaScript reload the page; with it, batch.js polls progress.json.
+    (noscript,) = html.all("noscript")
+    assert noscript.all("meta")[0].attrs == {"http-equiv": "refresh", "content": "2"}
+    refresh = [a for a in html.all("a") if a.attrs.get("href") == f"/batches/{batch_id}"]
+    assert refresh[0].text.startswith("Refresh")
+    (script,) = html.all("script")
+    assert script.attrs["src"].endswith("/static/batch.js")
+    assert client.get("/static/batch.js").status_code == 200
+
+    assert client.get(f"/batches/{batch_id}/progress.json").json() == {
+        "batch_id": batch_id,
+        "status": "queued",
+        "stage": None,
+        "done": 0,
+        "total": 0,
+        "detail": None,
+        "finished": False,
+        "message": "Queued: the batch starts as soon as a worker is free.",
+    }
+    # Nothing to render yet.
+    assert client.get(f"/batches/{batch_id}/report.html").status_code == 404
+
+
+def test_a_running_batch_shows_its_stage_and_rows_done(client, store, settings, tmp_path) -> None:
+    batch_id = submit(store, write_rows(tmp_path / "a.csv", [poc()]), ImportOptions(), settings)
+    store.claim_batch(batch_id)
+    store.report_progress(batch_id, stage="apply", stage_done=1200, stage_total=5000)
+
+    html = page(client.get(f"/batches/{batch_id}").text)
+    assert html.by_id("progress-text").text == "Applying the changes: 1,200 of 5,000 rows."
+    bar = html.all("progress")[0]
+    assert (bar.attrs["value"], bar.attrs["max"]) == ("1200", "5000")
+    progress = client.get(f"/batches/{batch_id}/progress.json").json()
+    assert (progress["status"], progress["stage"], progress["done"], progress["total"]) == (
+        "running", "apply", 1200, 5000,
+    )  # fmt: skip
+
+    # A batch that waited for another but now runs says it runs, not that it waits.
+    store.report_progress(batch_id, stage="wait", stage_done=3, stage_total=60,
+                          stage_detail="waiting for batch 1 to finish")  # fmt: skip
+    assert client.get(f"/batches/{batch_id}/progress.json").json()["message"] == (
+        "Running: reading, checking and applying the file."
+    )
+
+
+def test_progress_json_of_a_finished_batch_says_it_finished(client, mixed) -> None:
+    progress = client.get(f"/batches/{mixed.batch_id}/progress.json").json()
+    assert progress["finished"] is True
+    assert progress["status"] == "completed_with_errors"
+
+
+@pytest.mark.parametrize(
+    "path", ["/batches/999", "/batches/999/progress.json", "/batches/999/errors",
+             "/batches/999/report.html", "/batches/999/email.eml"],
+)  # fmt: skip
+def test_an_unknown_batch_is_not_found_in_one_sentence(client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    if path == "/batches/999":
+        assert page(response.text).all("p", "alert")[0].text == "There is no batch 999."
+
+
+def test_a_batch_number_that_is_not_a_number_is_not_found(client) -> None:
+    response = client.get("/batches/latest")
+    assert response.status_code == 404
+    assert page(response.text).all("h1")[0].text == "Not found"
+
+
+@pytest.mark.parametrize("suffix", ["", "/progress.json", "/errors", "/report.html", "/email.eml"])
+def test_every_batch_page_needs_a_login(store, settings, mixed, suffix: str) -> None:
+    response = client_for(store, settings).get(f"/batches/{mixed.batch_id}{suffix}")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=/batches/")
+
+
+def test_a_user_without_upload_permissions_may_read_results(store, settings, mixed) -> None:
+    store.add_user("viewer", [])
+    viewer = logged_in(store, settings, "viewer")
+    assert viewer.get(f"/batches/{mixed.batch_id}").status_code == 200
+
+
+def test_the_servers_own_runner_shows_the_stage_sqlites_write_lock_keeps_from_the_store(
+    settings, templates, tmp_path
+) -> None:
+    path = tmp_path / "served.db"
+    shutil.copyfile(templates["sqlite", True], path)
+    store = Store(f"sqlite:///{path}")
+    mailboxes = [
+        poc(Name=f"Mailbox {i}", Media_Type="Email", Point_of_Contact=f"user{i}@example.com",
+            Skill="Email Support", Script="Email Router")
+        for i in range(20_000)
+    ]  # fmt: skip
+    batch_id = submit(store, write_rows(tmp_path / "big.csv", mailboxes), ImportOptions(), settings)
+
+    def stage_shown(client: TestClient) -> dict | None:
+        progress = client.get(f"/batches/{batch_id}/progress.json").json()
+        assert not progress["finished"], "the batch finished before the page saw it run"
+        return progress if progress["stage"] else None
+
+    client = log_in(client_for(store, settings), store)
+    # The app's lifespan starts its runner, which takes the batch left queued.
+    with client:
+        seen = wait_for(lambda: stage_shown(client))
+    assert seen["stage"] in {"read", "validate", "plan", "apply", "report"}
+    assert seen["message"].startswith(STAGES[seen["stage"]])
+    assert store.batch(batch_id)["status"] == "succeeded"
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60) -> Any:
+    """Poll ``condition`` until it holds (what a browser's page does, a poll at a time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.02)
+    raise AssertionError("the condition never held")
