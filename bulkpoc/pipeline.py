@@ -20,6 +20,7 @@ from bulkpoc.catalogue import (
 )
 from bulkpoc.config import Settings
 from bulkpoc.errors import (
+    BulkpocError,
     FileRejected,
     StoreBusy,
 )
@@ -143,13 +144,18 @@ def run_import(
         batch_id = submit(store, path, options, settings, progress, run_here=True)
     except StoreBusy as busy:
         # The store could not even record the batch: say so, and leave no trace behind.
-        result = new_result(options, _file_name(path, options), "", utcnow())
-        fail(result, busy)
-        result.finished_at = utcnow()
-        return result
+        return unrecorded_failure(path, options, busy)
     batch = store.batch(batch_id)
     assert batch is not None
     return run(store, batch, settings, progress, lambda: path)
+
+
+def unrecorded_failure(source: Source, options: ImportOptions, error: BulkpocError) -> BatchResult:
+    """The result of an upload that failed before the store recorded it as a batch."""
+    result = new_result(options, _file_name(source, options), "", utcnow())
+    fail(result, error)
+    result.finished_at = result.started_at
+    return result
 
 
 def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchResult:

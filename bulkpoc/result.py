@@ -9,11 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from itertools import groupby
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, computed_field
 
 from bulkpoc.errors import RowError
+
+
+def _with_utc_offset(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# The store keeps naive UTC; JSON says which zone it is (``…Z``), as RFC 3339 asks.
+UtcDateTime = Annotated[
+    dt.datetime, PlainSerializer(_with_utc_offset, return_type=dt.datetime, when_used="json")
+]
 
 
 class BatchStatus(StrEnum):
@@ -60,7 +70,11 @@ class Reports(BaseModel):
 
 
 class BatchResult(BaseModel):
-    """Everything known about one batch once it has finished."""
+    """Everything known about one batch once it has finished.
+
+    Its JSON (``model_dump(mode="json")``) is what ``bulkpoc import --json`` prints and what
+    ``GET /api/v1/batches/{id}`` answers: one serialisation, described by this model.
+    """
 
     batch_id: int | None
     record_type: str
@@ -69,8 +83,8 @@ class BatchResult(BaseModel):
     source: str
     user: str
     options: dict[str, Any]
-    started_at: dt.datetime
-    finished_at: dt.datetime | None = None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None = None
     status: BatchStatus = BatchStatus.FAILED
     counts: Counts = Field(default_factory=Counts)
     errors: list[RowError] = Field(default_factory=list)
@@ -82,8 +96,10 @@ class BatchResult(BaseModel):
     reports: Reports = Field(default_factory=Reports)
     timings: dict[str, float] = Field(default_factory=dict)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def dry_run(self) -> bool:
+        """Whether the batch only reported what it would do."""
         return bool(self.options.get("dry_run"))
 
     @property
@@ -116,18 +132,3 @@ class BatchResult(BaseModel):
             + ", ".join(parts)
             + "."
         )
-
-    def to_json(self) -> dict[str, object]:
-        """The machine-readable form printed by ``bulkpoc import --json``."""
-        return {
-            "batch_id": self.batch_id,
-            "status": self.status.value,
-            "counts": self.counts.as_dict(),
-            "errors": [error.to_dict() for error in self.errors],
-            "failure": self.failure,
-            "failure_code": self.failure_code,
-            "warnings": self.warnings,
-            "applied": self.applied,
-            "dry_run": self.dry_run,
-            "reports": self.reports.model_dump(),
-        }

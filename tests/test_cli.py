@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from bulkpoc.auth import authenticate
 from bulkpoc.cli import cli
 from bulkpoc.records import RECORD_TYPES
+from bulkpoc.result import BatchResult
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows
@@ -274,6 +275,12 @@ def test_import_json_has_the_documented_shape_and_values(demo_db):
     assert set(body["reports"]) == {"html", "error_file", "email"}
     for key in ("html", "error_file", "email"):
         assert Path(body["reports"][key]).is_file(), key
+    # The JSON is the result object's own serialisation, which the API serves too.
+    assert BatchResult.model_validate(body).model_dump(mode="json") == body
+    assert body["dry_run"] is False
+    assert body["record_type"] == "poc"
+    assert body["file_name"] == MISTAKES.name
+    assert body["user"] == "admin"
 
     code, body = demo_db.json("import", NEW_POCS)
     assert code == 0
@@ -431,6 +438,16 @@ def test_a_store_never_initialised_gives_one_sentence(bulkpoc, args):
     message = (result.stdout + result.stderr).strip()
     assert len(message.splitlines()) == 1, message
     assert "init" in message
+
+
+def test_import_json_without_a_store_is_a_failed_result_with_no_batch(bulkpoc):
+    code, body = bulkpoc.json("import", NEW_POCS)
+    assert code == 3
+    result = BatchResult.model_validate(body)
+    assert (result.batch_id, result.status) == (None, "failed")
+    assert result.failure_code == "store_not_ready"
+    assert "bulkpoc init" in (result.failure or "")
+    assert result.counts.total == 0
 
 
 def test_a_store_that_cannot_be_opened_gives_one_sentence(bulkpoc, tmp_path):

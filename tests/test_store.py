@@ -163,6 +163,8 @@ def test_history_filters_by_source_and_user_pages_and_counts(store, run):
     assert store.count_history(source="api", user="admin") == 0
     assert store.count_history("succeeded", user="carol") == 3
     assert store.count_history() == len(store.history())
+    assert store.history(user="carol\x00") == []
+    assert store.count_history(source="\x00") == 0
 
 
 def _upload(store: Store, settings, path: Path, upload_id: str | None, user: str = "admin") -> int:

@@ -1,9 +1,20 @@
-"""Shared helpers for the web tests: an app on the test's store, and a client logged in to it
-through the real login form, as a browser would (CSRF token from the page)."""
+"""Shared helpers for the web tests: an app on the test's store, a client logged in to it
+through the real login form, as a browser would (CSRF token from the page), and a partner's
+client of the API with its token.
+
+On SQLite the app runs each submitted batch in a thread of its own; on PostgreSQL a batch waits
+for a worker, which ``run_workers`` starts for real (``bulkpoc worker --until-empty``).
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -119,3 +130,51 @@ def page(html: str) -> Element:
     builder.feed(html)
     builder.close()
     return builder.root
+
+
+# --- the API, as a partner system uses it -------------------------------------------------
+
+PATIENCE = 120  # seconds a test waits for a batch; a bound against hanging, not a speed test
+
+
+@contextmanager
+def api_client(store: Store, settings: Settings, token: str | None = None) -> Iterator[TestClient]:
+    """A client of the whole app (lifespan and job runner too), sending ``token`` as a bearer
+    token."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with TestClient(create_app(settings, store), headers=headers) as client:
+        yield client
+
+
+def run_workers(store: Store, settings: Settings) -> None:
+    """PostgreSQL: run the queued batches in a real worker process. SQLite: the app does."""
+    if store.engine.dialect.name != "postgresql":
+        return
+    env = {
+        **os.environ,
+        "BULKPOC_REPORT_DIR": str(settings.report_dir),
+        "BULKPOC_OUTBOX_DIR": str(settings.outbox_dir),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bulkpoc", "--db", store.url, "worker", "--until-empty"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=PATIENCE,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def poll_until_finished(client: TestClient, batch_id: int) -> list[dict]:
+    """Poll the batch's progress as a partner would; every answer, the last one finished."""
+    seen = []
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        response = client.get(f"/api/v1/batches/{batch_id}/progress")
+        assert response.status_code == 200, response.text
+        seen.append(response.json())
+        if seen[-1]["finished"]:
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"batch {batch_id} did not finish: {seen[-1]}")

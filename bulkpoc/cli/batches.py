@@ -26,7 +26,7 @@ from bulkpoc.cli.app import (
 )
 from bulkpoc.errors import BulkpocError
 from bulkpoc.options import FileType, ImportOptions, Progress, RowsMode
-from bulkpoc.pipeline import run_import
+from bulkpoc.pipeline import run_import, unrecorded_failure
 from bulkpoc.result import BatchResult, BatchStatus
 
 if TYPE_CHECKING:
@@ -87,35 +87,24 @@ def import_(
     try:
         store = obj.store()
     except BulkpocError as error:
-        _fail_before_batch(error, as_json)
+        _fail_before_batch(unrecorded_failure(path, options, error), as_json)
         return
     with _progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
         result = run_import(store, path, options, obj.settings, progress or _say_when_waiting())
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(result.model_dump_json(indent=2))
     else:
         _print_result(result)
     sys.exit(EXIT_CODES[result.status])
 
 
-def _fail_before_batch(error: BulkpocError, as_json: bool) -> None:
+def _fail_before_batch(result: BatchResult, as_json: bool) -> None:
+    """The store could not be opened: no batch, one sentence (or the result as JSON)."""
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "batch_id": None,
-                    "status": "failed",
-                    "counts": None,
-                    "errors": [],
-                    "failure": str(error),
-                    "failure_code": error.code,
-                    "reports": None,
-                }
-            )
-        )
+        click.echo(result.model_dump_json(indent=2))
     else:
-        click.echo(f"Error: {error}", err=True)
-    sys.exit(EXIT_CODES[BatchStatus.FAILED])
+        click.echo(f"Error: {result.failure}", err=True)
+    sys.exit(EXIT_CODES[result.status])
 
 
 def _print_result(result: BatchResult) -> None:

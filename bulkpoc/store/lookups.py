@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, false, func, select
 
 from bulkpoc.errors import RowError
 from bulkpoc.store import schema
@@ -194,7 +194,10 @@ def _filtered(
         (batches.c.source, source),
         (batches.c.user_name, user),
     ):
-        if wanted:
+        if wanted and "\x00" in wanted:
+            # No batch has such a value, and PostgreSQL refuses NUL in text: match nothing.
+            query = query.where(false())
+        elif wanted:
             query = query.where(column == wanted)
     return query
 

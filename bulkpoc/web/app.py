@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -45,6 +47,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def create_app(settings: Settings | None = None, store: Store | None = None) -> ASGIApp:
     """The whole web application as one ASGI app (what ``bulkpoc serve`` runs)."""
     from bulkpoc.auth import session_secret
+    from bulkpoc.web import api
     from bulkpoc.web.routes import account, history, manage, pocs, results
 
     settings = settings or Settings.from_env()
@@ -68,8 +71,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(history.router)
     app.include_router(manage.router)
     app.include_router(pocs.router)
+    app.include_router(api.router)
     app.add_exception_handler(NotLoggedIn, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -113,9 +118,18 @@ async def _to_login(request: Request, _error: Exception) -> Response:
 async def _error_page(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     if request.url.path.startswith("/api/"):
-        from fastapi.exception_handlers import http_exception_handler
+        from bulkpoc.web.api import http_error
 
-        return await http_exception_handler(request, error)
+        return await http_error(request, error)
     return render(
         request, "error.html", error.status_code, message=error.detail, status=error.status_code
     )
+
+
+async def _invalid_request(request: Request, error: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        from bulkpoc.web.api_http import invalid_request
+
+        return await invalid_request(request, error)
+    assert isinstance(error, RequestValidationError)
+    return await request_validation_exception_handler(request, error)

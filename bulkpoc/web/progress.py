@@ -24,10 +24,11 @@ STAGES = {
 
 
 class BatchProgress(BaseModel):
-    """The progress page's JSON twin (``/batches/{id}/progress.json``)."""
+    """The progress page's JSON twin (``/batches/{id}/progress.json``), and what the API's
+    ``/api/v1/batches/{id}/progress`` answers."""
 
     batch_id: int
-    status: str
+    status: BatchStatus
     stage: str | None
     done: int
     total: int
@@ -57,7 +58,7 @@ def batch_progress(request: Request, store: Store, batch: dict) -> BatchProgress
     detail = (detail or None) if stage else None
     return BatchProgress(
         batch_id=batch["id"],
-        status=status.value,
+        status=status,
         stage=stage,
         done=done,
         total=total,

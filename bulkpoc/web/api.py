@@ -1,0 +1,355 @@
+"""The JSON API for partner systems, under ``/api/v1``: upload a file, follow its batch, fetch
+its result and error file, list the run history, download templates and exports.
+
+Every call acts as the user of its API token (``Authorization: Bearer TOKEN``), with that
+user's permissions. Failures answer ``{"detail": "one sentence"}`` with the status that says
+what went wrong; each route declares them, so the OpenAPI schema describes every answer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import (
+    APIRouter,
+    Depends,
+    Form,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+)
+from fastapi import status as http
+from fastapi.responses import Response
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
+from bulkpoc.errors import StoreBusy
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import load_result, submit
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.records.base import RecordType
+from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.store.db import User
+from bulkpoc.web.api_http import ApiRoute, problem
+from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
+from bulkpoc.web.deps import api_user, get_settings, get_store, permitted
+from bulkpoc.web.downloads import MEDIA_TYPES, record_file
+from bulkpoc.web.progress import BatchProgress, batch_progress
+from bulkpoc.web.uploads import check_size, display_name
+
+MAX_ID = 2**31 - 1  # the store's integer ids
+# Optional parameters are left out, never null (a query string or header cannot say null), so
+# their schema leaves null out: SkipJsonSchema[None].
+
+
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+SourceName = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+UserName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    route_class=ApiRoute,
+    responses={
+        401: {
+            **_problem("No API token, or one that is unknown or revoked."),
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}},
+        },
+        422: _problem("A parameter, option or file is missing or not valid."),
+    },
+)
+
+BatchId = Annotated[int, Path(ge=1, le=MAX_ID, description="The batch's id.")]
+# The names of path parameters of downloads; unknown values answer 404 (there is no such file).
+TypeInPath = Annotated[
+    str, Path(description="The record type.", json_schema_extra={"enum": list(RECORD_TYPES)})
+]
+FormatInPath = Annotated[
+    str, Path(description="The file format.", json_schema_extra={"enum": list(MEDIA_TYPES)})
+]
+FILE_CONTENT = {
+    "content": {
+        media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+        for media in MEDIA_TYPES.values()
+    }
+}
+
+
+# --- uploading ------------------------------------------------------------------------------
+
+
+async def _no_blank_options(request: Request, _user: Annotated[User, Depends(api_user)]) -> None:
+    """FastAPI takes a blank form field for one left out, and its default: refuse it instead,
+    so a blank record type never means points of contact."""
+    form = await request.form()
+    for name, value in form.multi_items():
+        if name in UploadForm.model_fields and isinstance(value, str) and not value.strip():
+            raise HTTPException(
+                http.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"The form field {name!r} is blank; give it a value or leave it out.",
+            )
+
+
+@router.post(
+    "/batches",
+    status_code=http.HTTP_202_ACCEPTED,
+    summary="Upload a file",
+    dependencies=[Depends(_no_blank_options)],
+    responses={
+        202: {
+            "description": "Submitted: poll the batch's progress until it is finished.",
+            "headers": {
+                "Location": {"description": "The batch's result.", "schema": {"type": "string"}}
+            },
+        },
+        400: _problem("The body is not multipart form data."),
+        403: _problem("The user may not upload this record type."),
+        413: _problem("The file is larger than the upload limit."),
+        503: _problem("The store stayed busy longer than the lock timeout."),
+    },
+)
+def upload(
+    request: Request,
+    response: Response,
+    user: Annotated[User, Depends(api_user)],
+    form: Annotated[UploadForm, Form(media_type="multipart/form-data")],
+    idempotency_key: Annotated[
+        IdempotencyKey | SkipJsonSchema[None],
+        Header(
+            alias="Idempotency-Key",
+            description="Your key for this upload: sent again within ten minutes, it answers "
+            "with the batch the first upload became instead of submitting the file again.",
+        ),
+    ] = None,
+) -> BatchProgress:
+    """Submit a file as a batch, as the upload form does, and answer at once (202)."""
+    rtype = RECORD_TYPES[form.record_type]
+    if rtype.permission not in user.permissions:
+        raise HTTPException(
+            http.HTTP_403_FORBIDDEN,
+            UPLOAD_NOT_PERMITTED.message(
+                user=user.name, plural=rtype.plural, permission=rtype.permission
+            ),
+        )
+    settings, store = get_settings(request), get_store(request)
+    check_size(form.file, settings)
+    options = ImportOptions(
+        record_type=form.record_type,
+        file_type=form.file_type,
+        rows=form.rows,
+        dry_run=form.dry_run,
+        all_or_nothing=form.all_or_nothing,
+        user=user.name,
+        source="api",
+        display_name=display_name(form.file.filename),
+        upload_id=idempotency_key,
+    )
+    try:
+        batch_id = submit(store, form.file.file, options, settings)
+    except StoreBusy as busy:
+        raise HTTPException(http.HTTP_503_SERVICE_UNAVAILABLE, str(busy)) from None
+    batch = _batch(request, batch_id)
+    if batch["status"] == BatchStatus.QUEUED:
+        request.app.state.queue.enqueue(batch_id)
+    response.headers["Location"] = request.app.url_path_for("batch_result", batch_id=batch_id)
+    return _progress(request, batch)
+
+
+# --- following a batch ----------------------------------------------------------------------
+
+
+@router.get(
+    "/batches/{batch_id}/progress",
+    summary="Follow a batch",
+    responses={404: _problem("There is no such batch.")},
+)
+def progress(
+    request: Request, _user: Annotated[User, Depends(api_user)], batch_id: BatchId
+) -> BatchProgress:
+    """Its status and, while it runs, its stage and how far it has got; poll until finished."""
+    return _progress(request, _batch(request, batch_id))
+
+
+@router.get(
+    "/batches/{batch_id}",
+    summary="A batch's result",
+    name="batch_result",
+    responses={
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch."),
+    },
+)
+def batch_result(
+    request: Request, user: Annotated[User, Depends(api_user)], batch_id: BatchId
+) -> BatchResult:
+    """The result (what ``bulkpoc import --json`` prints): status, counts, every row error."""
+    _readable(user, _batch(request, batch_id))
+    return load_result(get_store(request), batch_id)
+
+
+@router.get(
+    "/batches/{batch_id}/errors",
+    summary="A batch's error file",
+    response_class=Response,
+    responses={
+        200: {"description": "The failed rows, in the uploaded format.", **FILE_CONTENT},
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch, or it has no error file."),
+    },
+)
+def batch_error_file(
+    request: Request, user: Annotated[User, Depends(api_user)], batch_id: BatchId
+) -> Response:
+    """The failed rows with their original values and an Error column: fix them, upload again."""
+    batch = _readable(user, _batch(request, batch_id))
+    kept = get_store(request).batch_file(batch_id, "errors")
+    if kept is None:
+        status = BatchStatus(batch["status"])
+        why = "it has not finished" if not status.finished else "no row of it failed"
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file: {why}.")
+    name, content = kept
+    return Response(
+        content,
+        media_type=MEDIA_TYPES.get(FilePath(name).suffix.lstrip(".").lower(), "text/csv"),
+        headers=_attachment(name),
+    )
+
+
+@router.get(
+    "/batches",
+    summary="The run history",
+)
+def history(
+    request: Request,
+    _user: Annotated[User, Depends(api_user)],
+    status: Annotated[
+        BatchStatus | SkipJsonSchema[None], Query(description="Only batches in this status.")
+    ] = None,
+    source: Annotated[
+        SourceName | SkipJsonSchema[None],
+        Query(description="Only batches from cli, web, api, schedule or undo."),
+    ] = None,
+    user: Annotated[
+        UserName | SkipJsonSchema[None], Query(description="Only this user's batches.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Batches per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Batches to pass over.")] = 0,
+) -> BatchList:
+    """Every batch, newest first, filtered and paged; ``total`` counts all that match."""
+    store = get_store(request)
+    wanted = {"source": source, "user": user}
+    status_value = status.value if status else None
+    return BatchList(
+        total=store.count_history(status_value, **wanted),
+        limit=limit,
+        offset=offset,
+        batches=[
+            BatchSummary.of(batch)
+            for batch in store.history(status_value, limit, offset=offset, **wanted)
+        ],
+    )
+
+
+def _batch(request: Request, batch_id: int) -> dict[str, Any]:
+    batch = get_store(request).batch(batch_id)
+    if batch is None:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} does not exist.")
+    return batch
+
+
+def _readable(user: User, batch: dict[str, Any]) -> dict[str, Any]:
+    """A batch's rows are its record type's data: seeing them takes that type's permission."""
+    permitted(user, RECORD_TYPES[batch["record_type"]].permission)
+    return batch
+
+
+def _progress(request: Request, batch: dict[str, Any]) -> BatchProgress:
+    return batch_progress(request, get_store(request), batch)
+
+
+# --- templates and exports ------------------------------------------------------------------
+
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The file.", **FILE_CONTENT},
+    403: _problem("The user may not handle this record type."),
+    404: _problem("There is no such record type or format."),
+}
+
+
+@router.get(
+    "/templates/{record_type}.{file_format}",
+    summary="Download a template",
+    response_class=Response,
+    responses=DOWNLOAD_RESPONSES,
+)
+def template(
+    request: Request,
+    user: Annotated[User, Depends(api_user)],
+    record_type: TypeInPath,
+    file_format: FormatInPath,
+) -> Response:
+    """The headers (CSV), or for XLSX also dropdowns fed by the reference data and instructions."""
+    return _download(request, user, record_type, file_format, template=True)
+
+
+@router.get(
+    "/exports/{record_type}.{file_format}",
+    summary="Download the existing records",
+    response_class=Response,
+    responses=DOWNLOAD_RESPONSES,
+)
+def export(
+    request: Request,
+    user: Annotated[User, Depends(api_user)],
+    record_type: TypeInPath,
+    file_format: FormatInPath,
+) -> Response:
+    """Every record of the type, ready to edit and upload again."""
+    return _download(request, user, record_type, file_format, template=False)
+
+
+def _download(
+    request: Request, user: User, type_name: str, file_format: str, template: bool
+) -> Response:
+    rtype = _record_type(type_name, file_format)
+    permitted(user, rtype.permission)
+    return record_file(get_store(request), rtype, file_format, template)
+
+
+def _record_type(type_name: str, file_format: str) -> RecordType:
+    if type_name not in RECORD_TYPES:
+        raise HTTPException(
+            http.HTTP_404_NOT_FOUND,
+            f"There is no record type {type_name!r}; choose from {', '.join(RECORD_TYPES)}.",
+        )
+    if file_format not in MEDIA_TYPES:
+        raise HTTPException(
+            http.HTTP_404_NOT_FOUND,
+            f"There is no {file_format!r} format; choose from {', '.join(MEDIA_TYPES)}.",
+        )
+    return RECORD_TYPES[type_name]
+
+
+def _attachment(name: str) -> dict[str, str]:
+    """A download's name: plain ASCII for every client, and the exact name for those that read
+    ``filename*`` (RFC 6266)."""
+    plain = "".join(c for c in name if c.isascii() and c.isprintable() and c not in '"\\')
+    return {
+        "content-disposition": f'attachment; filename="{plain or "errors"}"; '
+        f"filename*=utf-8''{quote(name)}"
+    }
+
+
+async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """An HTTP error under /api/ as ``{"detail": sentence}``."""
+    return problem(request, error, router.routes)

@@ -1,0 +1,93 @@
+"""The bodies the JSON API answers with, besides the batch result itself (``BatchResult``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import UploadFile
+from pydantic import BaseModel, BeforeValidator, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from bulkpoc.options import FileType, RowsMode
+from bulkpoc.result import BatchStatus, Counts, UtcDateTime
+
+# The record types a file can hold (bulkpoc.records.RECORD_TYPES; a test keeps them equal).
+RecordTypeName = Literal["poc", "skill", "script", "chat-profile", "number"]
+
+
+def _true_or_false(value: Any) -> Any:
+    """A form carries a boolean as the text true or false; nothing else is taken for one."""
+    if isinstance(value, str):
+        if value.strip().lower() not in {"true", "false"}:
+            raise ValueError("it must be true or false")
+        return value.strip().lower() == "true"
+    return value
+
+
+FormBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
+class UploadForm(BaseModel):
+    """A file to process, with the options of the upload form."""
+
+    file: UploadFile = Field(
+        description="The CSV or XLSX file; its name is only shown.",
+        json_schema_extra={"format": "binary"},  # any bytes: OpenAPI 3.0's word for a file
+    )
+    record_type: RecordTypeName = Field("poc", description="What the file holds.")
+    # A form cannot send null: leave the field out to have the type detected.
+    file_type: FileType | SkipJsonSchema[None] = Field(
+        None, description="The declared File Type; it must match the content (default: detected)."
+    )
+    rows: RowsMode = Field(
+        "all", description="Rows to Include: all, or only the rows marked in Row Changed."
+    )
+    dry_run: FormBool = Field(False, description="Check and report what would happen; no change.")
+    all_or_nothing: FormBool = Field(False, description="Apply nothing if any row fails.")
+
+
+class Problem(BaseModel):
+    """Why a request failed, in one sentence."""
+
+    detail: str = Field(examples=["Batch 12 does not exist."])
+
+
+class BatchSummary(BaseModel):
+    """One batch of the run history."""
+
+    batch_id: int
+    record_type: str
+    file_name: str
+    source: str = Field(description="cli, web, api, schedule or undo.")
+    user: str
+    status: BatchStatus
+    submitted_at: UtcDateTime
+    started_at: UtcDateTime | None = Field(description="Null while queued.")
+    finished_at: UtcDateTime | None = Field(description="Null until finished.")
+    counts: Counts
+    failure: str | None = Field(description="Why a Failed batch failed, in one sentence.")
+
+    @classmethod
+    def of(cls, batch: dict[str, Any]) -> BatchSummary:
+        return cls(
+            batch_id=batch["id"],
+            record_type=batch["record_type"],
+            file_name=batch["file_name"],
+            source=batch["source"],
+            user=batch["user_name"],
+            status=BatchStatus(batch["status"]),
+            submitted_at=batch["submitted_at"],
+            started_at=batch["started_at"],
+            finished_at=batch["finished_at"],
+            counts=Counts(**{name: batch[name] for name in Counts.model_fields}),
+            failure=batch["failure"],
+        )
+
+
+class BatchList(BaseModel):
+    """A page of the run history, newest first, and how many batches match in all."""
+
+    total: int
+    limit: int
+    offset: int
+    batches: list[BatchSummary]

@@ -1,0 +1,483 @@
+"""The JSON API (issue 11, item 4): tokens, permissions, uploads, progress, results, error
+files, the run history, templates and exports, on both stores, through the real app."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import get_args
+
+import openpyxl
+import pytest
+from fastapi.routing import APIRoute
+
+from bulkpoc.auth import create_token, revoke_token
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import load_result, run_import
+from bulkpoc.records import RECORD_TYPES
+from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.web.api import router
+from bulkpoc.web.api_models import RecordTypeName
+from bulkpoc.web.downloads import download_name
+from bulkpoc.web.uploads import display_name
+from bulkpoc.write import write_records
+from tests.conftest import poc, write_rows
+from tests.test_jobs import on_postgres
+from tests.web import api_client, poll_until_finished, run_workers
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
+NEW_POCS = SAMPLES / "new-pocs.csv"
+MISTAKES = SAMPLES / "pocs-with-mistakes.csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def token(store: Store) -> str:
+    return create_token(store, "partner", "admin")
+
+
+@pytest.fixture
+def api(store, settings, token):
+    with api_client(store, settings, token) as client:
+        yield client
+
+
+def upload(client, path: Path, headers: dict | None = None, **options: object):
+    with path.open("rb") as handle:
+        return client.post(
+            "/api/v1/batches",
+            files={"file": (path.name, handle)},
+            data={key: str(value).lower() for key, value in options.items()},
+            headers=headers or {},
+        )
+
+
+def processed(client, store, settings, *answers) -> list[dict]:
+    """The finished results of the batches uploads answered 202 for."""
+    for answer in answers:
+        assert answer.status_code == 202, answer.text
+    run_workers(store, settings)
+    results = []
+    for answer in answers:
+        poll_until_finished(client, answer.json()["batch_id"])
+        result = client.get(answer.headers["location"])
+        assert result.status_code == 200, result.text
+        results.append(result.json())
+    return results
+
+
+def one_sentence(response) -> str:
+    detail = response.json()["detail"]
+    assert isinstance(detail, str), detail
+    assert detail.endswith("."), detail
+    assert "\n" not in detail, detail
+    return detail
+
+
+# --- tokens and permissions -----------------------------------------------------------------
+
+API_CALLS = [
+    (method, route.path.replace("{batch_id}", "1").format(record_type="poc", file_format="csv"))
+    for route in router.routes
+    if isinstance(route, APIRoute)
+    for method in route.methods
+]
+
+
+@pytest.mark.parametrize(("method", "path"), API_CALLS, ids=[" ".join(c) for c in API_CALLS])
+def test_every_call_needs_a_valid_token(store, settings, token, method, path):
+    before = store.count_history()
+    with api_client(store, settings) as anonymous:
+        for headers in (
+            {},
+            {"Authorization": "Bearer not-a-token"},
+            {"Authorization": f"Basic {token}"},
+            {"Authorization": token},
+        ):
+            response = anonymous.request(method, path, headers=headers)
+            assert response.status_code == 401, (headers, response.text)
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert "bulkpoc tokens create" in one_sentence(response)
+    assert store.count_history() == before
+
+
+def test_a_revoked_token_is_refused_at_once(api, store):
+    assert api.get("/api/v1/batches").status_code == 200
+    revoke_token(store, "partner")
+    refused = api.get("/api/v1/batches")
+    assert refused.status_code == 401
+    one_sentence(refused)
+
+
+def test_the_token_acts_with_its_users_permissions(store, settings, api, tmp_path):
+    store.add_user("sam", ["Skills Edit"])
+    poc_batch = upload(api, NEW_POCS).json()["batch_id"]
+    with api_client(store, settings, create_token(store, "sams", "sam")) as sam:
+        refused = upload(sam, NEW_POCS)
+        assert refused.status_code == 403
+        assert one_sentence(refused) == (
+            "sam cannot upload Points of Contact: it needs the 'Points of Contact Create' "
+            "permission."
+        )
+        for path in (
+            "/api/v1/templates/poc.csv",
+            "/api/v1/exports/poc.xlsx",
+            f"/api/v1/batches/{poc_batch}",
+            f"/api/v1/batches/{poc_batch}/errors",
+        ):
+            response = sam.get(path)
+            assert response.status_code == 403, path
+            assert "'Points of Contact Create'" in one_sentence(response)
+        assert sam.get("/api/v1/templates/skill.csv").status_code == 200
+        assert sam.get(f"/api/v1/batches/{poc_batch}/progress").status_code == 200
+        skills = write_rows(
+            tmp_path / "skills.csv",
+            [{"Name": "Night Calls", "Media Type": "Phone Call", "Active": "Y"}],
+            RECORD_TYPES["skill"].headers,
+        )
+        [accepted] = processed(sam, store, settings, upload(sam, skills, record_type="skill"))
+    assert (accepted["status"], accepted["user"], accepted["source"]) == ("succeeded", "sam", "api")
+    assert [b["user_name"] for b in store.history(limit=2)] == ["sam", "admin"]
+
+
+# --- upload, progress, result, error file ----------------------------------------------------
+
+
+def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, settings, api):
+    expected = run_import(store, MISTAKES, ImportOptions(dry_run=True), settings)
+
+    answer = upload(api, MISTAKES, rows="all", dry_run=False, all_or_nothing=False)
+    assert answer.status_code == 202
+    batch_id = answer.json()["batch_id"]
+    assert answer.headers["location"] == f"/api/v1/batches/{batch_id}"
+    run_workers(store, settings)
+    polled = poll_until_finished(api, batch_id)
+    assert polled[-1] == {
+        "batch_id": batch_id,
+        "status": "completed_with_errors",
+        "stage": None,
+        "done": 0,
+        "total": 0,
+        "detail": None,
+        "finished": True,
+        "message": "Finished: completed with errors.",
+    }
+
+    result = api.get(answer.headers["location"]).json()
+    assert result == load_result(store, batch_id).model_dump(mode="json")
+    assert result["counts"] == expected.counts.model_dump()
+    assert result["errors"] == [
+        {"row": e.row, "column": e.column, "value": e.value, "code": e.code, "message": e.message}
+        for e in expected.errors
+    ]
+    assert (result["source"], result["user"], result["file_name"]) == (
+        "api",
+        "admin",
+        MISTAKES.name,
+    )
+    assert (result["applied"], result["dry_run"]) == (True, False)
+
+    errors = api.get(f"/api/v1/batches/{batch_id}/errors")
+    assert errors.status_code == 200
+    assert errors.headers["content-type"].startswith("text/csv")
+    assert 'filename="pocs-with-mistakes-errors.csv"' in errors.headers["content-disposition"]
+    assert errors.content == Path(expected.reports.error_file or "").read_bytes()
+    rows = list(csv.DictReader(io.StringIO(errors.content.decode("utf-8-sig"))))
+    assert len(rows) == expected.counts.failed
+    assert all(row["Error"] for row in rows)
+
+
+@on_postgres[0]
+@on_postgres[1]
+def test_a_queued_batch_says_so_until_a_worker_runs_it(store, settings, api):
+    # On SQLite the server runs a batch at once; on PostgreSQL it waits for a worker.
+    answer = upload(api, NEW_POCS)
+    assert answer.status_code == 202
+    queued = answer.json()
+    assert (queued["status"], queued["finished"], queued["stage"]) == ("queued", False, None)
+    result = api.get(answer.headers["location"]).json()
+    assert (result["status"], result["counts"]["total"]) == ("queued", 0)
+    assert "has not finished" in one_sentence(api.get(f"{answer.headers['location']}/errors"))
+    run_workers(store, settings)
+    assert poll_until_finished(api, queued["batch_id"])[-1]["status"] == "succeeded"
+
+
+def test_the_options_reach_the_batch(store, settings, api, tmp_path):
+    rows = [poc(Name="Marked", Row_Changed="Y"), poc(Name="Left", Point_of_Contact="+12025550101")]
+    path = write_rows(tmp_path / "changed.csv", rows)
+    broken = write_rows(tmp_path / "broken.csv", [poc(), poc(Name="Bad", Skill="Nope")])
+    dry, nothing, mismatch, workbook = processed(
+        api,
+        store,
+        settings,
+        upload(api, path, rows="changed", dry_run=True),
+        upload(api, broken, all_or_nothing=True),
+        upload(api, NEW_POCS, file_type="xlsx"),
+        upload(api, SAMPLES / "new-pocs.xlsx"),
+    )
+    assert dry["counts"] | {"processed": 1, "created": 1, "skipped": 1} == dry["counts"]
+    assert (dry["applied"], dry["dry_run"], dry["options"]["rows"]) == (False, True, "changed")
+    assert (nothing["status"], nothing["counts"]["created"]) == ("failed", 0)
+    assert (mismatch["status"], mismatch["failure_code"]) == ("failed", "file_type_mismatch")
+    assert (workbook["status"], workbook["file_type"]) == ("succeeded", "xlsx")
+    assert "has no error file: no row of it failed" in one_sentence(
+        api.get(f"/api/v1/batches/{workbook['batch_id']}/errors")
+    )
+
+
+def test_a_file_name_is_only_shown_never_a_path(store, settings, api):
+    answer = api.post(
+        "/api/v1/batches",
+        files={"file": ("../../../etc/evil.csv", NEW_POCS.read_bytes())},
+    )
+    [result] = processed(api, store, settings, answer)
+    assert result["file_name"] == "evil.csv"
+    assert Path(result["reports"]["html"]).resolve().is_relative_to(settings.report_dir.resolve())
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("pocs.csv", "pocs.csv"),
+        ("C:\\Users\\ann\\pocs.xlsx", "pocs.xlsx"),
+        ("/tmp/../pocs.csv", "pocs.csv"),
+        ("..", "upload"),
+        ("", "upload"),
+        (None, "upload"),
+        ("tab\tand\nnewline.csv", "tabandnewline.csv"),
+        ("é" * 200 + ".csv", "é" * 73 + ".csv"),
+    ],
+)
+def test_display_names(given, shown):
+    assert display_name(given) == shown
+    assert len(display_name(given).encode()) <= 150
+
+
+# --- idempotency, size limit, bad options ----------------------------------------------------
+
+
+def test_the_same_idempotency_key_gives_the_first_batch(store, settings, api, tmp_path):
+    before = store.count_history()
+    first = upload(api, NEW_POCS, headers={"Idempotency-Key": "order-17"})
+    again = upload(api, MISTAKES, headers={"Idempotency-Key": "order-17"})
+    assert again.status_code == 202
+    assert again.json()["batch_id"] == first.json()["batch_id"]
+    assert again.headers["location"] == first.headers["location"]
+    assert store.count_history() == before + 1
+
+    other = upload(api, MISTAKES, headers={"Idempotency-Key": "order-18"})
+    plain = upload(api, MISTAKES)
+    assert len({first.json()["batch_id"], other.json()["batch_id"], plain.json()["batch_id"]}) == 3
+    with api_client(store, settings, create_token(store, "other", "admin")) as same_user:
+        assert (
+            upload(same_user, MISTAKES, headers={"Idempotency-Key": "order-17"}).json()["batch_id"]
+            == first.json()["batch_id"]
+        )
+    store.add_user("ann", PERMISSIONS)
+    with api_client(store, settings, create_token(store, "anns", "ann")) as ann:
+        theirs = upload(ann, MISTAKES, headers={"Idempotency-Key": "order-17"})
+        assert theirs.json()["batch_id"] != first.json()["batch_id"]
+    assert store.count_history() == before + 4
+
+
+def test_a_file_above_the_limit_is_refused_before_it_is_stored(store, settings, tmp_path):
+    small = settings.model_copy(update={"upload_max_bytes": 1000})
+    just_over = tmp_path / "just-over.csv"
+    just_over.write_bytes(b"Name\n" + b"x" * 1000)
+    far_over = tmp_path / "far-over.csv"
+    far_over.write_bytes(b"Name\n" + b"x" * 200_000)
+    before = store.count_history()
+    with api_client(store, small, create_token(store, "partner", "admin")) as api:
+        for path in (just_over, far_over):
+            refused = upload(api, path)
+            assert refused.status_code == 413, path
+            assert one_sentence(refused) == (
+                "The file is larger than the upload limit of 0.000954 MB (1,000 bytes); "
+                "split it into smaller files."
+            )
+        # Sent in chunks, without a Content-Length: counted as it arrives.
+        chunked = api.post(
+            "/api/v1/batches",
+            content=iter(
+                [b"--b\r\nContent-Disposition: form-data; name=file; filename=a.csv"]
+                + [b"\r\n\r\n"]
+                + [b"x" * 10_000] * 10
+            ),
+            headers={"content-type": "multipart/form-data; boundary=b"},
+        )
+        assert chunked.status_code == 413
+        assert "content-length" not in chunked.request.headers
+        assert upload(api, write_rows(tmp_path / "fits.csv", [poc()])).status_code == 202
+    assert store.count_history() == before + 1
+
+
+@pytest.mark.parametrize(
+    ("data", "files", "message"),
+    [
+        ({"rows": "some"}, True, "The form field 'rows' is not valid: input should be 'all' or "),
+        ({"record_type": "pocs"}, True, "The form field 'record_type' is not valid"),
+        ({"file_type": "pdf"}, True, "The form field 'file_type' is not valid"),
+        ({"dry_run": "perhaps"}, True, "The form field 'dry_run' is not valid"),
+        ({}, False, "The form field 'file' is required."),
+        ({"record_type": ""}, True, "The form field 'record_type' is blank; give it a value or "),
+    ],
+)
+def test_bad_options_are_refused_in_one_sentence(store, api, data, files, message):
+    before = store.count_history()
+    response = api.post(
+        "/api/v1/batches",
+        data=data,
+        files={"file": ("a.csv", b"Name\n")} if files else {"other": ("a.csv", b"")},
+    )
+    assert response.status_code == 422
+    assert one_sentence(response).startswith(message)
+    assert store.count_history() == before
+
+
+def test_bad_paging_and_ids_are_refused_in_one_sentence(api):
+    for path, name in (
+        ("/api/v1/batches?limit=0", "limit"),
+        ("/api/v1/batches?offset=-1", "offset"),
+        ("/api/v1/batches?status=done", "status"),
+        ("/api/v1/batches?user=", "user"),
+        ("/api/v1/batches/abc", "batch_id"),
+    ):
+        response = api.get(path)
+        assert response.status_code == 422, path
+        assert f"'{name}' is not valid" in one_sentence(response)
+
+
+def test_a_query_parameter_not_taken_or_repeated_is_refused(api):
+    # A mistyped filter must not pass unnoticed and list every batch.
+    typo = api.get("/api/v1/batches", params={"stauts": "failed"})
+    assert (typo.status_code, one_sentence(typo)) == (
+        422,
+        "The query parameter 'stauts' is not one of this endpoint's; "
+        "it takes limit, offset, source, status, user.",
+    )
+    twice = api.get("/api/v1/batches?source=api&source=cli")
+    assert (twice.status_code, one_sentence(twice)) == (
+        422,
+        "The query parameter 'source' is given more than once; give it once.",
+    )
+    none = api.get("/api/v1/templates/poc.csv", params={"x": "1"})
+    assert (none.status_code, one_sentence(none)) == (
+        422,
+        "The query parameter 'x' is not one of this endpoint's; it takes none.",
+    )
+
+
+def test_a_method_not_allowed_names_every_method_the_path_takes(api):
+    refused = api.delete("/api/v1/batches")
+    assert refused.status_code == 405
+    assert refused.headers["allow"] == "GET, POST"
+    assert one_sentence(refused) == "DELETE is not allowed on /api/v1/batches."
+
+
+def test_unknown_batches_and_paths_are_404_in_one_sentence(api):
+    for path in (
+        "/api/v1/batches/999",
+        "/api/v1/batches/999/progress",
+        "/api/v1/batches/999/errors",
+    ):
+        response = api.get(path)
+        assert response.status_code == 404
+        assert one_sentence(response) == "Batch 999 does not exist."
+    nowhere = api.get("/api/v1/nowhere")
+    assert (nowhere.status_code, one_sentence(nowhere)) == (
+        404,
+        "There is nothing at /api/v1/nowhere; see /api/v1/openapi.json.",
+    )
+
+
+# --- run history ----------------------------------------------------------------------------
+
+
+def test_the_run_history_filters_and_pages(store, settings, api, tmp_path):
+    before = store.count_history()  # the demo data's imports
+    run_import(store, MISTAKES, ImportOptions(), settings)  # from the CLI
+    ids = [upload(api, MISTAKES, dry_run=True).json()["batch_id"] for _ in range(3)]
+    run_workers(store, settings)
+    for batch_id in ids:
+        poll_until_finished(api, batch_id)
+
+    everything = api.get("/api/v1/batches").json()
+    assert everything["total"] == before + 4
+    assert [b["source"] for b in everything["batches"][:4]] == ["api", "api", "api", "cli"]
+    first_page = api.get("/api/v1/batches", params={"source": "api", "limit": 2}).json()
+    assert (first_page["total"], first_page["limit"], first_page["offset"]) == (3, 2, 0)
+    assert [b["batch_id"] for b in first_page["batches"]] == ids[::-1][:2]
+    second_page = api.get("/api/v1/batches", params={"source": "api", "limit": 2, "offset": 2})
+    assert [b["batch_id"] for b in second_page.json()["batches"]] == ids[:1]
+    summary = second_page.json()["batches"][0]
+    assert summary["counts"] == load_result(store, ids[0]).counts.model_dump()
+    assert (summary["user"], summary["status"], summary["file_name"]) == (
+        "admin",
+        "completed_with_errors",
+        MISTAKES.name,
+    )
+    assert api.get("/api/v1/batches", params={"user": "nobody"}).json() == {
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
+        "batches": [],
+    }
+    failed = api.get("/api/v1/batches", params={"status": "completed_with_errors"}).json()
+    assert [b["batch_id"] for b in failed["batches"]][:3] == ids[::-1]
+    assert failed["total"] == 4
+
+
+# --- templates and exports ------------------------------------------------------------------
+
+
+def test_templates_and_exports_are_the_files_the_cli_writes(store, settings, api, tmp_path):
+    processed(api, store, settings, upload(api, NEW_POCS))
+    for kind in ("templates", "exports"):
+        for rtype in RECORD_TYPES.values():
+            response = api.get(f"/api/v1/{kind}/{rtype.name}.csv")
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"].startswith("text/csv")
+            path = tmp_path / kind / f"{rtype.name}.csv"
+            write_records(store, rtype, "csv", path, template=kind == "templates")
+            assert response.content == path.read_bytes()
+
+    workbook = api.get("/api/v1/exports/poc.xlsx")
+    assert workbook.headers["content-type"] == XLSX
+    exported = download_name(RECORD_TYPES["poc"], "xlsx", template=False)
+    assert f'filename="{exported}"' in workbook.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == RECORD_TYPES["poc"].headers
+    assert len(values) == 1 + 12
+    template = api.get("/api/v1/templates/skill.xlsx")
+    assert template.headers["content-type"] == XLSX
+
+    for path, message in (
+        ("/api/v1/templates/pocs.csv", "There is no record type 'pocs'; choose from "),
+        ("/api/v1/exports/poc.pdf", "There is no 'pdf' format; choose from csv, xlsx."),
+    ):
+        response = api.get(path)
+        assert response.status_code == 404
+        assert one_sentence(response).startswith(message)
+
+
+# --- the schema -----------------------------------------------------------------------------
+
+
+def test_the_openapi_schema_declares_the_token_and_every_answer(api):
+    schema = api.get("/api/v1/openapi.json").json()
+    scheme = schema["components"]["securitySchemes"]["APIToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "bulkpoc tokens create" in scheme["description"]
+    operations = [op for item in schema["paths"].values() for op in item.values()]
+    assert len(operations) == len(API_CALLS) == 7
+    for operation in operations:
+        assert operation["security"] == [{"APIToken": []}]
+        for code in ("401", "422"):
+            problem = operation["responses"][code]["content"]["application/json"]["schema"]
+            assert problem == {"$ref": "#/components/schemas/Problem"}
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    upload_body = schema["paths"]["/api/v1/batches"]["post"]["requestBody"]["content"]
+    assert list(upload_body) == ["multipart/form-data"]
+    assert set(get_args(RecordTypeName)) == set(RECORD_TYPES)
