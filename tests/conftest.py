@@ -131,6 +131,15 @@ def store(backend_store: Store, tmp_path: Path, templates: dict[tuple[str, bool]
     return _filled(backend_store, tmp_path, templates[backend_store.backend, True])  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def sqlite_store(tmp_path: Path, templates: dict[tuple[str, bool], str]) -> Iterator[Store]:
+    """The demo store on SQLite only, for what only SQLite's one writer makes necessary."""
+    store = Store(f"sqlite:///{tmp_path / 'test.db'}")
+    _copy_store(store, "sqlite", templates["sqlite", True], tmp_path / "test.db")
+    yield store
+    store.engine.dispose()
+
+
 def write_bytes(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path

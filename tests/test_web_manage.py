@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bulkpoc.config import Settings
+from bulkpoc.jobs.spool import Spool
+from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import process
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
@@ -266,6 +270,89 @@ def test_clicking_upload_twice_makes_one_batch(browser: TestClient, store: Store
     second = batch_of(upload(browser, hidden=hidden))
     assert second == first
     assert web_batches(store) == 1
+
+
+# --- while another batch writes (SQLite's one writer) -----------------------------------------
+
+
+@contextmanager
+def another_batch_writing(store: Store) -> Iterator[None]:
+    """Hold SQLite's write lock, as a running batch does from its snapshot to its commit."""
+    connection = sqlite3.connect(store.engine.url.database or "", isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def batch_once_recorded(client: TestClient, waiting_page: str) -> int:
+    """The batch a spooled upload becomes: the waiting page sends the browser there."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        response = client.get(waiting_page)
+        if response.status_code == 303:
+            return batch_of(response)
+        assert response.status_code == 200, response.text
+        time.sleep(0.05)
+    raise AssertionError(f"{waiting_page} never became a batch")
+
+
+@pytest.fixture
+def patient(settings: Settings) -> Settings:
+    """Settings whose lock timeout would end a wait for the store in a few seconds."""
+    return settings.model_copy(update={"lock_timeout": 5})
+
+
+def test_an_upload_while_another_batch_writes_is_kept_and_runs_after_it(
+    sqlite_store: Store, patient: Settings
+) -> None:
+    with client_for(sqlite_store, patient) as client:
+        log_in(client, sqlite_store)
+        hidden = form_of(client)
+        with another_batch_writing(sqlite_store):
+            response = upload(client, hidden=hidden)
+            assert response.status_code == 303, response.text
+            waiting_page = response.headers["location"]
+            assert waiting_page.startswith("/uploads/")
+            assert upload(client, hidden=hidden).headers["location"] == waiting_page  # twice
+            shown = client.get(waiting_page)
+            assert shown.status_code == 200
+            assert "new-pocs.csv" in shown.text and "waits for the batch before it" in shown.text
+            assert web_batches(sqlite_store) == 0
+        batch_id = batch_once_recorded(client, waiting_page)
+        assert finish(sqlite_store, patient, batch_id)["status"] == "succeeded"
+    assert web_batches(sqlite_store) == 1
+    assert Spool.beside(sqlite_store).waiting() == []
+
+
+def test_an_upload_left_waiting_by_a_stopped_server_runs_when_it_starts(
+    sqlite_store: Store, settings: Settings
+) -> None:
+    options = ImportOptions(
+        file_type="csv", source="web", display_name="new-pocs.csv", upload_id="left-behind"
+    )
+    Spool.beside(sqlite_store).put("left-behind", io.BytesIO(NEW_POCS), options)
+    with client_for(sqlite_store, settings) as client:
+        log_in(client, sqlite_store)
+        batch_id = batch_once_recorded(client, "/uploads/left-behind")
+        batch = finish(sqlite_store, settings, batch_id)
+    assert (batch["status"], batch["created"], batch["file_name"]) == (
+        "succeeded",
+        12,
+        "new-pocs.csv",
+    )
+
+
+def test_someone_elses_or_an_unknown_upload_is_not_found(
+    sqlite_store: Store, settings: Settings
+) -> None:
+    options = ImportOptions(user="carol", file_type="csv", upload_id="carols")
+    Spool.beside(sqlite_store).put("carols", io.BytesIO(NEW_POCS), options)
+    client = log_in(client_for(sqlite_store, settings), sqlite_store)  # no runner: it stays
+    for key in ("carols", "nothing-here", "..%2F..%2Fetc"):
+        assert client.get(f"/uploads/{key}").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from bulkpoc.config import Settings
+from bulkpoc.errors import StoreBusy
+from bulkpoc.jobs.spool import Spool
 from bulkpoc.jobs.tasks import run_batch
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import submit
 from bulkpoc.store.db import Store
+
+log = logging.getLogger("bulkpoc.jobs")
 
 
 class Stage(NamedTuple):
@@ -43,20 +49,25 @@ class ThreadQueue:
     """SQLite under ``bulkpoc serve``: one background thread runs the batches, one at a time,
     so a page returns at once and follows the batch's progress.
 
-    On start it also takes the batches left queued by a server that stopped. While a batch
-    runs, ``progress_of`` tells its stage even when SQLite's write lock keeps the store from
+    An upload that arrives while a batch holds SQLite's write lock waits in the ``spool`` on
+    disk, and this thread records it as a batch once the store is free. On start the thread
+    also takes the batches and uploads left waiting by a server that stopped. While a batch
+    runs, ``progress_of`` tells its stage even when the write lock keeps the store from
     hearing it.
     """
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings = store, settings
-        self._waiting: queue.Queue[int | None] = queue.Queue()
+        self.spool = Spool.beside(store)
+        self._waiting: queue.Queue[int | str | None] = queue.Queue()
         self._progress: dict[int, Stage] = {}
         self._thread = threading.Thread(target=self._run, name="bulkpoc-batches", daemon=True)
 
     def start(self) -> None:
         for batch in reversed(self.store.history(status="queued")):
             self._waiting.put(batch["id"])
+        for key in self.spool.waiting():
+            self._waiting.put(key)
         self._thread.start()
 
     def stop(self) -> None:
@@ -67,22 +78,47 @@ class ThreadQueue:
     def enqueue(self, batch_id: int) -> None:
         self._waiting.put(batch_id)
 
+    def hold(self, key: str, stream: BinaryIO, options: ImportOptions) -> None:
+        """Keep an upload the store cannot record yet; it is recorded and run in its turn."""
+        self.spool.put(key, stream, options)
+        self._waiting.put(key)
+
     def progress_of(self, batch_id: int) -> Stage | None:
         """The stage of the batch this thread is running, if it is that one."""
         return self._progress.get(batch_id)
 
     def _run(self) -> None:
-        while (batch_id := self._waiting.get()) is not None:
-
-            def heard(stage: str, done: int, total: int, /, detail: str = "") -> None:
-                self._progress[batch_id] = Stage(stage, done, total, detail)
-
+        while (item := self._waiting.get()) is not None:
             try:
-                run_batch(self.store, self.settings, batch_id, heard)
+                batch_id = self._record(item) if isinstance(item, str) else item
+                if batch_id is not None:
+                    self._process(batch_id)
             except Exception:  # a bug in one batch must not stop the others
-                logging.getLogger("bulkpoc.jobs").exception("Batch %s failed", batch_id)
-            finally:
-                self._progress.pop(batch_id, None)
+                log.exception("Batch or upload %s failed", item)
+
+    def _record(self, key: str) -> int | None:
+        """The queued batch a spooled upload becomes; None if there is nothing to run."""
+        options = self.spool.options(key)
+        if options is None:  # sent twice, and already recorded
+            return None
+        try:
+            batch_id = submit(self.store, self.spool.content(key), options, self.settings)
+        except StoreBusy:  # another process held the store all along: try again in turn
+            log.warning("Upload %s still waits: %s", key, "the store stayed busy")
+            self._waiting.put(key)
+            return None
+        self.spool.remove(key)
+        batch = self.store.batch(batch_id)
+        return batch_id if batch is not None and batch["status"] == "queued" else None
+
+    def _process(self, batch_id: int) -> None:
+        def heard(stage: str, done: int, total: int, /, detail: str = "") -> None:
+            self._progress[batch_id] = Stage(stage, done, total, detail)
+
+        try:
+            run_batch(self.store, self.settings, batch_id, heard)
+        finally:
+            self._progress.pop(batch_id, None)
 
 
 def queue_for(store: Store, settings: Settings) -> JobQueue:

@@ -91,6 +91,11 @@ class HistoryLookups:
             ).first()
         return dict(row._mapping) if row else None
 
+    def uploaded_batch(self, user_name: str, upload_id: str) -> int | None:
+        """The batch ``user_name``'s upload with ``upload_id`` became, once it is recorded."""
+        with self.engine.connect() as connection:
+            return connection.scalar(_upload_query(user_name, upload_id))
+
     def batch_errors(self, batch_id: int) -> list[RowError]:
         errors = schema.batch_errors
         query = (
@@ -217,15 +222,20 @@ def earlier_upload(
         connection.execute(
             select(func.pg_advisory_xact_lock(UPLOAD_LOCK_SPACE, func.hashtext(upload_id)))
         )
+    since = now - UPLOAD_ID_WINDOW
+    query = _upload_query(user_name, upload_id).where(schema.batches.c.submitted_at >= since)
+    return connection.scalar(query)
+
+
+def _upload_query(user_name: str, upload_id: str) -> Select:
+    """The first batch ``user_name`` submitted with ``upload_id``."""
     batches = schema.batches
-    query = (
+    return (
         select(batches.c.id)
         .where(
             batches.c.user_name == user_name,
-            batches.c.submitted_at >= now - UPLOAD_ID_WINDOW,
             batches.c.options["upload_id"].as_string() == upload_id,
         )
         .order_by(batches.c.id)
         .limit(1)
     )
-    return connection.scalar(query)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import secrets
 from typing import Annotated, Any
 
@@ -20,6 +21,8 @@ from fastapi.responses import RedirectResponse, Response
 from bulkpoc import formats
 from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
 from bulkpoc.errors import StoreBusy
+from bulkpoc.jobs.queue import ThreadQueue
+from bulkpoc.jobs.spool import Spool
 from bulkpoc.options import ImportOptions
 from bulkpoc.records import RECORD_TYPES, RecordType
 from bulkpoc.store.db import User
@@ -38,7 +41,10 @@ router = APIRouter(include_in_schema=False)
 LoggedIn = Annotated[User, Depends(current_user)]
 
 ROWS = {"all": "All Rows", "changed": "Changed Rows Only"}
-UPLOAD_ID_LENGTH = 64  # what the form sends is 22 characters; anything longer is not ours
+# What the form sends is 22 URL-safe characters; anything else is not ours.
+FORM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# On SQLite, how long an upload waits for a writing batch before it goes to the spool.
+SPOOL_AFTER_SECONDS = 1.0
 
 
 def _record_type(type_name: str) -> RecordType:
@@ -154,6 +160,8 @@ def _problem(form: UploadForm) -> str | None:
 
 
 def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -> Response:
+    """Record the upload as a batch and go to its page; on SQLite, if another batch is writing,
+    keep the file in the spool and go to the page that waits for it to be recorded."""
     from bulkpoc.pipeline import submit
 
     assert form.file is not None
@@ -171,22 +179,48 @@ def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -
     options = dataclasses.replace(
         options, upload_id=_upload_id(fields.get("upload_id"), form, options)
     )
-    store = get_store(request)
+    store, settings, runner = get_store(request), get_settings(request), request.app.state.queue
+    spool_ready = isinstance(runner, ThreadQueue)
+    if spool_ready:  # wait a moment for the store, no longer: the spool can hold the file
+        settings = settings.model_copy(update={"lock_timeout": SPOOL_AFTER_SECONDS})
     try:
-        batch_id = submit(store, form.file.file, options, get_settings(request))
+        batch_id = submit(store, form.file.file, options, settings)
     except StoreBusy as busy:
-        return _page(request, user, rtype, status.HTTP_503_SERVICE_UNAVAILABLE, str(busy), fields)
+        if not spool_ready:
+            return _page(
+                request, user, rtype, status.HTTP_503_SERVICE_UNAVAILABLE, str(busy), fields
+            )
+        assert options.upload_id is not None
+        runner.hold(options.upload_id, form.file.file, options)
+        return RedirectResponse(f"/uploads/{options.upload_id}", status.HTTP_303_SEE_OTHER)
     batch = store.batch(batch_id)
     if batch is not None and batch["status"] == "queued":
-        request.app.state.queue.enqueue(batch_id)
+        runner.enqueue(batch_id)
     return RedirectResponse(f"/batches/{batch_id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _upload_id(form_id: str | None, form: UploadForm, options: ImportOptions) -> str | None:
+@router.get("/uploads/{key}")
+def upload_waiting(request: Request, user: LoggedIn, key: str) -> Response:
+    """An upload kept in the spool: its batch once recorded, until then a page that waits."""
+    store = get_store(request)
+    batch_id = store.uploaded_batch(user.name, key)
+    if batch_id is not None:
+        return RedirectResponse(f"/batches/{batch_id}", status_code=status.HTTP_303_SEE_OTHER)
+    sqlite = store.engine.dialect.name == "sqlite"
+    options = Spool.beside(store).options(key) if sqlite else None
+    if options is None or options.user != user.name:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no such upload.")
+    response = render(request, "upload_waiting.html", user=user, options=options, key=key)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _upload_id(form_id: str | None, form: UploadForm, options: ImportOptions) -> str:
     """The form's id with what it sent: the same form sending the same file with the same
     choices again is a repeat; back on the form with a fixed file, or to run for real what was
-    a dry run, it is a new upload."""
-    if not form_id or len(form_id) > UPLOAD_ID_LENGTH:
-        return None
+    a dry run, it is a new upload. A form without a usable id gets one of its own. The id is
+    safe as a file name and in a URL (the spool and /uploads/ use it)."""
+    if not form_id or not FORM_ID.fullmatch(form_id):
+        form_id = secrets.token_urlsafe(16)
     sent = (form.sha256(), options.file_type, options.rows, options.dry_run, options.all_or_nothing)
-    return f"{form_id}:{hashlib.sha256(repr(sent).encode()).hexdigest()[:32]}"
+    return f"{form_id}-{hashlib.sha256(repr(sent).encode()).hexdigest()[:32]}"
