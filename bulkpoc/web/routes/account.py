@@ -16,8 +16,14 @@ router = APIRouter(include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to another one."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only a path on this site: never an open redirect to another one. Browsers read a
+    backslash as a slash, so ``/\\host`` is ``//host``, another site."""
+    if (
+        target
+        and target.startswith("/")
+        and target[1:2] not in ("/", "\\")
+        and target.isprintable()
+    ):
         return target
     return "/"
 
