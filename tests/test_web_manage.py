@@ -319,7 +319,8 @@ def test_an_upload_while_another_batch_writes_is_kept_and_runs_after_it(
             assert upload(client, hidden=hidden).headers["location"] == waiting_page  # twice
             shown = client.get(waiting_page)
             assert shown.status_code == 200
-            assert "new-pocs.csv" in shown.text and "waits for the batch before it" in shown.text
+            assert "new-pocs.csv" in shown.text
+            assert "waits for the batch before it" in shown.text
             assert web_batches(sqlite_store) == 0
         batch_id = batch_once_recorded(client, waiting_page)
         assert finish(sqlite_store, patient, batch_id)["status"] == "succeeded"
