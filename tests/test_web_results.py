@@ -368,10 +368,19 @@ def test_every_batch_page_needs_a_login(store, settings, mixed, suffix: str) -> 
     assert response.headers["location"].startswith("/login?next=/batches/")
 
 
-def test_a_user_without_upload_permissions_may_read_results(store, settings, mixed) -> None:
-    store.add_user("viewer", [])
-    viewer = logged_in(store, settings, "viewer")
-    assert viewer.get(f"/batches/{mixed.batch_id}").status_code == 200
+@pytest.mark.parametrize("suffix", ["", "/errors", "/report.html", "/email.eml"])
+def test_a_batchs_rows_take_its_record_types_permission_as_in_the_api(
+    store, settings, mixed, suffix: str
+) -> None:
+    store.add_user("skills", ["Skills Edit"])
+    other = logged_in(store, settings, "skills")
+    response = other.get(f"/batches/{mixed.batch_id}{suffix}")
+    assert response.status_code == 403
+    assert page(response.text).all("p", "alert")[0].text == (
+        "skills may not do this: it needs the 'Points of Contact Create' permission."
+    )
+    assert other.get(f"/batches/{mixed.batch_id}/progress.json").json()["finished"] is True
+    assert f'href="/batches/{mixed.batch_id}"' in other.get("/history").text
 
 
 def test_the_servers_own_runner_shows_the_stage_sqlites_write_lock_keeps_from_the_store(

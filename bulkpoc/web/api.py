@@ -38,7 +38,7 @@ from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import User
 from bulkpoc.web.api_http import ApiRoute, problem
 from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
-from bulkpoc.web.deps import api_user, get_settings, get_store, permitted
+from bulkpoc.web.deps import api_user, get_settings, get_store, may_read_batch, permitted
 from bulkpoc.web.downloads import MEDIA_TYPES, record_file
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.uploads import check_size, display_name
@@ -193,7 +193,7 @@ def batch_result(
     request: Request, user: Annotated[User, Depends(api_user)], batch_id: BatchId
 ) -> BatchResult:
     """The result (what ``bulkpoc import --json`` prints): status, counts, every row error."""
-    _readable(user, _batch(request, batch_id))
+    may_read_batch(user, _batch(request, batch_id))
     return load_result(get_store(request), batch_id)
 
 
@@ -211,7 +211,7 @@ def batch_error_file(
     request: Request, user: Annotated[User, Depends(api_user)], batch_id: BatchId
 ) -> Response:
     """The failed rows with their original values and an Error column: fix them, upload again."""
-    batch = _readable(user, _batch(request, batch_id))
+    batch = may_read_batch(user, _batch(request, batch_id))
     kept = get_store(request).batch_file(batch_id, "errors")
     if kept is None:
         status = BatchStatus(batch["status"])
@@ -264,12 +264,6 @@ def _batch(request: Request, batch_id: int) -> dict[str, Any]:
     batch = get_store(request).batch(batch_id)
     if batch is None:
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} does not exist.")
-    return batch
-
-
-def _readable(user: User, batch: dict[str, Any]) -> dict[str, Any]:
-    """A batch's rows are its record type's data: seeing them takes that type's permission."""
-    permitted(user, RECORD_TYPES[batch["record_type"]].permission)
     return batch
 
 

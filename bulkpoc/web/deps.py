@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -73,6 +73,14 @@ def permitted(user: User, permission: str) -> User:
             f"{user.name} may not do this: it needs the '{permission}' permission.",
         )
     return user
+
+
+def may_read_batch(user: User, batch: dict[str, Any]) -> dict[str, Any]:
+    """A batch's rows are its record type's data: seeing them takes that type's permission."""
+    from bulkpoc.records import RECORD_TYPES
+
+    permitted(user, RECORD_TYPES[batch["record_type"]].permission)
+    return batch
 
 
 def page_user_with(permission: str) -> Callable[..., User]:

@@ -1,7 +1,7 @@
 """Data File Processing & Results: a batch's progress, then its result, row errors and files.
 
-Any logged-in user may look at any batch, as at the Run History: SPEC's permissions govern
-what a user may change, and a results page changes nothing.
+A batch's rows are its record type's data, so its page and files take that type's permission,
+as in the API; its progress, like the Run History, is open to every logged-in user.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import Store, User
 from bulkpoc.web import grid
 from bulkpoc.web.app import render
-from bulkpoc.web.deps import current_user, get_store
+from bulkpoc.web.deps import current_user, get_store, may_read_batch
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
 
@@ -47,8 +47,12 @@ def _batch(store: Store, batch_id: int) -> dict:
     return batch
 
 
-def _finished_result(store: Store, batch_id: int) -> BatchResult:
-    batch = _batch(store, batch_id)
+def _readable_batch(store: Store, batch_id: int, user: User) -> dict:
+    return may_read_batch(user, _batch(store, batch_id))
+
+
+def _finished_result(store: Store, batch_id: int, user: User) -> BatchResult:
+    batch = _readable_batch(store, batch_id, user)
     if not BatchStatus(batch["status"]).finished:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has not finished yet: it has no result."
@@ -58,7 +62,7 @@ def _finished_result(store: Store, batch_id: int) -> BatchResult:
 
 @router.get("/batches/{batch_id:int}")
 def batch_page(request: Request, batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
-    batch = _batch(store, batch_id)
+    batch = _readable_batch(store, batch_id, user)
     if not BatchStatus(batch["status"]).finished:
         return render(
             request,
@@ -129,9 +133,9 @@ def batch_progress_json(
 
 
 @router.get("/batches/{batch_id:int}/report.html")
-def batch_report(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
+def batch_report(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
     """The HTML report, rendered from the stored result (the same as the file the batch wrote)."""
-    result = _finished_result(store, batch_id)
+    result = _finished_result(store, batch_id, user)
     return HTMLResponse(
         report.render("report.html", result),
         headers={"content-security-policy": REPORT_POLICY},
@@ -139,9 +143,9 @@ def batch_report(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
 
 
 @router.get("/batches/{batch_id:int}/errors")
-def batch_error_file(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
+def batch_error_file(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
     """The failed rows in the uploaded format, with an Error column: fix and upload again."""
-    _batch(store, batch_id)
+    _readable_batch(store, batch_id, user)
     stored = store.batch_file(batch_id, "errors")
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file.")
@@ -151,9 +155,9 @@ def batch_error_file(batch_id: int, _user: LoggedIn, store: StoreDep) -> Respons
 
 
 @router.get("/batches/{batch_id:int}/email.eml")
-def batch_email(batch_id: int, _user: LoggedIn, store: StoreDep) -> Response:
+def batch_email(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
     """The results email as it was sent (or is waiting in the outbox to be sent)."""
-    _batch(store, batch_id)
+    _readable_batch(store, batch_id, user)
     message = mail.batch_email(store, batch_id)
     if message is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} sent no email.")
