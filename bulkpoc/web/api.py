@@ -8,9 +8,7 @@ what went wrong; each route declares them, so the OpenAPI schema describes every
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import (
     APIRouter,
@@ -39,7 +37,7 @@ from bulkpoc.store.db import User
 from bulkpoc.web.api_http import ApiRoute, problem
 from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
 from bulkpoc.web.deps import api_user, get_settings, get_store, may_read_batch, permitted
-from bulkpoc.web.downloads import MEDIA_TYPES, record_file
+from bulkpoc.web.downloads import MEDIA_TYPES, error_file, record_file
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.uploads import check_size, display_name
 
@@ -217,12 +215,7 @@ def batch_error_file(
         status = BatchStatus(batch["status"])
         why = "it has not finished" if not status.finished else "no row of it failed"
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file: {why}.")
-    name, content = kept
-    return Response(
-        content,
-        media_type=MEDIA_TYPES.get(FilePath(name).suffix.lstrip(".").lower(), "text/csv"),
-        headers=_attachment(name),
-    )
+    return error_file(*kept)
 
 
 @router.get(
@@ -332,16 +325,6 @@ def _record_type(type_name: str, file_format: str) -> RecordType:
             f"There is no {file_format!r} format; choose from {', '.join(MEDIA_TYPES)}.",
         )
     return RECORD_TYPES[type_name]
-
-
-def _attachment(name: str) -> dict[str, str]:
-    """A download's name: plain ASCII for every client, and the exact name for those that read
-    ``filename*`` (RFC 6266)."""
-    plain = "".join(c for c in name if c.isascii() and c.isprintable() and c not in '"\\')
-    return {
-        "content-disposition": f'attachment; filename="{plain or "errors"}"; '
-        f"filename*=utf-8''{quote(name)}"
-    }
 
 
 async def http_error(request: Request, error: StarletteHTTPException) -> Response:

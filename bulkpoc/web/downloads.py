@@ -1,4 +1,5 @@
-"""Templates and exports as downloads: the files ``bulkpoc template`` and ``export`` write."""
+"""Files as downloads: templates and exports (what ``bulkpoc template`` and ``export`` write),
+a batch's error file and email; a download's name is only ever a header, never a path."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from bulkpoc.records import RecordType
@@ -43,4 +45,27 @@ def record_file(store: Store, rtype: RecordType, file_format: str, template: boo
         media_type=MEDIA_TYPES[file_format],
         filename=name,
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+def error_file(name: str, content: bytes) -> Response:
+    """A batch's error file, in the format of its upload."""
+    media_type = MEDIA_TYPES.get(Path(name).suffix.lstrip(".").lower(), "application/octet-stream")
+    return attachment(content, name, media_type)
+
+
+def attachment(content: bytes, name: str, media_type: str) -> Response:
+    """A download under ``name``: plain ASCII for every client, and the exact name for those
+    that read ``filename*`` (RFC 6266)."""
+    fallback = "".join(_header_safe(c) for c in name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(content, media_type=media_type, headers={"content-disposition": disposition})
+
+
+def _header_safe(character: str) -> str:
+    """The character, or ``_`` for quotes and what old clients cannot take in a header."""
+    return (
+        character
+        if character.isascii() and character.isprintable() and character not in '"\\;'
+        else "_"
     )

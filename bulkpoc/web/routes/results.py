@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -23,6 +22,7 @@ from bulkpoc.store.db import Store, User
 from bulkpoc.web import grid
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import current_user, get_store, may_read_batch
+from bulkpoc.web.downloads import attachment, error_file
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
 
@@ -34,7 +34,6 @@ REPORT_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
-CONTENT_TYPES = {suffix: "/".join(kind) for suffix, kind in mail.ATTACHMENT_TYPES.items()}
 
 LoggedIn = Annotated[User, Depends(current_user)]
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -149,9 +148,7 @@ def batch_error_file(batch_id: int, user: LoggedIn, store: StoreDep) -> Response
     stored = store.batch_file(batch_id, "errors")
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file.")
-    name, content = stored
-    media_type = CONTENT_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
-    return attachment(content, name, media_type)
+    return error_file(*stored)
 
 
 @router.get("/batches/{batch_id:int}/email.eml")
@@ -162,19 +159,3 @@ def batch_email(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
     if message is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} sent no email.")
     return attachment(message, f"batch-{batch_id}-results.eml", "message/rfc822")
-
-
-def attachment(content: bytes, name: str, media_type: str) -> Response:
-    """A download under ``name``; the name is only ever a header, never a path."""
-    fallback = "".join(_header_safe(c) for c in name)
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(content, media_type=media_type, headers={"content-disposition": disposition})
-
-
-def _header_safe(character: str) -> str:
-    """The plain-ASCII file name for old clients: quotes and the rest replaced."""
-    return (
-        character
-        if character.isascii() and character.isprintable() and character not in '"\\;'
-        else "_"
-    )
