@@ -131,3 +131,10 @@ def test_the_history_needs_a_login(store, settings) -> None:
     response = client_for(store, settings).get("/history?status=failed")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/history%3Fstatus%3Dfailed"
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", "9223372036854775807"])
+def test_a_page_number_past_any_store_shows_the_last_page(client, batches, number: str) -> None:
+    response = client.get(f"/history?page={number}")
+    assert response.status_code == 200
+    assert shown(page(response.text))[0] == batches["with_errors"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 PAGE_SIZE = 50
+LAST_PAGE = 10**9  # times any page size, well within a 64-bit offset
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,17 @@ class Pager:
 
 
 def requested_page(request: Request) -> int:
-    """The ``page`` query parameter; anything but a positive whole number means the first."""
-    text = request.query_params.get("page", "1")
-    return int(text) if text.isdigit() and int(text) > 0 else 1
+    """The ``page`` query parameter; anything but a positive whole number means the first.
+    A number past any list is the last page (the pager clamps it), and is kept small enough
+    that its offset fits the store's integers."""
+    return page_number(request.query_params.get("page", "1"))
+
+
+def page_number(text: str) -> int:
+    """``text`` as a page number: 1 unless a positive whole number, at most ``LAST_PAGE``."""
+    if not text.isascii() or not text.isdigit():
+        return 1
+    return min(max(int(text[:12]), 1), LAST_PAGE)
 
 
 def pager(request: Request, total: int, page: int, size: int = PAGE_SIZE) -> Pager:

@@ -20,6 +20,7 @@ from bulkpoc.store.db import User
 from bulkpoc.store.pocs import SORTS, Active, PocFilter
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import current_user, get_store
+from bulkpoc.web.paging import page_number
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,12 +57,11 @@ class ListView:
             active=active,
         )
         sort = params.get("sort", "")
-        page = params.get("page", "")
         return cls(
             where=where,
             sort=sort if sort in SORTS else "name",
             descending=params.get("dir") == "desc",
-            page=max(int(page), 1) if page.isdigit() and len(page) < 10 else 1,
+            page=page_number(params.get("page", "")),
         )
 
     def query(self, **changes: object) -> str:
