@@ -43,7 +43,8 @@ LoggedIn = Annotated[User, Depends(current_user)]
 ROWS = {"all": "All Rows", "changed": "Changed Rows Only"}
 # What the form sends is 22 URL-safe characters; anything else is not ours.
 FORM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# On SQLite, how long an upload waits for a writing batch before it goes to the spool.
+# On SQLite, how long an upload waits for a writing batch before it goes to the spool: one try
+# at the write lock, which SQLite's busy timeout makes about a second (store.db.POLL_SECONDS).
 SPOOL_AFTER_SECONDS = 1.0
 
 
