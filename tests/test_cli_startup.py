@@ -27,6 +27,7 @@ HEAVY = {
     "phonenumbers",
     "procrastinate",
     "psycopg",
+    "python_multipart",
     "pyarrow",
     "pydantic",
     "pydantic_settings",
@@ -37,6 +38,18 @@ HEAVY = {
     "starlette",
     "uvicorn",
 }
+
+NOT_FOR_A_CSV_IMPORT = {
+    "alembic",
+    "fastapi",
+    "openpyxl",
+    "procrastinate",
+    "rapidfuzz",
+    "rich",
+    "starlette",
+    "uvicorn",
+}
+NEW_POCS = Path(__file__).resolve().parent.parent / "sample_files" / "new-pocs.csv"
 
 # Asks for the help of the group and of every command and subcommand in one process, and
 # prints, after each, the heavy libraries loaded so far: the first command to show one is the
@@ -109,3 +122,18 @@ def test_every_commands_help_imports_no_heavy_library(tmp_path):
         assert each["code"] == 0, each
         assert each["usage"].startswith("Usage: bulkpoc"), each
         assert each["heavy"] == [], f"bulkpoc {' '.join(each['args'])} --help imported {each}"
+
+
+def test_a_csv_import_loads_neither_the_web_stack_nor_the_migrations_nor_xlsx_writing(tmp_path):
+    """What a CSV import needs is pandas, SQLAlchemy, pydantic and Jinja2 for its report; the web
+    server, the job queue, alembic, openpyxl, rapidfuzz (for a file without unknown names) and,
+    off a terminal, rich are not."""
+    store = f"sqlite:///{tmp_path / 'bulkpoc.db'}"
+    python("-m", "bulkpoc", "--db", store, "init", "--demo", cwd=tmp_path)
+    run = python(
+        "-X", "importtime", "-m", "bulkpoc", "--db", store, "import", str(NEW_POCS), cwd=tmp_path
+    )
+    assert " succeeded: 12 rows, 12 created," in run.stdout
+    loaded = imported_modules(run.stderr)
+    assert {"pandas", "sqlalchemy", "pydantic", "jinja2"} <= heavy(loaded)
+    assert heavy(loaded) & NOT_FOR_A_CSV_IMPORT == set()
