@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bulkpoc.cli.app import ADMIN, Context, cli, user_errors
-from bulkpoc.errors import UnknownUser
+from bulkpoc.errors import SettingsError, UnknownUser
 from bulkpoc.permissions import PERMISSIONS
 
 if TYPE_CHECKING:
@@ -157,5 +157,5 @@ def demo(folder: Path) -> None:
     """Run the whole job on a fresh demo store: template, uploads, reports."""
     from bulkpoc.demo import run_demo
 
-    with user_errors():
+    with user_errors(SettingsError):
         run_demo(folder, click.echo)
