@@ -4,12 +4,38 @@ The library is organised as one module per stage of a batch: ``read`` turns a fi
 table of strings, ``validate`` checks every cell and rule, ``plan`` decides what each row does
 to the store, ``apply`` writes it in one transaction and ``report`` renders the result. The
 ``pipeline`` module runs them in order; the CLI and the web UI are thin layers over it.
+
+The public names are loaded on first use, so that ``import bulkpoc`` (and so ``bulkpoc --help``)
+does not pay for pandas, SQLAlchemy and pydantic.
 """
 
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
-from bulkpoc.result import BatchResult, BatchStatus, Counts
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bulkpoc.options import ImportOptions
+    from bulkpoc.pipeline import run_import
+    from bulkpoc.result import BatchResult, BatchStatus, Counts
 
 __version__ = "0.1.0"
 
+_HOMES = {
+    "BatchResult": "bulkpoc.result",
+    "BatchStatus": "bulkpoc.status",
+    "Counts": "bulkpoc.result",
+    "ImportOptions": "bulkpoc.options",
+    "run_import": "bulkpoc.pipeline",
+}
+
 __all__ = ["BatchResult", "BatchStatus", "Counts", "ImportOptions", "__version__", "run_import"]
+
+
+def __getattr__(name: str) -> Any:
+    """``bulkpoc.run_import`` and the other public names, imported when first asked for."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'bulkpoc' has no attribute {name!r}")
+    value = getattr(import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

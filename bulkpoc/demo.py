@@ -48,13 +48,13 @@ def load_demo_reference_data(
 
 def run_demo(folder: Path, echo: Callable[[str], None]) -> None:
     """A fresh store in ``folder``; a template; three uploads; an export; and their reports."""
+    settings = Settings.from_env().model_copy(  # first: a bad setting stops it untouched
+        update={"report_dir": folder / "reports", "outbox_dir": folder / "outbox"}
+    )
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "bulkpoc.db"
     for stale in (database, folder / "bulkpoc.db-wal", folder / "bulkpoc.db-shm"):
         stale.unlink(missing_ok=True)
-    settings = Settings.from_env().model_copy(
-        update={"report_dir": folder / "reports", "outbox_dir": folder / "outbox"}
-    )
     store = Store(f"sqlite:///{database}")
     store.initialise()
     store.add_user("admin", PERMISSIONS, email="admin@example.com")

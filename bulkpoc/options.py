@@ -20,6 +20,10 @@ class Progress(Protocol):
 
 FileType = Literal["csv", "xlsx"]
 RowsMode = Literal["all", "changed"]
+# The record types a file can hold, in the order they are offered: the names of
+# bulkpoc.records.RECORD_TYPES (a test keeps them equal), here so the CLI and the API can list
+# them without loading the records and pandas.
+RecordTypeName = Literal["poc", "skill", "script", "chat-profile", "number"]
 
 
 @dataclass(frozen=True)

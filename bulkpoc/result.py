@@ -7,13 +7,13 @@ object's own serialisation rather than a second description of it.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from itertools import groupby
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainSerializer, computed_field
 
 from bulkpoc.errors import RowError
+from bulkpoc.status import BatchStatus
 
 
 def _with_utc_offset(moment: dt.datetime) -> dt.datetime:
@@ -24,26 +24,6 @@ def _with_utc_offset(moment: dt.datetime) -> dt.datetime:
 UtcDateTime = Annotated[
     dt.datetime, PlainSerializer(_with_utc_offset, return_type=dt.datetime, when_used="json")
 ]
-
-
-class BatchStatus(StrEnum):
-    """Where a batch is: waiting, running, or one of the ways it ended."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    COMPLETED_WITH_ERRORS = "completed_with_errors"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"  # its process died; nothing applied; can be run again
-    DUPLICATE = "duplicate"  # an inbox file whose content an earlier batch already had
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
-
-    @property
-    def finished(self) -> bool:
-        return self not in (BatchStatus.QUEUED, BatchStatus.RUNNING)
 
 
 class Counts(BaseModel):

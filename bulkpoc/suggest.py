@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
 
 from bulkpoc.catalogue import did_you_mean
 
@@ -39,6 +38,8 @@ def closest_names(key: str, preferred: Candidates, others: Candidates) -> list[s
     Preferred names are those valid for the row (a skill of its media type); the others
     still exist, so they follow when they are as close.
     """
+    from rapidfuzz import fuzz, process  # only a file with unknown names pays for it
+
     scored: list[tuple[bool, float, str]] = []
     for is_other, candidates in enumerate((preferred, others)):
         found = process.extract(

@@ -40,6 +40,23 @@ def test_a_bad_environment_variable_stops_the_command_with_one_sentence(folder, 
     )
 
 
+def test_a_bad_setting_stops_demo_before_it_touches_its_folder(folder, monkeypatch):
+    monkeypatch.setenv("BULKPOC_SMTP_PORT", "abc")
+    result = bulkpoc("demo", "--dir", "demo")
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: Setting BULKPOC_SMTP_PORT must be a whole number from 1 to 65535, not 'abc'.\n"
+    )
+    assert not (folder / "demo").exists()
+
+
+def test_a_bad_setting_does_not_stop_help(folder, monkeypatch):
+    monkeypatch.setenv("BULKPOC_SMTP_PORT", "abc")
+    result = bulkpoc("import", "--help")
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage: bulkpoc import [OPTIONS] PATH")
+
+
 def test_a_bad_value_in_bulkpoc_toml_stops_the_command_with_one_sentence(folder):
     (folder / "bulkpoc.toml").write_text('smtp_security = "ssl"\n', encoding="utf-8")
     result = bulkpoc("init")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint
 
+from bulkpoc.options import RecordTypeName
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.base import Field, unique_keys
 
@@ -20,6 +22,10 @@ def constraint_columns(table: Table) -> set[tuple[str, ...]]:
         for constraint in table.constraints
         if isinstance(constraint, UniqueConstraint)
     }
+
+
+def test_the_type_names_the_cli_offers_are_the_record_types_in_order():
+    assert get_args(RecordTypeName) == tuple(RECORD_TYPES)
 
 
 @pytest.mark.parametrize("rtype", RECORD_TYPES.values(), ids=list(RECORD_TYPES))

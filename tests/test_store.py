@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
@@ -19,7 +21,7 @@ from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import run_import, submit
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
-from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store
+from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store, newest_migration
 from tests.conftest import poc, write_rows
 
 
@@ -51,6 +53,22 @@ def test_initialise_twice_is_harmless_and_keeps_the_data(store, run):
     assert store.count(schema.skills) == 9
     assert len(store.history()) == batches
     assert "Points of Contact Create" in store.get_user("admin").permissions
+
+
+def test_the_newest_migration_read_from_file_names_is_alembics_head():
+    assert newest_migration() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def test_a_store_at_an_older_migration_is_upgraded_when_next_used(store):
+    with store.engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+    assert store.schema_revision() not in (None, newest_migration())
+    store.ensure_ready()
+    assert store.schema_revision() == newest_migration()
+    assert store.count(schema.skills) == 9
 
 
 def test_a_store_never_initialised_is_reported_in_one_sentence(tmp_path):

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bulkpoc.auth import PasswordRejected, check_password, set_password
 from bulkpoc.cli.app import ADMIN, Context, cli, user_errors
-from bulkpoc.config import origins
-from bulkpoc.errors import UnknownUser
+from bulkpoc.errors import SettingsError, UnknownUser
 from bulkpoc.permissions import PERMISSIONS
-from bulkpoc.store.db import User
+
+if TYPE_CHECKING:
+    from bulkpoc.store.db import User
 
 
 @cli.command()
@@ -69,6 +70,8 @@ def users_add(
     password_prompt: bool,
 ) -> None:
     """Create a user, or grant more permissions to an existing one."""
+    from bulkpoc.auth import PasswordRejected, check_password, set_password
+
     canonical = {p.casefold(): p for p in PERMISSIONS}
     with user_errors(PasswordRejected):
         store = obj.store()
@@ -91,6 +94,8 @@ def users_passwd(obj: Context, name: str) -> None:
     line of standard input, for scripts: printf '%s\\n' "$PASSWORD" | bulkpoc users passwd NAME.
     Setting a password also lifts a lock left by failed logins.
     """
+    from bulkpoc.auth import PasswordRejected, set_password
+
     with user_errors(PasswordRejected, UnknownUser):
         store = obj.store()
         store.get_user(name)
@@ -125,6 +130,8 @@ def _describe(user: User) -> str:
 @click.pass_obj
 def show_settings(obj: Context, as_json: bool) -> None:
     """Show the settings in force and where each comes from; passwords are hidden."""
+    from bulkpoc.config import origins
+
     values = obj.settings.shown()
     sources = origins()
     if obj.db_option:
@@ -150,5 +157,5 @@ def demo(folder: Path) -> None:
     """Run the whole job on a fresh demo store: template, uploads, reports."""
     from bulkpoc.demo import run_demo
 
-    with user_errors():
+    with user_errors(SettingsError):
         run_demo(folder, click.echo)

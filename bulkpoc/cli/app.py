@@ -2,22 +2,31 @@
 
 Library errors (``BulkpocError``) become one-line messages; no traceback reaches the user for
 bad input.
+
+Start-up is kept light: ``bulkpoc --help`` and every command's ``--help`` load click and
+bulkpoc's own small modules only. The settings, the store and the libraries a command needs
+(pandas, SQLAlchemy, pydantic, rich…) are imported inside the command that uses them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, get_args
 
 import click
 
-from bulkpoc.config import DEFAULT_DATABASE_URL, Settings, store_url
+from bulkpoc import __version__
 from bulkpoc.errors import BulkpocError, SettingsError
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.result import BatchStatus
-from bulkpoc.store.db import Store
+from bulkpoc.options import RecordTypeName
+from bulkpoc.status import BatchStatus
 
-TYPES = click.Choice(list(RECORD_TYPES))
+if TYPE_CHECKING:
+    from bulkpoc.config import Settings
+    from bulkpoc.store.db import Store
+
+TYPES = click.Choice(get_args(RecordTypeName))
 FORMATS = click.Choice(["csv", "xlsx"])
 EXIT_CODES = {
     BatchStatus.SUCCEEDED: 0,
@@ -46,21 +55,31 @@ class BadSetting(click.ClickException):
 
 
 class Context:
+    """What the commands share: the settings and the store, each loaded when first used."""
+
     def __init__(self, database_url: str | None) -> None:
+        self.db_option = database_url
+        self._store: Store | None = None
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings in force; a bad one stops the command with one sentence."""
+        from bulkpoc.config import Settings
+
         try:
-            self.settings = Settings.from_env()
+            settings = Settings.from_env()
         except SettingsError as error:
             raise BadSetting(str(error)) from None
         # --db wins over the database_url setting (environment or bulkpoc.toml).
-        self.db_option = database_url
-        if database_url:
-            self.settings = self.settings.model_copy(update={"database_url": database_url})
-        self.database_url = self.settings.database_url
-        self._store: Store | None = None
+        if self.db_option:
+            settings = settings.model_copy(update={"database_url": self.db_option})
+        return settings
 
     def store(self, ready: bool = True) -> Store:
         if self._store is None:
-            self._store = Store(self.database_url)
+            from bulkpoc.store.db import Store
+
+            self._store = Store(self.settings.database_url)
         if ready:
             self._store.ensure_ready()
         return self._store
@@ -85,8 +104,12 @@ def user_errors(*usage: type[BulkpocError]) -> Iterator[None]:
 
 
 def _store_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from bulkpoc.config import store_url
+
     try:
-        return None if value is None else store_url(value)
+        return store_url(value)
     except ValueError as error:
         raise click.BadParameter(f"must be {error}, not {value!r}.") from None
 
@@ -97,9 +120,9 @@ def _store_url(ctx: click.Context, param: click.Parameter, value: str | None) ->
     "database_url",
     callback=_store_url,
     help="Store URL: a SQLite file or postgresql://… (default: the database_url setting, "
-    f"e.g. $BULKPOC_DATABASE_URL, else {DEFAULT_DATABASE_URL}).",
+    "e.g. $BULKPOC_DATABASE_URL; `bulkpoc settings` shows it).",
 )
-@click.version_option(package_name="bulkpoc")
+@click.version_option(__version__, prog_name="bulkpoc")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """Manage contact-centre points of contact in bulk: templates, exports and uploads."""

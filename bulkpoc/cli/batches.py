@@ -26,11 +26,12 @@ from bulkpoc.cli.app import (
 )
 from bulkpoc.errors import BulkpocError
 from bulkpoc.options import FileType, ImportOptions, Progress, RowsMode
-from bulkpoc.pipeline import run_import, unrecorded_failure
-from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.status import BatchStatus
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from bulkpoc.result import BatchResult
 
 
 @cli.command(name="import")
@@ -72,6 +73,8 @@ def import_(
     as_json: bool,
 ) -> None:
     """Upload a CSV or XLSX file of records; report every row that failed and why."""
+    from bulkpoc.pipeline import run_import, unrecorded_failure
+
     options = ImportOptions(
         record_type=type_name,
         file_type=cast(FileType | None, file_type),

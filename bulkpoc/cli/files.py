@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from bulkpoc.cli.app import FORMATS, TYPES, Context, cli, user_errors
-from bulkpoc.records import RECORD_TYPES
 
 
 def _format_for(path: Path, file_format: str | None) -> str:
@@ -53,6 +52,7 @@ def _file_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.pass_obj
 def template(obj: Context, type_name: str, file_format: str | None, output: Path) -> None:
     """Write a blank template: headers, and for XLSX dropdowns and instructions."""
+    from bulkpoc.records import RECORD_TYPES
     from bulkpoc.write import write_records
 
     with user_errors():
@@ -71,6 +71,7 @@ def template(obj: Context, type_name: str, file_format: str | None, output: Path
 @click.pass_obj
 def export(obj: Context, type_name: str, file_format: str | None, output: Path) -> None:
     """Write every existing record, ready to edit and upload again."""
+    from bulkpoc.records import RECORD_TYPES
     from bulkpoc.write import write_records
 
     with user_errors():

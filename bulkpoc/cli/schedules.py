@@ -12,16 +12,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from bulkpoc.cli.app import ADMIN, Context, cli, rows_option, type_option
 from bulkpoc.errors import BulkpocError, UnknownUser
-from bulkpoc.jobs.inbox import PassResult
 from bulkpoc.options import RowsMode
-from bulkpoc.schedule import BadSchedule, Schedule, UnknownSchedule, local_time
-from bulkpoc.store.db import utcnow
+
+if TYPE_CHECKING:
+    from bulkpoc.jobs.inbox import PassResult
+    from bulkpoc.schedule import Schedule
 
 
 class UsageProblem(click.ClickException):
@@ -31,6 +32,8 @@ class UsageProblem(click.ClickException):
 @contextmanager
 def schedule_errors() -> Iterator[None]:
     """Show library errors as one sentence: exit 2 for what the user typed, 1 otherwise."""
+    from bulkpoc.schedule import BadSchedule, UnknownSchedule
+
     try:
         yield
     except (BadSchedule, UnknownSchedule, UnknownUser) as error:
@@ -87,6 +90,8 @@ def schedule_add(
     timezone: str,
 ) -> None:
     """Add a schedule that uploads each new file of an inbox folder."""
+    from bulkpoc.schedule import Schedule
+
     folder = inbox.expanduser().resolve()
     new = Schedule(
         name=name,
@@ -149,6 +154,9 @@ def schedule_list(obj: Context, as_json: bool) -> None:
 
 
 def _describe(each: Schedule) -> dict[str, Any]:
+    from bulkpoc.schedule import local_time
+    from bulkpoc.store.db import utcnow
+
     last = each.last_fired_at
     return {
         "name": each.name,
@@ -171,6 +179,9 @@ def _describe(each: Schedule) -> dict[str, Any]:
 
 
 def _next_run(each: Schedule) -> str:
+    from bulkpoc.schedule import local_time
+    from bulkpoc.store.db import utcnow
+
     return local_time(each.next_tick(utcnow()), each.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 

@@ -7,7 +7,6 @@ import json
 
 import click
 
-from bulkpoc.auth import TokenRejected, create_token, list_tokens, revoke_token
 from bulkpoc.cli.app import Context, cli, user_errors
 from bulkpoc.errors import UnknownUser
 
@@ -24,6 +23,8 @@ def tokens() -> None:
 @click.pass_obj
 def tokens_create(obj: Context, name: str, user: str) -> None:
     """Create the API token NAME and print it, once: only its hash is kept."""
+    from bulkpoc.auth import TokenRejected, create_token
+
     with user_errors(TokenRejected, UnknownUser):
         token = create_token(obj.store(), name, user)
     click.echo(token)
@@ -38,6 +39,8 @@ def tokens_create(obj: Context, name: str, user: str) -> None:
 def tokens_list(obj: Context, as_json: bool) -> None:
     """List the API tokens: name, user, when created, last used and revoked (UTC); never the
     tokens themselves."""
+    from bulkpoc.auth import list_tokens
+
     with user_errors():
         found = list_tokens(obj.store())
     if as_json:
@@ -76,6 +79,8 @@ def tokens_list(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 def tokens_revoke(obj: Context, name: str) -> None:
     """Revoke the API token NAME: it stops working at once, for good, and stays listed."""
+    from bulkpoc.auth import TokenRejected, revoke_token
+
     with user_errors(TokenRejected):
         revoke_token(obj.store(), name)
     click.echo(f"Revoked the token {name!r}; it no longer works.")

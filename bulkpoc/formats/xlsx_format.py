@@ -19,14 +19,11 @@ import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineError, load_workbook
 
 from bulkpoc.catalogue import (
@@ -39,12 +36,14 @@ from bulkpoc.catalogue import (
 from bulkpoc.errors import FileRejected
 from bulkpoc.formats.base import RawTable, Source, WriteOptions, arrow_to_frame, opened
 
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_UNCOMPRESSED = 2 * 1024**3  # an XLSX that inflates past this is refused
 MAX_RATIO = 200  # per-member compression ratio beyond which we suspect a zip bomb
 MAX_ROW = 1_048_576
-HEADER_FILL = PatternFill("solid", start_color="1F4E79")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_COLOUR = "1F4E79"
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -244,7 +243,15 @@ def write_xlsx(
     dropdowns: dict[str, list[str]] | None = None,
     instructions: list[str] | None = None,
 ) -> None:
-    """A workbook whose first sheet holds ``frame`` as text cells under a frozen, styled header."""
+    """A workbook whose first sheet holds ``frame`` as text cells under a frozen, styled header.
+
+    openpyxl is imported here, by the writing functions only: reading (and so a CSV import)
+    does without it.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title[:31]
@@ -252,7 +259,8 @@ def write_xlsx(
     sheet.append(headers)
     for position, header in enumerate(headers, start=1):
         cell = sheet.cell(row=1, column=position)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", start_color=HEADER_COLOUR)
         cell.alignment = Alignment(vertical="center")
         letter = get_column_letter(position)
         sheet.column_dimensions[letter].width = _column_width(header, frame[header])
@@ -277,6 +285,9 @@ def write_xlsx(
 def _add_dropdowns(
     workbook: Workbook, sheet, headers: list[str], dropdowns: dict[str, list[str]]
 ) -> None:
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     lists = workbook.create_sheet("Lists")
     lists.sheet_state = "hidden"
     for position, (header, options) in enumerate(dropdowns.items(), start=1):
@@ -314,6 +325,8 @@ def _xml_text(column: pd.Series) -> pd.Series:
 
 def _rows_xml(frame: pd.DataFrame) -> str:
     """``<row>`` elements for every data row, built column by column."""
+    from openpyxl.utils import get_column_letter
+
     if frame.empty:
         return ""
     numbers = pd.Series(range(2, len(frame) + 2), index=frame.index).astype(str)
@@ -335,6 +348,8 @@ def _rows_xml(frame: pd.DataFrame) -> str:
 
 def _splice_rows(buffer: io.BytesIO, path: Path, frame: pd.DataFrame) -> None:
     """Copy the openpyxl package to ``path`` with the data rows added to the first sheet."""
+    from openpyxl.utils import get_column_letter
+
     rows = _rows_xml(frame)
     last_column = get_column_letter(max(len(frame.columns), 1))
     buffer.seek(0)

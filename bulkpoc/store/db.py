@@ -12,10 +12,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Engine,
@@ -24,6 +20,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
 )
@@ -42,6 +39,7 @@ from bulkpoc.store.schedules import ScheduleBook
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+VERSION_TABLE = "alembic_version"  # where alembic records the migration a store is at
 WRITE_CHUNK = 5_000
 
 BATCH_LOCK_KEY = 0x62756C6B  # "bulk": the PostgreSQL advisory lock batches queue on
@@ -72,6 +70,13 @@ class User:
     password_hash: str | None = None
 
 
+def newest_migration() -> str:
+    """The newest migration's revision, from the file names (``0004_auth.py`` is ``0004``)
+    rather than by loading alembic; a test checks alembic agrees."""
+    versions = (MIGRATIONS / "versions").glob("[0-9]*_*.py")
+    return max(path.name.partition("_")[0] for path in versions)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -97,27 +102,32 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
         return self.engine.url.render_as_string(hide_password=True)
 
     # --- schema -----------------------------------------------------------------------------
-
-    def _alembic_config(self, connection: Connection) -> Config:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        return config
+    # alembic (with mako and pygments) is imported only to create or upgrade the schema: the
+    # check every command makes reads alembic's version table and the migration file names.
 
     def initialise(self) -> None:
         """Create or upgrade the schema to the newest migration."""
+        from alembic import command
+        from alembic.config import Config
+
         try:
             with self.engine.begin() as connection:
-                command.upgrade(self._alembic_config(connection), "head")
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
         except OperationalError as error:
             raise StoreNotReady(
                 f"Cannot open the store at {self.display_url}: {error.orig}"
             ) from None
 
     def schema_revision(self) -> str | None:
+        """The migration the store is at, as alembic recorded it; None before ``bulkpoc init``."""
         try:
             with self.engine.connect() as connection:
-                return MigrationContext.configure(connection).get_current_revision()
+                if not inspect(connection).has_table(VERSION_TABLE):
+                    return None
+                return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
         except OperationalError as error:
             raise StoreNotReady(
                 f"Cannot open the store at {self.display_url}: {error.orig}"
@@ -125,7 +135,7 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
 
     def ensure_ready(self) -> None:
         """Fail with one sentence unless the store exists and is at the newest schema."""
-        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        head = newest_migration()
         current = self.schema_revision()
         if current is None:
             raise StoreNotReady(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import UploadFile
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from bulkpoc.options import FileType, RowsMode
+from bulkpoc.options import FileType, RecordTypeName, RowsMode
 from bulkpoc.result import BatchStatus, Counts, UtcDateTime
-
-# The record types a file can hold (bulkpoc.records.RECORD_TYPES; a test keeps them equal).
-RecordTypeName = Literal["poc", "skill", "script", "chat-profile", "number"]
 
 
 def _true_or_false(value: Any) -> Any:
