@@ -26,7 +26,6 @@ from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
 from bulkpoc.errors import StoreBusy
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import load_result, submit
@@ -36,7 +35,15 @@ from bulkpoc.result import BatchResult, BatchStatus
 from bulkpoc.store.db import User
 from bulkpoc.web.api_http import ApiRoute, problem
 from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
-from bulkpoc.web.deps import api_user, get_settings, get_store, may_read_batch, permitted
+from bulkpoc.web.deps import (
+    DOWNLOAD,
+    UPLOAD,
+    api_user,
+    check_record_permission,
+    get_settings,
+    get_store,
+    may_read_batch,
+)
 from bulkpoc.web.downloads import MEDIA_TYPES, error_file, record_file
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.uploads import check_size, display_name
@@ -132,13 +139,7 @@ def upload(
 ) -> BatchProgress:
     """Submit a file as a batch, as the upload form does, and answer at once (202)."""
     rtype = RECORD_TYPES[form.record_type]
-    if rtype.permission not in user.permissions:
-        raise HTTPException(
-            http.HTTP_403_FORBIDDEN,
-            UPLOAD_NOT_PERMITTED.message(
-                user=user.name, plural=rtype.plural, permission=rtype.permission
-            ),
-        )
+    check_record_permission(user, rtype, UPLOAD)
     settings, store = get_settings(request), get_store(request)
     check_size(form.file, settings)
     options = ImportOptions(
@@ -309,7 +310,7 @@ def _download(
     request: Request, user: User, type_name: str, file_format: str, template: bool
 ) -> Response:
     rtype = _record_type(type_name, file_format)
-    permitted(user, rtype.permission)
+    check_record_permission(user, rtype, DOWNLOAD)
     return record_file(get_store(request), rtype, file_format, template)
 
 

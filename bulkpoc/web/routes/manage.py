@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from bulkpoc import formats
-from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
 from bulkpoc.errors import StoreBusy
 from bulkpoc.jobs.queue import ThreadQueue
 from bulkpoc.jobs.spool import Spool
@@ -27,7 +26,15 @@ from bulkpoc.options import ImportOptions
 from bulkpoc.records import RECORD_TYPES, RecordType
 from bulkpoc.store.db import User
 from bulkpoc.web.app import render
-from bulkpoc.web.deps import current_user, get_settings, get_store
+from bulkpoc.web.deps import (
+    DOWNLOAD,
+    UPLOAD,
+    check_record_permission,
+    current_user,
+    get_settings,
+    get_store,
+    record_refusal,
+)
 from bulkpoc.web.downloads import MEDIA_TYPES, record_file
 from bulkpoc.web.upload_form import (
     UnreadableUpload,
@@ -79,10 +86,8 @@ def _page(
         record_types=RECORD_TYPES.values(),
         file_types=[formats.get(name) for name in ("csv", "xlsx")],
         rows_modes=ROWS,
-        may_upload=rtype.permission in user.permissions,
-        refusal=UPLOAD_NOT_PERMITTED.message(
-            user=user.name, plural=rtype.plural, permission=rtype.permission
-        ),
+        upload_refusal=record_refusal(user, rtype, UPLOAD),
+        download_refusal=record_refusal(user, rtype, DOWNLOAD),
         upload_id=secrets.token_urlsafe(16),
         upload_limit=f"{settings.upload_max_bytes / (1024 * 1024):.3g} MB",
         error=error,
@@ -99,17 +104,19 @@ def manage_page(request: Request, user: LoggedIn, type_name: str) -> Response:
 
 @router.get("/manage/{type_name}/template.{file_format}")
 def download_template(
-    request: Request, _user: LoggedIn, type_name: str, file_format: str
+    request: Request, user: LoggedIn, type_name: str, file_format: str
 ) -> Response:
     rtype, file_format = _record_type(type_name), _file_format(file_format)
+    check_record_permission(user, rtype, DOWNLOAD)
     return record_file(get_store(request), rtype, file_format, template=True)
 
 
 @router.get("/manage/{type_name}/export.{file_format}")
 def download_existing(
-    request: Request, _user: LoggedIn, type_name: str, file_format: str
+    request: Request, user: LoggedIn, type_name: str, file_format: str
 ) -> Response:
     rtype, file_format = _record_type(type_name), _file_format(file_format)
+    check_record_permission(user, rtype, DOWNLOAD)
     return record_file(get_store(request), rtype, file_format, template=False)
 
 
@@ -117,13 +124,7 @@ def download_existing(
 async def upload(request: Request, user: LoggedIn, type_name: str) -> Response:
     """Queue the chosen file as a batch and go to its results page (303)."""
     rtype = _record_type(type_name)
-    if rtype.permission not in user.permissions:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            UPLOAD_NOT_PERMITTED.message(
-                user=user.name, plural=rtype.plural, permission=rtype.permission
-            ),
-        )
+    check_record_permission(user, rtype, UPLOAD)
     settings = get_settings(request)
     try:
         form = await read_upload_form(request, settings)
