@@ -43,6 +43,7 @@ from bulkpoc.web.deps import (
     get_settings,
     get_store,
     may_read_batch,
+    no_email_address,
 )
 from bulkpoc.web.downloads import MEDIA_TYPES, error_file, record_file
 from bulkpoc.web.progress import BatchProgress, batch_progress
@@ -140,6 +141,8 @@ def upload(
     """Submit a file as a batch, as the upload form does, and answer at once (202)."""
     rtype = RECORD_TYPES[form.record_type]
     check_record_permission(user, rtype, UPLOAD)
+    if form.email_results and not user.email:
+        raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, no_email_address(user))
     settings, store = get_settings(request), get_store(request)
     check_size(form.file, settings)
     options = ImportOptions(
@@ -148,7 +151,9 @@ def upload(
         rows=form.rows,
         dry_run=form.dry_run,
         all_or_nothing=form.all_or_nothing,
+        overwrite=form.overwrite,
         user=user.name,
+        notify=(user.email,) if form.email_results and user.email else (),
         source="api",
         display_name=display_name(form.file.filename),
         upload_id=idempotency_key,

@@ -108,6 +108,14 @@ def check_record_permission(user: User, rtype: RecordType, action: ErrorType) ->
         raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
 
 
+def no_email_address(user: User) -> str:
+    """Why results cannot be emailed to ``user``, and how to fix it, in one sentence."""
+    return (
+        f"{user.name} has no email address in the store to send the results to; an "
+        f"administrator can set one with `bulkpoc users email {user.name} ADDRESS`."
+    )
+
+
 def page_user_with(permission: str) -> Callable[..., User]:
     """A dependency: the logged-in user, who must hold ``permission``."""
 

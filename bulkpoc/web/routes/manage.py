@@ -33,6 +33,7 @@ from bulkpoc.web.deps import (
     current_user,
     get_settings,
     get_store,
+    no_email_address,
     record_refusal,
 )
 from bulkpoc.web.downloads import MEDIA_TYPES, record_file
@@ -140,7 +141,7 @@ async def upload(request: Request, user: LoggedIn, type_name: str) -> Response:
             "The upload could not be read; choose the file and upload it again.",
         )
     try:
-        problem = _problem(form)
+        problem = _problem(form, user)
         if problem:
             return _page(request, user, rtype, status.HTTP_400_BAD_REQUEST, problem, form.fields)
         return await run_in_threadpool(_submit, request, user, rtype, form)
@@ -148,7 +149,7 @@ async def upload(request: Request, user: LoggedIn, type_name: str) -> Response:
         form.close()
 
 
-def _problem(form: UploadForm) -> str | None:
+def _problem(form: UploadForm, user: User) -> str | None:
     """What the user must fix in the form before it can be sent, in one sentence."""
     if form.file is None:
         return "Choose a file to upload."
@@ -158,6 +159,8 @@ def _problem(form: UploadForm) -> str | None:
         return "Choose the File Type: Text (.csv) or Excel (.xlsx)."
     if form.fields.get("rows") not in ROWS:
         return "Choose Rows to Include: All Rows or Changed Rows Only."
+    if "email_results" in form.fields and not user.email:
+        return no_email_address(user)
     return None
 
 
@@ -174,7 +177,9 @@ def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -
         rows=fields["rows"],  # type: ignore[arg-type]
         dry_run="dry_run" in fields,
         all_or_nothing="all_or_nothing" in fields,
+        overwrite="overwrite" in fields,
         user=user.name,
+        notify=(user.email,) if "email_results" in fields and user.email else (),
         source="web",
         display_name=display_name(form.file.filename),
     )
@@ -224,5 +229,13 @@ def _upload_id(form_id: str | None, form: UploadForm, options: ImportOptions) ->
     safe as a file name and in a URL (the spool and /uploads/ use it)."""
     if not form_id or not FORM_ID.fullmatch(form_id):
         form_id = secrets.token_urlsafe(16)
-    sent = (form.sha256(), options.file_type, options.rows, options.dry_run, options.all_or_nothing)
+    sent = (
+        form.sha256(),
+        options.file_type,
+        options.rows,
+        options.dry_run,
+        options.all_or_nothing,
+        options.overwrite,
+        options.notify,
+    )
     return f"{form_id}-{hashlib.sha256(repr(sent).encode()).hexdigest()[:32]}"
