@@ -20,6 +20,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+MAX_ID = 2**31 - 1  # the largest id an Integer primary key holds, on either backend
+
 
 def is_ours(name: str | None) -> bool:
     """The job queue's own tables (procrastinate_*, on PostgreSQL) are not described here."""

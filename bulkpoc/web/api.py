@@ -32,6 +32,7 @@ from bulkpoc.pipeline import load_result, submit
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.store import schema
 from bulkpoc.store.db import User
 from bulkpoc.web.api_http import ApiRoute, problem
 from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
@@ -49,7 +50,7 @@ from bulkpoc.web.downloads import MEDIA_TYPES, error_file, record_file
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.uploads import check_size, display_name
 
-MAX_ID = 2**31 - 1  # the store's integer ids
+MAX_ID = schema.MAX_ID
 # Optional parameters are left out, never null (a query string or header cannot say null), so
 # their schema leaves null out: SkipJsonSchema[None].
 
