@@ -345,6 +345,13 @@ UPLOAD_NOT_PERMITTED = ErrorType(
     "{user} cannot upload {plural}: it needs the '{permission}' permission.",
     "file",
 )
+DOWNLOAD_NOT_PERMITTED = ErrorType(
+    "download_not_permitted",
+    "Permission needed to download",
+    "{user} cannot download the {plural} template or export: it needs the '{permission}' "
+    "permission.",
+    "file",
+)
 ALL_OR_NOTHING = ErrorType(
     "all_or_nothing",
     "A row failed and All or nothing was chosen",

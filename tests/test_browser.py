@@ -13,8 +13,12 @@ import openpyxl
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from bulkpoc.config import Settings
 from bulkpoc.demo import DEMO_PASSWORD, run_demo
+from bulkpoc.options import ImportOptions
+from bulkpoc.pipeline import process, submit
 from bulkpoc.records import RECORD_TYPES
+from bulkpoc.store.db import Store
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
 
 USER = "admin"
@@ -208,3 +212,43 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
         expect(found).to_have_count(1)
         expect(found.get_by_role("cell", name=skill, exact=True)).to_be_visible()
     visits.check(page, "poc-list")
+
+
+# --- the progress page ----------------------------------------------------------------------
+
+
+def test_the_progress_page_of_a_waiting_batch_is_accessible_and_turns_into_the_results(
+    page: Page, visits: Visits, server: Server
+) -> None:
+    """The page a batch shows until it has finished. The server's runner takes the batches
+    its own pages submit, so one submitted straight into the store stays queued, the state a
+    batch is in while the runner is busy with another, until this test runs it."""
+    store = Store(f"sqlite:///{server.folder / 'bulkpoc-demo' / 'bulkpoc.db'}")
+    settings = Settings.from_env({}).model_copy(
+        update={"report_dir": server.folder / "reports", "outbox_dir": server.folder / "outbox"}
+    )
+    options = ImportOptions(user=USER, source="web", display_name="new-pocs.csv")
+    try:
+        batch_id = submit(store, ROOT / "sample_files" / "new-pocs.csv", options, settings)
+        page.goto(f"/batches/{batch_id}")
+        log_in(page)
+        expect(page).to_have_url(re.compile(rf"/batches/{batch_id}$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Data File Processing & Results")
+        expect(page.get_by_role("status")).to_contain_text("Queued")
+        visits.check(page, "progress-queued")
+
+        process(store, batch_id, settings)
+    finally:
+        store.engine.dispose()
+    expect(page.locator("#summary")).to_contain_text(f"Batch {batch_id} ", timeout=30_000)
+
+
+def test_an_error_page_keeps_the_navigation_and_is_accessible(page: Page, visits: Visits) -> None:
+    page.goto("/batches/999999")
+    log_in(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    expect(page.get_by_role("alert")).to_have_text("There is no batch 999999.")
+    page.get_by_role("link", name="Run History").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Run History")
+    page.go_back()
+    visits.check(page, "not-found")

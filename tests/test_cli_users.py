@@ -166,3 +166,25 @@ def test_users_passwd_on_a_terminal_asks_twice_without_echoing(bulkpoc):
         os.close(primary)
     assert PASSWORD.encode() not in seen
     assert logs_in(bulkpoc, "admin", PASSWORD)
+
+
+def test_users_email_sets_an_existing_users_address_and_refuses_a_bad_one(bulkpoc):
+    changed = bulkpoc("users", "email", "admin", "ops@example.com")
+    assert changed.exit_code == 0, changed.output
+    assert changed.stdout == "Email address of admin set to ops@example.com.\n"
+    assert bulkpoc("users", "list").stdout.startswith("admin <ops@example.com> (no password): ")
+
+    bad = bulkpoc("users", "email", "admin", "ops@example")
+    assert bad.exit_code == 2
+    assert "'ops@example' is not an email address" in bad.stderr
+    unknown = bulkpoc("users", "email", "ghost", "ghost@example.com")
+    assert unknown.exit_code == 2
+    assert "There is no user named 'ghost'" in unknown.stderr
+    added = bulkpoc("users", "add", "carol", "--permission", "Skills Edit", "--email", "carol@")
+    assert added.exit_code == 2
+    store = bulkpoc.store()
+    try:
+        assert store.get_user("admin").email == "ops@example.com"
+        assert [user.name for user in store.list_users()] == ["admin"]
+    finally:
+        store.engine.dispose()

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from bulkpoc.errors import StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.options import ImportOptions
@@ -22,6 +22,7 @@ from bulkpoc.pipeline import run_import, submit
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
 from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store, newest_migration
+from bulkpoc.store.pocs import PocFilter
 from tests.conftest import poc, write_rows
 
 
@@ -240,3 +241,42 @@ def test_an_unknown_permission_is_named_as_such_not_as_an_unknown_user(empty_sto
         empty_store.add_user("erin", ["Skills Edit", "Fly"])
     assert not isinstance(raised.value, UnknownUser)
     assert "Points of Contact Create" in str(raised.value)
+
+
+# --- the pages' queries find their rows by index (100,000 POCs, many batches) ---------------
+
+PAGE_QUERIES = {
+    "ix_pocs_skill_name": lambda store: store.search_pocs(PocFilter(skill="Sales Calls")),
+    "ix_pocs_media_type_name": lambda store: store.search_pocs(PocFilter(media_type="Email")),
+    "ix_pocs_active_name": lambda store: store.search_pocs(PocFilter(active="no")),
+    "ix_pocs_last_modified": lambda store: store.search_pocs(PocFilter(), "last_modified", True),
+    "ix_batches_status_id": lambda store: store.history_page(status="failed"),
+    "ix_batches_source_id": lambda store: store.history_page(source="api"),
+    "ix_batches_user_id": lambda store: store.history_page(user="carol"),
+}
+
+
+@pytest.mark.parametrize("index", list(PAGE_QUERIES))
+def test_the_pages_filters_and_sorts_read_an_index_not_the_whole_table(tmp_path, index):
+    """SQLite's plan of every statement behind a filtered or sorted list page: it reads the
+    index made for it, never every row of pocs or batches (EXPLAIN QUERY PLAN; PostgreSQL's
+    planner rightly prefers a scan of tables as small as a test's)."""
+    store = Store(f"sqlite:///{tmp_path / 'plans.db'}")
+    store.initialise()
+    statements: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    PAGE_QUERIES[index](store)
+    event.remove(store.engine, "before_cursor_execute", record)
+    plans = []
+    with store.engine.connect() as connection:
+        for statement, parameters in statements:
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plans.append([row[-1] for row in rows])
+    store.engine.dispose()
+    assert any(index in line for plan in plans for line in plan), plans
+    whole_table = [line for plan in plans for line in plan if line in {"SCAN pocs", "SCAN batches"}]
+    assert whole_table == [], plans

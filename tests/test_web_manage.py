@@ -383,11 +383,10 @@ def test_a_user_without_the_permission_sees_why_and_cannot_upload(
         log_in(client, store, "viewer")
         html = page(client.get("/manage/poc").text)
         assert not html.all("form", "upload")
-        assert html.all("p", "notice")[0].text.startswith(
+        assert html.by_id("upload-refusal").text.startswith(
             "viewer cannot upload Points of Contact: it needs the 'Points of Contact Create' "
             "permission."
         )
-        assert client.get("/manage/poc/template.csv").status_code == 200
         token = _page_token(client)
         response = upload(client, hidden={"csrftoken": token, "upload_id": "x"})
         assert response.status_code == 403
@@ -400,6 +399,55 @@ def test_a_user_without_the_permission_sees_why_and_cannot_upload(
         assert page(client.get("/manage/skill").text).all("form", "upload")
         assert not page(client.get("/manage/script").text).all("form", "upload")
     assert web_batches(store) == 0
+
+
+DOWNLOADS = ["template.csv", "template.xlsx", "export.csv", "export.xlsx"]
+
+
+@pytest.mark.parametrize("download", DOWNLOADS)
+def test_downloads_take_the_record_types_permission_on_the_page_as_in_the_api(
+    store: Store, settings: Settings, download: str
+) -> None:
+    """The vendor's Manage page, where the downloads live, needs the record type's permission:
+    the page and the API answer a user without it alike, in one sentence naming it."""
+    from bulkpoc.auth import create_token
+    from tests.web import api_client
+
+    store.add_user("sam", ["Skills Edit"])
+    refusal = (
+        "sam cannot download the Points of Contact template or export: it needs the "
+        "'Points of Contact Create' permission."
+    )
+    with client_for(store, settings) as client:
+        log_in(client, store, "sam")
+        refused = client.get(f"/manage/poc/{download}")
+        assert refused.status_code == 403
+        assert page(refused.text).all("p", "alert")[0].text == refusal
+        assert client.get(f"/manage/skill/{download}").status_code == 200
+    kind, file_format = download.split(".")
+    api_path = f"/api/v1/{kind}s/poc.{file_format}"
+    with api_client(store, settings, create_token(store, "sams", "sam")) as api:
+        answer = api.get(api_path)
+        assert (answer.status_code, answer.json()) == (403, {"detail": refusal})
+        assert api.get(f"/api/v1/{kind}s/skill.{file_format}").status_code == 200
+
+
+def test_the_page_hides_the_downloads_from_a_user_without_the_permission_and_says_why(
+    store: Store, settings: Settings
+) -> None:
+    store.add_user("sam", ["Skills Edit"])
+    with client_for(store, settings) as client:
+        log_in(client, store, "sam")
+        html = page(client.get("/manage/poc").text)
+        assert not html.all("ul", "downloads")
+        assert not [a for a in html.all("a") if "/manage/poc/" in a.attrs.get("href", "")]
+        assert html.by_id("download-refusal").text == (
+            "sam cannot download the Points of Contact template or export: it needs the "
+            "'Points of Contact Create' permission. An administrator can grant the permission."
+        )
+        skills = page(client.get("/manage/skill").text)
+        assert len(skills.all("ul", "downloads")[0].all("a")) == 4
+        assert not skills.has_id("download-refusal")
 
 
 def _page_token(client: TestClient) -> str:

@@ -45,6 +45,18 @@ def users() -> None:
     """Users and their permissions."""
 
 
+def _email(_ctx: click.Context, _param: click.Parameter, address: str | None) -> str | None:
+    """The address, checked as the schedules check theirs: a mistyped one fails at once."""
+    from bulkpoc.schedule import BadSchedule, check_email  # email-validator: only when needed
+
+    if address is not None:
+        try:
+            check_email(address)
+        except BadSchedule as error:
+            raise click.BadParameter(str(error)) from None
+    return address
+
+
 @users.command("add")
 @click.argument("name")
 @click.option(
@@ -55,7 +67,7 @@ def users() -> None:
     type=click.Choice(PERMISSIONS, case_sensitive=False),
     help="A permission to grant (repeatable).",
 )
-@click.option("--email", help="Where this user's results go.")
+@click.option("--email", callback=_email, help="Where this user's results go.")
 @click.option(
     "--password-prompt",
     is_flag=True,
@@ -107,6 +119,19 @@ def users_passwd(obj: Context, name: str) -> None:
     click.echo(f"Password set for {name}.")
 
 
+@users.command("email")
+@click.argument("name")
+@click.argument("address", callback=_email)
+@click.pass_obj
+def users_email(obj: Context, name: str, address: str) -> None:
+    """Set the email address a user's results go to (the web UI's "Email the results to me")."""
+    with user_errors(UnknownUser):
+        store = obj.store()
+        user = store.get_user(name)
+        store.add_user(name, user.permissions, email=address)
+    click.echo(f"Email address of {name} set to {address}.")
+
+
 @users.command("list")
 @click.pass_obj
 def users_list(obj: Context) -> None:
@@ -122,7 +147,8 @@ def _prompt_password() -> str:
 
 def _describe(user: User) -> str:
     password = "password set" if user.password_hash else "no password"
-    return f"{user.name} ({password}): " + ", ".join(sorted(user.permissions))
+    email = f" <{user.email}>" if user.email else ""
+    return f"{user.name}{email} ({password}): " + ", ".join(sorted(user.permissions))
 
 
 @cli.command("settings")

@@ -85,6 +85,9 @@ class HistoryLookups:
         return rows, self.count_history(status, source=source, user=user)
 
     def batch(self, batch_id: int) -> dict | None:
+        """The batch's row; None for an id no batch can have (not an error from the driver)."""
+        if not 0 < batch_id <= schema.MAX_ID:
+            return None
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(schema.batches).where(schema.batches.c.id == batch_id)

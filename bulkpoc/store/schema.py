@@ -20,6 +20,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+MAX_ID = 2**31 - 1  # the largest id an Integer primary key holds, on either backend
+
 
 def is_ours(name: str | None) -> bool:
     """The job queue's own tables (procrastinate_*, on PostgreSQL) are not described here."""
@@ -92,6 +94,12 @@ pocs = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("last_modified", DateTime, nullable=False),
     UniqueConstraint("media_type", "address_key"),
+    # The list page's filters, each in the default order (by name), and its Last Modified
+    # sort: without them a filtered page sorts every match, and that sort reads the table.
+    Index("ix_pocs_skill_name", "skill_id", "name_key"),
+    Index("ix_pocs_media_type_name", "media_type", "name_key"),
+    Index("ix_pocs_active_name", "active", "name_key"),
+    Index("ix_pocs_last_modified", "last_modified", "id"),
 )
 
 users = Table(
@@ -150,6 +158,10 @@ batches = Table(
     Column("error_file_path", Text, nullable=True),
     Column("email_path", Text, nullable=True),
     Index("ix_batches_status_started", "status", "started_at"),
+    # Run History's filters, newest first, and the counts beside them.
+    Index("ix_batches_status_id", "status", "id"),
+    Index("ix_batches_source_id", "source", "id"),
+    Index("ix_batches_user_id", "user_name", "id"),
 )
 
 batch_errors = Table(

@@ -26,22 +26,31 @@ from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
 from bulkpoc.errors import StoreBusy
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import load_result, submit
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.base import RecordType
 from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.store import schema
 from bulkpoc.store.db import User
 from bulkpoc.web.api_http import ApiRoute, problem
 from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
-from bulkpoc.web.deps import api_user, get_settings, get_store, may_read_batch, permitted
+from bulkpoc.web.deps import (
+    DOWNLOAD,
+    UPLOAD,
+    api_user,
+    check_record_permission,
+    get_settings,
+    get_store,
+    may_read_batch,
+    no_email_address,
+)
 from bulkpoc.web.downloads import MEDIA_TYPES, error_file, record_file
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.uploads import check_size, display_name
 
-MAX_ID = 2**31 - 1  # the store's integer ids
+MAX_ID = schema.MAX_ID
 # Optional parameters are left out, never null (a query string or header cannot say null), so
 # their schema leaves null out: SkipJsonSchema[None].
 
@@ -132,13 +141,9 @@ def upload(
 ) -> BatchProgress:
     """Submit a file as a batch, as the upload form does, and answer at once (202)."""
     rtype = RECORD_TYPES[form.record_type]
-    if rtype.permission not in user.permissions:
-        raise HTTPException(
-            http.HTTP_403_FORBIDDEN,
-            UPLOAD_NOT_PERMITTED.message(
-                user=user.name, plural=rtype.plural, permission=rtype.permission
-            ),
-        )
+    check_record_permission(user, rtype, UPLOAD)
+    if form.email_results and not user.email:
+        raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, no_email_address(user))
     settings, store = get_settings(request), get_store(request)
     check_size(form.file, settings)
     options = ImportOptions(
@@ -147,7 +152,9 @@ def upload(
         rows=form.rows,
         dry_run=form.dry_run,
         all_or_nothing=form.all_or_nothing,
+        overwrite=form.overwrite,
         user=user.name,
+        notify=(user.email,) if form.email_results and user.email else (),
         source="api",
         display_name=display_name(form.file.filename),
         upload_id=idempotency_key,
@@ -309,7 +316,7 @@ def _download(
     request: Request, user: User, type_name: str, file_format: str, template: bool
 ) -> Response:
     rtype = _record_type(type_name, file_format)
-    permitted(user, rtype.permission)
+    check_record_permission(user, rtype, DOWNLOAD)
     return record_file(get_store(request), rtype, file_format, template)
 
 

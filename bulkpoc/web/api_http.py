@@ -86,10 +86,13 @@ def _query_names(dependant: Dependant) -> set[str]:
 async def invalid_request(request: Request, error: Exception) -> Response:
     """A request that does not fit the schema (HTTP 422): its first problem, in one sentence."""
     assert isinstance(error, RequestValidationError)
-    return JSONResponse({"detail": _sentence(error.errors())}, http.HTTP_422_UNPROCESSABLE_CONTENT)
+    return JSONResponse(
+        {"detail": validation_sentence(error.errors())}, http.HTTP_422_UNPROCESSABLE_CONTENT
+    )
 
 
-def _sentence(problems: Any) -> str:
+def validation_sentence(problems: Any) -> str:
+    """A request's validation problems as one sentence: the first, and how many more."""
     first = problems[0] if problems else {}
     location = list(first.get("loc", ()))
     where = WHERE.get(str(location[0]), "value") if location else "value"

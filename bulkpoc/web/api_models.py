@@ -41,6 +41,16 @@ class UploadForm(BaseModel):
     )
     dry_run: FormBool = Field(False, description="Check and report what would happen; no change.")
     all_or_nothing: FormBool = Field(False, description="Apply nothing if any row fails.")
+    overwrite: FormBool = Field(
+        False,
+        description="Apply rows even if the record changed since the file's Last Modified "
+        "(as `bulkpoc import --overwrite`); otherwise such a row fails as a conflict.",
+    )
+    email_results: FormBool = Field(
+        False,
+        description="Email the results (with the error file when rows fail) to the token's "
+        "user, at the email address the store holds for them.",
+    )
 
 
 class Problem(BaseModel):

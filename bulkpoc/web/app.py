@@ -9,8 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from asgi_csrf import asgi_csrf
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -23,7 +22,7 @@ from bulkpoc import __version__
 from bulkpoc.config import Settings
 from bulkpoc.store.db import Store
 from bulkpoc.web.csrf import repair_asgi_csrf
-from bulkpoc.web.deps import NotLoggedIn
+from bulkpoc.web.deps import NotLoggedIn, current_user
 from bulkpoc.web.security import SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
@@ -121,15 +120,29 @@ async def _error_page(request: Request, error: Exception) -> Response:
         from bulkpoc.web.api import http_error
 
         return await http_error(request, error)
-    return render(
-        request, "error.html", error.status_code, message=error.detail, status=error.status_code
-    )
+    message = error.detail
+    if error.status_code == status.HTTP_404_NOT_FOUND and message == "Not Found":
+        message = f"There is no page at {request.url.path}."
+    return _error(request, error.status_code, message)
 
 
 async def _invalid_request(request: Request, error: Exception) -> Response:
-    if request.url.path.startswith("/api/"):
-        from bulkpoc.web.api_http import invalid_request
+    """A request a route cannot take (a missing form field…): JSON under /api/, and
+    elsewhere an HTML page saying what was wrong in one sentence, never FastAPI's JSON."""
+    from bulkpoc.web.api_http import invalid_request, validation_sentence
 
+    if request.url.path.startswith("/api/"):
         return await invalid_request(request, error)
     assert isinstance(error, RequestValidationError)
-    return await request_validation_exception_handler(request, error)
+    return _error(request, status.HTTP_400_BAD_REQUEST, validation_sentence(error.errors()))
+
+
+def _error(request: Request, status_code: int, message: str) -> Response:
+    """The error page, with the navigation when someone is logged in."""
+    try:
+        user = current_user(request) if "session" in request.scope else None
+    except NotLoggedIn:
+        user = None
+    return render(
+        request, "error.html", status_code, user=user, message=message, status=status_code
+    )

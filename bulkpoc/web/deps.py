@@ -8,8 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bulkpoc.catalogue import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
 from bulkpoc.config import Settings
 from bulkpoc.errors import UnknownUser
+from bulkpoc.records.base import RecordType
 from bulkpoc.store.db import Store, User
 
 SESSION_USER = "user"
@@ -81,6 +83,37 @@ def may_read_batch(user: User, batch: dict[str, Any]) -> dict[str, Any]:
 
     permitted(user, RECORD_TYPES[batch["record_type"]].permission)
     return batch
+
+
+# What a user does with a record type's files; each takes the record type's permission.
+UPLOAD, DOWNLOAD = UPLOAD_NOT_PERMITTED, DOWNLOAD_NOT_PERMITTED
+
+
+def record_refusal(user: User, rtype: RecordType, action: ErrorType) -> str | None:
+    """Why ``user`` may not upload (``UPLOAD``) or download (``DOWNLOAD``) ``rtype``'s files,
+    in one sentence naming the permission; None when they may.
+
+    Both take the record type's permission, on the pages and in the API alike: the vendor's
+    Manage Multiple page, where Download Template and Download Existing live, requires it.
+    """
+    if rtype.permission in user.permissions:
+        return None
+    return action.message(user=user.name, plural=rtype.plural, permission=rtype.permission)
+
+
+def check_record_permission(user: User, rtype: RecordType, action: ErrorType) -> None:
+    """HTTP 403 with ``record_refusal``'s sentence when ``user`` may not do ``action``."""
+    refusal = record_refusal(user, rtype, action)
+    if refusal is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
+
+
+def no_email_address(user: User) -> str:
+    """Why results cannot be emailed to ``user``, and how to fix it, in one sentence."""
+    return (
+        f"{user.name} has no email address in the store to send the results to; an "
+        f"administrator can set one with `bulkpoc users email {user.name} ADDRESS`."
+    )
 
 
 def page_user_with(permission: str) -> Callable[..., User]:

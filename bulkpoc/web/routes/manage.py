@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from bulkpoc import formats
-from bulkpoc.catalogue import UPLOAD_NOT_PERMITTED
 from bulkpoc.errors import StoreBusy
 from bulkpoc.jobs.queue import ThreadQueue
 from bulkpoc.jobs.spool import Spool
@@ -27,7 +26,16 @@ from bulkpoc.options import ImportOptions
 from bulkpoc.records import RECORD_TYPES, RecordType
 from bulkpoc.store.db import User
 from bulkpoc.web.app import render
-from bulkpoc.web.deps import current_user, get_settings, get_store
+from bulkpoc.web.deps import (
+    DOWNLOAD,
+    UPLOAD,
+    check_record_permission,
+    current_user,
+    get_settings,
+    get_store,
+    no_email_address,
+    record_refusal,
+)
 from bulkpoc.web.downloads import MEDIA_TYPES, record_file
 from bulkpoc.web.upload_form import (
     UnreadableUpload,
@@ -79,10 +87,8 @@ def _page(
         record_types=RECORD_TYPES.values(),
         file_types=[formats.get(name) for name in ("csv", "xlsx")],
         rows_modes=ROWS,
-        may_upload=rtype.permission in user.permissions,
-        refusal=UPLOAD_NOT_PERMITTED.message(
-            user=user.name, plural=rtype.plural, permission=rtype.permission
-        ),
+        upload_refusal=record_refusal(user, rtype, UPLOAD),
+        download_refusal=record_refusal(user, rtype, DOWNLOAD),
         upload_id=secrets.token_urlsafe(16),
         upload_limit=f"{settings.upload_max_bytes / (1024 * 1024):.3g} MB",
         error=error,
@@ -99,17 +105,19 @@ def manage_page(request: Request, user: LoggedIn, type_name: str) -> Response:
 
 @router.get("/manage/{type_name}/template.{file_format}")
 def download_template(
-    request: Request, _user: LoggedIn, type_name: str, file_format: str
+    request: Request, user: LoggedIn, type_name: str, file_format: str
 ) -> Response:
     rtype, file_format = _record_type(type_name), _file_format(file_format)
+    check_record_permission(user, rtype, DOWNLOAD)
     return record_file(get_store(request), rtype, file_format, template=True)
 
 
 @router.get("/manage/{type_name}/export.{file_format}")
 def download_existing(
-    request: Request, _user: LoggedIn, type_name: str, file_format: str
+    request: Request, user: LoggedIn, type_name: str, file_format: str
 ) -> Response:
     rtype, file_format = _record_type(type_name), _file_format(file_format)
+    check_record_permission(user, rtype, DOWNLOAD)
     return record_file(get_store(request), rtype, file_format, template=False)
 
 
@@ -117,13 +125,7 @@ def download_existing(
 async def upload(request: Request, user: LoggedIn, type_name: str) -> Response:
     """Queue the chosen file as a batch and go to its results page (303)."""
     rtype = _record_type(type_name)
-    if rtype.permission not in user.permissions:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            UPLOAD_NOT_PERMITTED.message(
-                user=user.name, plural=rtype.plural, permission=rtype.permission
-            ),
-        )
+    check_record_permission(user, rtype, UPLOAD)
     settings = get_settings(request)
     try:
         form = await read_upload_form(request, settings)
@@ -139,7 +141,7 @@ async def upload(request: Request, user: LoggedIn, type_name: str) -> Response:
             "The upload could not be read; choose the file and upload it again.",
         )
     try:
-        problem = _problem(form)
+        problem = _problem(form, user)
         if problem:
             return _page(request, user, rtype, status.HTTP_400_BAD_REQUEST, problem, form.fields)
         return await run_in_threadpool(_submit, request, user, rtype, form)
@@ -147,7 +149,7 @@ async def upload(request: Request, user: LoggedIn, type_name: str) -> Response:
         form.close()
 
 
-def _problem(form: UploadForm) -> str | None:
+def _problem(form: UploadForm, user: User) -> str | None:
     """What the user must fix in the form before it can be sent, in one sentence."""
     if form.file is None:
         return "Choose a file to upload."
@@ -157,6 +159,8 @@ def _problem(form: UploadForm) -> str | None:
         return "Choose the File Type: Text (.csv) or Excel (.xlsx)."
     if form.fields.get("rows") not in ROWS:
         return "Choose Rows to Include: All Rows or Changed Rows Only."
+    if "email_results" in form.fields and not user.email:
+        return no_email_address(user)
     return None
 
 
@@ -173,7 +177,9 @@ def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -
         rows=fields["rows"],  # type: ignore[arg-type]
         dry_run="dry_run" in fields,
         all_or_nothing="all_or_nothing" in fields,
+        overwrite="overwrite" in fields,
         user=user.name,
+        notify=(user.email,) if "email_results" in fields and user.email else (),
         source="web",
         display_name=display_name(form.file.filename),
     )
@@ -223,5 +229,13 @@ def _upload_id(form_id: str | None, form: UploadForm, options: ImportOptions) ->
     safe as a file name and in a URL (the spool and /uploads/ use it)."""
     if not form_id or not FORM_ID.fullmatch(form_id):
         form_id = secrets.token_urlsafe(16)
-    sent = (form.sha256(), options.file_type, options.rows, options.dry_run, options.all_or_nothing)
+    sent = (
+        form.sha256(),
+        options.file_type,
+        options.rows,
+        options.dry_run,
+        options.all_or_nothing,
+        options.overwrite,
+        options.notify,
+    )
     return f"{form_id}-{hashlib.sha256(repr(sent).encode()).hexdigest()[:32]}"
