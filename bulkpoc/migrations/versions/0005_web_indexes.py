@@ -1,6 +1,6 @@
 """web indexes: the Points of Contact list's filters and sorts, and Run History's filters
 
-Revision ID: 0005_web_indexes
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23
 
@@ -12,7 +12,7 @@ History filter and its counts scanned every batch.
 from alembic import op
 
 
-revision = '0005_web_indexes'
+revision = '0005'
 down_revision = '0004'
 branch_labels = None
 depends_on = None
