@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Column, Connection, Table
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Chunks = Iterable[list[tuple]]
 
@@ -78,6 +80,7 @@ def read(connection: Connection, table: Table, columns: list[Column]) -> pd.Data
     In CSV, NULL is an unquoted empty field and an empty string a quoted one, which pyarrow
     tells apart; times are formatted in the query, so the server's DateStyle does not matter.
     """
+    import pandas as pd
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 
@@ -142,7 +145,7 @@ def _driver_cursor(connection: Connection, statement: str) -> Iterator[Any]:
     try:
         yield cursor
     except psycopg.Error as error:
-        raise DBAPIError.instance(statement, None, error, psycopg.Error) from None
+        raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
     finally:
         cursor.close()
 
