@@ -3,12 +3,15 @@
     python benchmarks/bench.py                 # every scenario, 5 runs each, 100,000 rows
     python benchmarks/bench.py --scenario csv-create --repeat 3
     python benchmarks/bench.py --scenario csv-1m   # 1,000,000 rows: time and peak memory
+    BULKPOC_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/bench \
+        python benchmarks/bench.py              # every scenario on SQLite, then on PostgreSQL
 
 Each run is a fresh process with a fresh SQLite store seeded with reference data (skills,
 scripts, chat profiles and a number inventory holding every phone and SMS number of the
-file); seeding is not timed. Timed: ``run_import`` end to end (read, validate, plan, apply,
-report) or the export. Figures are medians of the runs. Generated files are cached in
-benchmarks/data/.
+file); seeding is not timed. With BULKPOC_BENCH_POSTGRES_URL every scenario runs on PostgreSQL
+too; that database is emptied before each run, so give the benchmark one of its own.
+Timed: ``run_import`` end to end (read, validate, plan, apply, report) or the export. Figures
+are medians of the runs. Generated files are cached in benchmarks/data/.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import statistics
@@ -35,6 +39,8 @@ from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, Store, utcnow
 from bulkpoc.write import write_records
 
+POSTGRES_URL = os.environ.get("BULKPOC_BENCH_POSTGRES_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 HEADERS = RECORD_TYPES["poc"].headers
@@ -120,8 +126,20 @@ def generate(rows: int) -> tuple[Path, Path]:
     return pocs, inventory
 
 
+def empty_store(folder: Path) -> Store:
+    """A store with no tables: a new SQLite file, or the PostgreSQL database emptied."""
+    if os.environ.get("BULKPOC_BENCH_BACKEND", "sqlite") == "sqlite":
+        return Store(f"sqlite:///{folder / 'bench.db'}")
+    assert POSTGRES_URL, "BULKPOC_BENCH_POSTGRES_URL names the PostgreSQL database"
+    store = Store(POSTGRES_URL)
+    with store.transaction() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    return store
+
+
 def seeded_store(folder: Path, inventory: Path) -> Store:
-    store = Store(f"sqlite:///{folder / 'bench.db'}")
+    store = empty_store(folder)
     store.initialise()
     store.add_user("admin", PERMISSIONS)
     now = utcnow()
@@ -211,6 +229,26 @@ def scenario_csv_reimport(rows: int) -> float:
         return timed_import(store, exported, folder, "unchanged")
 
 
+def scenario_csv_update(rows: int) -> float:
+    """Import, export, then time importing the export with every record's script changed."""
+    pocs, inventory = generate(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = seeded_store(folder, inventory)
+        timed_import(store, pocs, folder, "created")
+        exported, changed = folder / "export.csv", folder / "changed.csv"
+        write_records(store, RECORD_TYPES["poc"], "csv", exported, template=False)
+        with exported.open(newline="", encoding="utf-8") as source:
+            table = list(csv.reader(source))
+        script = table[0].index("Script")
+        for row in table[1:]:
+            stem, number = row[script].rsplit(" ", 1)
+            row[script] = f"{stem} {(int(number) + 1) % 10}"
+        with changed.open("w", newline="", encoding="utf-8") as target:
+            csv.writer(target).writerows(table)
+        return timed_import(store, changed, folder, "updated")
+
+
 def _xlsx_of(pocs: Path) -> Path:
     target = pocs.with_suffix(".xlsx")
     if not target.exists():
@@ -243,13 +281,19 @@ def scenario_xlsx_export(rows: int) -> float:
         return elapsed
 
 
-def in_child(name: str, rows: int) -> float:
+def _on(backend: str) -> dict[str, str]:
+    """The environment of a child that runs on ``backend``."""
+    return {**os.environ, "BULKPOC_BENCH_BACKEND": backend}
+
+
+def in_child(name: str, rows: int, backend: str = "sqlite") -> float:
     """One timed run in a fresh process, as a CLI import is: no state left by earlier runs."""
     child = subprocess.run(
         [sys.executable, __file__, "--child-scenario", name, "--rows", str(rows)],
         capture_output=True,
         text=True,
         check=True,
+        env=_on(backend),
     )
     return float(json.loads(child.stdout.strip().splitlines()[-1])["seconds"])
 
@@ -279,6 +323,7 @@ def child_import(rows: int) -> None:
 SCENARIOS = {
     "csv-create": (scenario_csv_create, "CSV into an empty store"),
     "csv-reimport": (scenario_csv_reimport, "CSV re-imported unchanged (All Rows)"),
+    "csv-update": (scenario_csv_update, "CSV re-imported, every row updated"),
     "xlsx-create": (scenario_xlsx_create, "XLSX into an empty store"),
     "xlsx-export": (scenario_xlsx_export, "XLSX export"),
 }
@@ -302,14 +347,14 @@ def main() -> None:
         return
     chosen = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     results = {}
-    for name in chosen:
+    for name, backend in [(n, b) for n in chosen for b in BACKENDS]:
         if name == "csv-1m":
             continue
-        label = SCENARIOS[name][1]
+        label = SCENARIOS[name][1] + ("" if backend == "sqlite" else f" ({backend})")
         generate(args.rows)  # cached, so no child pays for it
-        runs = [in_child(name, args.rows) for _ in range(args.repeat)]
+        runs = [in_child(name, args.rows, backend) for _ in range(args.repeat)]
         median = statistics.median(runs)
-        results[name] = {
+        results[name if backend == "sqlite" else f"{name}-{backend}"] = {
             "rows": args.rows,
             "runs_s": [round(r, 3) for r in runs],
             "median_s": round(median, 3),

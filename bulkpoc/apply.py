@@ -1,7 +1,8 @@
 """Apply: write the planned creates and updates inside the batch's transaction, in bulk.
 
-Rows go to the driver's ``executemany`` as plain tuples, a chunk at a time: building a dict
-per row and letting SQLAlchemy process each parameter set cost more than the write itself.
+Rows go to the store as plain tuples, a chunk at a time (``executemany`` on SQLite, ``COPY``
+on PostgreSQL: see bulkpoc.store.bulk): building a dict per row and letting SQLAlchemy process
+each parameter set cost more than the write itself.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlalchemy import Connection, Table
 from bulkpoc.actions import CREATE, UPDATE
 from bulkpoc.plan import same
 from bulkpoc.sheet import Sheet
+from bulkpoc.store import bulk
 
-CHUNK = 20_000  # rows per executemany: few calls, bounded memory
+CHUNK = 20_000  # rows per executemany or COPY chunk: few calls, bounded memory
 Progress = Callable[[int, int], None]
 
 
@@ -27,26 +29,23 @@ def _python_column(values: pd.Series) -> list:
     return values.astype(object).where(values.notna(), None).tolist()
 
 
-def _tuples(frame: pd.DataFrame, columns: list[str], constant: object) -> Iterator[list[tuple]]:
-    """Rows of ``columns`` plus ``constant`` last, a chunk at a time."""
+def _tuples(
+    frame: pd.DataFrame, columns: list[str], constant: object, key: str | None = None
+) -> Iterator[list[tuple]]:
+    """Rows of ``columns``, then ``constant``, then ``key`` when given, a chunk at a time."""
     for start in range(0, len(frame), CHUNK):
         chunk = frame.iloc[start : start + CHUNK]
         lists = [_python_column(chunk[column]) for column in columns]
-        yield list(zip(*lists, [constant] * len(chunk), strict=True))
-
-
-def _placeholder(connection: Connection) -> str:
-    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        lists.append([constant] * len(chunk))
+        if key is not None:
+            lists.append(_python_column(chunk[key]))
+        yield list(zip(*lists, strict=True))
 
 
 def _timestamp(connection: Connection, table: Table, now: dt.datetime) -> object:
     """``now`` as the dialect stores it (SQLite keeps a fixed-format string)."""
     processor = table.c.last_modified.type.bind_processor(connection.dialect)
     return processor(now) if processor else now
-
-
-def _quote(connection: Connection, name: str) -> str:
-    return connection.dialect.identifier_preparer.quote(name)
 
 
 def apply(
@@ -58,35 +57,25 @@ def apply(
     updates = sheet.values[sheet.action == UPDATE]
     creates = rtype.assign(sheet.values[sheet.action == CREATE].copy())
     total, done = len(updates) + len(creates), 0
-    mark = _placeholder(connection)
     stamp = _timestamp(connection, table, now)
-    name = _quote(connection, table.name)
+
+    def reported(chunks: Iterator[list[tuple]]) -> Iterator[list[tuple]]:
+        nonlocal done
+        for rows in chunks:
+            yield rows
+            done += len(rows)
+            if progress:
+                progress(done, total)
 
     if len(updates):
         _park_moving_keys(sheet, updates, connection)
         settable = [column for column in columns if column != key]
-        assignments = ", ".join(
-            f"{_quote(connection, c)} = {mark}" for c in [*settable, "last_modified"]
-        )
-        statement = f"UPDATE {name} SET {assignments} WHERE {_quote(connection, key)} = {mark}"
-        for rows in _tuples(updates, settable, stamp):
-            keys = _python_column(updates[key].iloc[done : done + len(rows)])
-            connection.exec_driver_sql(
-                statement, [(*row, k) for row, k in zip(rows, keys, strict=True)]
-            )
-            done += len(rows)
-            if progress:
-                progress(done, total)
+        rows = _tuples(updates, settable, stamp, key)
+        bulk.update(connection, table, key, [*settable, "last_modified"], reported(rows))
 
     if len(creates):
-        names = ", ".join(_quote(connection, c) for c in [*columns, "last_modified"])
-        marks = ", ".join([mark] * (len(columns) + 1))
-        statement = f"INSERT INTO {name} ({names}) VALUES ({marks})"
-        for rows in _tuples(creates, columns, stamp):
-            connection.exec_driver_sql(statement, rows)
-            done += len(rows)
-            if progress:
-                progress(done, total)
+        rows = _tuples(creates, columns, stamp)
+        bulk.insert(connection, table, [*columns, "last_modified"], reported(rows))
 
 
 def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connection) -> None:
@@ -107,11 +96,6 @@ def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connectio
     keys = _python_column(updates.loc[moving, key])
     if not keys:
         return
-    mark = _placeholder(connection)
     columns = [unique_key.column for unique_key in unique]
-    assignments = ", ".join(f"{_quote(connection, c)} = {mark}" for c in columns)
-    statement = (
-        f"UPDATE {_quote(connection, table.name)} SET {assignments} "
-        f"WHERE {_quote(connection, key)} = {mark}"
-    )
-    connection.exec_driver_sql(statement, [(*[f"\x01moving:{k}"] * len(columns), k) for k in keys])
+    rows = [(*[f"\x01moving:{k}"] * len(columns), k) for k in keys]
+    bulk.update(connection, table, key, columns, [rows])

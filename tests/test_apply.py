@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 import bulkpoc.stages
+import bulkpoc.store.bulk
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import run_import
 from bulkpoc.store import schema
@@ -265,42 +266,33 @@ def test_large_batches_are_applied_in_chunks(run, store, monkeypatch):
     ]
 
 
-class FailingConnection:
-    """Delegates to the batch's connection, raising ``error`` at the ``nth`` INSERT statement."""
+class FailingInserts:
+    """Counts the chunks of new rows apply hands to the store, raising ``error`` at the
+    ``nth``: the earlier chunks (and every update) are already written by then."""
 
-    def __init__(self, connection, error: Exception, nth: int = 2) -> None:
-        self._connection, self._error, self._nth = connection, error, nth
+    def __init__(self, error: Exception, nth: int = 2) -> None:
+        self._error, self._nth = error, nth
         self.inserts = 0
 
-    def __getattr__(self, name: str):
-        return getattr(self._connection, name)
-
-    def _count(self, statement) -> None:
-        if str(statement).lstrip().upper().startswith("INSERT"):
+    def chunks(self, chunks):
+        for rows in chunks:
             self.inserts += 1
             if self.inserts == self._nth:
                 raise self._error
-
-    def execute(self, statement, *args, **kwargs):
-        self._count(statement)
-        return self._connection.execute(statement, *args, **kwargs)
-
-    def exec_driver_sql(self, statement, *args, **kwargs):
-        self._count(statement)
-        return self._connection.exec_driver_sql(statement, *args, **kwargs)
+            yield rows
 
 
-def fail_second_insert(monkeypatch, error: Exception) -> list[FailingConnection]:
-    """Make apply's second INSERT chunk raise ``error``, with two rows per chunk."""
+def fail_second_insert(monkeypatch, error: Exception) -> list[FailingInserts]:
+    """Make apply's second chunk of new rows raise ``error``, with two rows per chunk."""
     monkeypatch.setattr("bulkpoc.apply.CHUNK", 2)
-    real_apply = bulkpoc.stages.apply
-    seen: list[FailingConnection] = []
+    real_insert = bulkpoc.store.bulk.insert
+    seen: list[FailingInserts] = []
 
-    def apply(sheet, connection, now, progress=None):
-        seen.append(FailingConnection(connection, error))
-        return real_apply(sheet, seen[-1], now, progress)
+    def insert(connection, table, columns, chunks):
+        seen.append(FailingInserts(error))
+        return real_insert(connection, table, columns, seen[-1].chunks(chunks))
 
-    monkeypatch.setattr("bulkpoc.stages.apply", apply)
+    monkeypatch.setattr("bulkpoc.store.bulk.insert", insert)
     return seen
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from bulkpoc.catalogue import STORE_BUSY, UNKNOWN_USER
 from bulkpoc.errors import StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.permissions import PERMISSIONS
-from bulkpoc.store import schema
+from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts
 from bulkpoc.store.history import SQLITE_BUSY_MS, RunHistory, utcnow
 from bulkpoc.store.lookups import HistoryLookups
@@ -229,6 +229,8 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
             with self.engine.connect() as own:
                 return self.read_frame(table, own, columns)
         chosen = [c for c in table.columns if columns is None or c.name in columns]
+        if bulk.uses_copy(connection):
+            return bulk.read(connection, table, chosen)
         fetched = self._fetch_columns(table, [c.name for c in chosen], connection)
         frame = pd.DataFrame(index=pd.RangeIndex(len(fetched[0]) if fetched else 0))
         for column, values in zip(chosen, fetched, strict=True):

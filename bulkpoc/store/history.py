@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bulkpoc.catalogue import BATCH_INTERRUPTED
-from bulkpoc.store import schema
+from bulkpoc.store import bulk, schema
 from bulkpoc.store.lookups import HistoryLookups, earlier_upload
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
+ERROR_COLUMNS = ["batch_id", "row", "column", "value", "code", "message"]
 SQLITE_BUSY_MS = 30_000  # how long an ordinary SQLite write waits for the write lock
 
 
@@ -275,11 +276,13 @@ class RunHistory(HistoryLookups):
             )
         )
         connection.execute(delete(errors).where(errors.c.batch_id == result.batch_id))
-        self.insert_rows(  # type: ignore[attr-defined]
-            connection,
-            errors,
-            ({"batch_id": result.batch_id, **error.to_dict()} for error in result.errors),
-        )
+        # A file of bad rows can hold hundreds of thousands of errors: plain tuples, in bulk.
+        rows = [
+            (result.batch_id, error.row, error.column, error.value, error.code, error.message)
+            for error in result.errors
+        ]
+        if rows:
+            bulk.insert(connection, errors, ERROR_COLUMNS, [rows])
 
     @staticmethod
     def keep_batch_file(
