@@ -27,6 +27,7 @@ from pathlib import Path
 
 import phonenumbers
 
+from bulkpoc import rowhash
 from bulkpoc.config import Settings
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import run_import
@@ -168,6 +169,8 @@ def seeded_store(folder: Path, inventory: Path) -> Store:
                 for n in inventory.read_text().split()
             ),
         )
+        for name in ("skill", "script", "chat-profile", "number"):
+            rowhash.refresh(connection, RECORD_TYPES[name])  # as the pipeline would have
     return store
 
 

@@ -35,7 +35,14 @@ metadata = MetaData(
     }
 )
 
-# Every *_key column holds the case-folded form its uniqueness is enforced on.
+# Every *_key column holds the case-folded form its uniqueness is enforced on. Every record
+# table's row_hash is the hash of the row an export writes for the record (bulkpoc.rowhash),
+# or NULL when not known.
+
+
+def row_hash() -> Column:
+    return Column("row_hash", BigInteger, nullable=True)
+
 
 skills = Table(
     "skills",
@@ -46,6 +53,7 @@ skills = Table(
     Column("media_type", String(20), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
 )
 
 scripts = Table(
@@ -56,6 +64,7 @@ scripts = Table(
     Column("name_key", String(100), nullable=False, unique=True),
     Column("media_type", String(20), nullable=False),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
 )
 
 chat_profiles = Table(
@@ -65,6 +74,7 @@ chat_profiles = Table(
     Column("name", String(100), nullable=False),
     Column("name_key", String(100), nullable=False, unique=True),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
 )
 
 numbers = Table(
@@ -74,6 +84,7 @@ numbers = Table(
     Column("voice", Boolean, nullable=False),
     Column("sms", Boolean, nullable=False),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
 )
 
 pocs = Table(
@@ -91,6 +102,7 @@ pocs = Table(
     Column("chat_profile_id", Integer, ForeignKey("chat_profiles.id"), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
     UniqueConstraint("media_type", "address_key"),
 )
 
