@@ -243,7 +243,7 @@ def _check(
     rtype = RECORD_TYPES[options.record_type]
     progress("read", 0, 1)
     clock = time.perf_counter()
-    snapshot = load_snapshot(store, rtype, connection)
+    snapshot = load_snapshot(store, rtype, connection, summary=True)
     if not reading.done() and "number" in rtype.needs:
         snapshot.numbers  # noqa: B018 - load the inventory while the file is still read
     result.timings["snapshot"] = time.perf_counter() - clock
