@@ -18,9 +18,10 @@ TABLES = ('skills', 'scripts', 'chat_profiles', 'numbers', 'pocs')
 
 
 def upgrade() -> None:
+    # Plain ALTER TABLE on both backends (SQLite has had ADD and DROP COLUMN since 3.35): the
+    # batch mode's copy of each table would trip the foreign keys that point at it.
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column('row_hash', sa.BigInteger(), nullable=True))
+        op.add_column(table, sa.Column('row_hash', sa.BigInteger(), nullable=True))
     # The hash is what a re-upload compares with: compute it as the application does.
     from bulkpoc import rowhash
     from bulkpoc.records import RECORD_TYPES
@@ -32,5 +33,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column('row_hash')
+        op.drop_column(table, 'row_hash')
