@@ -16,7 +16,7 @@ from bulkpoc.snapshot import Snapshot
 from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, User
 from bulkpoc.validate import map_headers, validate
-from bulkpoc.write import export_frame
+from bulkpoc.write import export_frame, write_records
 from tests.conftest import POC_HEADERS, errors, poc, stored_pocs
 
 KEYS = ("row", "column", "code")  # what errors() compares
@@ -747,10 +747,13 @@ def reads(monkeypatch) -> list[list]:
     return seen
 
 
-def test_an_unchanged_export_reads_no_stored_record(run, store, reads):
-    exported = five_pocs(run, store)
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_an_unchanged_export_reads_no_stored_record(run, store, reads, tmp_path, file_format):
+    five_pocs(run, store)
+    export = tmp_path / f"export.{file_format}"
+    write_records(store, RECORD_TYPES["poc"], file_format, export, template=False)
     reads.clear()
-    result = run(exported)
+    result = run(export)
     assert result.counts.unchanged == 5, errors(result)
     assert reads == [[]]
 
