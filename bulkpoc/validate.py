@@ -181,13 +181,17 @@ def _matches_row_hash(sheet: Sheet, candidates: pd.Series) -> pd.Series:
 
 def _read_stored(sheet: Sheet, rows: pd.Series) -> None:
     """Complete ``sheet.stored`` with every stored value of the records ``rows`` update."""
-    key = sheet.rtype.key.name
-    wanted = sheet.values[key].where(rows, None).astype(object)
+    if not rows.any():  # nothing to read: the columns alone, empty
+        for column in sheet.snapshot.records(pd.Index([])).columns:
+            if column not in sheet.stored:
+                sheet.stored[column] = None
+        return
+    wanted = sheet.values[sheet.rtype.key.name].where(rows, None).astype(object)
     records = sheet.snapshot.records(pd.Index(wanted[rows.to_numpy()]))
-    aligned = records.reindex(wanted) if len(records) else None
+    aligned = records.reindex(wanted)
     for column in records.columns:
         if column not in sheet.stored:
-            sheet.stored[column] = None if aligned is None else aligned[column].to_numpy()
+            sheet.stored[column] = aligned[column].to_numpy()
 
 
 def _add_stored_unique_values(sheet: Sheet, key: UniqueKey) -> None:
@@ -273,6 +277,9 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.kind == "address":
         return  # depends on the media type: the record type's own check reads it
     to_check = sheet.to_check
+    if not to_check.any():  # every row is identical to the store
+        sheet.values[field.name] = sheet.with_stored(field.name, pd.Series(dtype=object))
+        return
     cells = sheet.cells.loc[to_check, field.header]
     if field.kind == "text":
         parsed = parse.parse_text(cells, field.header, field.max_length)
