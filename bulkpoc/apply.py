@@ -98,8 +98,7 @@ def with_row_hashes(sheet: Sheet, records: pd.DataFrame, now: dt.datetime) -> pd
     """``records`` with the hash of the row their export will show once written at ``now``."""
     if records.empty:
         return records.assign(row_hash=pd.Series(dtype="int64"))
-    stamped = records.assign(last_modified=now) if sheet.rtype.has_last_modified else records
-    hashes = rowhash.record_hashes(sheet.rtype, sheet.snapshot.refs, stamped)
+    hashes = rowhash.record_hashes(sheet.rtype, sheet.snapshot.refs, records, written_at=now)
     return records.assign(row_hash=hashes)
 
 

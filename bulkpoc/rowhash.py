@@ -15,6 +15,7 @@ script or chat profile recomputes the hashes of the records whose exported rows 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import numpy as np
@@ -26,7 +27,7 @@ from xxhash import xxh3_64_intdigest
 
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.records.base import LAST_MODIFIED, RecordType
-from bulkpoc.records.text import records_as_text
+from bulkpoc.records.text import records_as_text, timestamps_as_text
 
 SEPARATOR = "\x1f"
 _JOIN = pc.JoinOptions(null_handling="replace", null_replacement="")
@@ -59,10 +60,20 @@ def cell_hashes(rtype: RecordType, cells: pd.DataFrame) -> np.ndarray:
 
 
 def record_hashes(
-    rtype: RecordType, refs: dict[str, pd.DataFrame], records: pd.DataFrame
+    rtype: RecordType,
+    refs: dict[str, pd.DataFrame],
+    records: pd.DataFrame,
+    written_at: dt.datetime | None = None,
 ) -> np.ndarray:
-    """The hash of each record's exported row; ``refs`` holds the names its references show."""
-    text = records_as_text(rtype, refs, records, with_key=False)
+    """The hash of each record's exported row; ``refs`` holds the names its references show.
+
+    ``written_at``, when given, is every record's Last Modified (one text for all, rather than
+    100,000 timestamps formatted); otherwise the records' own ``last_modified`` is.
+    """
+    stamped = written_at is not None and rtype.has_last_modified
+    text = records_as_text(rtype, refs, records, with_timestamps=not stamped, with_key=False)
+    if stamped:
+        text[LAST_MODIFIED] = timestamps_as_text(pd.Series([written_at])).iloc[0]
     return hash_text([text[header] for header in hashed_headers(rtype)])
 
 
