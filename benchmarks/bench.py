@@ -3,6 +3,7 @@
     python benchmarks/bench.py                 # every scenario, 5 runs each, 100,000 rows
     python benchmarks/bench.py --scenario csv-create --repeat 3
     python benchmarks/bench.py --scenario csv-1m   # 1,000,000 rows: time and peak memory
+    python benchmarks/bench.py --scenario reimport-ratio --repeat 7   # the two in turn
 
 Each run is a fresh process with a fresh SQLite store seeded with reference data (skills,
 scripts, chat profiles and a number inventory holding every phone and SMS number of the
@@ -287,13 +288,36 @@ SCENARIOS = {
 }
 
 
+def reimport_ratio(rows: int, repeat: int) -> None:
+    """The create and the unchanged re-import in turn, so a shared host's drift hits both."""
+    generate(rows)
+    runs: dict[str, list[float]] = {"csv-create": [], "csv-reimport": []}
+    for _ in range(repeat):
+        for name, times in runs.items():
+            times.append(in_child(name, rows))
+    create, reimport = (statistics.median(times) for times in runs.values())
+    for name, times in runs.items():
+        print(
+            f"{SCENARIOS[name][1]:<40} {rows:>9,} rows  median {statistics.median(times):6.2f} s  "
+            f"runs {[round(t, 2) for t in times]}"
+        )
+    pairs = statistics.median(c / r for c, r in zip(*runs.values(), strict=True))
+    print(
+        f"re-import speed / create speed: {create / reimport:.2f}x (medians), "
+        f"{pairs:.2f}x (median of the {repeat} pairs)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--scenario", choices=[*SCENARIOS, "csv-1m", "all"], default="all")
+    parser.add_argument(
+        "--scenario", choices=[*SCENARIOS, "csv-1m", "reimport-ratio", "all"], default="all"
+    )
     parser.add_argument("--child-import", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-scenario", choices=list(SCENARIOS), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -302,6 +326,9 @@ def main() -> None:
         return
     if args.child_scenario:
         print(json.dumps({"seconds": SCENARIOS[args.child_scenario][0](args.rows)}))
+        return
+    if args.scenario == "reimport-ratio":
+        reimport_ratio(args.rows, args.repeat)
         return
     chosen = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     results = {}
