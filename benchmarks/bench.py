@@ -5,6 +5,7 @@
     python benchmarks/bench.py --scenario csv-1m   # 1,000,000 rows: time and peak memory
     BULKPOC_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/bench \
         python benchmarks/bench.py              # every scenario on SQLite, then on PostgreSQL
+    python benchmarks/bench.py --scenario reimport-ratio --repeat 7   # the two in turn
 
 Each run is a fresh process with a fresh SQLite store seeded with reference data (skills,
 scripts, chat profiles and a number inventory holding every phone and SMS number of the
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import phonenumbers
 
+from bulkpoc import rowhash
 from bulkpoc.config import Settings
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import run_import
@@ -186,6 +188,8 @@ def seeded_store(folder: Path, inventory: Path) -> Store:
                 for n in inventory.read_text().split()
             ),
         )
+        for name in ("skill", "script", "chat-profile", "number"):
+            rowhash.refresh(connection, RECORD_TYPES[name])  # as the pipeline would have
     return store
 
 
@@ -329,13 +333,36 @@ SCENARIOS = {
 }
 
 
+def reimport_ratio(rows: int, repeat: int) -> None:
+    """The create and the unchanged re-import in turn, so a shared host's drift hits both."""
+    generate(rows)
+    runs: dict[str, list[float]] = {"csv-create": [], "csv-reimport": []}
+    for _ in range(repeat):
+        for name, times in runs.items():
+            times.append(in_child(name, rows))
+    create, reimport = (statistics.median(times) for times in runs.values())
+    for name, times in runs.items():
+        print(
+            f"{SCENARIOS[name][1]:<40} {rows:>9,} rows  median {statistics.median(times):6.2f} s  "
+            f"runs {[round(t, 2) for t in times]}"
+        )
+    pairs = statistics.median(c / r for c, r in zip(*runs.values(), strict=True))
+    print(
+        f"re-import speed / create speed: {create / reimport:.2f}x (medians), "
+        f"{pairs:.2f}x (median of the {repeat} pairs)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--scenario", choices=[*SCENARIOS, "csv-1m", "all"], default="all")
+    parser.add_argument(
+        "--scenario", choices=[*SCENARIOS, "csv-1m", "reimport-ratio", "all"], default="all"
+    )
     parser.add_argument("--child-import", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-scenario", choices=list(SCENARIOS), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -344,6 +371,9 @@ def main() -> None:
         return
     if args.child_scenario:
         print(json.dumps({"seconds": SCENARIOS[args.child_scenario][0](args.rows)}))
+        return
+    if args.scenario == "reimport-ratio":
+        reimport_ratio(args.rows, args.repeat)
         return
     chosen = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     results = {}

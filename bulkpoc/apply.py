@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import pandas as pd
 from sqlalchemy import Connection, Table
 
+from bulkpoc import rowhash
 from bulkpoc.actions import CREATE, UPDATE
 from bulkpoc.plan import same
 from bulkpoc.sheet import Sheet
@@ -54,8 +55,8 @@ def apply(
     """Write every row planned as create or update; the caller owns the transaction."""
     rtype = sheet.rtype
     table, key, columns = rtype.table, rtype.key.name, rtype.db_columns
-    updates = sheet.values[sheet.action == UPDATE]
-    creates = rtype.assign(sheet.values[sheet.action == CREATE].copy())
+    updates = with_row_hashes(sheet, sheet.values[sheet.action == UPDATE], now)
+    creates = with_row_hashes(sheet, rtype.assign(sheet.values[sheet.action == CREATE].copy()), now)
     total, done = len(updates) + len(creates), 0
     stamp = _timestamp(connection, table, now)
 
@@ -76,6 +77,26 @@ def apply(
     if len(creates):
         rows = _tuples(creates, columns, stamp)
         bulk.insert(connection, table, [*columns, "last_modified"], reported(rows))
+    refresh_renamed(sheet, updates, connection)
+
+
+# --- row hashes (bulkpoc.rowhash): kept right by every write ---------------------------------
+
+
+def with_row_hashes(sheet: Sheet, records: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
+    """``records`` with the hash of the row their export will show once written at ``now``."""
+    if records.empty:
+        return records.assign(row_hash=pd.Series(dtype="int64"))
+    hashes = rowhash.record_hashes(sheet.rtype, sheet.snapshot.refs, records, written_at=now)
+    return records.assign(row_hash=hashes)
+
+
+def refresh_renamed(sheet: Sheet, updates: pd.DataFrame, connection: Connection) -> None:
+    """A renamed skill, script or chat profile changes the exported rows that name it."""
+    if not len(updates) or not rowhash.naming(sheet.rtype):
+        return
+    renamed = updates.loc[sheet.changed.loc[updates.index, "name"].to_numpy(), sheet.rtype.key.name]
+    rowhash.refresh_renamed(connection, sheet.rtype, [int(key) for key in renamed])
 
 
 def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connection) -> None:

@@ -124,7 +124,10 @@ def _check_unique(sheet: Sheet) -> None:
         key: new[key].notna() & (~is_update | ~same(new[key], key.values(stored))) for key in keys
     }
     taking = {key: taken for key, taken in taking.items() if taken.any()}
-    holder = {key: _holders(key, existing) for key in taking}
+    holder = {
+        key: _holders(key, sheet.snapshot.unique_values(key, values[taken]))
+        for key, taken in taking.items()
+    }
     while True:
         still_applied = ~sheet.failed()[rows]
         clashes = []
@@ -150,7 +153,7 @@ def _check_unique(sheet: Sheet) -> None:
 
 
 def _holders(key: UniqueKey, existing: pd.DataFrame) -> pd.Series:
-    """The record key of each stored record, indexed by its value of ``key``."""
+    """The record key of each of these stored records, indexed by its value of ``key``."""
     values = key.values(existing)
     present = values.notna()
     return pd.Series(existing.index[present.to_numpy()], index=values[present].to_numpy())
@@ -158,6 +161,6 @@ def _holders(key: UniqueKey, existing: pd.DataFrame) -> pd.Series:
 
 def _holder_names(sheet: Sheet, owner: pd.Series, rows: pd.Index) -> pd.Series:
     """The name (or key) of the stored record that holds each clashing row's key."""
-    existing = sheet.snapshot.existing
     holder = owner[rows]
-    return holder.map(existing["name"]) if "name" in existing else holder
+    records = sheet.snapshot.records(pd.Index(holder.unique()))
+    return holder.map(records["name"]) if "name" in records else holder

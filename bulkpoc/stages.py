@@ -243,9 +243,12 @@ def _check(
     rtype = RECORD_TYPES[options.record_type]
     progress("read", 0, 1)
     clock = time.perf_counter()
-    snapshot = load_snapshot(store, rtype, connection)
-    if not reading.done() and "number" in rtype.needs:
-        snapshot.numbers  # noqa: B018 - load the inventory while the file is still read
+    snapshot = load_snapshot(store, rtype, connection, summary=True)
+    if not reading.done() and "number" in rtype.needs and snapshot.existing.empty:
+        # Load the inventory while the file is still read, when every row will need it: into
+        # a store holding records, the file may well be a re-upload whose unchanged rows
+        # never look at it.
+        snapshot.numbers  # noqa: B018
     result.timings["snapshot"] = time.perf_counter() - clock
     raw, result.timings["read"] = reading.result()
     result.file_type = raw.file_type

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bulkpoc import fields as parse
+from bulkpoc import rowhash
 from bulkpoc.catalogue import (
     DUPLICATE_COLUMN,
     DUPLICATE_IN_FILE,
@@ -32,6 +33,7 @@ from bulkpoc.records.base import (
     ROW_CHANGED,
     Field,
     RecordType,
+    UniqueKey,
     casefold,
 )
 from bulkpoc.records.text import records_as_text
@@ -111,7 +113,7 @@ def validate(
     _report_row_problems(sheet, raw)
     sheet.values = pd.DataFrame(index=cells.index)
     _parse_key(sheet)
-    sheet.to_check = ~identical_to_store(sheet) | bad_row_changed
+    sheet.to_check = ~identical_to_store(sheet, bad_row_changed) | bad_row_changed
     for field in rtype.fields:
         _parse_field(sheet, field)
     if rtype.check:
@@ -119,20 +121,28 @@ def validate(
     _derive(sheet)
     _check_duplicates(sheet, sheet.values[rtype.key.name], rtype.key.header)
     for unique in rtype.unique:
+        _add_stored_unique_values(sheet, unique)
         _check_duplicates(sheet, unique.values(sheet.values), unique.header)
     return sheet
 
 
-def identical_to_store(sheet: Sheet) -> pd.Series:
+def identical_to_store(sheet: Sheet, to_check: pd.Series | None = None) -> pd.Series:
     """Rows that are exactly what an export of the store holds: they change nothing.
 
     Stored records were validated when written, so these rows skip parsing; everything else
     (duplicates, counts) still sees them. A key that appears twice is never taken as identical,
-    so the duplicate rule fails both rows as usual.
+    so the duplicate rule fails both rows as usual. A row whose cells hash to its record's row
+    hash is identical without reading the record; the stored values of the other updates
+    (and of ``to_check``, rows checked whatever they hold) are read and compared.
     """
     identical = pd.Series(False, index=sheet.index)
     key_cells = sheet.cells[sheet.rtype.key.header]
     candidates = sheet.is_update & ~key_cells.duplicated(keep=False)
+    hashed = _matches_row_hash(sheet, candidates)
+    skip_reading = hashed if to_check is None else hashed & ~to_check
+    _read_stored(sheet, sheet.is_update & ~skip_reading)
+    identical[hashed] = True
+    candidates &= ~hashed
     if not candidates.any():
         return identical
     stored = sheet.stored[candidates]
@@ -148,6 +158,57 @@ def identical_to_store(sheet: Sheet) -> pd.Series:
         same &= (written == parse.at_precision_of(stored_time, written)).to_numpy()
     identical[same.index] = same.to_numpy()
     return identical
+
+
+def _matches_row_hash(sheet: Sheet, candidates: pd.Series) -> pd.Series:
+    """Rows whose key is written as an export writes it and whose cells hash to the row hash
+    of their record."""
+    matches = pd.Series(False, index=sheet.index)
+    stored_hash = sheet.stored["row_hash"]
+    candidates = candidates & stored_hash.notna()
+    if not candidates.any():
+        return matches
+    rtype, everyone = sheet.rtype, bool(candidates.all())
+    cells = sheet.cells if everyone else sheet.cells[candidates]
+    stored_hash = stored_hash if everyone else stored_hash[candidates]
+    same = stored_hash.to_numpy(dtype="int64") == rowhash.cell_hashes(rtype, cells)
+    keys = sheet.values.loc[cells.index, rtype.key.name]
+    key_text = keys.astype(str) if rtype.key.kind == "id" else keys
+    same &= (cells[rtype.key.header] == key_text).to_numpy()
+    matches[cells.index] = same
+    return matches
+
+
+def _read_stored(sheet: Sheet, rows: pd.Series) -> None:
+    """Complete ``sheet.stored`` with every stored value of the records ``rows`` update."""
+    if not rows.any():  # nothing to read: the columns alone, empty
+        for column in sheet.snapshot.records(pd.Index([])).columns:
+            if column not in sheet.stored:
+                sheet.stored[column] = None
+        return
+    wanted = sheet.values[sheet.rtype.key.name].where(rows, None).astype(object)
+    records = sheet.snapshot.records(pd.Index(wanted[rows.to_numpy()]))
+    aligned = records.reindex(wanted)
+    for column in records.columns:
+        if column not in sheet.stored:
+            sheet.stored[column] = aligned[column].to_numpy()
+
+
+def _add_stored_unique_values(sheet: Sheet, key: UniqueKey) -> None:
+    """Give rows identical to the store their stored value of ``key`` where a checked row has
+    the same one.
+
+    Their values were never read (they skipped parsing), and only such a clash can make one of
+    them a duplicate: two stored records never share a value of a unique key.
+    """
+    unchecked = ~sheet.to_check & sheet.is_update
+    if not unchecked.any() or sheet.to_check.sum() == 0:
+        return
+    found = sheet.snapshot.unique_values(key, sheet.values[sheet.to_check])
+    record = sheet.values[sheet.rtype.key.name]
+    rows = unchecked & record.isin(found.index)
+    for column in key.columns:
+        sheet.values.loc[rows, column] = record[rows].map(found[column]).to_numpy()
 
 
 def _derive(sheet: Sheet) -> None:
@@ -216,6 +277,9 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.kind == "address":
         return  # depends on the media type: the record type's own check reads it
     to_check = sheet.to_check
+    if not to_check.any():  # every row is identical to the store
+        sheet.values[field.name] = sheet.with_stored(field.name, pd.Series(dtype=object))
+        return
     cells = sheet.cells.loc[to_check, field.header]
     if field.kind == "text":
         parsed = parse.parse_text(cells, field.header, field.max_length)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from bulkpoc import snapshot as snapshot_module
 from bulkpoc.errors import flatten
 from bulkpoc.read import RawTable
 from bulkpoc.records import RECORD_TYPES
@@ -15,6 +16,7 @@ from bulkpoc.snapshot import Snapshot
 from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, User
 from bulkpoc.validate import map_headers, validate
+from bulkpoc.write import export_frame, write_records
 from tests.conftest import POC_HEADERS, errors, poc, stored_pocs
 
 KEYS = ("row", "column", "code")  # what errors() compares
@@ -719,3 +721,105 @@ def test_errors_carry_the_cell_value_and_a_message(run, store):
     (error,) = result.errors
     assert error.value == "+14155550200"
     assert error.message
+
+
+# --- rows identical to the store -------------------------------------------------------------
+
+
+def five_pocs(run, store) -> list[dict[str, str]]:
+    """Five stored POCs, one of each media type; the rows of their export."""
+    result = run([row(media, f"{media} entry") for media in DEFAULTS])
+    assert result.counts.created == 5, errors(result)
+    return export_frame(store, RECORD_TYPES["poc"]).to_dict("records")
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[list]:
+    """The keys of every read of whole stored records a batch makes."""
+    seen: list[list] = []
+    original = snapshot_module._read_records
+
+    def spy(store, rtype, connection, stored, keys):
+        seen.append(sorted(keys.dropna().tolist()))
+        return original(store, rtype, connection, stored, keys)
+
+    monkeypatch.setattr(snapshot_module, "_read_records", spy)
+    return seen
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_an_unchanged_export_reads_no_stored_record(run, store, reads, tmp_path, file_format):
+    five_pocs(run, store)
+    export = tmp_path / f"export.{file_format}"
+    write_records(store, RECORD_TYPES["poc"], file_format, export, template=False)
+    reads.clear()
+    result = run(export)
+    assert result.counts.unchanged == 5, errors(result)
+    assert reads == [[]]
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Name", "Renamed"),
+        ("Skill", "Support Calls"),
+        ("Script", "After Hours IVR"),
+        ("IVR Reporting Enabled", "Y"),
+        ("Active", "N"),
+        ("Point of Contact", "+12025550101"),
+    ],
+)
+def test_a_row_changed_in_one_cell_is_found_and_only_its_record_read(
+    run, store, reads, header, value
+):
+    exported = five_pocs(run, store)
+    phone = next(r for r in exported if r["Media Type"] == "Phone Call")
+    phone[header] = value
+    if header == "Active":
+        phone["Skill"] = "Legacy Calls"  # a POC on an active skill cannot be deactivated
+    reads.clear()
+    result = run(exported)
+    assert (result.counts.updated, result.counts.unchanged) == (1, 4), errors(result)
+    assert reads == [[int(phone["Point of Contact ID"])]]
+
+
+def test_a_new_row_taking_the_name_of_an_unchanged_row_fails_both(run, store):
+    exported = five_pocs(run, store)
+    result = run([*exported, row("Email", "email ENTRY", Point_of_Contact="new@example.com")])
+    email = next(i for i, r in enumerate(exported) if r["Media Type"] == "Email")
+    assert errors(result) == [
+        [email + 2, "Name", "duplicate_in_file"],
+        [7, "Name", "duplicate_in_file"],
+    ]
+    assert result.counts.unchanged == 4
+
+
+def test_an_update_taking_the_address_of_an_unchanged_row_fails_both(run, store):
+    exported = five_pocs(run, store)
+    phone = next(i for i, r in enumerate(exported) if r["Media Type"] == "Phone Call")
+    assert run([poc(Name="Second line", Point_of_Contact="+12025550101")]).counts.created == 1
+    exported = export_frame(store, RECORD_TYPES["poc"]).to_dict("records")
+    exported[-1]["Point of Contact"] = exported[phone]["Point of Contact"]
+    result = run(exported)
+    assert errors(result) == [
+        [phone + 2, "Point of Contact", "duplicate_in_file"],
+        [len(exported) + 1, "Point of Contact", "duplicate_in_file"],
+    ]
+    assert result.counts.unchanged == len(exported) - 2
+
+
+def test_an_update_taking_the_name_of_a_record_not_in_the_file_is_already_used(run, store):
+    exported = five_pocs(run, store)
+    chat = next(r for r in exported if r["Media Type"] == "Chat")
+    result = run([{**chat, "Name": "phone call ENTRY"}])
+    assert errors(result) == [[2, "Name", "already_used"]]
+    assert "Phone Call entry" in result.errors[0].message
+
+
+def test_changed_rows_only_takes_marked_unchanged_rows_as_unchanged(run, store, reads):
+    exported = five_pocs(run, store)
+    exported[0]["Row Changed"] = "Y"
+    reads.clear()
+    result = run(exported, rows="changed")
+    assert (result.counts.processed, result.counts.unchanged) == (1, 1), errors(result)
+    assert reads == [[]]

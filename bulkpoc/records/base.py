@@ -65,10 +65,13 @@ class UniqueKey:
             return frame[self.column].astype(object)
         parts = [frame[name].astype(object) for name in self.columns]
         present = pd.concat([part.notna() for part in parts], axis=1).all(axis=1)
-        joined = parts[0].astype(str)
-        for part in parts[1:]:
-            joined = joined + "\x1f" + part.astype(str)
-        return joined.where(present, None)
+        joined = pd.Series(None, index=frame.index, dtype=object)
+        if present.any():  # rows identical to the store may have none: join only the others
+            text = parts[0][present].astype(str)
+            for part in parts[1:]:
+                text = text + "\x1f" + part[present].astype(str)
+            joined[present] = text
+        return joined
 
 
 def unique_keys(table: Table, fields: tuple[Field, ...]) -> tuple[UniqueKey, ...]:

@@ -173,9 +173,11 @@ def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None
 def check_changes(sheet: Sheet) -> None:
     """Rules on what a row changes: assigning skills and deactivating."""
     values, changed = sheet.values, sheet.changed
-    skill_active = sheet.ref("skill_id", "active")
     creating = sheet.action == CREATE
     updating = sheet.action == UPDATE
+    if not (creating | updating).any():
+        return  # an unchanged re-upload assigns and deactivates nothing
+    skill_active = sheet.ref("skill_id", "active")
     becomes_inactive = values["active"].eq(False) & (creating | (updating & changed["active"]))
     blocked = becomes_inactive & skill_active.eq(True)
     sheet.error(

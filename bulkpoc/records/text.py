@@ -19,10 +19,11 @@ def records_as_text(
     refs: dict[str, pd.DataFrame],
     records: pd.DataFrame,
     with_timestamps: bool = True,
+    with_key: bool = True,
 ) -> pd.DataFrame:
     """One text column per header (Row Changed excluded), in the file's representation."""
     frame = pd.DataFrame(index=records.index)
-    for field in (rtype.key, *rtype.fields):
+    for field in (rtype.key, *rtype.fields) if with_key else rtype.fields:
         values = records[field.name]
         if field.kind == "yes_no":
             text = pd.Series(np.where(values.astype(bool), "Y", "N"), index=records.index)

@@ -37,7 +37,14 @@ metadata = MetaData(
     }
 )
 
-# Every *_key column holds the case-folded form its uniqueness is enforced on.
+# Every *_key column holds the case-folded form its uniqueness is enforced on. Every record
+# table's row_hash is the hash of the row an export writes for the record (bulkpoc.rowhash),
+# or NULL when not known.
+
+
+def row_hash() -> Column:
+    return Column("row_hash", BigInteger, nullable=True)
+
 
 skills = Table(
     "skills",
@@ -48,6 +55,7 @@ skills = Table(
     Column("media_type", String(20), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
 )
 
 scripts = Table(
@@ -58,6 +66,7 @@ scripts = Table(
     Column("name_key", String(100), nullable=False, unique=True),
     Column("media_type", String(20), nullable=False),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
 )
 
 chat_profiles = Table(
@@ -67,6 +76,7 @@ chat_profiles = Table(
     Column("name", String(100), nullable=False),
     Column("name_key", String(100), nullable=False, unique=True),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
 )
 
 numbers = Table(
@@ -76,6 +86,7 @@ numbers = Table(
     Column("voice", Boolean, nullable=False),
     Column("sms", Boolean, nullable=False),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
 )
 
 pocs = Table(
@@ -93,6 +104,7 @@ pocs = Table(
     Column("chat_profile_id", Integer, ForeignKey("chat_profiles.id"), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("last_modified", DateTime, nullable=False),
+    row_hash(),
     UniqueConstraint("media_type", "address_key"),
     # The list page's filters, each in the default order (by name), and its Last Modified
     # sort: without them a filtered page sorts every match, and that sort reads the table.
