@@ -92,4 +92,5 @@ def test_read_frame_of_an_empty_table_keeps_the_column_types(empty_store):
         "media_type": "object",
         "active": "bool",
         "last_modified": "datetime64[us]",
+        "row_hash": "Int64",
     }

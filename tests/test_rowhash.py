@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from bulkpoc import rowhash
 from bulkpoc.records import RECORD_TYPES
+from bulkpoc.store.db import alembic_config
 from bulkpoc.write import export_frame
 from tests.conftest import errors, poc
 
@@ -112,9 +113,9 @@ def test_a_record_without_a_hash_is_compared_by_its_values(run, store):
 def test_the_migration_fills_the_hashes_of_records_already_stored(run, store):
     three_pocs(run)
     with store.engine.begin() as connection:
-        command.downgrade(store._alembic_config(connection), "0005")
+        command.downgrade(alembic_config(connection), "0005")
     with store.engine.begin() as connection:
-        command.upgrade(store._alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection), "head")
     for name in RECORD_TYPES:
         hashes = stored_hashes(store, name)
         assert None not in hashes.values(), name

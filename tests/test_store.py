@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
@@ -21,7 +20,7 @@ from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import run_import, submit
 from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
-from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store, newest_migration
+from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store, alembic_config, newest_migration
 from bulkpoc.store.pocs import PocFilter
 from tests.conftest import poc, write_rows
 
@@ -62,10 +61,7 @@ def test_the_newest_migration_read_from_file_names_is_alembics_head():
 
 def test_a_store_at_an_older_migration_is_upgraded_when_next_used(store):
     with store.engine.begin() as connection:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        command.downgrade(config, "-1")
+        command.downgrade(alembic_config(connection), "-1")
     assert store.schema_revision() not in (None, newest_migration())
     store.ensure_ready()
     assert store.schema_revision() == newest_migration()

@@ -77,6 +77,16 @@ def newest_migration() -> str:
     return max(path.name.partition("_")[0] for path in versions)
 
 
+def alembic_config(connection: Connection) -> Any:
+    """alembic's configuration for migrating the store on ``connection`` (loads alembic)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -108,14 +118,10 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
     def initialise(self) -> None:
         """Create or upgrade the schema to the newest migration."""
         from alembic import command
-        from alembic.config import Config
 
         try:
             with self.engine.begin() as connection:
-                config = Config()
-                config.set_main_option("script_location", str(MIGRATIONS))
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(alembic_config(connection), "head")
         except OperationalError as error:
             raise StoreNotReady(
                 f"Cannot open the store at {self.display_url}: {error.orig}"
