@@ -82,13 +82,13 @@ def child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
 
 
-def measure(argv: list[str], cwd: Path, runs: Runs) -> str:
+def measure(argv: list[str], folder: Path, runs: Runs) -> str:
     """Run ``argv`` to its end as ``/usr/bin/time`` would; add its figures to ``runs``.
 
-    ``os.wait4`` gives this one child's CPU time and peak memory; its output goes to a file,
-    which is returned, so a failed run can be shown.
+    ``os.wait4`` gives this one child's CPU time and peak memory; its output goes to a file in
+    ``folder`` and is returned, so a failed run can be shown.
     """
-    output = cwd / "output.txt"
+    output = folder / "output.txt"
     handle = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         start = time.perf_counter()
