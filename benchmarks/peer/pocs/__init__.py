@@ -1,0 +1,1 @@
+"""Points of contact and their reference data, as Django models with an import-export Resource."""
