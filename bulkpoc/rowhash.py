@@ -32,6 +32,7 @@ from bulkpoc.records.text import records_as_text, timestamps_as_text
 SEPARATOR = "\x1f"
 _JOIN = pc.JoinOptions(null_handling="replace", null_replacement="")
 CHUNK = 20_000  # hashes written per executemany
+HASH_ROWS = 50_000  # records turned into text and hashed at once: bounds the memory it takes
 
 
 def hashed_headers(rtype: RecordType) -> list[str]:
@@ -70,6 +71,14 @@ def record_hashes(
     ``written_at``, when given, is every record's Last Modified (one text for all, rather than
     100,000 timestamps formatted); otherwise the records' own ``last_modified`` is.
     """
+    if len(records) > HASH_ROWS:  # the rows as text cost more than the records: a slice at a time
+        slices = range(0, len(records), HASH_ROWS)
+        return np.concatenate(
+            [
+                record_hashes(rtype, refs, records.iloc[i : i + HASH_ROWS], written_at)
+                for i in slices
+            ]
+        )
     stamped = written_at is not None and rtype.has_last_modified
     text = records_as_text(rtype, refs, records, with_timestamps=not stamped, with_key=False)
     if stamped:

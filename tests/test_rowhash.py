@@ -61,6 +61,12 @@ def test_every_imported_record_holds_the_hash_of_its_exported_row(run, store):
         assert len(stored_hashes(store, name)) > 0
 
 
+def test_records_hashed_a_slice_at_a_time_hold_the_same_hashes(run, store, monkeypatch):
+    monkeypatch.setattr(rowhash, "HASH_ROWS", 2)  # three POCs: slices of two and one
+    three_pocs(run)
+    assert stored_hashes(store, "poc") == export_hashes(store, "poc")
+
+
 def test_an_update_stores_the_hash_of_the_new_row(run, store):
     three_pocs(run)
     before = stored_hashes(store, "poc")
