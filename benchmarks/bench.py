@@ -224,27 +224,29 @@ def scenario_csv_create(rows: int) -> float:
     return _timed_create(pocs, inventory)
 
 
+def imported_and_exported(rows: int, folder: Path) -> tuple[Store, Path]:
+    """A store holding the generated POCs (imported, not timed) and their CSV export."""
+    pocs, inventory = generate(rows)
+    store = seeded_store(folder, inventory)
+    timed_import(store, pocs, folder, "created")
+    exported = folder / "export.csv"
+    write_records(store, RECORD_TYPES["poc"], "csv", exported, template=False)
+    return store, exported
+
+
 def scenario_csv_reimport(rows: int) -> float:
     """Import, export, then time importing the export unchanged with All Rows."""
-    pocs, inventory = generate(rows)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        store = seeded_store(folder, inventory)
-        timed_import(store, pocs, folder, "created")
-        exported = folder / "export.csv"
-        write_records(store, RECORD_TYPES["poc"], "csv", exported, template=False)
-        return timed_import(store, exported, folder, "unchanged")
+        store, exported = imported_and_exported(rows, Path(tmp))
+        return timed_import(store, exported, Path(tmp), "unchanged")
 
 
 def scenario_csv_update(rows: int) -> float:
     """Import, export, then time importing the export with every record's script changed."""
-    pocs, inventory = generate(rows)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        store = seeded_store(folder, inventory)
-        timed_import(store, pocs, folder, "created")
-        exported, changed = folder / "export.csv", folder / "changed.csv"
-        write_records(store, RECORD_TYPES["poc"], "csv", exported, template=False)
+        store, exported = imported_and_exported(rows, folder)
+        changed = folder / "changed.csv"
         with exported.open(newline="", encoding="utf-8") as source:
             table = list(csv.reader(source))
         script = table[0].index("Script")
