@@ -44,8 +44,10 @@ def _tuples(
 
 
 def _timestamp(connection: Connection, table: Table, now: dt.datetime) -> object:
-    """``now`` as the dialect stores it (SQLite keeps a fixed-format string)."""
-    processor = table.c.last_modified.type.bind_processor(connection.dialect)
+    """``now`` as the dialect stores it (SQLite keeps a fixed-format string), converted once
+    here rather than by the driver for every row."""
+    dialect = connection.dialect
+    processor = table.c.last_modified.type.dialect_impl(dialect).bind_processor(dialect)
     return processor(now) if processor else now
 
 

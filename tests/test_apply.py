@@ -3,6 +3,7 @@ counts, and one transaction per batch."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -386,3 +387,27 @@ def test_the_same_file_path_can_be_imported_again(store, settings, tmp_path: Pat
     assert first.counts.created == 2
     assert second.counts.failed == 2
     assert {e.code for e in second.errors} == {"already_used"}
+
+
+def test_bulk_writes_store_times_as_every_other_write_does(
+    sqlite_store, settings, tmp_path, monkeypatch
+):
+    """On SQLite a time is text: a bulk write must spell it as SQLAlchemy's own writes do
+    (microseconds always present), or the Last Modified sort misorders whole seconds."""
+    on_the_second = dt.datetime(2026, 3, 1, 9, 30, 0)
+    monkeypatch.setattr(bulkpoc.stages, "utcnow", lambda: on_the_second)
+    path = write_rows(tmp_path / "one.csv", lines(1))
+    assert run_import(sqlite_store, path, ImportOptions(), settings).counts.created == 1
+    with sqlite_store.engine.begin() as connection:
+        connection.execute(
+            insert(schema.chat_profiles).values(
+                name="Timed", name_key="timed", last_modified=on_the_second
+            )
+        )
+        stored = {
+            table: connection.exec_driver_sql(
+                f"SELECT last_modified FROM {table} ORDER BY id DESC LIMIT 1"
+            ).scalar()
+            for table in ("pocs", "chat_profiles")
+        }
+    assert stored["pocs"] == stored["chat_profiles"] == "2026-03-01 09:30:00.000000"
