@@ -15,7 +15,6 @@ from decimal import Decimal, InvalidOperation
 import email_validator
 import numpy as np
 import pandas as pd
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -228,6 +227,9 @@ def parse_phone(
 
 
 def _normalise_phone(value: str, region: str) -> str | None:
+    # Imported here: a file of numbers the fast path accepts never needs the library.
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
