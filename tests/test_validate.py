@@ -384,10 +384,16 @@ def test_name_is_required(run, store, name):
     assert stored_pocs(store) == []
 
 
-def test_name_is_trimmed(run, store):
-    result = run([poc(Name="   Main Line  ")])
+@pytest.mark.parametrize("padded", ["   Main Line  ", "\u00a0Main Line\t", "Main Line\u3000"])
+def test_name_is_trimmed_of_any_whitespace_pasted_around_it(run, store, padded):
+    result = run([poc(Name=padded)])
     assert errors(result) == []
     assert [p["name"] for p in stored_pocs(store)] == ["Main Line"]
+
+
+def test_space_inside_a_name_is_kept(run, store):
+    run([poc(Name="Main  Line")])
+    assert [p["name"] for p in stored_pocs(store)] == ["Main  Line"]
 
 
 def test_name_of_100_characters_is_fine_and_101_is_too_long(run, store):
