@@ -10,11 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import email_validator
-from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
 from bulkpoc.errors import BulkpocError
 from bulkpoc.options import ImportOptions, RowsMode
@@ -72,12 +69,12 @@ class Schedule:
 
     def latest_tick(self, now: dt.datetime) -> dt.datetime:
         """The latest cron time at or before ``now``."""
-        ticks = croniter(self.cron, local_time(now, self.timezone) + _JUST_AFTER)
+        ticks = _ticks(self.cron, local_time(now, self.timezone) + _JUST_AFTER)
         return _utc(ticks.get_prev(dt.datetime))
 
     def next_tick(self, now: dt.datetime) -> dt.datetime:
         """The first cron time after ``now``."""
-        return _utc(croniter(self.cron, local_time(now, self.timezone)).get_next(dt.datetime))
+        return _utc(_ticks(self.cron, local_time(now, self.timezone)).get_next(dt.datetime))
 
     def due_tick(self, now: dt.datetime) -> dt.datetime | None:
         """The cron time to fire for at ``now``, or None when the schedule is not due.
@@ -118,10 +115,23 @@ def check(
         check_email(address)
 
 
+def _ticks(expression: str, start: dt.datetime) -> Any:
+    """croniter's iterator over ``expression`` from ``start``.
+
+    Imported here, not with this module (which the store imports): importing croniter runs
+    ``platform.architecture()``, which starts the ``file`` program, and every command paid it.
+    """
+    from croniter import croniter
+
+    return croniter(expression, start)
+
+
 def check_cron(expression: str) -> None:
     """Parse ``expression`` as croniter does, and make sure it ever fires."""
+    from croniter import CroniterBadCronError, CroniterBadDateError
+
     try:
-        croniter(expression, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
+        _ticks(expression, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
     except CroniterBadDateError:
         raise BadSchedule(f"The cron expression {expression!r} never matches a date.") from None
     except (CroniterBadCronError, ValueError, KeyError) as error:
@@ -142,6 +152,8 @@ def check_timezone(name: str) -> None:
 
 
 def check_email(address: str) -> None:
+    import email_validator  # only schedules with recipients need it
+
     try:
         email_validator.validate_email(address, check_deliverability=False)
     except email_validator.EmailNotValidError as error:

@@ -41,6 +41,7 @@ HEAVY = {
 
 NOT_FOR_A_CSV_IMPORT = {
     "alembic",
+    "croniter",  # its import starts the `file` program (platform.architecture())
     "fastapi",
     "openpyxl",
     "procrastinate",
