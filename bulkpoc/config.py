@@ -50,7 +50,9 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL, description="The store: a SQLite file or a postgresql:// URL."
     )
     default_region: str = Field(
-        default="US", description="Region of phone numbers written without a country code."
+        default="US",
+        description="Region of phone numbers written without a country code.",
+        validate_default=False,  # a region given is checked; "US" needs no phonenumbers import
     )
     report_dir: Path = Field(
         default=Path("bulkpoc-reports"), description="Where each batch's report and error file go."
