@@ -19,6 +19,7 @@ import sys
 import time
 
 import click
+from bench import compile_bytecode
 
 from bulkpoc.cli import cli
 
@@ -59,6 +60,7 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
+    compile_bytecode()
     bulkpoc = [sys.executable, "-m", "bulkpoc"]
     measure("python -c pass (the floor)", [sys.executable, "-c", "pass"], args.repeat)
     walls = [

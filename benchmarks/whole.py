@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import excel_xlsx, generate, seeded_store
+from bench import compile_bytecode, excel_xlsx, generate, seeded_store
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -268,6 +268,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     peer_repeat = args.repeat if args.peer_repeat is None else args.peer_repeat
+    compile_bytecode()
     results = {}
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as tmp:
