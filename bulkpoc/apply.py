@@ -43,6 +43,12 @@ def _tuples(
         yield list(zip(*lists, strict=True))
 
 
+def _rows(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    """The rows of ``frame`` in ``mask``, a frame of their own; when that is every row (a
+    first import), a shallow copy, which copies a column only if it is written to."""
+    return frame.copy(deep=False) if mask.all() else frame[mask]
+
+
 def _timestamp(connection: Connection, table: Table, now: dt.datetime) -> object:
     """``now`` as the dialect stores it (SQLite keeps a fixed-format string), converted once
     here rather than by the driver for every row."""
@@ -57,8 +63,8 @@ def apply(
     """Write every row planned as create or update; the caller owns the transaction."""
     rtype = sheet.rtype
     table, key, columns = rtype.table, rtype.key.name, rtype.db_columns
-    updates = with_row_hashes(sheet, sheet.values[sheet.action == UPDATE], now)
-    creates = with_row_hashes(sheet, rtype.assign(sheet.values[sheet.action == CREATE].copy()), now)
+    updates = with_row_hashes(sheet, _rows(sheet.values, sheet.action == UPDATE), now)
+    creates = with_row_hashes(sheet, rtype.assign(_rows(sheet.values, sheet.action == CREATE)), now)
     total, done = len(updates) + len(creates), 0
     stamp = _timestamp(connection, table, now)
 

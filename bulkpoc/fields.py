@@ -99,7 +99,9 @@ class Parsed:
 
 def map_distinct(cells: pd.Series, function: Callable[[str], object]) -> pd.Series:
     """Apply ``function`` once per distinct value: columns repeat a few values many times."""
-    codes, uniques = pd.factorize(cells.astype(object), use_na_sentinel=True)
+    # Arrow-backed text is factorised as it is: as objects, each cell would become a str first.
+    text = isinstance(cells.dtype, pd.StringDtype)
+    codes, uniques = pd.factorize(cells if text else cells.astype(object), use_na_sentinel=True)
     mapped = [function(value) for value in uniques]
     return pd.Series(np.array([*mapped, None], dtype=object)[codes], index=cells.index)
 

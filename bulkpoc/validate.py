@@ -122,7 +122,7 @@ def validate(
     _check_duplicates(sheet, sheet.values[rtype.key.name], rtype.key.header)
     for unique in rtype.unique:
         _add_stored_unique_values(sheet, unique)
-        _check_duplicates(sheet, unique.values(sheet.values), unique.header)
+        _check_duplicates(sheet, unique.codes(sheet.values), unique.header)
     return sheet
 
 
@@ -182,9 +182,12 @@ def _matches_row_hash(sheet: Sheet, candidates: pd.Series) -> pd.Series:
 def _read_stored(sheet: Sheet, rows: pd.Series) -> None:
     """Complete ``sheet.stored`` with every stored value of the records ``rows`` update."""
     if not rows.any():  # nothing to read: the columns alone, empty
+        # One column of None for all of them: nothing writes to it, and a million rows of
+        # each of a dozen columns was a hundred megabytes of nothing.
+        missing = pd.Series(None, index=sheet.index, dtype=object)
         for column in sheet.snapshot.records(pd.Index([])).columns:
             if column not in sheet.stored:
-                sheet.stored[column] = None
+                sheet.stored[column] = missing
         return
     wanted = sheet.values[sheet.rtype.key.name].where(rows, None).astype(object)
     records = sheet.snapshot.records(pd.Index(wanted[rows.to_numpy()]))
@@ -213,10 +216,13 @@ def _add_stored_unique_values(sheet: Sheet, key: UniqueKey) -> None:
 
 def _derive(sheet: Sheet) -> None:
     """Derived key columns: computed for the rows to check, taken from the store for the rest."""
-    derived = sheet.rtype.derive(sheet.values[sheet.to_check].copy())
+    to_check = sheet.to_check
+    # Derive adds columns to the frame it is given: a shallow copy, or a selection (a copy).
+    rows = sheet.values.copy(deep=False) if to_check.all() else sheet.values[to_check]
+    derived = sheet.rtype.derive(rows)
     for column in derived.columns:
         if column not in sheet.values:
-            sheet.values[column] = sheet.with_stored(column, derived[column])
+            sheet.values[column] = sheet.with_stored(column, derived[column], text=True)
 
 
 def _report_error_cells(sheet: Sheet, raw: RawTable, positions: dict[str, int]) -> None:
@@ -278,7 +284,9 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
         return  # depends on the media type: the record type's own check reads it
     to_check = sheet.to_check
     if not to_check.any():  # every row is identical to the store
-        sheet.values[field.name] = sheet.with_stored(field.name, pd.Series(dtype=object))
+        sheet.values[field.name] = sheet.with_stored(
+            field.name, pd.Series(dtype=object), text=field.kind == "text"
+        )
         return
     cells = sheet.cells.loc[to_check, field.header]
     if field.kind == "text":
@@ -305,7 +313,9 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     if field.required:
         missing = blank & ~(field.keep_if_blank & is_update)
         sheet.error(missing, field.header, REQUIRED)
-    sheet.values[field.name] = sheet.with_stored(field.name, parsed_values)
+    sheet.values[field.name] = sheet.with_stored(
+        field.name, parsed_values, text=field.kind == "text"
+    )
 
 
 def _resolve_reference(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -276,3 +277,30 @@ def test_the_pages_filters_and_sorts_read_an_index_not_the_whole_table(tmp_path,
     assert any(index in line for plan in plans for line in plan), plans
     whole_table = [line for plan in plans for line in plan if line in {"SCAN pocs", "SCAN batches"}]
     assert whole_table == [], plans
+
+
+def test_a_kept_upload_is_stored_whole_and_no_reference_to_its_bytes_outlives_the_submit(
+    store, settings, tmp_path
+):
+    # An upload may be a hundred megabytes: a statement kept in SQLAlchemy's cache with the
+    # bytes among its values held them for as long as the process ran.
+    path = write_rows(tmp_path / "kept.csv", [poc(Name=f"Kept {i}") for i in range(50)])
+    content = path.read_bytes()
+    references = sys.getrefcount(content)
+    checksum = hashlib.sha256(content).hexdigest()
+    batch_id = store.submit_batch(
+        content=content,
+        record_type="poc",
+        file_name="kept.csv",
+        checksum=checksum,
+        file_type="csv",
+        source="api",
+        user_name="admin",
+        options=ImportOptions().recorded(),
+    )
+    assert sys.getrefcount(content) == references
+    assert store.file_content(checksum) == content
+    with store.transaction() as connection:
+        store.keep_batch_file(connection, batch_id, "errors", "kept.csv", content)
+    assert sys.getrefcount(content) == references
+    assert store.batch_file(batch_id, "errors") == ("kept.csv", content)

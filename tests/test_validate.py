@@ -11,7 +11,7 @@ from bulkpoc import snapshot as snapshot_module
 from bulkpoc.errors import flatten
 from bulkpoc.read import RawTable
 from bulkpoc.records import RECORD_TYPES
-from bulkpoc.sheet import Sheet
+from bulkpoc.sheet import TEXT, Sheet
 from bulkpoc.snapshot import Snapshot
 from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, User
@@ -672,6 +672,15 @@ def test_a_duplicate_message_names_a_few_rows_and_counts_the_rest():
     assert "rows 2, 3, 4, 6, 7 and 7,994 more" in records[3].message
     assert "rows 2, 3, 4, 5, 6 and 7,994 more" in records[-1].message
     assert max(len(e.message) for e in records) < 120
+
+
+def test_names_and_their_folded_keys_are_kept_as_arrow_strings():
+    # A million names and name keys as str objects were a large part of a batch's peak memory.
+    sheet = skills_sheet("Sales", "Support", "sales")
+    assert sheet.values["name"].dtype == TEXT
+    assert sheet.values["name_key"].dtype == TEXT
+    assert sheet.values["name_key"].tolist() == ["sales", "support", "sales"]
+    assert sheet.failed().tolist() == [True, False, True]
 
 
 # --- collecting every problem --------------------------------------------------------------

@@ -67,7 +67,8 @@ def assign(frame: pd.DataFrame) -> pd.DataFrame:
         frame.loc[needs_id, "address"] = [
             p + token for p, token in zip(prefix, _random_tokens(len(prefix)), strict=True)
         ]
-        frame.loc[needs_id] = _derive_address_keys(frame.loc[needs_id].copy())
+        chosen = frame.loc[needs_id, ["address", "media_type"]]
+        frame.loc[needs_id, "address_key"] = _derive_address_keys(chosen)["address_key"]
     return frame
 
 
@@ -147,7 +148,7 @@ def _check_address(sheet: Sheet) -> None:
     sheet.error(differs, ADDRESS, SYSTEM_ADDRESS_CHANGED, media=media)
     keep = system & is_update
     address[keep] = stored[keep]
-    sheet.values["address"] = sheet.with_stored("address", address)
+    sheet.values["address"] = sheet.with_stored("address", address, text=True)
 
 
 def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None:

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Connection, Table
+from sqlalchemy import Column, Connection, Table, bindparam, func
+from sqlalchemy import insert as insert_statement
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
@@ -66,6 +67,27 @@ def update(
     statement = f"UPDATE {name} SET {assignments} WHERE {where} = {mark}"
     for rows in chunks:
         connection.exec_driver_sql(statement, rows)
+
+
+def insert_file(
+    connection: Connection, table: Table, values: dict[str, Any], content: bytes
+) -> None:
+    """Insert a row of ``values`` whose ``content`` column holds a file's bytes (an upload may
+    be a hundred megabytes), leaving no copy of them behind once written.
+
+    The bytes are an execution parameter: a value given in the statement would stay in
+    SQLAlchemy's statement cache with it. SQLite keeps the last values bound to each of its
+    cached statements, a copy of the bytes until the next insert: there the row gets a zero
+    blob of their size, which the bytes are then written into.
+    """
+    if connection.dialect.name != "sqlite":
+        connection.execute(insert_statement(table), {**values, "content": content})
+        return
+    statement = insert_statement(table).values(content=func.zeroblob(bindparam("content_size")))
+    row = connection.execute(statement, {**values, "content_size": len(content)}).lastrowid
+    driver = connection.connection.driver_connection
+    with driver.blobopen(table.name, "content", row) as blob:
+        blob.write(content)
 
 
 def uses_copy(connection: Connection) -> bool:

@@ -56,11 +56,8 @@ class RunHistory(HistoryLookups):
             return
         try:
             with connection.begin_nested():
-                connection.execute(
-                    insert(files).values(
-                        sha256=sha256, size=len(content), content=content, created_at=utcnow()
-                    )
-                )
+                values = {"sha256": sha256, "size": len(content), "created_at": utcnow()}
+                bulk.insert_file(connection, files, values, content)
         except IntegrityError:
             pass  # another batch kept the same bytes a moment ago
 
@@ -291,9 +288,8 @@ class RunHistory(HistoryLookups):
         """Keep a document of the batch (its error file) for any process to serve."""
         files = schema.batch_files
         connection.execute(delete(files).where(files.c.batch_id == batch_id, files.c.kind == kind))
-        connection.execute(
-            insert(files).values(batch_id=batch_id, kind=kind, name=name, content=content)
-        )
+        values = {"batch_id": batch_id, "kind": kind, "name": name}
+        bulk.insert_file(connection, files, values, content)
 
     def batch_file(self, batch_id: int, kind: str) -> tuple[str, bytes] | None:
         files = schema.batch_files
