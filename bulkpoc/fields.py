@@ -97,6 +97,9 @@ class Parsed:
         return messages
 
 
+TEXT = pd.StringDtype("pyarrow", na_value=float("nan"))  # text as the file's cells are read
+
+
 def map_distinct(cells: pd.Series, function: Callable[[str], object]) -> pd.Series:
     """Apply ``function`` once per distinct value: columns repeat a few values many times."""
     # Arrow-backed text is factorised as it is: as objects, each cell would become a str first.

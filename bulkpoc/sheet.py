@@ -13,9 +13,8 @@ import pandas as pd
 
 from bulkpoc.catalogue import ErrorType
 from bulkpoc.errorlog import ErrorLog, Param
+from bulkpoc.fields import TEXT
 from bulkpoc.records.base import RecordType
-
-TEXT = pd.StringDtype("pyarrow", na_value=float("nan"))  # as the file's cells are read
 
 if TYPE_CHECKING:
     from bulkpoc.fields import Parsed
@@ -90,6 +89,8 @@ class Sheet:
         the rows to check completes it here; missing values become None. ``text``: the column
         is kept as Arrow strings (missing values NaN), a third of the memory of str objects.
         """
+        if text and len(checked) == len(self.index):
+            return checked.astype(TEXT)  # no copy when it is already Arrow text
         if len(checked) == len(self.index):
             full = checked.astype(object)
         else:

@@ -6,12 +6,15 @@ import ast
 from pathlib import Path
 from typing import get_args
 
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint
 
 from bulkpoc.options import RecordTypeName
 from bulkpoc.records import RECORD_TYPES
-from bulkpoc.records.base import Field, unique_keys
+from bulkpoc.records.base import Field, casefold, fold, unique_keys
 
 RECORDS = Path(__file__).resolve().parent.parent / "bulkpoc" / "records"
 
@@ -87,3 +90,17 @@ def runtime_imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", sorted(RECORDS.glob("*.py")), ids=lambda path: path.name)
 def test_records_import_the_sheet_only_for_type_hints(path):
     assert not {name for name in runtime_imports(path) if name.startswith("bulkpoc.sheet")}
+
+
+# Names as people type and paste them: mostly ASCII, with runs of spaces, tabs and the
+# separators, and now and then a letter that casefolds to two (ß, ﬁ) or a non-ASCII space.
+typed = st.text(st.sampled_from("aZ 9-\t\n\x0b\x1c\x1f\x00ßﬁÉ\u00a0\u3000"), max_size=12)
+
+
+@given(st.lists(st.none() | typed, max_size=30))
+def test_a_column_folds_to_what_each_of_its_names_folds_to(names):
+    for column in (pd.Series(names, dtype=object), pd.Series(names, dtype="str")):
+        folded = casefold(column)
+        assert [None if pd.isna(v) else v for v in folded] == [
+            None if name is None else fold(name) for name in names
+        ]
