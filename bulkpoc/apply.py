@@ -1,7 +1,8 @@
 """Apply: write the planned creates and updates inside the batch's transaction, in bulk.
 
-Rows go to the store as plain tuples, a chunk at a time (``executemany`` on SQLite, ``COPY``
-on PostgreSQL: see bulkpoc.store.bulk): building a dict per row and letting SQLAlchemy process
+Rows go to the store a chunk at a time, each hashed just before it is written (plain tuples
+through ``executemany`` on SQLite, CSV through ``COPY`` on PostgreSQL, written while the next
+chunk is made: see bulkpoc.store.bulk): building a dict per row and letting SQLAlchemy process
 each parameter set cost more than the write itself.
 """
 
@@ -23,24 +24,23 @@ CHUNK = 20_000  # rows per executemany or COPY chunk: few calls, bounded memory
 Progress = Callable[[int, int], None]
 
 
-def _python_column(values: pd.Series) -> list:
-    """A column as plain Python values (None for missing), as DB-API drivers want them."""
-    if values.dtype == bool or not values.hasnans:
-        return values.astype(object).tolist()
-    return values.astype(object).where(values.notna(), None).tolist()
-
-
-def _tuples(
-    frame: pd.DataFrame, columns: list[str], constant: object, key: str | None = None
-) -> Iterator[list[tuple]]:
-    """Rows of ``columns``, then ``constant``, then ``key`` when given, a chunk at a time."""
-    for start in range(0, len(frame), CHUNK):
-        chunk = frame.iloc[start : start + CHUNK]
-        lists = [_python_column(chunk[column]) for column in columns]
-        lists.append([constant] * len(chunk))
+def _chunks(
+    sheet: Sheet,
+    records: pd.DataFrame,
+    columns: list[str],
+    stamp: object,
+    now: dt.datetime,
+    key: str | None = None,
+) -> Iterator[pd.DataFrame]:
+    """``records``' ``columns`` with their row hashes, then Last Modified (``stamp``), then
+    ``key`` when given, a chunk at a time: the store writes a chunk while the next is hashed."""
+    for start in range(0, len(records), CHUNK):
+        chunk = with_row_hashes(sheet, records.iloc[start : start + CHUNK], now)
+        # As an object column, so the driver gets ``stamp`` itself, not a pandas Timestamp.
+        rows = chunk[columns].assign(last_modified=pd.Series(stamp, chunk.index, dtype=object))
         if key is not None:
-            lists.append(_python_column(chunk[key]))
-        yield list(zip(*lists, strict=True))
+            rows[key] = chunk[key]
+        yield rows
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
@@ -63,12 +63,12 @@ def apply(
     """Write every row planned as create or update; the caller owns the transaction."""
     rtype = sheet.rtype
     table, key, columns = rtype.table, rtype.key.name, rtype.db_columns
-    updates = with_row_hashes(sheet, _rows(sheet.values, sheet.action == UPDATE), now)
-    creates = with_row_hashes(sheet, rtype.assign(_rows(sheet.values, sheet.action == CREATE)), now)
+    updates = _rows(sheet.values, sheet.action == UPDATE)
+    creates = rtype.assign(_rows(sheet.values, sheet.action == CREATE))
     total, done = len(updates) + len(creates), 0
     stamp = _timestamp(connection, table, now)
 
-    def reported(chunks: Iterator[list[tuple]]) -> Iterator[list[tuple]]:
+    def reported(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         nonlocal done
         for rows in chunks:
             yield rows
@@ -79,11 +79,11 @@ def apply(
     if len(updates):
         _park_moving_keys(sheet, updates, connection)
         settable = [column for column in columns if column != key]
-        rows = _tuples(updates, settable, stamp, key)
+        rows = _chunks(sheet, updates, settable, stamp, now, key)
         bulk.update(connection, table, key, [*settable, "last_modified"], reported(rows))
 
     if len(creates):
-        rows = _tuples(creates, columns, stamp)
+        rows = _chunks(sheet, creates, columns, stamp, now)
         bulk.insert(connection, table, [*columns, "last_modified"], reported(rows))
     refresh_renamed(sheet, updates, connection)
 
@@ -122,7 +122,7 @@ def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connectio
     moving = pd.Series(False, index=updates.index)
     for unique_key in unique:
         moving |= ~same(unique_key.values(updates), unique_key.values(stored))
-    keys = _python_column(updates.loc[moving, key])
+    keys = updates.loc[moving, key].astype(object).tolist()  # an update's key is never missing
     if not keys:
         return
     columns = [unique_key.column for unique_key in unique]

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+import bulkpoc.apply
 import bulkpoc.stages
 import bulkpoc.store.bulk
 from bulkpoc.options import ImportOptions
@@ -347,8 +348,12 @@ def test_an_integrity_error_fails_the_batch_with_nothing_applied(run, store, mon
     assert store.history()[0]["status"] == "failed"
 
 
-def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, monkeypatch):
-    """Another writer took a name between validation and apply: the database refuses it."""
+@pytest.mark.parametrize("chunk", [bulkpoc.apply.CHUNK, 2])
+def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, monkeypatch, chunk):
+    """Another writer took a name between validation and apply: the database refuses it (with
+    chunks of two rows, in the second chunk of new rows, which a worker thread writes on
+    PostgreSQL while the first is still being checked)."""
+    monkeypatch.setattr("bulkpoc.apply.CHUNK", chunk)
     assert run(lines(1)).counts.created == 1
     before = stored_pocs(store)
     real_apply = bulkpoc.stages.apply

@@ -208,6 +208,28 @@ def test_an_upload_id_sent_again_gives_the_first_batch_and_stores_nothing(
     assert store.count_history() == batches + 4
 
 
+def test_a_kept_file_comes_back_as_uploaded_compressed_with_lz4_where_postgresql_has_it(
+    store, settings, tmp_path
+):
+    rows = [poc(Name=f"Desk {n}", Point_of_Contact=f"desk{n}@example.com") for n in range(300)]
+    path = write_rows(tmp_path / "large.csv", rows)
+    batch = store.batch(_upload(store, settings, path, None))
+    assert store.file_content(batch["checksum"]) == path.read_bytes()
+    if store.engine.dialect.name != "postgresql":
+        return
+    with store.engine.connect() as connection:
+        has_lz4 = connection.exec_driver_sql(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).scalar()
+        method = connection.exec_driver_sql(
+            "SELECT pg_column_compression(content) FROM files WHERE sha256 = %s",
+            (batch["checksum"],),
+        ).scalar()
+        default = connection.exec_driver_sql("SHOW default_toast_compression").scalar()
+    assert method == ("lz4" if has_lz4 else "pglz")
+    assert default == "pglz"  # set for the batch's transaction only
+
+
 def test_an_upload_id_older_than_ten_minutes_makes_a_new_batch(store, settings, tmp_path):
     path = write_rows(tmp_path / "first.csv", [poc()])
     first = _upload(store, settings, path, "key-1")

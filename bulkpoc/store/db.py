@@ -235,9 +235,11 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
             with self.engine.connect() as own:
                 return self.read_frame(table, own, columns)
         chosen = [c for c in table.columns if columns is None or c.name in columns]
+        names = [c.name for c in chosen]
         if bulk.uses_copy(connection):
-            return bulk.read(connection, table, chosen)
-        fetched = self._fetch_columns(table, [c.name for c in chosen], connection)
+            fetched = bulk.read_columns(connection, table, names)
+        else:
+            fetched = self._fetch_columns(table, names, connection)
         frame = pd.DataFrame(index=pd.RangeIndex(len(fetched[0]) if fetched else 0))
         for column, values in zip(chosen, fetched, strict=True):
             kind = column.type.python_type

@@ -36,6 +36,18 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _compress_fast(connection: Connection) -> None:
+    """On PostgreSQL, compress the rest of this transaction's large values with lz4 where the
+    server has it: pglz took about 0.2 s of a batch's time to keep a 9 MB file, lz4 a quarter
+    of that, for files a third larger. Servers without lz4 (or older than 14) keep pglz."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql(
+        "SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings "
+        "WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+    )
+
+
 def this_process() -> str:
     """How a running batch names the process that runs it: ``host:pid``."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -54,6 +66,7 @@ class RunHistory(HistoryLookups):
         files = schema.files
         if connection.scalar(select(files.c.sha256).where(files.c.sha256 == sha256)):
             return
+        _compress_fast(connection)
         try:
             with connection.begin_nested():
                 values = {"sha256": sha256, "size": len(content), "created_at": utcnow()}
