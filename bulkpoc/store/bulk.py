@@ -16,6 +16,7 @@ driver's errors come back as SQLAlchemy's, as from any other statement.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -99,6 +100,7 @@ def insert_file(
     statement = insert_statement(table).values(content=func.zeroblob(bindparam("content_size")))
     row = connection.execute(statement, {**values, "content_size": len(content)}).lastrowid
     driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)  # the one driver of the SQLite dialect
     with driver.blobopen(table.name, "content", row) as blob:
         blob.write(content)
 
