@@ -109,6 +109,19 @@ def map_distinct(cells: pd.Series, function: Callable[[str], object]) -> pd.Seri
     return pd.Series(np.array([*mapped, None], dtype=object)[codes], index=cells.index)
 
 
+def index_in(values: pd.Series, known: pa.Array | Iterable[str]) -> np.ndarray:
+    """Each value's position in ``known`` text, -1 where it is not there or missing.
+
+    Arrow looks the values up, without a Python string per value where both are Arrow text.
+    """
+    if not isinstance(known, pa.Array):
+        known = pa.array(list(known), type=pa.string())
+    text = pa.array(values, from_pandas=True)
+    if text.type != known.type:
+        text = text.cast(known.type)
+    return pc.index_in(text, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)
+
+
 def strip_apostrophes(cells: pd.Series) -> pd.Series:
     """Drop the leading apostrophes a spreadsheet user types to keep a number as text."""
     return cells.str.replace(r"^'+", "", regex=True)
@@ -189,12 +202,13 @@ def _unscientific(text: str) -> tuple[str | None, bool]:
 
 
 def parse_phone(
-    cells: pd.Series, header: str, region: str, known_e164: Iterable[str] = ()
+    cells: pd.Series, header: str, region: str, known_e164: pa.Array | Iterable[str] | None = None
 ) -> Parsed:
     """E.164 numbers, repairing what spreadsheets do to them and reporting what cannot be.
 
     Values already in E.164 and in ``known_e164`` (the inventory, which holds only numbers
-    phonenumbers validated) are accepted without parsing; the rest are parsed once per value.
+    phonenumbers validated, as Arrow text) are accepted without parsing; the rest are parsed
+    once per value.
     """
     text = strip_apostrophes(cells)
     values = pd.Series(None, index=cells.index, dtype=object)
@@ -218,9 +232,11 @@ def parse_phone(
         text[kept] = digits[kept]
         repaired[kept] = True
 
-    known = known_e164 if isinstance(known_e164, pd.Index) else pd.Index(list(known_e164))
-    fast = pd.Series(known.get_indexer(text.astype(object)) >= 0, index=cells.index)
-    fast &= text.str.fullmatch(_E164).fillna(False).astype(bool)
+    fast = text.str.fullmatch(_E164).fillna(False).astype(bool)
+    if known_e164 is None or not fast.any():
+        fast[:] = False
+    else:
+        fast &= index_in(text, known_e164) >= 0
     values[fast] = text[fast]
     slow = ~fast & (text != "") & ~lost
     if slow.any():

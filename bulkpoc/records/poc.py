@@ -114,8 +114,8 @@ def _check_address(sheet: Sheet) -> None:
 
     phone = media.isin(PHONE_MEDIA) & (cells != "")
     if phone.any():
-        numbers = sheet.snapshot.numbers
-        parsed = parse_phone(cells[phone], ADDRESS, sheet.region, numbers.index)
+        inventory = sheet.snapshot.numbers.numbers
+        parsed = parse_phone(cells[phone], ADDRESS, sheet.region, inventory)
         sheet.record(ADDRESS, parsed)
         address[phone] = parsed.values
         _check_inventory(sheet, address, media)
@@ -152,16 +152,15 @@ def _check_address(sheet: Sheet) -> None:
 
 
 def _check_inventory(sheet: Sheet, address: pd.Series, media: pd.Series) -> None:
-    numbers = sheet.snapshot.numbers
+    inventory = sheet.snapshot.numbers
     is_phone = address.notna() & media.isin(PHONE_MEDIA)
-    known = address.isin(numbers.index) & is_phone
+    position = inventory.find(address.where(is_phone, None))
+    known = is_phone & (position >= 0)
     sheet.error(is_phone & ~known, ADDRESS, NOT_IN_INVENTORY, number=address)
     capability = pd.Series(False, index=address.index)
-    for media_type, column in (("Phone Call", "voice"), ("SMS", "sms")):
-        rows = known & (media == media_type)
-        if rows.any():
-            capable = address[rows].map(numbers[column]).astype(bool)
-            capability[rows] = ~capable
+    for media_type, capable in (("Phone Call", inventory.voice), ("SMS", inventory.sms)):
+        rows = (known & (media == media_type)).to_numpy()
+        capability[rows] = ~capable[position[rows]]
     sheet.error(
         capability,
         ADDRESS,

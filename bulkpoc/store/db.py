@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,7 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 VERSION_TABLE = "alembic_version"  # where alembic records the migration a store is at
 WRITE_CHUNK = 5_000
+READ_CHUNK = 50_000  # records read_column_chunks gives at a time
 
 BATCH_LOCK_KEY = 0x62756C6B  # "bulk": the PostgreSQL advisory lock batches queue on
 _FRAME_TYPES = (bool, int, str, dt.datetime)
@@ -253,6 +254,26 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
             else:
                 frame[column.name] = pd.Series(values, dtype=object)
         return frame
+
+    def read_column_chunks(
+        self, table: Table, connection: Connection, names: list[str]
+    ) -> Iterator[Sequence[Sequence[Any]]]:
+        """``names``' values over every record of ``table``, a chunk of records at a time: one
+        sequence a column, the records in the same order in each. The caller turns each chunk
+        into arrays, so a table's values never all exist as Python objects at once (on SQLite;
+        PostgreSQL sends each column as one array, in one chunk)."""
+        if bulk.uses_copy(connection):
+            yield bulk.read_columns(connection, table, names)
+            return
+        quote = connection.dialect.identifier_preparer.quote
+        query = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
+        driver_cursor = connection.connection.cursor()
+        try:
+            driver_cursor.execute(query)
+            while rows := driver_cursor.fetchmany(READ_CHUNK):
+                yield list(zip(*rows, strict=True))
+        finally:
+            driver_cursor.close()
 
     def _fetch_columns(self, table: Table, names: list[str], connection: Connection) -> list:
         quote = connection.dialect.identifier_preparer.quote
