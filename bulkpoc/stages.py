@@ -35,6 +35,7 @@ from bulkpoc.errors import (
     StoreBusy,
 )
 from bulkpoc.heartbeat import Heartbeat
+from bulkpoc.memory import use_returning_pool
 from bulkpoc.options import ImportOptions, Progress, no_progress
 from bulkpoc.plan import plan
 from bulkpoc.read import RawTable, read_file
@@ -57,6 +58,7 @@ def run(
     source: Callable[[], Source],
 ) -> BatchResult:
     """Process a batch this process has claimed (it is recorded as running here)."""
+    use_returning_pool()
     options = ImportOptions.from_recorded(batch["options"])
     result = new_result(
         options, batch["file_name"], batch["checksum"], batch["started_at"], batch["id"]
