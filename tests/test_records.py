@@ -14,7 +14,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstrain
 
 from bulkpoc.options import RecordTypeName
 from bulkpoc.records import RECORD_TYPES
-from bulkpoc.records.base import Field, casefold, fold, unique_keys
+from bulkpoc.records.base import Field, casefold, fold, lower, unique_keys
+from bulkpoc.records.poc import POC
 
 RECORDS = Path(__file__).resolve().parent.parent / "bulkpoc" / "records"
 
@@ -104,3 +105,29 @@ def test_a_column_folds_to_what_each_of_its_names_folds_to(names):
         assert [None if pd.isna(v) else v for v in folded] == [
             None if name is None else fold(name) for name in names
         ]
+
+
+@given(st.lists(st.none() | typed, max_size=30))
+def test_a_column_lower_cases_to_what_each_of_its_values_lower_cases_to(values):
+    # Email addresses are unique whatever their case: Arrow lower-cases the ASCII ones.
+    for column in (pd.Series(values, dtype=object), pd.Series(values, dtype="str")):
+        assert [None if pd.isna(v) else v for v in lower(column)] == [
+            None if value is None else value.lower() for value in values
+        ]
+
+
+def test_an_email_address_key_ignores_case_and_other_addresses_keep_theirs():
+    frame = pd.DataFrame(
+        {
+            "media_type": ["Email", "Email", "Chat", "Phone Call", "Email"],
+            "address": ["Ann@Example.COM", "ÉVE@Example.com", "CHAT-AB12", "+12025550100", None],
+        }
+    )
+    keys = POC.derive(frame.assign(name=["a", "b", "c", "d", "e"]))["address_key"]
+    assert [None if pd.isna(v) else v for v in keys] == [
+        "ann@example.com",
+        "éve@example.com",
+        "CHAT-AB12",
+        "+12025550100",
+        None,
+    ]

@@ -185,19 +185,36 @@ def casefold(values: pd.Series) -> pd.Series:
     """The form uniqueness is checked on: case-insensitive and whitespace-collapsed, as Arrow
     text (missing values stay missing); each value as ``fold`` gives it.
 
-    Arrow folds the plain ASCII values in a few passes over the column, where casefolding is
-    lower-casing; the others go through ``fold`` once per distinct value. A Python string per
-    name was the largest thing a million-row batch made at its peak.
+    For plain ASCII values casefolding is lower-casing: Arrow does it, and collapses the
+    whitespace, in a few passes over the column. A Python string per name was the largest
+    thing a million-row batch made at its peak.
     """
+
+    def ascii_fold(text: pa.Array) -> pa.Array:
+        collapsed = pc.replace_substring_regex(pc.ascii_lower(text), _ASCII_WHITESPACE_RUNS, " ")
+        return pc.utf8_trim(collapsed, " ")
+
+    return _ascii_by_arrow(values, ascii_fold, fold)
+
+
+def lower(values: pd.Series) -> pd.Series:
+    """``str.lower`` of each value, as Arrow text (missing values stay missing)."""
+    return _ascii_by_arrow(values, pc.ascii_lower, str.lower)
+
+
+def _ascii_by_arrow(
+    values: pd.Series, for_ascii: Callable[[pa.Array], pa.Array], for_others: Callable[[str], str]
+) -> pd.Series:
+    """``for_ascii`` of the plain ASCII values, by Arrow over the whole column; the others
+    through ``for_others``, once per distinct value (the two must agree on ASCII text)."""
     text = pa.array(values, from_pandas=True)
     if not pa.types.is_large_string(text.type) and not pa.types.is_string(text.type):
         text = text.cast(pa.large_string())  # a column of only missing values
-    collapsed = pc.replace_substring_regex(pc.ascii_lower(text), _ASCII_WHITESPACE_RUNS, " ")
-    folded = pd.Series(pd.array(pc.utf8_trim(collapsed, " "), dtype=TEXT), index=values.index)
+    result = pd.Series(pd.array(for_ascii(text), dtype=TEXT), index=values.index)
     other = ~pc.fill_null(pc.string_is_ascii(text), True).to_numpy(zero_copy_only=False)
     if other.any():
-        folded[other] = map_distinct(values[other], fold).to_numpy()
-    return folded
+        result[other] = map_distinct(values[other], for_others).to_numpy()
+    return result
 
 
 def fold(text: str) -> str:

@@ -24,12 +24,13 @@ from bulkpoc.catalogue import (
 from bulkpoc.fields import (
     PHONE_MEDIA,
     SYSTEM_ADDRESS_MEDIA,
+    TEXT,
     parse_email,
     parse_phone,
     strip_apostrophes,
 )
 from bulkpoc.permissions import POC_CREATE, POC_DEACTIVATE, SKILLS_EDIT
-from bulkpoc.records.base import Field, RecordType, casefold
+from bulkpoc.records.base import Field, RecordType, casefold, lower
 from bulkpoc.store import schema
 
 if TYPE_CHECKING:
@@ -50,12 +51,14 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _derive_address_keys(frame: pd.DataFrame) -> pd.DataFrame:
-    address = frame["address"].astype(object)
-    present = address.notna()
-    key = address.copy()
-    is_email = present & (frame["media_type"] == "Email")
-    key[is_email] = address[is_email].str.lower()
-    frame["address_key"] = key.where(present, None)
+    """Email addresses are unique whatever their case; other addresses as they are. Arrow
+    text throughout: a Python string per address was 100 MB of a million-row batch."""
+    address = frame["address"].astype(TEXT)
+    is_email = address.notna() & (frame["media_type"] == "Email")
+    key = address.copy(deep=False)
+    if is_email.any():
+        key[is_email] = lower(address[is_email])
+    frame["address_key"] = key
     return frame
 
 
