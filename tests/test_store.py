@@ -9,17 +9,20 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 
 from bulkpoc.errors import StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.options import ImportOptions
 from bulkpoc.pipeline import run_import, submit
 from bulkpoc.records import RECORD_TYPES
+from bulkpoc.snapshot import read_inventory
+from bulkpoc.store import db as db_module
 from bulkpoc.store import schema
 from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store, alembic_config, newest_migration
 from bulkpoc.store.pocs import PocFilter
@@ -326,3 +329,20 @@ def test_a_kept_upload_is_stored_whole_and_no_reference_to_its_bytes_outlives_th
         store.keep_batch_file(connection, batch_id, "errors", "kept.csv", content)
     assert sys.getrefcount(content) == references
     assert store.batch_file(batch_id, "errors") == ("kept.csv", content)
+
+
+def test_the_inventory_is_read_whole_a_few_records_at_a_time(store, monkeypatch):
+    # A million numbers as Python objects at once were most of the inventory's memory.
+    monkeypatch.setattr(db_module, "READ_CHUNK", 2)
+    with store.engine.connect() as connection:
+        stored = connection.execute(
+            select(schema.numbers.c.phone_number, schema.numbers.c.voice, schema.numbers.c.sms)
+        ).all()
+        inventory = read_inventory(store, connection)
+    assert len(stored) > 2  # more than one chunk
+    columns = (inventory.numbers.to_pylist(), inventory.voice.tolist(), inventory.sms.tolist())
+    read = zip(*columns, strict=True)
+    assert sorted(read) == sorted((number, bool(voice), bool(sms)) for number, voice, sms in stored)
+    first, second = inventory.numbers[0].as_py(), inventory.numbers[1].as_py()
+    found = inventory.find(pd.Series([second, "+19999999999", None, first], dtype=object))
+    assert found.tolist() == [1, -1, -1, 0]
