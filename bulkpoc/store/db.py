@@ -265,22 +265,18 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
         if bulk.uses_copy(connection):
             yield bulk.read_columns(connection, table, names)
             return
-        quote = connection.dialect.identifier_preparer.quote
-        query = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
         driver_cursor = connection.connection.cursor()
         try:
-            driver_cursor.execute(query)
+            driver_cursor.execute(_select_all(connection, table, names))
             while rows := driver_cursor.fetchmany(READ_CHUNK):
                 yield list(zip(*rows, strict=True))
         finally:
             driver_cursor.close()
 
     def _fetch_columns(self, table: Table, names: list[str], connection: Connection) -> list:
-        quote = connection.dialect.identifier_preparer.quote
-        query = f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
         driver_cursor = connection.connection.cursor()
         try:
-            driver_cursor.execute(query)
+            driver_cursor.execute(_select_all(connection, table, names))
             rows = driver_cursor.fetchall()
         finally:
             driver_cursor.close()
@@ -402,6 +398,12 @@ def _driver_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def _select_all(connection: Connection, table: Table, names: list[str]) -> str:
+    """The driver's query for ``names`` of every record of ``table``."""
+    quote = connection.dialect.identifier_preparer.quote
+    return f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
 
 
 __all__ = ["PERMISSIONS", "SQLAlchemyError", "Store", "User", "Waiting", "utcnow"]
