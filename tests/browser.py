@@ -1,12 +1,14 @@
 """Helpers for the browser tests: Debian's Chromium driven by Playwright, the real server
 (``bulkpoc serve``) on a free loopback port, axe-core, and a screenshot of every page.
 
-.ci/run installs Chromium (apt) and axe-core (npm ci); Playwright never downloads a browser.
+scripts/test.py installs Chromium (apt) when it is missing; axe-core comes inside the
+axe-playwright-python wheel (the test extra). Playwright never downloads a browser.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,14 +18,14 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(str(files("axe_playwright_python") / "axe.min.js"))
 AXE_PATH = "/__axe__/axe.min.js"  # served by the test browser itself, never by the app
 SERIOUS = ("serious", "critical")
 SERVER_START_SECONDS = 30
@@ -32,9 +34,10 @@ VIEWPORT = {"width": 1280, "height": 800}
 
 def launch_chromium(playwright: Playwright) -> Browser:
     """Headless Debian Chromium; root (as in CI) cannot use Chromium's sandbox."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)"
+    chromium = shutil.which("chromium")
+    assert chromium, "Chromium is not on PATH: apt-get install chromium (scripts/test.py does)"
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    return playwright.chromium.launch(executable_path=chromium, headless=True, args=args)
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -103,7 +106,7 @@ def _wait_until_it_answers(url: str, process: subprocess.Popen[bytes], log: Path
 def new_context(browser: Browser, server: Server) -> BrowserContext:
     """A fresh browser profile on the server. The page's CSP stays in force (so an inline
     script or style would fail here as in any browser); axe-core reaches the page as a script
-    from the page's own origin, which the browser answers from node_modules."""
+    from the page's own origin, which the browser answers from the axe-playwright-python wheel."""
     context = browser.new_context(base_url=server.url, viewport=VIEWPORT, accept_downloads=True)
     context.route(f"{server.url}{AXE_PATH}", _serve_axe)
     return context
@@ -127,7 +130,6 @@ def watch_csp(page: Page) -> list[str]:
 
 def axe(page: Page) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the page as it is now."""
-    assert AXE.exists(), f"{AXE} is missing: npm ci (.ci/run does)"
     page.add_script_tag(url=AXE_PATH)
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [violation for violation in results["violations"] if violation["impact"] in SERIOUS]
