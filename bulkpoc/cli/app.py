@@ -79,7 +79,10 @@ class Context:
         if self._store is None:
             from bulkpoc.store.db import Store
 
-            self._store = Store(self.settings.database_url)
+            try:
+                self._store = Store(self.settings.database_url)
+            except SettingsError as error:  # e.g. PostgreSQL without the postgres extra
+                raise BadSetting(str(error)) from None
         if ready:
             self._store.ensure_ready()
         return self._store

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,10 +25,11 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bulkpoc.catalogue import STORE_BUSY, UNKNOWN_USER
-from bulkpoc.errors import StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
+from bulkpoc.errors import SettingsError, StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.permissions import PERMISSIONS
 from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts
@@ -43,6 +45,7 @@ VERSION_TABLE = "alembic_version"  # where alembic records the migration a store
 WRITE_CHUNK = 5_000
 READ_CHUNK = 50_000  # records read_column_chunks gives at a time
 
+POSTGRES_EXTRA = ("psycopg", "procrastinate")  # the driver and the job queue: bulkpoc[postgres]
 BATCH_LOCK_KEY = 0x62756C6B  # "bulk": the PostgreSQL advisory lock batches queue on
 _FRAME_TYPES = (bool, int, str, dt.datetime)
 BUSY_TIMEOUT_MS = SQLITE_BUSY_MS
@@ -104,6 +107,7 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
 
     def __init__(self, url: str) -> None:
         self.url = url
+        _require_postgres_extra(url)
         self.engine: Engine = create_engine(_driver_url(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -398,6 +402,16 @@ def _driver_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def _require_postgres_extra(url: str) -> None:
+    """A PostgreSQL URL without bulkpoc[postgres] installed: one sentence, not an ImportError."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return
+    if not all(find_spec(module) for module in POSTGRES_EXTRA):
+        raise SettingsError(
+            "A PostgreSQL store needs bulkpoc's postgres extra: pip install 'bulkpoc[postgres]'."
+        )
 
 
 def _select_all(connection: Connection, table: Table, names: list[str]) -> str:
