@@ -1,7 +1,7 @@
 """Fixtures: a fresh real store per test (SQLite always, PostgreSQL when configured).
 
 Set BULKPOC_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run every
-store-backed test on PostgreSQL as well; .ci/run sets it when a server answers.
+store-backed test on PostgreSQL as well; scripts/test.py sets it when a server answers.
 """
 
 from __future__ import annotations
