@@ -36,14 +36,14 @@ from pathlib import Path
 
 import phonenumbers
 
-from bulkpoc import rowhash
+from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
-from bulkpoc.records import RECORD_TYPES
+from bulkpoc.domain import rowhash
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.output.exports import write_records
 from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, Store, utcnow
-from bulkpoc.write import write_records
 
 POSTGRES_URL = os.environ.get("BULKPOC_BENCH_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]

@@ -15,18 +15,18 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bulkpoc.options import ImportOptions
-    from bulkpoc.pipeline import run_import
-    from bulkpoc.result import BatchResult, BatchStatus, Counts
+    from bulkpoc.batch.submit import run_import
+    from bulkpoc.domain.options import ImportOptions
+    from bulkpoc.domain.result import BatchResult, BatchStatus, Counts
 
 __version__ = "0.1.0"
 
 _HOMES = {
-    "BatchResult": "bulkpoc.result",
-    "BatchStatus": "bulkpoc.status",
-    "Counts": "bulkpoc.result",
-    "ImportOptions": "bulkpoc.options",
-    "run_import": "bulkpoc.pipeline",
+    "BatchResult": "bulkpoc.domain.result",
+    "BatchStatus": "bulkpoc.domain.status",
+    "Counts": "bulkpoc.domain.result",
+    "ImportOptions": "bulkpoc.domain.options",
+    "run_import": "bulkpoc.batch.submit",
 }
 
 __all__ = ["BatchResult", "BatchStatus", "Counts", "ImportOptions", "__version__", "run_import"]

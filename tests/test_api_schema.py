@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from bulkpoc.auth import create_token
+from bulkpoc.services.auth import create_token
 from tests.browser import running_server
 
 EXAMPLES = 20  # per operation and mode: enough to find what a slip in the schema breaks

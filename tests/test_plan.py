@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.demo import load_demo_reference_data
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.records.poc import DEACTIVATION_MESSAGE
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.records.poc import DEACTIVATION_MESSAGE
+from bulkpoc.output.exports import export_frame
+from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, Store
-from bulkpoc.write import export_frame
 from tests.conftest import errors, poc, stored_pocs, write_rows
 
 PREFIX = "Cannot be deactivated because it is still assigned to an active skill"

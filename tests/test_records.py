@@ -12,12 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstraint
 
-from bulkpoc.options import RecordTypeName
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.records.base import Field, casefold, fold, lower, unique_keys
-from bulkpoc.records.poc import POC
+from bulkpoc.domain.options import RecordTypeName
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.records.base import Field, casefold, fold, lower, unique_keys
+from bulkpoc.domain.records.poc import POC
 
-RECORDS = Path(__file__).resolve().parent.parent / "bulkpoc" / "records"
+RECORDS = Path(__file__).resolve().parent.parent / "bulkpoc" / "domain" / "records"
 
 
 def constraint_columns(table: Table) -> set[tuple[str, ...]]:
@@ -90,7 +90,7 @@ def runtime_imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", sorted(RECORDS.glob("*.py")), ids=lambda path: path.name)
 def test_records_import_the_sheet_only_for_type_hints(path):
-    assert not {name for name in runtime_imports(path) if name.startswith("bulkpoc.sheet")}
+    assert not {name for name in runtime_imports(path) if name.startswith("bulkpoc.domain.sheet")}
 
 
 # Names as people type and paste them: mostly ASCII, with runs of spaces, tabs and the

@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bulkpoc.errors import flatten
-from bulkpoc.records import RECORD_TYPES
+from bulkpoc.domain.errors.types import flatten
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.store.db import PERMISSIONS
 from tests.conftest import poc
 

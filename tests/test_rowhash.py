@@ -7,10 +7,10 @@ import pytest
 from alembic import command
 from sqlalchemy import select, update
 
-from bulkpoc import rowhash
-from bulkpoc.records import RECORD_TYPES
+from bulkpoc.domain import rowhash
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.output.exports import export_frame
 from bulkpoc.store.db import alembic_config
-from bulkpoc.write import export_frame
 from tests.conftest import errors, poc
 
 POC = RECORD_TYPES["poc"]

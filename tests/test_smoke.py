@@ -1,4 +1,4 @@
-from bulkpoc.errors import flatten
+from bulkpoc.domain.errors.types import flatten
 from tests.conftest import poc
 
 

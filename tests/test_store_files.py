@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import threading
 
+from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import submit
+from bulkpoc.domain.options import ImportOptions
 from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, Store
 

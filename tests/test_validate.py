@@ -7,16 +7,16 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from bulkpoc import snapshot as snapshot_module
-from bulkpoc.errors import flatten
-from bulkpoc.read import RawTable
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.sheet import TEXT, Sheet
-from bulkpoc.snapshot import Snapshot
+from bulkpoc.batch.read import RawTable
+from bulkpoc.batch.validate import map_headers, validate
+from bulkpoc.domain import snapshot as snapshot_module
+from bulkpoc.domain.errors.types import flatten
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.sheet import TEXT, Sheet
+from bulkpoc.domain.snapshot import Snapshot
+from bulkpoc.output.exports import export_frame, write_records
 from bulkpoc.store import schema
 from bulkpoc.store.db import PERMISSIONS, User
-from bulkpoc.validate import map_headers, validate
-from bulkpoc.write import export_frame, write_records
 from tests.conftest import POC_HEADERS, errors, poc, stored_pocs
 
 KEYS = ("row", "column", "code")  # what errors() compares

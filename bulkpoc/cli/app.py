@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, get_args
 import click
 
 from bulkpoc import __version__
-from bulkpoc.errors import BulkpocError, SettingsError
-from bulkpoc.options import RecordTypeName
-from bulkpoc.status import BatchStatus
+from bulkpoc.domain.errors.types import BulkpocError, SettingsError
+from bulkpoc.domain.options import RecordTypeName
+from bulkpoc.domain.status import BatchStatus
 
 if TYPE_CHECKING:
     from bulkpoc.config import Settings

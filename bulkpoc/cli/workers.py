@@ -7,7 +7,7 @@ import sys
 import click
 
 from bulkpoc.cli.app import EXIT_CODES, Context, cli, user_errors
-from bulkpoc.errors import BulkpocError
+from bulkpoc.domain.errors.types import BulkpocError
 
 
 @cli.command()
@@ -77,7 +77,7 @@ def rerun(obj: Context, batch_id: int) -> None:
     if batch["status"] == "queued":
         click.echo(f"Batch {batch_id} is queued; a worker will run it.")
         return
-    from bulkpoc.pipeline import load_result
+    from bulkpoc.batch.submit import load_result
 
     result = load_result(store, batch_id)
     click.echo(result.summary())

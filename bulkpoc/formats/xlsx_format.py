@@ -26,14 +26,14 @@ import pandas as pd
 import pyarrow as pa
 from python_calamine import CalamineError, load_workbook
 
-from bulkpoc.catalogue import (
+from bulkpoc.domain.errors.codes import (
     DAMAGED_ARCHIVE,
     DAMAGED_WORKBOOK,
     EMPTY_WORKSHEET,
     NO_WORKSHEETS,
     TOO_LARGE,
 )
-from bulkpoc.errors import FileRejected
+from bulkpoc.domain.errors.types import FileRejected
 from bulkpoc.formats.base import RawTable, Source, WriteOptions, arrow_to_frame, opened
 
 if TYPE_CHECKING:

@@ -7,12 +7,12 @@ import queue
 import threading
 from typing import BinaryIO, NamedTuple, Protocol
 
+from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
-from bulkpoc.errors import StoreBusy
+from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.options import ImportOptions
 from bulkpoc.jobs.spool import Spool
 from bulkpoc.jobs.tasks import run_batch
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import submit
 from bulkpoc.store.db import Store
 
 log = logging.getLogger("bulkpoc.jobs")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from bulkpoc.batch.submit import process
 from bulkpoc.config import Settings
-from bulkpoc.errors import StoreBusy
-from bulkpoc.mail import deliver_due
-from bulkpoc.options import Progress
-from bulkpoc.pipeline import process
-from bulkpoc.result import BatchResult
+from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.options import Progress
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.output.mail import deliver_due
 from bulkpoc.store.db import Store, Waiting
 
 log = logging.getLogger("bulkpoc.jobs")
@@ -24,7 +24,7 @@ def run_batch(
     log.info("%s", result.summary())
     batch = store.batch(batch_id)
     if batch is not None and batch["inbox_path"] and result.status.finished:
-        from bulkpoc.jobs.inbox import file_away
+        from bulkpoc.schedules.inbox import file_away
 
         file_away(store, batch, result.status)
     return result

@@ -26,13 +26,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bulkpoc.catalogue import STORE_BUSY, UNKNOWN_USER
-from bulkpoc.errors import StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
-from bulkpoc.permissions import PERMISSIONS
+from bulkpoc.domain.errors.codes import STORE_BUSY, UNKNOWN_USER
+from bulkpoc.domain.errors.types import StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts
-from bulkpoc.store.history import SQLITE_BUSY_MS, RunHistory, utcnow
-from bulkpoc.store.lookups import HistoryLookups
+from bulkpoc.store.batch_queries import HistoryLookups
+from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, utcnow
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.schedules import ScheduleBook
 

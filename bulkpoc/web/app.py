@@ -45,7 +45,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> ASGIApp:
     """The whole web application as one ASGI app (what ``bulkpoc serve`` runs)."""
-    from bulkpoc.auth import session_secret
+    from bulkpoc.services.auth import session_secret
     from bulkpoc.web import api
     from bulkpoc.web.routes import account, history, manage, pocs, results
 

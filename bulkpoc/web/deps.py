@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from bulkpoc.catalogue import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
 from bulkpoc.config import Settings
-from bulkpoc.errors import UnknownUser
-from bulkpoc.records.base import RecordType
+from bulkpoc.domain.errors.codes import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
+from bulkpoc.domain.errors.types import UnknownUser
+from bulkpoc.domain.records.base import RecordType
 from bulkpoc.store.db import Store, User
 
 SESSION_USER = "user"
@@ -55,7 +55,7 @@ def api_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)],
 ) -> User:
     """The user of the ``Authorization: Bearer TOKEN`` header."""
-    from bulkpoc.auth import user_for_token
+    from bulkpoc.services.auth import user_for_token
 
     user = user_for_token(get_store(request), credentials.credentials) if credentials else None
     if user is None:
@@ -79,7 +79,7 @@ def permitted(user: User, permission: str) -> User:
 
 def may_read_batch(user: User, batch: dict[str, Any]) -> dict[str, Any]:
     """A batch's rows are its record type's data: seeing them takes that type's permission."""
-    from bulkpoc.records import RECORD_TYPES
+    from bulkpoc.domain.records import RECORD_TYPES
 
     permitted(user, RECORD_TYPES[batch["record_type"]].permission)
     return batch

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import Request
 from pydantic import BaseModel
 
-from bulkpoc.result import BatchStatus
+from bulkpoc.domain.result import BatchStatus
 from bulkpoc.store.db import Store
 
 STAGES = {

@@ -23,8 +23,8 @@ def upgrade() -> None:
     for table in TABLES:
         op.add_column(table, sa.Column('row_hash', sa.BigInteger(), nullable=True))
     # The hash is what a re-upload compares with: compute it as the application does.
-    from bulkpoc import rowhash
-    from bulkpoc.records import RECORD_TYPES
+    from bulkpoc.domain import rowhash
+    from bulkpoc.domain.records import RECORD_TYPES
 
     connection = op.get_bind()
     for rtype in RECORD_TYPES.values():

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bulkpoc.errors import BulkpocError
+from bulkpoc.domain.errors.types import BulkpocError
 from bulkpoc.store.db import User
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import SESSION_USER, current_user, get_store
@@ -45,7 +45,7 @@ def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ) -> Response:
-    from bulkpoc.auth import authenticate
+    from bulkpoc.services.auth import authenticate
 
     try:
         user = authenticate(get_store(request), name.strip(), password)

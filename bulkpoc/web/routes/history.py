@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.result import BatchStatus
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.result import BatchStatus
 from bulkpoc.store.db import Store, User
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import current_user, get_store

@@ -19,11 +19,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from bulkpoc import formats
-from bulkpoc.errors import StoreBusy
+from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES, RecordType
 from bulkpoc.jobs.queue import ThreadQueue
 from bulkpoc.jobs.spool import Spool
-from bulkpoc.options import ImportOptions
-from bulkpoc.records import RECORD_TYPES, RecordType
 from bulkpoc.store.db import User
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import (
@@ -167,7 +167,7 @@ def _problem(form: UploadForm, user: User) -> str | None:
 def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -> Response:
     """Record the upload as a batch and go to its page; on SQLite, if another batch is writing,
     keep the file in the spool and go to the page that waits for it to be recorded."""
-    from bulkpoc.pipeline import submit
+    from bulkpoc.batch.submit import submit
 
     assert form.file is not None
     fields = form.fields

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bulkpoc.fields import MEDIA_TYPES
+from bulkpoc.domain.parsers import MEDIA_TYPES
 from bulkpoc.store.db import User
 from bulkpoc.store.pocs import SORTS, Active, PocFilter
 from bulkpoc.web.app import render

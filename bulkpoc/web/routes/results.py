@@ -12,12 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
-from bulkpoc import mail, report
-from bulkpoc.catalogue import CATALOGUE
-from bulkpoc.pipeline import load_result
-from bulkpoc.read import RawTable
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.batch.read import RawTable
+from bulkpoc.batch.submit import load_result
+from bulkpoc.domain.errors.codes import CATALOGUE
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.result import BatchResult, BatchStatus
+from bulkpoc.output import mail, report
 from bulkpoc.store.db import Store, User
 from bulkpoc.web import grid
 from bulkpoc.web.app import render
