@@ -38,12 +38,12 @@ import phonenumbers
 
 from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.domain import rowhash
 from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.output.exports import write_records
-from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, Store, utcnow
+from bulkpoc.store import row_hashes, schema
+from bulkpoc.store.db import Store, utcnow
 
 POSTGRES_URL = os.environ.get("BULKPOC_BENCH_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -207,7 +207,7 @@ def seeded_store(
             ),
         )
         for name in ("skill", "script", "chat-profile", "number"):
-            rowhash.refresh(connection, RECORD_TYPES[name])  # as the pipeline would have
+            row_hashes.refresh(connection, RECORD_TYPES[name])  # as the pipeline would have
     return store
 
 

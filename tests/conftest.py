@@ -21,11 +21,12 @@ from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.types import flatten
 from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.store.db import Store
 
 POSTGRES_URL = os.environ.get("BULKPOC_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]

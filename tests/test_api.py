@@ -14,10 +14,11 @@ from fastapi.routing import APIRoute
 
 from bulkpoc.batch.submit import load_result, run_import
 from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.output.exports import write_records
 from bulkpoc.services.auth import create_token, revoke_token
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.store.db import Store
 from bulkpoc.web.api import router
 from bulkpoc.web.api_models import RecordTypeName
 from bulkpoc.web.downloads import download_name

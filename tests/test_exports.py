@@ -13,11 +13,12 @@ from sqlalchemy import event
 
 from bulkpoc.domain.errors.types import flatten
 from bulkpoc.domain.parsers import MEDIA_TYPES
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.output.exports import write_records
 from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.store.db import Store
 from tests.conftest import poc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"

@@ -16,12 +16,13 @@ from sqlalchemy import select, update
 from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.poc import DEACTIVATION_MESSAGE
 from bulkpoc.output.exports import export_frame
 from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.store.db import Store
 from tests.conftest import errors, poc, stored_pocs, write_rows
 
 PREFIX = "Cannot be deactivated because it is still assigned to an active skill"

@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from bulkpoc.domain.errors.types import flatten
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.store.db import PERMISSIONS
 from tests.conftest import poc
 
 POC_HEADERS = RECORD_TYPES["poc"].headers

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows
 from tests.web import Element, client_for, logged_in, page
 

@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Table
 from bulkpoc.batch.plan import same
 from bulkpoc.domain import rowhash
 from bulkpoc.domain.actions import CREATE, UPDATE
-from bulkpoc.domain.sheet import Sheet
-from bulkpoc.store import bulk
+from bulkpoc.domain.records.base import Sheet
+from bulkpoc.store import bulk, record_tables, row_hashes
+from bulkpoc.store.record_tables import unique_keys
 
 CHUNK = 20_000  # rows per executemany or COPY chunk: few calls, bounded memory
 Progress = Callable[[int, int], None]
@@ -35,7 +36,9 @@ def _chunks(
     """``records``' ``columns`` with their row hashes, then Last Modified (``stamp``), then
     ``key`` when given, a chunk at a time: the store writes a chunk while the next is hashed."""
     for start in range(0, len(records), CHUNK):
-        chunk = with_row_hashes(sheet, records.iloc[start : start + CHUNK], now)
+        chunk = rowhash.with_row_hashes(
+            sheet.rtype, sheet.snapshot.refs, records.iloc[start : start + CHUNK], now
+        )
         # As an object column, so the driver gets ``stamp`` itself, not a pandas Timestamp.
         rows = chunk[columns].assign(last_modified=pd.Series(stamp, chunk.index, dtype=object))
         if key is not None:
@@ -62,7 +65,7 @@ def apply(
 ) -> None:
     """Write every row planned as create or update; the caller owns the transaction."""
     rtype = sheet.rtype
-    table, key, columns = rtype.table, rtype.key.name, rtype.db_columns
+    table, key, columns = record_tables.table(rtype), rtype.key.name, record_tables.columns(rtype)
     updates = _rows(sheet.values, sheet.action == UPDATE)
     creates = rtype.assign(_rows(sheet.values, sheet.action == CREATE))
     total, done = len(updates) + len(creates), 0
@@ -91,20 +94,12 @@ def apply(
 # --- row hashes (bulkpoc.domain.rowhash): kept right by every write -------------------------
 
 
-def with_row_hashes(sheet: Sheet, records: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
-    """``records`` with the hash of the row their export will show once written at ``now``."""
-    if records.empty:
-        return records.assign(row_hash=pd.Series(dtype="int64"))
-    hashes = rowhash.record_hashes(sheet.rtype, sheet.snapshot.refs, records, written_at=now)
-    return records.assign(row_hash=hashes)
-
-
 def refresh_renamed(sheet: Sheet, updates: pd.DataFrame, connection: Connection) -> None:
     """A renamed skill, script or chat profile changes the exported rows that name it."""
     if not len(updates) or not rowhash.naming(sheet.rtype):
         return
     renamed = updates.loc[sheet.changed.loc[updates.index, "name"].to_numpy(), sheet.rtype.key.name]
-    rowhash.refresh_renamed(connection, sheet.rtype, [int(key) for key in renamed])
+    row_hashes.refresh_renamed(connection, sheet.rtype, [int(key) for key in renamed])
 
 
 def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connection) -> None:
@@ -115,7 +110,8 @@ def _park_moving_keys(sheet: Sheet, updates: pd.DataFrame, connection: Connectio
     placeholder starts with a control character, which validation never lets into a key (and
     which, unlike NUL, PostgreSQL accepts).
     """
-    table, key, unique = sheet.rtype.table, sheet.rtype.key.name, sheet.rtype.unique
+    rtype = sheet.rtype
+    table, key, unique = record_tables.table(rtype), rtype.key.name, unique_keys(rtype)
     if not unique:
         return
     stored = sheet.stored.loc[updates.index]

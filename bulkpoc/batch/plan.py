@@ -14,8 +14,9 @@ import pandas as pd
 from bulkpoc.domain.actions import CREATE, FAILED, UNCHANGED, UPDATE
 from bulkpoc.domain.errors.codes import ALREADY_USED, CONFLICT, FIXED_ON_UPDATE, PERMISSION_DENIED
 from bulkpoc.domain.parsers import at_precision_of, parse_last_modified
-from bulkpoc.domain.records.base import LAST_MODIFIED, UniqueKey
-from bulkpoc.domain.sheet import Sheet
+from bulkpoc.domain.records.base import LAST_MODIFIED, Sheet
+from bulkpoc.domain.records.keys import UniqueKey
+from bulkpoc.store.record_tables import unique_keys
 
 
 def same(new: pd.Series, old: pd.Series) -> pd.Series:
@@ -108,7 +109,7 @@ def _check_unique(sheet: Sheet) -> None:
     agrees with the database's unique constraints. (Two rows of the file claiming one key
     have already failed as duplicates.)
     """
-    keys, existing = sheet.rtype.unique, sheet.snapshot.existing
+    keys, existing = unique_keys(sheet.rtype), sheet.snapshot.existing
     applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
     if not keys or existing.empty or not applied.any():
         return

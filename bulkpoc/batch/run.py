@@ -40,12 +40,12 @@ from bulkpoc.domain.errors.types import (
 )
 from bulkpoc.domain.options import ImportOptions, Progress, no_progress
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.domain.records.base import RecordType
+from bulkpoc.domain.records.base import RecordType, Sheet
 from bulkpoc.domain.result import BatchResult, BatchStatus, Counts
-from bulkpoc.domain.sheet import Sheet
-from bulkpoc.domain.snapshot import load_snapshot
+from bulkpoc.domain.users import User
 from bulkpoc.output import mail, report
-from bulkpoc.store.db import Store, User, Waiting, utcnow
+from bulkpoc.store.db import Store, Waiting, utcnow
+from bulkpoc.store.snapshots import load_snapshot
 
 Source = Path | BinaryIO
 

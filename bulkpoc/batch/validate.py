@@ -37,13 +37,13 @@ from bulkpoc.domain.records.base import (
     ROW_CHANGED,
     Field,
     RecordType,
-    UniqueKey,
-    casefold,
+    Sheet,
 )
-from bulkpoc.domain.sheet import Sheet
-from bulkpoc.domain.snapshot import Snapshot
+from bulkpoc.domain.records.keys import UniqueKey, casefold
+from bulkpoc.domain.records.snapshot import Snapshot
 from bulkpoc.domain.suggest import suggestions
-from bulkpoc.store.db import User
+from bulkpoc.domain.users import User
+from bulkpoc.store.record_tables import unique_keys
 
 
 def header_key(header: str) -> str:
@@ -123,7 +123,7 @@ def validate(
         rtype.check(sheet)
     _derive(sheet)
     _check_duplicates(sheet, sheet.values[rtype.key.name], rtype.key.header)
-    for unique in rtype.unique:
+    for unique in unique_keys(rtype):
         _add_stored_unique_values(sheet, unique)
         _check_duplicates(sheet, unique.codes(sheet.values), unique.header)
     return sheet

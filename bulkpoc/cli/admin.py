@@ -14,7 +14,7 @@ from bulkpoc.domain.errors.types import SettingsError, UnknownUser
 from bulkpoc.domain.permissions import PERMISSIONS
 
 if TYPE_CHECKING:
-    from bulkpoc.store.db import User
+    from bulkpoc.domain.users import User
 
 
 @cli.command()

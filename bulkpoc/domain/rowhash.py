@@ -9,20 +9,19 @@ the unit separator, kept as a signed 64-bit integer; stored text never holds the
 (validation refuses control characters), so equal hashes mean equal cells but for a chance of
 one in 2^64. NULL means not known: such a record is compared value by value, as before.
 
-Every write keeps the hash right: apply stamps the rows it writes, and a rename of a skill,
-script or chat profile recomputes the hashes of the records whose exported rows name it.
+Every write keeps the hash right: apply stamps the rows it writes (``with_row_hashes``), and a
+rename of a skill, script or chat profile recomputes the hashes of the records whose exported
+rows name it (``naming``; the store's ``bulkpoc.store.row_hashes`` rewrites them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import ColumnElement, Connection, bindparam, select
 from xxhash import xxh3_64_intdigest
 
 from bulkpoc.domain.records import RECORD_TYPES
@@ -31,7 +30,6 @@ from bulkpoc.domain.records.base import LAST_MODIFIED, RecordType
 
 SEPARATOR = "\x1f"
 _JOIN = pc.JoinOptions(null_handling="replace", null_replacement="")
-CHUNK = 20_000  # hashes written per executemany
 HASH_ROWS = 50_000  # records turned into text and hashed at once: bounds the memory it takes
 
 
@@ -86,45 +84,14 @@ def record_hashes(
     return hash_text([text[header] for header in hashed_headers(rtype)])
 
 
-# --- keeping stored hashes right -------------------------------------------------------------
-
-
-def _frame(connection: Connection, columns: list, where: ColumnElement | None) -> pd.DataFrame:
-    query = select(*columns) if where is None else select(*columns).where(where)
-    rows = connection.execute(query).fetchall()
-    return pd.DataFrame(rows, columns=[column.name for column in columns], dtype=object)
-
-
-def reference_names(connection: Connection, rtype: RecordType) -> dict[str, pd.DataFrame]:
-    """The ID and name of every skill, script or chat profile ``rtype``'s rows may name."""
-    tables = {ref: RECORD_TYPES[ref].table for ref in rtype.references}
-    return {ref: _frame(connection, [t.c.id, t.c.name], None) for ref, t in tables.items()}
-
-
-def refresh(connection: Connection, rtype: RecordType, where: ColumnElement | None = None) -> int:
-    """Recompute the stored row hash of ``rtype``'s records (those ``where`` selects)."""
-    table, key = rtype.table, rtype.key.name
-    names = [key, *(field.name for field in rtype.fields)]
-    if rtype.has_last_modified:
-        names.append("last_modified")
-    records = _frame(connection, [table.c[name] for name in names], where)
+def with_row_hashes(
+    rtype: RecordType, refs: dict[str, pd.DataFrame], records: pd.DataFrame, written_at: dt.datetime
+) -> pd.DataFrame:
+    """``records`` with the hash of the row their export will show once written at
+    ``written_at``; ``refs`` holds the names their references show."""
     if records.empty:
-        return 0
-    hashes = record_hashes(rtype, reference_names(connection, rtype), records)
-    statement = (
-        table.update().where(table.c[key] == bindparam("key")).values(row_hash=bindparam("h"))
-    )
-    for chunk in _chunks(records[key].tolist(), hashes.tolist()):
-        connection.execute(statement, chunk)
-    return len(records)
-
-
-def _chunks(keys: list, hashes: list[int]) -> Iterator[list[dict]]:
-    for start in range(0, len(keys), CHUNK):
-        yield [
-            {"key": k, "h": h}
-            for k, h in zip(keys[start : start + CHUNK], hashes[start : start + CHUNK], strict=True)
-        ]
+        return records.assign(row_hash=pd.Series(dtype="int64"))
+    return records.assign(row_hash=record_hashes(rtype, refs, records, written_at=written_at))
 
 
 def naming(rtype: RecordType) -> list[tuple[RecordType, str]]:
@@ -135,11 +102,3 @@ def naming(rtype: RecordType) -> list[tuple[RecordType, str]]:
         for field in dependent.fields
         if field.kind == "ref" and field.ref == rtype.name
     ]
-
-
-def refresh_renamed(connection: Connection, rtype: RecordType, renamed: list[int]) -> None:
-    """Records that name a renamed skill, script or chat profile export another row now."""
-    if not renamed:
-        return
-    for dependent, column in naming(rtype):
-        refresh(connection, dependent, dependent.table.c[column].in_(renamed))

@@ -14,9 +14,9 @@ from bulkpoc import formats
 from bulkpoc.domain.parsers import MEDIA_TYPES
 from bulkpoc.domain.records.as_text import records_as_text
 from bulkpoc.domain.records.base import ROW_CHANGED, RecordType
-from bulkpoc.domain.snapshot import load_references, load_snapshot
 from bulkpoc.formats.base import WriteOptions
 from bulkpoc.store.db import Store
+from bulkpoc.store.snapshots import load_references, load_snapshot
 
 GENERAL_INSTRUCTIONS = (
     "Headers match whatever their case or spacing; column order is free.",

@@ -17,8 +17,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bulkpoc.domain.errors.types import BulkpocError, UnknownUser
+from bulkpoc.domain.users import User
 from bulkpoc.store.accounts import TokenInfo
-from bulkpoc.store.db import Store, User, utcnow
+from bulkpoc.store.db import Store, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 MAX_FAILED_LOGINS = 5  # this many failures for one name within FAILURE_WINDOW…

@@ -9,11 +9,12 @@ from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.types import BulkpocError
 from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult, BatchStatus
 from bulkpoc.output.exports import write_records
 from bulkpoc.services.auth import set_password
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.store.db import Store
 
 SHOWN_ERRORS = 12
 DEMO_PASSWORD = "bulkpoc-demo"  # the README names this login for the web UI

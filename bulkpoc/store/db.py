@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from bulkpoc.domain.errors.codes import STORE_BUSY, UNKNOWN_USER
 from bulkpoc.domain.errors.types import StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
 from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.users import User
 from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts
 from bulkpoc.store.batch_queries import HistoryLookups
@@ -61,14 +62,6 @@ class Waiting:
     timeout: float
     notify: Callable[[int | None, float], None] = lambda _holder, _seconds: None
     batch_id: int | None = None  # the waiting batch itself, never its own holder
-
-
-@dataclass(frozen=True)
-class User:
-    name: str
-    email: str | None
-    permissions: frozenset[str]
-    password_hash: str | None = None
 
 
 def newest_migration() -> str:

@@ -32,8 +32,8 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.result import BatchResult, BatchStatus
+from bulkpoc.domain.users import User
 from bulkpoc.store import schema
-from bulkpoc.store.db import User
 from bulkpoc.web.api_http import ApiRoute, problem
 from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
 from bulkpoc.web.deps import (

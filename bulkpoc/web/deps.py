@@ -12,7 +12,8 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.errors.codes import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
 from bulkpoc.domain.errors.types import UnknownUser
 from bulkpoc.domain.records.base import RecordType
-from bulkpoc.store.db import Store, User
+from bulkpoc.domain.users import User
+from bulkpoc.store.db import Store
 
 SESSION_USER = "user"
 

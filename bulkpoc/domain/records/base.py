@@ -1,4 +1,5 @@
-"""What a record type is: its columns, its key, its unique keys and its extra rules.
+"""What a record type is: its columns, its key and its extra rules; and the sheet of rows
+those rules check.
 
 The pipeline is generic; everything that differs between points of contact, skills, scripts,
 chat profiles and numbers is declared here and in the sibling modules.
@@ -8,18 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-from sqlalchemy import Table, UniqueConstraint
 
-from bulkpoc.domain.parsers import TEXT, map_distinct
-
-if TYPE_CHECKING:
-    from bulkpoc.domain.sheet import Sheet
+from bulkpoc.domain.errors.codes import ErrorType
+from bulkpoc.domain.errors.log import ErrorLog, Param
+from bulkpoc.domain.parsers import TEXT, Parsed
+from bulkpoc.domain.records.snapshot import Snapshot
+from bulkpoc.domain.users import User
 
 Kind = Literal["text", "yes_no", "media_type", "ref", "address", "id", "phone"]
 
@@ -49,77 +47,12 @@ class Field:
 
 
 @dataclass(frozen=True)
-class UniqueKey:
-    """Values no two records may share: one unique constraint of the record type's table.
-
-    The schema declares the constraint; validate looks for repeats within the file, the plan
-    checks the batch's outcome against the store, and apply parks ``column`` while records
-    swap keys. ``column`` is the part a row chooses (the others, like the media type, only
-    qualify it); clashes are reported against the file column ``header``.
-    """
-
-    columns: tuple[str, ...]
-    column: str
-    header: str
-
-    def values(self, frame: pd.DataFrame) -> pd.Series:
-        """Each record's key as one value (the parts joined); missing where any part is."""
-        if len(self.columns) == 1:
-            return frame[self.column].astype(object)
-        parts = [frame[name].astype(object) for name in self.columns]
-        present = pd.concat([part.notna() for part in parts], axis=1).all(axis=1)
-        joined = pd.Series(None, index=frame.index, dtype=object)
-        if present.any():  # rows identical to the store may have none: join only the others
-            text = parts[0][present].astype(str)
-            for part in parts[1:]:
-                text = text + "\x1f" + part[present].astype(str)
-            joined[present] = text
-        return joined
-
-    def codes(self, frame: pd.DataFrame) -> pd.Series:
-        """A number for each distinct value of the key (missing where any part is): what
-        finding repeats in a file needs, without joining a million values into text."""
-        if len(self.columns) == 1:
-            return frame[self.column]  # as it is: as objects, Arrow text would become str first
-        codes = np.zeros(len(frame), dtype=np.int64)
-        missing = np.zeros(len(frame), dtype=bool)
-        for name in self.columns:
-            part, distinct = pd.factorize(frame[name])  # -1 where missing
-            missing |= part < 0
-            codes = pd.factorize(codes * (len(distinct) + 1) + part)[0]  # kept under len(frame)
-        return pd.Series(pd.arrays.IntegerArray(codes, missing), index=frame.index)
-
-
-def unique_keys(table: Table, fields: tuple[Field, ...]) -> tuple[UniqueKey, ...]:
-    """The table's unique constraints, each reported against the field that declares it."""
-    reporters = {field.unique_column: field for field in fields if field.unique_column}
-    constraints = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
-    column_sets = [tuple(c.name for c in constraint.columns) for constraint in constraints]
-    column_sets += [tuple(c.name for c in index.columns) for index in table.indexes if index.unique]
-    keys = []
-    for columns in column_sets:
-        declared = [name for name in columns if name in reporters]
-        if len(declared) != 1:
-            raise ValueError(
-                f"Table {table.name}: one field must declare unique_column for the unique key "
-                f"{columns}."
-            )
-        keys.append(UniqueKey(columns, declared[0], reporters[declared[0]].header))
-    undeclared = set(reporters) - {key.column for key in keys}
-    if undeclared:
-        raise ValueError(f"Table {table.name} has no unique constraint on {sorted(undeclared)}.")
-    order = list(reporters)  # report clashes in the order of the file's columns
-    return tuple(sorted(keys, key=lambda key: order.index(key.column)))
-
-
-@dataclass(frozen=True)
 class RecordType:
     """A kind of record the bulk engine manages."""
 
     name: str  # CLI name: poc, skill, script, chat-profile, number
     label: str  # "Point of Contact"
     plural: str  # "Points of Contact"
-    table: Table
     key: Field
     fields: tuple[Field, ...]
     permission: str  # needed to upload this type at all
@@ -135,11 +68,6 @@ class RecordType:
     derive: Callable[[pd.DataFrame], pd.DataFrame] = field(default=lambda frame: frame)
     # Fill in values the system assigns on create (e.g. chat identifiers).
     assign: Callable[[pd.DataFrame], pd.DataFrame] = field(default=lambda frame: frame)
-    # Derived from the table's unique constraints, which are the one declaration of them.
-    unique: tuple[UniqueKey, ...] = field(init=False, default=())
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "unique", unique_keys(self.table, self.fields))
 
     @property
     def system_key(self) -> bool:
@@ -168,59 +96,99 @@ class RecordType:
                 return candidate
         raise KeyError(name)
 
-    @property
-    def db_columns(self) -> list[str]:
-        """Table columns written from a row (the key excluded when the store assigns it)."""
-        skip = {self.key.name} if self.system_key else set()
-        return [
-            c.name for c in self.table.columns if c.name not in skip and c.name != "last_modified"
-        ]
 
+@dataclass
+class Sheet:
+    """The rows of one batch as they move through validate and plan, as whole columns.
 
-# The characters str.split() splits ASCII text on: what ``fold`` collapses to one space.
-_ASCII_WHITESPACE_RUNS = r"[\t-\r\x1c-\x1f ]+"
-
-
-def casefold(values: pd.Series) -> pd.Series:
-    """The form uniqueness is checked on: case-insensitive and whitespace-collapsed, as Arrow
-    text (missing values stay missing); each value as ``fold`` gives it.
-
-    For plain ASCII values casefolding is lower-casing: Arrow does it, and collapses the
-    whitespace, in a few passes over the column. A Python string per name was the largest
-    thing a million-row batch made at its peak.
+    The cleaned cell text, the normalised values, the stored record each row updates, and the
+    error log. A record type's rules read and mark its columns; none loops over rows. It lives
+    beside ``RecordType`` because each names the other: a record type's rules take a sheet,
+    and a sheet is of one record type.
     """
 
-    def ascii_fold(text: pa.Array) -> pa.Array:
-        collapsed = pc.replace_substring_regex(pc.ascii_lower(text), _ASCII_WHITESPACE_RUNS, " ")
-        return pc.utf8_trim(collapsed, " ")
+    rtype: RecordType
+    user: User
+    snapshot: Snapshot
+    region: str
+    overwrite: bool
+    cells: pd.DataFrame  # cleaned cell text, one column per header of the record type
+    rows: pd.Series  # spreadsheet row number of each row
+    log: ErrorLog
+    values: pd.DataFrame = field(default_factory=pd.DataFrame)  # normalised values by name
+    stored: pd.DataFrame = field(default_factory=pd.DataFrame)  # stored record, aligned
+    is_update: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    # Rows that differ from the store and need checking; the rest keep the stored values.
+    to_check: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    changed: pd.DataFrame = field(default_factory=pd.DataFrame)  # per field: value differs
+    action: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+    warnings: list[str] = field(default_factory=list)
 
-    return _ascii_by_arrow(values, ascii_fold, fold)
+    @property
+    def index(self) -> pd.Index:
+        return self.cells.index
 
+    @property
+    def is_create(self) -> pd.Series:
+        return ~self.is_update
 
-def lower(values: pd.Series) -> pd.Series:
-    """``str.lower`` of each value, as Arrow text (missing values stay missing)."""
-    return _ascii_by_arrow(values, pc.ascii_lower, str.lower)
+    def error(
+        self,
+        mask: pd.Series,
+        header: str,
+        error: ErrorType,
+        /,
+        values: pd.Series | None = None,
+        **params: Param,
+    ) -> None:
+        """Record ``error`` on ``header`` for every row in ``mask``.
 
+        The message's ``header`` and ``value`` default to the column and the row's cell.
+        """
+        cells = self.cells[header] if header in self.cells else pd.Series("", index=self.index)
+        values = cells if values is None else values
+        self.log.add(mask, header, values, error, {"header": header, "value": values, **params})
 
-def _ascii_by_arrow(
-    values: pd.Series, for_ascii: Callable[[pa.Array], pa.Array], for_others: Callable[[str], str]
-) -> pd.Series:
-    """``for_ascii`` of the plain ASCII values, by Arrow over the whole column; the others
-    through ``for_others``, once per distinct value (the two must agree on ASCII text)."""
-    text = pa.array(values, from_pandas=True)
-    if not pa.types.is_large_string(text.type) and not pa.types.is_string(text.type):
-        text = text.cast(pa.large_string())  # a column of only missing values
-    result = pd.Series(pd.array(for_ascii(text), dtype=TEXT), index=values.index)
-    other = ~pc.fill_null(pc.string_is_ascii(text), True).to_numpy(zero_copy_only=False)
-    if other.any():
-        result[other] = map_distinct(values[other], for_others).to_numpy()
-    return result
+    def record(self, header: str, parsed: Parsed) -> None:
+        """Record what a column parser found wrong, on ``header``."""
+        for problem in parsed.problems:
+            mask = pd.Series(self.index.isin(problem.rows), index=self.index)
+            self.error(mask, header, problem.error, **problem.params)
 
+    def ref(self, name: str, attribute: str, rows: pd.Index | None = None) -> pd.Series:
+        """An attribute (``active``, ``media_type``…) of the record a reference field names.
 
-def fold(text: str) -> str:
-    """One value's folded form (what ``casefold`` gives each value of a column)."""
-    folded = text.casefold()
-    # Printable text has no whitespace but plain spaces; only then can the join be skipped.
-    if folded.isprintable() and "  " not in folded and folded == folded.strip():
-        return folded
-    return " ".join(folded.split())
+        Looked up on demand rather than kept as aligned frames: three of those per million
+        rows were the biggest thing a batch held in memory.
+        """
+        table = self.snapshot.refs[self.rtype.field(name).ref or ""].set_index("id")[attribute]
+        ids = self.values[name] if rows is None else self.values.loc[rows, name]
+        return ids.map(table)
+
+    def with_stored(self, name: str, checked: pd.Series, text: bool = False) -> pd.Series:
+        """A full column: ``checked`` for the rows to check, the stored value for the rest.
+
+        Rows identical to the store skip the rules, so every rule that computes a column for
+        the rows to check completes it here; missing values become None. ``text``: the column
+        is kept as Arrow strings (missing values NaN), a third of the memory of str objects.
+        """
+        if text and len(checked) == len(self.index):
+            return checked.astype(TEXT)  # no copy when it is already Arrow text
+        if len(checked) == len(self.index):
+            full = checked.astype(object)
+        else:
+            full = (
+                self.stored[name].astype(object).copy()
+                if name in self.stored
+                else pd.Series(None, index=self.index, dtype=object)
+            )
+            full[checked.index] = checked.astype(object).to_numpy()
+        if text:
+            return full.astype(TEXT)
+        return full.where(full.notna(), None) if full.hasnans else full
+
+    def failed(self) -> pd.Series:
+        return self.log.failed(self.index)
+
+    def blank(self, header: str) -> pd.Series:
+        return self.cells[header] == ""

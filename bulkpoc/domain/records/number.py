@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bulkpoc.domain.actions import UPDATE
 from bulkpoc.domain.errors.codes import NUMBER_IN_USE
 from bulkpoc.domain.permissions import REFERENCE_DATA_EDIT
-from bulkpoc.domain.records.base import Field, RecordType
-from bulkpoc.store import schema
-
-if TYPE_CHECKING:
-    from bulkpoc.domain.sheet import Sheet
+from bulkpoc.domain.records.base import Field, RecordType, Sheet
 
 
 def check_changes(sheet: Sheet) -> None:
@@ -32,7 +26,6 @@ NUMBER = RecordType(
     name="number",
     label="Number",
     plural="Numbers",
-    table=schema.numbers,
     key=Field(
         "Phone Number", "phone_number", "phone", required=True, header_required=True, max_length=40
     ),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from functools import partial
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -30,12 +29,8 @@ from bulkpoc.domain.parsers import (
     strip_apostrophes,
 )
 from bulkpoc.domain.permissions import POC_CREATE, POC_DEACTIVATE, SKILLS_EDIT
-from bulkpoc.domain.records.base import Field, RecordType, casefold, lower
-from bulkpoc.store import schema
-
-if TYPE_CHECKING:
-    from bulkpoc.domain.sheet import Sheet
-
+from bulkpoc.domain.records.base import Field, RecordType, Sheet
+from bulkpoc.domain.records.keys import casefold, lower
 
 ADDRESS = "Point of Contact"
 # The words SPEC §2 prescribes for this row error (the catalogue's template starts with them).
@@ -221,7 +216,6 @@ POC = RecordType(
     name="poc",
     label="Point of Contact",
     plural="Points of Contact",
-    table=schema.pocs,
     key=Field("Point of Contact ID", "id", "id"),
     fields=(
         Field(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from bulkpoc.domain.permissions import REFERENCE_DATA_EDIT, SKILLS_EDIT
-from bulkpoc.domain.records.base import Field, RecordType, casefold
-from bulkpoc.store import schema
+from bulkpoc.domain.records.base import Field, RecordType
+from bulkpoc.domain.records.keys import casefold
 
 
 def _derive_name_key(frame: pd.DataFrame) -> pd.DataFrame:
@@ -21,7 +21,6 @@ SKILL = RecordType(
     name="skill",
     label="Skill",
     plural="Skills",
-    table=schema.skills,
     key=Field("Skill ID", "id", "id"),
     fields=(
         _NAME,
@@ -49,7 +48,6 @@ SCRIPT = RecordType(
     name="script",
     label="Script",
     plural="Scripts",
-    table=schema.scripts,
     key=Field("Script ID", "id", "id"),
     fields=(
         _NAME,
@@ -72,7 +70,6 @@ CHAT_PROFILE = RecordType(
     name="chat-profile",
     label="Chat Profile",
     plural="Chat Profiles",
-    table=schema.chat_profiles,
     key=Field("Chat Profile ID", "id", "id"),
     fields=(_NAME,),
     permission=REFERENCE_DATA_EDIT,

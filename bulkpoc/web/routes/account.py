@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bulkpoc.domain.errors.types import BulkpocError
-from bulkpoc.store.db import User
+from bulkpoc.domain.users import User
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import SESSION_USER, current_user, get_store
 

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchStatus
-from bulkpoc.store.db import Store, User
+from bulkpoc.domain.users import User
+from bulkpoc.store.db import Store
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import current_user, get_store
 from bulkpoc.web.paging import pager, requested_page

@@ -22,9 +22,9 @@ from bulkpoc import formats
 from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES, RecordType
+from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import ThreadQueue
 from bulkpoc.jobs.spool import Spool
-from bulkpoc.store.db import User
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import (
     DOWNLOAD,

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bulkpoc.domain.parsers import MEDIA_TYPES
-from bulkpoc.store.db import User
+from bulkpoc.domain.users import User
 from bulkpoc.store.pocs import SORTS, Active, PocFilter
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import current_user, get_store

@@ -17,8 +17,9 @@ from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.errors.codes import CATALOGUE
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult, BatchStatus
+from bulkpoc.domain.users import User
 from bulkpoc.output import mail, report
-from bulkpoc.store.db import Store, User
+from bulkpoc.store.db import Store
 from bulkpoc.web import grid
 from bulkpoc.web.app import render
 from bulkpoc.web.deps import current_user, get_store, may_read_batch
