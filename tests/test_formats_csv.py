@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bulkpoc.batch.read import RawTable, read_file
+from bulkpoc.batch.read import read_file
 from bulkpoc.domain.errors.types import FileRejected
+from bulkpoc.formats.base import RawTable
 from bulkpoc.formats.csv_format import write_csv
 from tests.conftest import errors
 

@@ -18,7 +18,8 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.result import BatchStatus
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.jobs.queue import InProcessQueue
-from bulkpoc.schedules.inbox import file_away, process_inbox
+from bulkpoc.jobs.tasks import file_away
+from bulkpoc.schedules.inbox import process_inbox
 from bulkpoc.schedules.runner import run_due
 from bulkpoc.store.db import Store, utcnow
 from tests.conftest import POC_HEADERS, poc, stored_pocs, write_bytes, write_rows

@@ -22,8 +22,7 @@ from bulkpoc.batch.submit import load_result, process, submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.schedule import Schedule
-from bulkpoc.jobs import queue_for
-from bulkpoc.jobs.queue import ThreadQueue
+from bulkpoc.jobs.queue import ThreadQueue, queue_for
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import POSTGRES_URL, poc, stored_pocs, write_rows

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from bulkpoc.batch.read import RawTable
 from bulkpoc.batch.validate import map_headers, validate
 from bulkpoc.domain.errors.types import flatten
 from bulkpoc.domain.parsers import TEXT
@@ -16,6 +15,7 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import Sheet
 from bulkpoc.domain.records.snapshot import Snapshot
 from bulkpoc.domain.users import User
+from bulkpoc.formats.base import RawTable
 from bulkpoc.output.exports import export_frame, write_records
 from bulkpoc.store import schema
 from bulkpoc.store import snapshots as snapshot_module

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 
+import pyarrow as pa
+
 
 def use_returning_pool() -> None:
     """Allocate Arrow memory from now on from jemalloc, where this build of pyarrow has it."""
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
-    import pyarrow as pa
-
     try:
         pool = pa.jemalloc_memory_pool()
     except NotImplementedError:  # a build without jemalloc keeps its default

@@ -20,9 +20,9 @@ import pandas as pd
 from bulkpoc import formats
 from bulkpoc.domain.errors.codes import FILE_EMPTY, FILE_MISSING, FILE_TYPE_MISMATCH, OLD_EXCEL
 from bulkpoc.domain.errors.types import FileRejected
-from bulkpoc.formats.base import STREAM_NAME, RawTable, RowProblem, Source, file_label, opened
+from bulkpoc.formats.base import STREAM_NAME, RawTable, Source, file_label, opened
 
-__all__ = ["RawTable", "RowProblem", "checksum", "read_file", "sniff_file_type", "strip"]
+__all__ = ["checksum", "read_file", "sniff_file_type", "strip"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), which we refuse
 

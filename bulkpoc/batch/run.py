@@ -21,7 +21,7 @@ from bulkpoc.batch.apply import apply
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
 from bulkpoc.batch.plan import plan
-from bulkpoc.batch.read import RawTable, read_file
+from bulkpoc.batch.read import read_file
 from bulkpoc.batch.validate import map_headers, validate
 from bulkpoc.config import Settings
 from bulkpoc.domain.actions import CREATE, FAILED, UNCHANGED, UPDATE
@@ -43,8 +43,10 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType, Sheet
 from bulkpoc.domain.result import BatchResult, BatchStatus, Counts
 from bulkpoc.domain.users import User
+from bulkpoc.formats.base import RawTable
 from bulkpoc.output import mail, report
-from bulkpoc.store.db import Store, Waiting, utcnow
+from bulkpoc.store.batches import Waiting
+from bulkpoc.store.db import Store, utcnow
 from bulkpoc.store.snapshots import load_snapshot
 
 Source = Path | BinaryIO

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bulkpoc.batch.read import RawTable, strip
+from bulkpoc.batch.read import strip
 from bulkpoc.domain import parsers as parse
 from bulkpoc.domain import rowhash
 from bulkpoc.domain.errors.codes import (
@@ -43,6 +43,7 @@ from bulkpoc.domain.records.keys import UniqueKey, casefold
 from bulkpoc.domain.records.snapshot import Snapshot
 from bulkpoc.domain.suggest import suggestions
 from bulkpoc.domain.users import User
+from bulkpoc.formats.base import RawTable
 from bulkpoc.store.record_tables import unique_keys
 
 

@@ -25,7 +25,7 @@ def serve(obj: Context, host: str, port: int) -> None:
     """
     import uvicorn
 
-    from bulkpoc.web import create_app
+    from bulkpoc.web.app import create_app
 
     with user_errors():
         app = create_app(obj.settings, obj.store())

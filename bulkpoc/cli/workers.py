@@ -57,7 +57,7 @@ def rerun(obj: Context, batch_id: int) -> None:
 
     On PostgreSQL a worker runs it; on SQLite it runs here and now.
     """
-    from bulkpoc.jobs import queue_for
+    from bulkpoc.jobs.queue import queue_for
 
     with user_errors():
         store = obj.store()

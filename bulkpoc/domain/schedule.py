@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bulkpoc.domain.errors.types import BulkpocError
-from bulkpoc.domain.options import ImportOptions, RowsMode
+from bulkpoc.domain.options import ImportOptions, RecordTypeName, RowsMode
 
 ROWS_MODES = ("all", "changed")
+RECORD_TYPE_NAMES = get_args(RecordTypeName)
 NAME_LENGTH = 100
 _JUST_AFTER = dt.timedelta(microseconds=1)
 
@@ -101,13 +102,13 @@ def check(
     to check)."""
     if not name.strip() or len(name) > NAME_LENGTH:
         raise BadSchedule(f"A schedule name must be 1 to {NAME_LENGTH} characters, not {name!r}.")
-    from bulkpoc.domain.records import RECORD_TYPES  # records import the store, which imports us
-
     check_cron(cron)
     check_timezone(timezone)
-    if record_type not in RECORD_TYPES:
+    if record_type not in RECORD_TYPE_NAMES:
         raise BadSchedule(
-            f"Unknown record type {record_type!r}; choose from: " + ", ".join(RECORD_TYPES) + "."
+            f"Unknown record type {record_type!r}; choose from: "
+            + ", ".join(RECORD_TYPE_NAMES)
+            + "."
         )
     if rows not in ROWS_MODES:
         raise BadSchedule(f"Rows to Include must be 'all' or 'changed', not {rows!r}.")
@@ -128,7 +129,7 @@ def _ticks(expression: str, start: dt.datetime) -> Any:
 
 def check_cron(expression: str) -> None:
     """Parse ``expression`` as croniter does, and make sure it ever fires."""
-    from croniter import CroniterBadCronError, CroniterBadDateError
+    from croniter import CroniterBadCronError, CroniterBadDateError  # as _ticks says: start-up
 
     try:
         _ticks(expression, dt.datetime(2000, 1, 1)).get_next(dt.datetime)

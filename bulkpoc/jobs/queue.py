@@ -124,6 +124,7 @@ class ThreadQueue:
 def queue_for(store: Store, settings: Settings) -> JobQueue:
     """The queue the store calls for: procrastinate on PostgreSQL, this process on SQLite."""
     if store.engine.dialect.name == "postgresql":
+        # procrastinate (with psycopg) only on PostgreSQL: a SQLite store never loads it.
         from bulkpoc.jobs.worker import ProcrastinateQueue
 
         return ProcrastinateQueue(store.url)

@@ -28,7 +28,8 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.output.report import render
 from bulkpoc.store import schema
-from bulkpoc.store.db import Store, Waiting, utcnow
+from bulkpoc.store.batches import Waiting
+from bulkpoc.store.db import Store, utcnow
 
 ATTACHMENT_TYPES = {
     ".csv": ("text", "csv"),

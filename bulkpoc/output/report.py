@@ -9,9 +9,9 @@ from pathlib import Path
 import jinja2
 
 from bulkpoc import formats
-from bulkpoc.batch.read import RawTable
 from bulkpoc.domain.records.base import ERROR_COLUMN
 from bulkpoc.domain.result import BatchResult
+from bulkpoc.formats.base import RawTable
 
 
 def templates_dir() -> Path:

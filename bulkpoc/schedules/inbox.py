@@ -11,7 +11,6 @@ received (same SHA-256, whatever the name) is recorded as a duplicate batch and 
 from __future__ import annotations
 
 import io
-import logging
 import os
 import threading
 import uuid
@@ -26,23 +25,15 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.result import BatchStatus
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.jobs.queue import JobQueue
+from bulkpoc.jobs.tasks import PROCESSING, file_away
 from bulkpoc.store.batches import DuplicateContent
 from bulkpoc.store.db import Store
 
 SUFFIXES = (".csv", ".xlsx")
-PROCESSING, PROCESSED, FAILED = "processing", "processed", "failed"
 # What editors and copy tools call a file while they write it: Excel's owner file, LibreOffice's
 # lock file, partial downloads and copies, hidden files.
 TEMPORARY_PREFIXES = ("~$", ".~lock.", ".")
 TEMPORARY_SUFFIXES = (".part", ".tmp", "#")
-FOLDER_FOR = {
-    BatchStatus.SUCCEEDED: PROCESSED,
-    BatchStatus.COMPLETED_WITH_ERRORS: PROCESSED,
-    BatchStatus.DUPLICATE: PROCESSED,
-    BatchStatus.FAILED: FAILED,
-}
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -208,37 +199,3 @@ def _outcome(store: Store, batch_id: int, name: str) -> FileOutcome:
     batch = store.batch(batch_id)
     assert batch is not None
     return FileOutcome(name, batch_id, BatchStatus(batch["status"]), batch["failure"] or "")
-
-
-def file_away(store: Store, batch: dict, status: BatchStatus) -> Path | None:
-    """Move a batch's inbox file from ``processing/`` to ``processed/`` or ``failed/``, as
-    ``<batch id>-<name>``, and record where it went.
-
-    An interrupted batch's file stays in ``processing/`` until the batch runs again.
-    """
-    source = Path(batch["inbox_path"])
-    folder = FOLDER_FOR.get(status)
-    if folder is None or source.parent.name != PROCESSING:
-        return None
-    target = _free_name(source.parent.parent / folder, f"{batch['id']}-{batch['file_name']}")
-    try:
-        os.rename(source, target)
-    except FileNotFoundError:
-        log.warning("Batch %s: its file %s is gone, so it was not filed.", batch["id"], source)
-        return None
-    store.update_batch(batch["id"], inbox_path=str(target))
-    return target
-
-
-def _free_name(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name-2``, ``name-3``… when taken: a filed file is never overwritten.
-
-    Only the process that ran a batch files it, and the batch id makes the name its own, so
-    there is no race to guard against here.
-    """
-    folder.mkdir(exist_ok=True)
-    target, number = folder / name, 1
-    while target.exists():
-        number += 1
-        target = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
-    return target

@@ -11,24 +11,35 @@ import datetime as dt
 import os
 import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bulkpoc.domain.errors.codes import BATCH_INTERRUPTED
+from bulkpoc.domain.result import BatchResult
 from bulkpoc.store import bulk, schema
 from bulkpoc.store.batch_queries import HistoryLookups, earlier_upload
-
-if TYPE_CHECKING:
-    from bulkpoc.domain.result import BatchResult
-    from bulkpoc.store.db import Waiting
 
 T = TypeVar("T")
 
 QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
 ERROR_COLUMNS = ["batch_id", "row", "column", "value", "code", "message"]
 SQLITE_BUSY_MS = 30_000  # how long an ordinary SQLite write waits for the write lock
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How long a batch waits for another batch to release the store, and whom it tells.
+
+    ``notify(holder, seconds)`` is called about once a second while it waits; ``holder`` is
+    the id of the batch that is running, when one is recorded.
+    """
+
+    timeout: float
+    notify: Callable[[int | None, float], None] = lambda _holder, _seconds: None
+    batch_id: int | None = None  # the waiting batch itself, never its own holder
 
 
 def utcnow() -> dt.datetime:

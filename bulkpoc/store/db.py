@@ -6,7 +6,6 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +32,7 @@ from bulkpoc.domain.users import User
 from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts
 from bulkpoc.store.batch_queries import HistoryLookups
-from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, utcnow
+from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.schedules import ScheduleBook
 
@@ -49,19 +48,6 @@ _FRAME_TYPES = (bool, int, str, dt.datetime)
 BUSY_TIMEOUT_MS = SQLITE_BUSY_MS
 POLL_SECONDS = 1.0  # how long one SQLite attempt at the write lock waits before reporting
 ADVISORY_POLL_SECONDS = 0.25  # how soon a batch waiting on PostgreSQL sees the lock released
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """How long a batch waits for another batch to release the store, and whom it tells.
-
-    ``notify(holder, seconds)`` is called about once a second while it waits; ``holder`` is
-    the id of the batch that is running, when one is recorded.
-    """
-
-    timeout: float
-    notify: Callable[[int | None, float], None] = lambda _holder, _seconds: None
-    batch_id: int | None = None  # the waiting batch itself, never its own holder
 
 
 def newest_migration() -> str:

@@ -11,8 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.codes import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
 from bulkpoc.domain.errors.types import UnknownUser
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.users import User
+from bulkpoc.services.auth import user_for_token
 from bulkpoc.store.db import Store
 
 SESSION_USER = "user"
@@ -56,8 +58,6 @@ def api_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)],
 ) -> User:
     """The user of the ``Authorization: Bearer TOKEN`` header."""
-    from bulkpoc.services.auth import user_for_token
-
     user = user_for_token(get_store(request), credentials.credentials) if credentials else None
     if user is None:
         raise HTTPException(
@@ -80,8 +80,6 @@ def permitted(user: User, permission: str) -> User:
 
 def may_read_batch(user: User, batch: dict[str, Any]) -> dict[str, Any]:
     """A batch's rows are its record type's data: seeing them takes that type's permission."""
-    from bulkpoc.domain.records import RECORD_TYPES
-
     permitted(user, RECORD_TYPES[batch["record_type"]].permission)
     return batch
 

@@ -51,7 +51,7 @@ class ErrorType:
 
         Series parameters are looked up at ``index``; other values are used as they are.
         """
-        import numpy as np
+        import numpy as np  # as above: loaded only where a batch runs
         import pandas as pd
 
         params = {**self.defaults, **params}
