@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bulkpoc.batch.submit import run_import
     from bulkpoc.domain.options import ImportOptions
-    from bulkpoc.domain.result import BatchResult, BatchStatus, Counts
+    from bulkpoc.domain.result import BatchResult, Counts
+    from bulkpoc.domain.status import BatchStatus
 
 __version__ = "0.1.0"
 

@@ -15,8 +15,8 @@ import pytest
 
 from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
-from bulkpoc.domain.result import BatchStatus
 from bulkpoc.domain.schedule import Schedule
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.jobs.queue import InProcessQueue
 from bulkpoc.jobs.tasks import file_away
 from bulkpoc.schedules.inbox import process_inbox

@@ -19,7 +19,8 @@ from bulkpoc.batch.submit import load_result, run_import
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.domain.result import BatchResult, BatchStatus
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.output import mail
 from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows

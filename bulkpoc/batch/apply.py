@@ -9,12 +9,13 @@ each parameter set cost more than the write itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 from sqlalchemy import Connection, Table
 
 from bulkpoc.batch.plan import same
+from bulkpoc.batch.progress import Progress, no_progress
 from bulkpoc.domain import rowhash
 from bulkpoc.domain.actions import CREATE, UPDATE
 from bulkpoc.domain.records.base import Sheet
@@ -22,7 +23,6 @@ from bulkpoc.store import bulk, record_tables, row_hashes
 from bulkpoc.store.record_tables import unique_keys
 
 CHUNK = 20_000  # rows per executemany or COPY chunk: few calls, bounded memory
-Progress = Callable[[int, int], None]
 
 
 def _chunks(
@@ -61,7 +61,7 @@ def _timestamp(connection: Connection, table: Table, now: dt.datetime) -> object
 
 
 def apply(
-    sheet: Sheet, connection: Connection, now: dt.datetime, progress: Progress | None = None
+    sheet: Sheet, connection: Connection, now: dt.datetime, progress: Progress = no_progress
 ) -> None:
     """Write every row planned as create or update; the caller owns the transaction."""
     rtype = sheet.rtype
@@ -76,8 +76,7 @@ def apply(
         for rows in chunks:
             yield rows
             done += len(rows)
-            if progress:
-                progress(done, total)
+            progress("apply", done, total)
 
     if len(updates):
         _park_moving_keys(sheet, updates, connection)

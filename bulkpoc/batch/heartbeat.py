@@ -13,23 +13,24 @@ from types import TracebackType
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bulkpoc.batch.progress import ProgressReport
 from bulkpoc.store.db import Store
 
 PROGRESS_SECONDS = 1.0  # how often a change of stage or count reaches the store
 
 
 class Heartbeat:
-    """Use as a context manager around a batch; pass ``progress`` as (part of) its Progress."""
+    """Use as a context manager around a batch; pass ``progress`` as (part of) its ``Progress``."""
 
     def __init__(self, store: Store, batch_id: int, every: float) -> None:
         self.store, self.batch_id, self.every = store, batch_id, every
-        self._latest: tuple[str, int, int, str] | None = None
-        self._sent: tuple[str, int, int, str] | None = None
+        self._latest: ProgressReport | None = None
+        self._sent: ProgressReport | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bulkpoc-heartbeat", daemon=True)
 
     def progress(self, stage: str, done: int, total: int, /, detail: str = "") -> None:
-        self._latest = (stage, done, total, detail[:200])
+        self._latest = ProgressReport(stage, done, total, detail[:200])
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()

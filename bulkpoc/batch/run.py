@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -21,6 +21,7 @@ from bulkpoc.batch.apply import apply
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
 from bulkpoc.batch.plan import plan
+from bulkpoc.batch.progress import Progress, both, no_progress, waiting_for
 from bulkpoc.batch.read import read_file
 from bulkpoc.batch.validate import map_headers, validate
 from bulkpoc.config import Settings
@@ -38,18 +39,17 @@ from bulkpoc.domain.errors.types import (
     PermissionDenied,
     StoreBusy,
 )
-from bulkpoc.domain.options import ImportOptions, Progress, no_progress
+from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType, Sheet
-from bulkpoc.domain.result import BatchResult, BatchStatus, Counts
+from bulkpoc.domain.result import BatchResult, Counts
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
-from bulkpoc.formats.base import RawTable
+from bulkpoc.formats.base import RawTable, Source
 from bulkpoc.output import mail, report
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store, utcnow
 from bulkpoc.store.snapshots import load_snapshot
-
-Source = Path | BinaryIO
 
 
 def run(
@@ -68,7 +68,7 @@ def run(
     batch_id: int = batch["id"]
     waiting = waiting_for(settings, progress or no_progress, batch_id)
     with Heartbeat(store, batch_id, settings.heartbeat_seconds) as heartbeat:
-        progress = _both(progress, heartbeat.progress)
+        progress = both(progress, heartbeat.progress)
         try:
             message_id = _process(store, source, options, settings, progress, result, waiting)
         except BulkpocError as error:
@@ -113,29 +113,6 @@ def new_result(
         started_at=started_at,
         file_type=options.file_type,
     )
-
-
-def _both(first: Progress | None, second: Progress) -> Progress:
-    if first is None:
-        return second
-
-    def both(stage: str, done: int, total: int, /, detail: str = "") -> None:
-        # Only "wait" has a detail; callers may accept three arguments otherwise.
-        for progress in (first, second):
-            if detail:
-                progress(stage, done, total, detail)
-            else:
-                progress(stage, done, total)
-
-    return both
-
-
-def waiting_for(settings: Settings, progress: Progress, batch_id: int | None = None) -> Waiting:
-    def notify(holder: int | None, seconds: float) -> None:
-        who = f"batch {holder}" if holder is not None else "another batch"
-        progress("wait", int(seconds), int(settings.lock_timeout), f"waiting for {who} to finish")
-
-    return Waiting(settings.lock_timeout, notify, batch_id)
 
 
 def fail(result: BatchResult, failure: BulkpocError) -> None:
@@ -209,12 +186,7 @@ def _validate_and_apply(
             else:
                 if not options.dry_run:
                     clock = time.perf_counter()
-                    apply(
-                        sheet,
-                        connection,
-                        utcnow(),
-                        lambda done, total: progress("apply", done, total),
-                    )
+                    apply(sheet, connection, utcnow(), progress)
                     result.applied = True
                     result.timings["apply"] = time.perf_counter() - clock
                 result.status = (

@@ -14,7 +14,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from bulkpoc.batch.run import Source, fail, new_result, run, waiting_for
+from bulkpoc.batch.progress import Progress, no_progress, waiting_for
+from bulkpoc.batch.run import fail, new_result, run
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.codes import (
     DUPLICATE_FILE,
@@ -25,9 +26,11 @@ from bulkpoc.domain.errors.types import (
     FileRejected,
     StoreBusy,
 )
-from bulkpoc.domain.options import DEFAULT_OPTIONS, ImportOptions, Progress, no_progress
+from bulkpoc.domain.options import DEFAULT_OPTIONS, ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.domain.result import BatchResult, BatchStatus, Counts
+from bulkpoc.domain.result import BatchResult, Counts
+from bulkpoc.domain.status import BatchStatus
+from bulkpoc.formats.base import Source
 from bulkpoc.store.batches import RUNNING
 from bulkpoc.store.db import Store, utcnow
 

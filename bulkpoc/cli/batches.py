@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
+from bulkpoc.batch.progress import Progress
 from bulkpoc.cli.app import (
     ADMIN,
     EXIT_CODES,
@@ -25,7 +26,7 @@ from bulkpoc.cli.app import (
     user_errors,
 )
 from bulkpoc.domain.errors.types import BulkpocError
-from bulkpoc.domain.options import FileType, ImportOptions, Progress, RowsMode
+from bulkpoc.domain.options import FileType, ImportOptions, RowsMode
 from bulkpoc.domain.status import BatchStatus
 
 if TYPE_CHECKING:

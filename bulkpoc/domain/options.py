@@ -1,22 +1,11 @@
-"""What the user chose for one upload, and how a terminal or a page follows a batch."""
+"""What the user chose for one upload."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-
-class Progress(Protocol):
-    """How a terminal or a page follows a batch.
-
-    ``stage`` is one of wait, read, validate, plan, apply, report; ``detail`` says more where
-    a number does not (``waiting for batch 12 to finish``).
-    """
-
-    def __call__(self, stage: str, done: int, total: int, /, detail: str = "") -> None: ...
-
+from typing import Any, Literal
 
 FileType = Literal["csv", "xlsx"]
 RowsMode = Literal["all", "changed"]
@@ -60,10 +49,6 @@ class ImportOptions:
         values["notify"] = tuple(values.get("notify") or ())
         values["report_dir"] = Path(values["report_dir"]) if values.get("report_dir") else None
         return cls(**values)
-
-
-def no_progress(_stage: str, _done: int, _total: int, /, detail: str = "") -> None:
-    return None
 
 
 DEFAULT_OPTIONS = ImportOptions()

@@ -6,10 +6,10 @@ import logging
 import os
 from pathlib import Path
 
+from bulkpoc.batch.progress import Progress
 from bulkpoc.batch.submit import process
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.types import StoreBusy
-from bulkpoc.domain.options import Progress
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.output.mail import deliver_due

@@ -22,8 +22,8 @@ from typing import Any
 from bulkpoc.batch.submit import record_duplicate, submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
-from bulkpoc.domain.result import BatchStatus
 from bulkpoc.domain.schedule import Schedule
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.jobs.tasks import PROCESSING, file_away
 from bulkpoc.store.batches import DuplicateContent

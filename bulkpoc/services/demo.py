@@ -11,7 +11,8 @@ from bulkpoc.domain.errors.types import BulkpocError
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.domain.result import BatchResult, BatchStatus
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.output.exports import write_records
 from bulkpoc.services.auth import set_password
 from bulkpoc.store.db import Store

@@ -31,7 +31,8 @@ from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
-from bulkpoc.domain.result import BatchResult, BatchStatus
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.store import schema
 from bulkpoc.web.api_http import ApiRoute, problem

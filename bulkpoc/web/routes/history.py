@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.domain.result import BatchStatus
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.store.db import Store
 from bulkpoc.web.deps import current_user, get_store

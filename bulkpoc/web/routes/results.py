@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.errors.codes import CATALOGUE
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.domain.result import BatchResult, BatchStatus
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.formats.base import RawTable
 from bulkpoc.output import mail, report
