@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.domain.errors.types import flatten
+from bulkpoc.domain.errors.types import RowError
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
@@ -167,6 +167,11 @@ def write_rows(
         for row in rows:
             writer.writerow([row.get(header, "") for header in headers])
     return path
+
+
+def flatten(errors: list[RowError], keys: tuple[str, ...] = ("row", "column", "code")) -> list:
+    """Errors as plain lists of the given fields, so a test asserts them in one line."""
+    return [[getattr(error, key) for key in keys] for error in errors]
 
 
 def errors(result: BatchResult, keys: tuple[str, ...] = ("row", "column", "code")) -> list:

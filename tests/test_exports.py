@@ -11,7 +11,6 @@ import pytest
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from sqlalchemy import event
 
-from bulkpoc.domain.errors.types import flatten
 from bulkpoc.domain.parsers import MEDIA_TYPES
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
@@ -19,7 +18,7 @@ from bulkpoc.output.exports import write_records
 from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
-from tests.conftest import poc
+from tests.conftest import flatten, poc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 TYPES = list(RECORD_TYPES)

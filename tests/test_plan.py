@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 
 from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
+from bulkpoc.domain.errors.codes import DEACTIVATION_BLOCKED
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.domain.records.poc import DEACTIVATION_MESSAGE
 from bulkpoc.output.exports import export_frame
 from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
@@ -60,7 +60,7 @@ def test_deactivating_a_poc_on_an_active_skill_fails(run, store, line):
     assert errors(result) == [[2, "Active", "deactivation_blocked"]]
     (error,) = result.errors
     assert error.message.startswith(PREFIX)
-    assert DEACTIVATION_MESSAGE == PREFIX
+    assert DEACTIVATION_BLOCKED.template.split(".")[0] == PREFIX  # the words SPEC §2 gives
     way_out = error.message[len(PREFIX) :]
     assert "inactive" in way_out
     assert "Skill" in way_out

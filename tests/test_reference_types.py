@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bulkpoc.domain.errors.types import flatten
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.store import schema
-from tests.conftest import poc
+from tests.conftest import flatten, poc
 
 KEYS = ("row", "column", "code")
 TABLES = {

@@ -1,5 +1,4 @@
-from bulkpoc.domain.errors.types import flatten
-from tests.conftest import poc
+from tests.conftest import flatten, poc
 
 
 def test_a_valid_row_is_created_and_a_second_upload_changes_nothing(run, store):

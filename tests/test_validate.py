@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from bulkpoc.batch.validate import map_headers, validate
-from bulkpoc.domain.errors.types import flatten
 from bulkpoc.domain.parsers import TEXT
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
@@ -20,7 +19,7 @@ from bulkpoc.output.exports import export_frame, write_records
 from bulkpoc.store import schema
 from bulkpoc.store import snapshots as snapshot_module
 from bulkpoc.store.record_tables import table
-from tests.conftest import POC_HEADERS, errors, poc, stored_pocs
+from tests.conftest import POC_HEADERS, errors, flatten, poc, stored_pocs
 
 KEYS = ("row", "column", "code")  # what errors() compares
 

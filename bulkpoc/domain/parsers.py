@@ -88,14 +88,6 @@ class Parsed:
             codes[problem.rows] = problem.error.code
         return codes
 
-    @property
-    def error_message(self) -> pd.Series:
-        """Each cell's error message, as the code's template renders it."""
-        messages = pd.Series("", index=self.values.index, dtype=object)
-        for problem in self.problems:
-            messages[problem.rows] = problem.error.render(problem.rows, problem.params)
-        return messages
-
 
 TEXT = pd.StringDtype("pyarrow", na_value=float("nan"))  # text as the file's cells are read
 
@@ -275,7 +267,7 @@ _SPECIAL_DOMAIN = (
 )
 
 
-def _simple_emails(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+def simple_emails(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Which addresses the fast path may accept, and their normalised form.
 
     One regex with groups splits local part and domain; the domain is lower-cased, which is
@@ -288,11 +280,6 @@ def _simple_emails(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     short = (local.str.len() <= 64).fillna(False).astype(bool) & (text.str.len() <= 254)
     simple = (local.notna() & short & ~hyphens & ~special).astype(bool)
     return simple, (local + "@" + domain).where(simple, None)
-
-
-def simple_email_mask(text: pd.Series) -> pd.Series:
-    """True where the fast path may accept the address without calling email-validator."""
-    return _simple_emails(text)[0]
 
 
 def parse_email(cells: pd.Series, header: str, accepted: pd.Series | None = None) -> Parsed:
@@ -313,7 +300,7 @@ def parse_email(cells: pd.Series, header: str, accepted: pd.Series | None = None
     todo = present & ~done
     simple = pd.Series(False, index=cells.index)
     if todo.any():
-        mask, normalised = _simple_emails(cells[todo])
+        mask, normalised = simple_emails(cells[todo])
         simple[mask.index] = mask.to_numpy()
         values[mask[mask].index] = normalised[mask].to_numpy()
     slow = todo & ~simple

@@ -40,7 +40,6 @@ T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 VERSION_TABLE = "alembic_version"  # where alembic records the migration a store is at
-WRITE_CHUNK = 5_000
 READ_CHUNK = 50_000  # records read_column_chunks gives at a time
 
 BATCH_LOCK_KEY = 0x62756C6B  # "bulk": the PostgreSQL advisory lock batches queue on
@@ -267,18 +266,6 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
                 return self._read_frame_slow(table, own)
         result = connection.execute(select(table))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-    @staticmethod
-    def insert_rows(connection: Connection, table: Table, rows: Iterable[dict]) -> None:
-        """Insert in chunks so a million rows never become a million dicts at once."""
-        chunk: list[dict] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= WRITE_CHUNK:
-                connection.execute(insert(table), chunk)
-                chunk = []
-        if chunk:
-            connection.execute(insert(table), chunk)
 
     # --- users ------------------------------------------------------------------------------
 

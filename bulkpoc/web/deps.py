@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -113,12 +112,3 @@ def no_email_address(user: User) -> str:
         f"{user.name} has no email address in the store to send the results to; an "
         f"administrator can set one with `bulkpoc users email {user.name} ADDRESS`."
     )
-
-
-def page_user_with(permission: str) -> Callable[..., User]:
-    """A dependency: the logged-in user, who must hold ``permission``."""
-
-    def dependency(user: User = Depends(current_user)) -> User:  # noqa: B008
-        return permitted(user, permission)
-
-    return dependency

@@ -6,7 +6,7 @@ UI show that sentence and nothing else. Anything else that escapes is a bug.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from bulkpoc.domain.errors.codes import ErrorType
 
@@ -76,11 +76,3 @@ class RowError:
     value: str
     code: str
     message: str
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-def flatten(errors: list[RowError], keys: tuple[str, ...] = ("row", "column", "code")) -> list:
-    """Errors as plain lists of the given fields, so a test asserts them in one line."""
-    return [[getattr(error, key) for key in keys] for error in errors]

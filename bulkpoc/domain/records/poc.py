@@ -33,8 +33,6 @@ from bulkpoc.domain.records.base import Field, RecordType, Sheet
 from bulkpoc.domain.records.keys import casefold, lower
 
 ADDRESS = "Point of Contact"
-# The words SPEC §2 prescribes for this row error (the catalogue's template starts with them).
-DEACTIVATION_MESSAGE = DEACTIVATION_BLOCKED.template.split(".")[0]
 ADDRESS_KIND = {"Phone Call": "phone number", "SMS": "phone number", "Email": "email address"}
 
 
