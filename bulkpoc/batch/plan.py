@@ -3,6 +3,13 @@
 Every row becomes create, update, unchanged (identical to the store: nothing written) or
 failed. Conflicts (the record changed since the file was exported), permissions to change a
 field, fields that cannot change, and uniqueness against the store are checked here.
+
+A field's permission (SPEC §2: ``Skills Edit`` for a POC's skill, ``Points of Contact
+Deactivate`` for its Active) governs changing an existing record, in either direction. A new
+record's values are part of creating it, which the record type's own permission allows
+(``Points of Contact Create``, checked before the file is read): a POC created inactive takes
+no live entry point out of service, and the skill a new POC starts with re-routes no
+contact, so neither needs the permission that guards changing them.
 """
 
 from __future__ import annotations
@@ -69,6 +76,7 @@ def _check_fixed(sheet: Sheet) -> None:
 
 
 def _check_permissions(sheet: Sheet) -> None:
+    """An update that changes a field needs the field's permission; a create needs none."""
     granted = sheet.user.permissions
     updating = sheet.action == UPDATE
     for field in sheet.rtype.fields:
