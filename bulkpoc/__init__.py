@@ -1,9 +1,9 @@
 """bulkpoc: manage contact-centre points of contact in bulk.
 
-The library is organised as one module per stage of a batch: ``read`` turns a file into a
-table of strings, ``validate`` checks every cell and rule, ``plan`` decides what each row does
-to the store, ``apply`` writes it in one transaction and ``report`` renders the result. The
-``pipeline`` module runs them in order; the CLI and the web UI are thin layers over it.
+The package tree is the architecture (README, How it works): ``domain`` declares the record
+types and their rules; ``batch`` runs one batch through its stages (``read``, ``validate``,
+``plan``, ``apply``) in one transaction; ``formats``, ``store`` and ``output`` are adapters;
+``jobs``, ``schedules``, ``cli`` and ``web`` are the entry points over them.
 
 The public names are loaded on first use, so that ``import bulkpoc`` (and so ``bulkpoc --help``)
 does not pay for pandas, SQLAlchemy and pydantic.

@@ -13,6 +13,7 @@ from bulkpoc.cli.app import ADMIN, Context, cli, user_errors
 from bulkpoc.domain.errors.types import SettingsError, UnknownUser
 from bulkpoc.domain.permissions import PERMISSIONS
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 if TYPE_CHECKING:
     from bulkpoc.domain.users import User
 

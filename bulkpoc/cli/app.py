@@ -22,6 +22,7 @@ from bulkpoc.domain.errors.types import BulkpocError, SettingsError
 from bulkpoc.domain.options import RecordTypeName
 from bulkpoc.domain.status import BatchStatus
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 if TYPE_CHECKING:
     from bulkpoc.config import Settings
     from bulkpoc.store.db import Store

@@ -29,6 +29,7 @@ from bulkpoc.domain.errors.types import BulkpocError
 from bulkpoc.domain.options import FileType, ImportOptions, RowsMode
 from bulkpoc.domain.status import BatchStatus
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 if TYPE_CHECKING:
     from rich.console import Console
 

@@ -9,6 +9,8 @@ import click
 
 from bulkpoc.cli.app import FORMATS, TYPES, Context, cli, user_errors
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
+
 
 def _format_for(path: Path, file_format: str | None) -> str:
     if file_format:

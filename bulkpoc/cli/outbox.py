@@ -10,6 +10,8 @@ import click
 
 from bulkpoc.cli.app import Context, cli, user_errors
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
+
 
 @cli.group(invoke_without_command=True)
 @click.option("--all", "include_sent", is_flag=True, help="Also list the messages already sent.")

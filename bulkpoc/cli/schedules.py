@@ -20,6 +20,7 @@ from bulkpoc.cli.app import ADMIN, Context, cli, rows_option, type_option
 from bulkpoc.domain.errors.types import BulkpocError, UnknownUser
 from bulkpoc.domain.options import RowsMode
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 if TYPE_CHECKING:
     from bulkpoc.domain.schedule import Schedule
     from bulkpoc.schedules.inbox import PassResult

@@ -10,6 +10,8 @@ import click
 from bulkpoc.cli.app import Context, cli, user_errors
 from bulkpoc.domain.errors.types import UnknownUser
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
+
 
 @cli.group()
 def tokens() -> None:

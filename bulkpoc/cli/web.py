@@ -6,6 +6,8 @@ import click
 
 from bulkpoc.cli.app import Context, cli, user_errors
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
+
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")

@@ -9,6 +9,8 @@ import click
 from bulkpoc.cli.app import EXIT_CODES, Context, cli, user_errors
 from bulkpoc.domain.errors.types import BulkpocError
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
+
 
 @cli.command()
 @click.option(
