@@ -255,7 +255,7 @@ def _normalise_phone(value: str, region: str) -> str | None:
 # --- email addresses -------------------------------------------------------------------------
 
 # Plain ASCII addresses that email-validator accepts unchanged except for lower-casing the
-# domain. tests/test_fields.py checks this claim with Hypothesis; anything else goes through
+# domain. tests/test_parsers.py checks this claim with Hypothesis; anything else goes through
 # email-validator itself.
 _SIMPLE_EMAIL = (
     r"^([A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*)@"

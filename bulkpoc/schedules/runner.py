@@ -2,7 +2,7 @@
 
 Several schedulers may run against one PostgreSQL store, for redundancy: each due schedule is
 fired by whichever pass claims its cron time first (``Store.claim_tick``), and each file by
-whichever claims it first (``jobs.inbox``).
+whichever claims it first (``schedules.inbox``).
 """
 
 from __future__ import annotations
