@@ -1,12 +1,12 @@
 """How a terminal or a page follows a batch: the ``Progress`` callback every stage calls, and
-what one call of it said (``ProgressReport``), as a heartbeat or a runner keeps it."""
+what one call of it said (``ProgressReport``), as a heartbeat or a runner keeps it.
+
+Free of the library's heavy imports: the command line names these types without loading them.
+"""
 
 from __future__ import annotations
 
 from typing import NamedTuple, Protocol
-
-from bulkpoc.config import Settings
-from bulkpoc.store.batches import Waiting
 
 
 class Progress(Protocol):
@@ -46,13 +46,3 @@ def both(first: Progress | None, second: Progress) -> Progress:
                 progress(stage, done, total)
 
     return told_twice
-
-
-def waiting_for(settings: Settings, progress: Progress, batch_id: int | None = None) -> Waiting:
-    """How a batch waits for the store: up to the lock timeout, telling ``progress`` whom for."""
-
-    def notify(holder: int | None, seconds: float) -> None:
-        who = f"batch {holder}" if holder is not None else "another batch"
-        progress("wait", int(seconds), int(settings.lock_timeout), f"waiting for {who} to finish")
-
-    return Waiting(settings.lock_timeout, notify, batch_id)

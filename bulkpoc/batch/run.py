@@ -21,7 +21,7 @@ from bulkpoc.batch.apply import apply
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
 from bulkpoc.batch.plan import plan
-from bulkpoc.batch.progress import Progress, both, no_progress, waiting_for
+from bulkpoc.batch.progress import Progress, both, no_progress
 from bulkpoc.batch.read import read_file
 from bulkpoc.batch.validate import map_headers, validate
 from bulkpoc.config import Settings
@@ -113,6 +113,16 @@ def new_result(
         started_at=started_at,
         file_type=options.file_type,
     )
+
+
+def waiting_for(settings: Settings, progress: Progress, batch_id: int | None = None) -> Waiting:
+    """How a batch waits for the store: up to the lock timeout, telling ``progress`` whom for."""
+
+    def notify(holder: int | None, seconds: float) -> None:
+        who = f"batch {holder}" if holder is not None else "another batch"
+        progress("wait", int(seconds), int(settings.lock_timeout), f"waiting for {who} to finish")
+
+    return Waiting(settings.lock_timeout, notify, batch_id)
 
 
 def fail(result: BatchResult, failure: BulkpocError) -> None:

@@ -14,8 +14,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from bulkpoc.batch.progress import Progress, no_progress, waiting_for
-from bulkpoc.batch.run import fail, new_result, run
+from bulkpoc.batch.progress import Progress, no_progress
+from bulkpoc.batch.run import fail, new_result, run, waiting_for
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.codes import (
     DUPLICATE_FILE,
