@@ -32,23 +32,26 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import phonenumbers
+from sqlalchemy import Connection, Table, insert
 
-from bulkpoc import rowhash
+from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, Store, utcnow
-from bulkpoc.write import write_records
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.output.exports import write_records
+from bulkpoc.store import row_hashes, schema
+from bulkpoc.store.db import Store, utcnow
 
 POSTGRES_URL = os.environ.get("BULKPOC_BENCH_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
+INSERT_CHUNK = 5_000  # rows per executemany when seeding a store
 
 
 def compile_bytecode() -> None:
@@ -197,8 +200,8 @@ def seeded_store(
                 [{"name": "Profile 1", "name_key": "profile 1", "last_modified": now}],
             ),
         ):
-            Store.insert_rows(connection, table, rows)
-        Store.insert_rows(
+            insert_rows(connection, table, rows)
+        insert_rows(
             connection,
             schema.numbers,
             (
@@ -207,8 +210,20 @@ def seeded_store(
             ),
         )
         for name in ("skill", "script", "chat-profile", "number"):
-            rowhash.refresh(connection, RECORD_TYPES[name])  # as the pipeline would have
+            row_hashes.refresh(connection, RECORD_TYPES[name])  # as the pipeline would have
     return store
+
+
+def insert_rows(connection: Connection, table: Table, rows: Iterable[dict]) -> None:
+    """Insert in chunks so a million rows never become a million dicts at once."""
+    chunk: list[dict] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= INSERT_CHUNK:
+            connection.execute(insert(table), chunk)
+            chunk = []
+    if chunk:
+        connection.execute(insert(table), chunk)
 
 
 def settings_for(folder: Path) -> Settings:

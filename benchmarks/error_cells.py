@@ -10,12 +10,13 @@ from pathlib import Path
 
 import openpyxl
 
+from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.demo import load_demo_reference_data
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.services.demo import load_demo_reference_data
+from bulkpoc.store.db import Store
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
 

@@ -14,7 +14,7 @@ import time
 
 import pandas as pd
 
-from bulkpoc.suggest import CUTOFF, SHOWN, Candidates, closest_names, suggestions
+from bulkpoc.domain.suggest import CUTOFF, SHOWN, Candidates, closest_names, suggestions
 
 NAMES = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 DISTINCT = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000

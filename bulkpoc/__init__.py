@@ -1,9 +1,9 @@
 """bulkpoc: manage contact-centre points of contact in bulk.
 
-The library is organised as one module per stage of a batch: ``read`` turns a file into a
-table of strings, ``validate`` checks every cell and rule, ``plan`` decides what each row does
-to the store, ``apply`` writes it in one transaction and ``report`` renders the result. The
-``pipeline`` module runs them in order; the CLI and the web UI are thin layers over it.
+The package tree is the architecture (README, How it works): ``domain`` declares the record
+types and their rules; ``batch`` runs one batch through its stages (``read``, ``validate``,
+``plan``, ``apply``) in one transaction; ``formats``, ``store`` and ``output`` are adapters;
+``jobs``, ``schedules``, ``cli`` and ``web`` are the entry points over them.
 
 The public names are loaded on first use, so that ``import bulkpoc`` (and so ``bulkpoc --help``)
 does not pay for pandas, SQLAlchemy and pydantic.
@@ -15,18 +15,19 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bulkpoc.options import ImportOptions
-    from bulkpoc.pipeline import run_import
-    from bulkpoc.result import BatchResult, BatchStatus, Counts
+    from bulkpoc.batch.submit import run_import
+    from bulkpoc.domain.options import ImportOptions
+    from bulkpoc.domain.result import BatchResult, Counts
+    from bulkpoc.domain.status import BatchStatus
 
 __version__ = "0.1.0"
 
 _HOMES = {
-    "BatchResult": "bulkpoc.result",
-    "BatchStatus": "bulkpoc.status",
-    "Counts": "bulkpoc.result",
-    "ImportOptions": "bulkpoc.options",
-    "run_import": "bulkpoc.pipeline",
+    "BatchResult": "bulkpoc.domain.result",
+    "BatchStatus": "bulkpoc.domain.status",
+    "Counts": "bulkpoc.domain.result",
+    "ImportOptions": "bulkpoc.domain.options",
+    "run_import": "bulkpoc.batch.submit",
 }
 
 __all__ = ["BatchResult", "BatchStatus", "Counts", "ImportOptions", "__version__", "run_import"]

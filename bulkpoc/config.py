@@ -27,7 +27,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bulkpoc.errors import SettingsError
+from bulkpoc.domain.errors.types import SettingsError
 
 ENV_PREFIX = "BULKPOC_"
 CONFIG_VARIABLE = "BULKPOC_CONFIG"

@@ -17,15 +17,16 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.demo import load_demo_reference_data
-from bulkpoc.errors import flatten
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.result import BatchResult
+from bulkpoc.domain.errors.types import RowError
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.store.db import Store
 
 POSTGRES_URL = os.environ.get("BULKPOC_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -166,6 +167,11 @@ def write_rows(
         for row in rows:
             writer.writerow([row.get(header, "") for header in headers])
     return path
+
+
+def flatten(errors: list[RowError], keys: tuple[str, ...] = ("row", "column", "code")) -> list:
+    """Errors as plain lists of the given fields, so a test asserts them in one line."""
+    return [[getattr(error, key) for key in keys] for error in errors]
 
 
 def errors(result: BatchResult, keys: tuple[str, ...] = ("row", "column", "code")) -> list:

@@ -12,16 +12,17 @@ import openpyxl
 import pytest
 from fastapi.routing import APIRoute
 
-from bulkpoc.auth import create_token, revoke_token
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import load_result, run_import
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.batch.submit import load_result, run_import
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.output.exports import write_records
+from bulkpoc.services.auth import create_token, revoke_token
+from bulkpoc.store.db import Store
 from bulkpoc.web.api import router
 from bulkpoc.web.api_models import RecordTypeName
 from bulkpoc.web.downloads import download_name
 from bulkpoc.web.uploads import display_name
-from bulkpoc.write import write_records
 from tests.conftest import poc, write_rows
 from tests.test_jobs import on_postgres
 from tests.web import api_client, poll_until_finished, run_workers

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bulkpoc.auth import create_token
+from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store
 from tests.browser import running_server
 

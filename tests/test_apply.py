@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-import bulkpoc.apply
-import bulkpoc.stages
+import bulkpoc.batch.apply
+import bulkpoc.batch.run
 import bulkpoc.store.bulk
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
+from bulkpoc.batch.submit import run_import
+from bulkpoc.domain.options import ImportOptions
 from bulkpoc.store import schema
 from bulkpoc.store.db import utcnow
 from tests.conftest import POC_HEADERS, errors, poc, stored_pocs, write_rows
@@ -256,7 +256,7 @@ def renames(count: int) -> list[dict[str, str]]:
 
 
 def test_large_batches_are_applied_in_chunks(run, store, monkeypatch):
-    monkeypatch.setattr("bulkpoc.apply.CHUNK", 2)
+    monkeypatch.setattr("bulkpoc.batch.apply.CHUNK", 2)
     assert run(lines(5)).counts.created == 5
     rows = renames(5)
     result = run([*rows, *lines(5, start=5)])
@@ -286,7 +286,7 @@ class FailingInserts:
 
 def fail_second_insert(monkeypatch, error: Exception) -> list[FailingInserts]:
     """Make apply's second chunk of new rows raise ``error``, with two rows per chunk."""
-    monkeypatch.setattr("bulkpoc.apply.CHUNK", 2)
+    monkeypatch.setattr("bulkpoc.batch.apply.CHUNK", 2)
     real_insert = bulkpoc.store.bulk.insert
     seen: list[FailingInserts] = []
 
@@ -313,7 +313,7 @@ def test_a_crash_in_the_second_insert_chunk_leaves_the_store_as_it_was(run, stor
 def test_a_crash_in_the_second_update_chunk_leaves_the_store_as_it_was(
     store, settings, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr("bulkpoc.apply.CHUNK", 2)
+    monkeypatch.setattr("bulkpoc.batch.apply.CHUNK", 2)
     path = write_rows(tmp_path / "first.csv", lines(5))
     assert run_import(store, path, ImportOptions(), settings).counts.created == 5
     before = stored_pocs(store)
@@ -348,15 +348,15 @@ def test_an_integrity_error_fails_the_batch_with_nothing_applied(run, store, mon
     assert store.history()[0]["status"] == "failed"
 
 
-@pytest.mark.parametrize("chunk", [bulkpoc.apply.CHUNK, 2])
+@pytest.mark.parametrize("chunk", [bulkpoc.batch.apply.CHUNK, 2])
 def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, monkeypatch, chunk):
     """Another writer took a name between validation and apply: the database refuses it (with
     chunks of two rows, in the second chunk of new rows, which a worker thread writes on
     PostgreSQL while the first is still being checked)."""
-    monkeypatch.setattr("bulkpoc.apply.CHUNK", chunk)
+    monkeypatch.setattr("bulkpoc.batch.apply.CHUNK", chunk)
     assert run(lines(1)).counts.created == 1
     before = stored_pocs(store)
-    real_apply = bulkpoc.stages.apply
+    real_apply = bulkpoc.batch.run.apply
     sales = before[0]["skill_id"]
     script = before[0]["script_id"]
 
@@ -377,7 +377,7 @@ def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, mon
         )
         real_apply(sheet, connection, now, progress)
 
-    monkeypatch.setattr("bulkpoc.stages.apply", racing_apply)
+    monkeypatch.setattr("bulkpoc.batch.run.apply", racing_apply)
     result = run([poc(Point_of_Contact_ID="1", Name="Renamed"), *lines(3, start=1)])
     assert result.status.value == "failed"
     assert result.failure
@@ -400,7 +400,7 @@ def test_bulk_writes_store_times_as_every_other_write_does(
     """On SQLite a time is text: a bulk write must spell it as SQLAlchemy's own writes do
     (microseconds always present), or the Last Modified sort misorders whole seconds."""
     on_the_second = dt.datetime(2026, 3, 1, 9, 30, 0)
-    monkeypatch.setattr(bulkpoc.stages, "utcnow", lambda: on_the_second)
+    monkeypatch.setattr(bulkpoc.batch.run, "utcnow", lambda: on_the_second)
     path = write_rows(tmp_path / "one.csv", lines(1))
     assert run_import(sqlite_store, path, ImportOptions(), settings).counts.created == 1
     with sqlite_store.engine.begin() as connection:

@@ -9,7 +9,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from bulkpoc.auth import (
+from bulkpoc.domain.errors.types import UnknownUser
+from bulkpoc.services.auth import (
     FAILURE_WINDOW,
     LAST_USED_EVERY,
     LOCKOUT,
@@ -26,7 +27,6 @@ from bulkpoc.auth import (
     set_password,
     user_for_token,
 )
-from bulkpoc.errors import UnknownUser
 from bulkpoc.store import schema
 
 PASSWORD = "correct horse battery"

@@ -13,11 +13,11 @@ import openpyxl
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from bulkpoc.batch.submit import process, submit
 from bulkpoc.config import Settings
-from bulkpoc.demo import DEMO_PASSWORD, run_demo
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import process, submit
-from bulkpoc.records import RECORD_TYPES
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
 from bulkpoc.store.db import Store
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bulkpoc.records import RECORD_TYPES
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.output.exports import write_records
 from bulkpoc.store import schema
-from bulkpoc.write import write_records
 from tests.conftest import poc, stored_pocs
 
 AWKWARD = [

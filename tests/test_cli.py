@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
-from bulkpoc.auth import authenticate
 from bulkpoc.cli import cli
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.result import BatchResult
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.services.auth import authenticate
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows

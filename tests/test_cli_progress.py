@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bulkpoc.batch.submit import run_import
 from bulkpoc.cli.batches import _progress_bar
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
+from bulkpoc.domain.options import ImportOptions
 from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import text
 
-from bulkpoc.schedule import Schedule
+from bulkpoc.domain.schedule import Schedule
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import write_bytes, write_rows

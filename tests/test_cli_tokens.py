@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bulkpoc.auth import TOKEN_PREFIX, user_for_token
+from bulkpoc.services.auth import TOKEN_PREFIX, user_for_token
 from tests.test_cli import Bulkpoc
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bulkpoc.auth import LoginRefused, authenticate
+from bulkpoc.services.auth import LoginRefused, authenticate
 from tests.test_cli import Bulkpoc
 
 ROOT = Path(__file__).resolve().parent.parent

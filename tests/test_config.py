@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bulkpoc.config import DEFAULT_DATABASE_URL, Settings, origins
-from bulkpoc.errors import SettingsError
+from bulkpoc.domain.errors.types import SettingsError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

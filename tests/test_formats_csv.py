@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bulkpoc.errors import FileRejected
+from bulkpoc.batch.read import read_file
+from bulkpoc.domain.errors.types import FileRejected
+from bulkpoc.formats.base import RawTable
 from bulkpoc.formats.csv_format import write_csv
-from bulkpoc.read import RawTable, read_file
 from tests.conftest import errors
 
 FILES = Path(__file__).parent / "files"

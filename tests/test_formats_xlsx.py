@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 from openpyxl.styles import Font
 
-from bulkpoc.errors import FileRejected, flatten
-from bulkpoc.fields import parse_yes_no
+from bulkpoc.batch.read import read_file
+from bulkpoc.domain.errors.types import FileRejected
+from bulkpoc.domain.parsers import parse_yes_no
 from bulkpoc.formats import xlsx_format
 from bulkpoc.formats.xlsx_format import write_xlsx
-from bulkpoc.read import read_file
 from tests.conftest import POC_HEADERS as ALL_HEADERS
-from tests.conftest import errors, poc, workbook_bytes, write_bytes
+from tests.conftest import errors, flatten, poc, workbook_bytes, write_bytes
 from tests.test_formats_csv import PHONE_ROW, POC_HEADERS, cells
 
 

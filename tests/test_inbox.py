@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
-from bulkpoc.jobs.inbox import file_away, process_inbox
+from bulkpoc.domain.schedule import Schedule
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.jobs.queue import InProcessQueue
-from bulkpoc.jobs.scheduler import run_due
-from bulkpoc.pipeline import submit
-from bulkpoc.result import BatchStatus
-from bulkpoc.schedule import Schedule
+from bulkpoc.jobs.tasks import file_away
+from bulkpoc.schedules.inbox import process_inbox
+from bulkpoc.schedules.runner import run_due
 from bulkpoc.store.db import Store, utcnow
 from tests.conftest import POC_HEADERS, poc, stored_pocs, write_bytes, write_rows
 from tests.mailserver import HOST, free_port, smtp_server

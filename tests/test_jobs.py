@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from bulkpoc.batch.submit import load_result, process, submit
 from bulkpoc.config import Settings
-from bulkpoc.jobs import queue_for
-from bulkpoc.jobs.queue import ThreadQueue
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import load_result, process, submit
-from bulkpoc.schedule import Schedule
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.schedule import Schedule
+from bulkpoc.jobs.queue import ThreadQueue, queue_for
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import POSTGRES_URL, poc, stored_pocs, write_rows

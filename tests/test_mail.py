@@ -15,12 +15,13 @@ import openpyxl
 import pytest
 from pydantic import SecretStr
 
-from bulkpoc import mail
+from bulkpoc.batch.submit import load_result, run_import
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import load_result, run_import
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.status import BatchStatus
+from bulkpoc.output import mail
 from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows
 from tests.mailserver import HOST, free_port, make_certificates, smtp_server

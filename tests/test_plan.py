@@ -13,15 +13,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.demo import load_demo_reference_data
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.records.poc import DEACTIVATION_MESSAGE
+from bulkpoc.domain.errors.codes import DEACTIVATION_BLOCKED
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.output.exports import export_frame
+from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, Store
-from bulkpoc.write import export_frame
+from bulkpoc.store.db import Store
 from tests.conftest import errors, poc, stored_pocs, write_rows
 
 PREFIX = "Cannot be deactivated because it is still assigned to an active skill"
@@ -59,7 +60,7 @@ def test_deactivating_a_poc_on_an_active_skill_fails(run, store, line):
     assert errors(result) == [[2, "Active", "deactivation_blocked"]]
     (error,) = result.errors
     assert error.message.startswith(PREFIX)
-    assert DEACTIVATION_MESSAGE == PREFIX
+    assert DEACTIVATION_BLOCKED.template.split(".")[0] == PREFIX  # the words SPEC §2 gives
     way_out = error.message[len(PREFIX) :]
     assert "inactive" in way_out
     assert "Skill" in way_out
@@ -372,6 +373,52 @@ def test_unchanged_skill_and_active_need_no_permission(run, store, line, clerk):
     result = run([poc(Point_of_Contact_ID="1", Name="Renamed", Active="Y")], user=clerk)
     assert errors(result) == []
     assert result.counts.updated == 1
+
+
+# A field's permission governs changing an existing record. A new POC's skill and Active are
+# part of creating it, which Points of Contact Create allows: the clerk (Create only) and the
+# admin (every permission) create alike; a supervisor without Create creates and edits nothing.
+
+
+@pytest.mark.parametrize("user", ["clerk", "admin"])
+def test_creating_with_any_skill_needs_no_skills_edit(run, store, clerk, user):
+    result = run([poc(Skill="Support Calls")], user=user)
+    assert errors(result) == []
+    assert stored_pocs(store)[0]["skill_id"] == skill_id(store, "Support Calls")
+
+
+@pytest.mark.parametrize("user", ["clerk", "admin"])
+def test_creating_an_inactive_poc_needs_no_deactivate(run, store, clerk, user):
+    result = run([poc(Skill="Legacy Calls", Active="N")], user=user)
+    assert errors(result) == []
+    assert [(row["active"], row["skill_id"]) for row in stored_pocs(store)] == [
+        (False, skill_id(store, "Legacy Calls"))
+    ]
+
+
+def test_with_both_permissions_the_clerk_may_change_skill_and_deactivate(run, store, line, clerk):
+    store.add_user("clerk", ["Skills Edit", "Points of Contact Deactivate"])
+    result = run([poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N")], user=clerk)
+    assert errors(result) == []
+    assert [(row["active"], row["skill_id"]) for row in stored_pocs(store)] == [
+        (False, skill_id(store, "Legacy Calls"))
+    ]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        poc(Name="New Line", Point_of_Contact="+12025550101", Skill="Legacy Calls", Active="N"),
+        poc(Point_of_Contact_ID="1", Skill="Legacy Calls", Active="N"),
+    ],
+    ids=["create", "update"],
+)
+def test_without_points_of_contact_create_no_poc_is_created_or_changed(run, store, line, row):
+    store.add_user("supervisor", ["Skills Edit", "Points of Contact Deactivate"])
+    result = run([row], user="supervisor")
+    assert (result.status.value, result.failure_code) == ("failed", "upload_not_permitted")
+    assert "Points of Contact Create" in (result.failure or "")
+    assert stored_pocs(store) == [line]
 
 
 # --- uniqueness against the store after the batch ------------------------------------------

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 
 from bulkpoc import formats
-from bulkpoc.errors import FileRejected
-from bulkpoc.read import checksum, read_file, sniff_file_type
+from bulkpoc.batch.read import checksum, read_file, sniff_file_type
+from bulkpoc.domain.errors.types import FileRejected
 from tests.conftest import workbook_bytes, write_bytes
 
 FILES = Path(__file__).parent / "files"

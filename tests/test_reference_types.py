@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bulkpoc.errors import flatten
-from bulkpoc.records import RECORD_TYPES
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.store import schema
-from tests.conftest import poc
+from tests.conftest import flatten, poc
 
 KEYS = ("row", "column", "code")
 TABLES = {
@@ -177,7 +176,7 @@ def test_deactivating_a_skill_in_use_is_allowed(ref, run, store):
 
 
 def test_reimporting_the_demo_skills_as_new_fails_every_row(run, store):
-    from bulkpoc.demo import sample_files_dir
+    from bulkpoc.services.demo import sample_files_dir
 
     result = run(sample_files_dir() / "skills.csv", record_type="skill")
     assert result.counts.failed == 9

@@ -9,10 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bulkpoc.errors import flatten
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.store.db import PERMISSIONS
-from tests.conftest import poc
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
+from tests.conftest import flatten, poc
 
 POC_HEADERS = RECORD_TYPES["poc"].headers
 XSS = "<script>alert(1)</script>"

@@ -10,16 +10,16 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
-from bulkpoc.demo import load_demo_reference_data
-from bulkpoc.errors import flatten
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.formats.csv_format import FORMULA_START
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.store.db import PERMISSIONS, Store
-from bulkpoc.write import write_records
-from tests.conftest import write_rows
+from bulkpoc.output.exports import write_records
+from bulkpoc.services.demo import load_demo_reference_data
+from bulkpoc.store.db import Store
+from tests.conftest import flatten, write_rows
 
 VOICE_NUMBERS = [f"+1202555{100 + i:04d}" for i in range(20)]
 SMS_NUMBERS = [f"+1415555{200 + i:04d}" for i in range(10)]

@@ -7,10 +7,11 @@ import pytest
 from alembic import command
 from sqlalchemy import select, update
 
-from bulkpoc import rowhash
-from bulkpoc.records import RECORD_TYPES
+from bulkpoc.domain import rowhash
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.output.exports import export_frame
 from bulkpoc.store.db import alembic_config
-from bulkpoc.write import export_frame
+from bulkpoc.store.record_tables import table
 from tests.conftest import errors, poc
 
 POC = RECORD_TYPES["poc"]
@@ -19,9 +20,10 @@ POC = RECORD_TYPES["poc"]
 def stored_hashes(store, name: str) -> dict[str, int | None]:
     """Each record's stored row hash, by its key as an export writes it."""
     rtype = RECORD_TYPES[name]
-    table, key = rtype.table, rtype.table.c[rtype.key.name]
+    kept = table(rtype)
+    key = kept.c[rtype.key.name]
     with store.engine.connect() as connection:
-        rows = connection.execute(select(key, table.c.row_hash)).all()
+        rows = connection.execute(select(key, kept.c.row_hash)).all()
     return {str(k): h for k, h in rows}
 
 
@@ -107,7 +109,7 @@ def test_a_rename_recomputes_the_hashes_of_the_records_that_name_it(
 def test_a_record_without_a_hash_is_compared_by_its_values(run, store):
     three_pocs(run)
     with store.engine.begin() as connection:
-        connection.execute(update(POC.table).values(row_hash=None))
+        connection.execute(update(table(POC)).values(row_hash=None))
     rows = export_frame(store, POC).to_dict("records")
     assert run(rows).counts.unchanged == 3
     rows[1]["Name"] = "Inbox Two"

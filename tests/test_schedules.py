@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from bulkpoc.config import Settings
-from bulkpoc.errors import UnknownUser
+from bulkpoc.domain.errors.types import UnknownUser
+from bulkpoc.domain.schedule import BadSchedule, Schedule, UnknownSchedule
 from bulkpoc.jobs.queue import InProcessQueue
-from bulkpoc.jobs.scheduler import RESCAN_SECONDS, run_due, run_forever, seconds_to_next_tick
-from bulkpoc.schedule import BadSchedule, Schedule, UnknownSchedule
+from bulkpoc.schedules.runner import RESCAN_SECONDS, run_due, run_forever, seconds_to_next_tick
+from bulkpoc.store.batches import this_process
 from bulkpoc.store.db import Store
-from bulkpoc.store.history import this_process
 from tests.conftest import poc, write_rows
 from tests.test_inbox import work_item
 
@@ -250,7 +250,7 @@ def test_the_scheduler_loop_outlives_a_store_it_cannot_reach_and_stops_when_told
     loop = threading.Thread(
         target=run_forever, args=(unreachable, quick, InProcessQueue(unreachable, quick), stop)
     )
-    with caplog.at_level(logging.ERROR, logger="bulkpoc.jobs.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="bulkpoc.schedules.runner"):
         loop.start()
         while not caplog.records and loop.is_alive():
             time.sleep(0.01)

@@ -17,15 +17,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, select
 
-from bulkpoc.errors import StoreNotReady, UnknownPermission, UnknownUser
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import run_import, submit
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.snapshot import read_inventory
+from bulkpoc.batch.submit import run_import, submit
+from bulkpoc.domain.errors.types import StoreNotReady, UnknownPermission, UnknownUser
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.store import db as db_module
 from bulkpoc.store import schema
-from bulkpoc.store.db import MIGRATIONS, PERMISSIONS, Store, alembic_config, newest_migration
+from bulkpoc.store.db import MIGRATIONS, Store, alembic_config, newest_migration
 from bulkpoc.store.pocs import PocFilter
+from bulkpoc.store.snapshots import read_inventory
 from tests.conftest import poc, write_rows
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import threading
 
+from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import submit
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.store.db import Store
 
 CSV = b"Skill ID,Row Changed,Name,Media Type,Active\n,,Night Shift,Phone Call,Y\n"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bulkpoc import suggest
-from bulkpoc.catalogue import UNKNOWN_REFERENCE, did_you_mean
+from bulkpoc.domain import suggest
+from bulkpoc.domain.errors.codes import UNKNOWN_REFERENCE, did_you_mean
 from tests.conftest import errors, poc
 
 

@@ -7,17 +7,19 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from bulkpoc import snapshot as snapshot_module
-from bulkpoc.errors import flatten
-from bulkpoc.read import RawTable
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.sheet import TEXT, Sheet
-from bulkpoc.snapshot import Snapshot
+from bulkpoc.batch.validate import map_headers, validate
+from bulkpoc.domain.parsers import TEXT
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.records.base import Sheet
+from bulkpoc.domain.records.snapshot import Snapshot
+from bulkpoc.domain.users import User
+from bulkpoc.formats.base import RawTable
+from bulkpoc.output.exports import export_frame, write_records
 from bulkpoc.store import schema
-from bulkpoc.store.db import PERMISSIONS, User
-from bulkpoc.validate import map_headers, validate
-from bulkpoc.write import export_frame, write_records
-from tests.conftest import POC_HEADERS, errors, poc, stored_pocs
+from bulkpoc.store import snapshots as snapshot_module
+from bulkpoc.store.record_tables import table
+from tests.conftest import POC_HEADERS, errors, flatten, poc, stored_pocs
 
 KEYS = ("row", "column", "code")  # what errors() compares
 
@@ -62,7 +64,7 @@ def skills_sheet(*names: str) -> Sheet:
         rows=pd.Series(range(2, len(names) + 2)),
         file_type="csv",
     )
-    empty = pd.DataFrame({column.name: [] for column in rtype.table.columns}, dtype=object)
+    empty = pd.DataFrame({column.name: [] for column in table(rtype).columns}, dtype=object)
     existing = rtype.derive(empty).set_index("id", drop=False)
     positions, _ = map_headers(raw, rtype)
     user = User("admin", None, frozenset(PERMISSIONS))

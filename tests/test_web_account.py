@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from bulkpoc.auth import WRONG_LOGIN, set_password
 from bulkpoc.config import Settings
+from bulkpoc.services.auth import WRONG_LOGIN, set_password
 from bulkpoc.store.db import Store
 from tests.web import PASSWORD, client_for, csrf_token
 

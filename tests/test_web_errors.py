@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from bulkpoc.auth import create_token
 from bulkpoc.config import Settings
+from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store
 from tests.web import Element, api_client, client_for, csrf_token, log_in, page
 

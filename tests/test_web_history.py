@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import submit
-from bulkpoc.store.db import PERMISSIONS, Store
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows
 from tests.web import Element, client_for, logged_in, page
 

@@ -16,11 +16,11 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from bulkpoc.batch.submit import process
 from bulkpoc.config import Settings
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.jobs.spool import Spool
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import process
-from bulkpoc.records import RECORD_TYPES
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.web import client_for, log_in, page
@@ -200,7 +200,7 @@ def test_the_template_downloads_with_the_record_types_columns(
 def test_the_existing_records_download_as_the_cli_exports_them(
     browser: TestClient, store: Store, run, tmp_path: Path, file_format: str
 ) -> None:
-    from bulkpoc.write import write_records
+    from bulkpoc.output.exports import write_records
 
     assert run(SAMPLES / "new-pocs.csv").status.value == "succeeded"
     response = browser.get(f"/manage/poc/export.{file_format}")
@@ -410,7 +410,7 @@ def test_downloads_take_the_record_types_permission_on_the_page_as_in_the_api(
 ) -> None:
     """The vendor's Manage page, where the downloads live, needs the record type's permission:
     the page and the API answer a user without it alike, in one sentence naming it."""
-    from bulkpoc.auth import create_token
+    from bulkpoc.services.auth import create_token
     from tests.web import api_client
 
     store.add_user("sam", ["Skills Edit"])

@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
-from bulkpoc import mail, report
+from bulkpoc.batch.read import read_file
+from bulkpoc.batch.submit import load_result, record_duplicate, run_import, submit
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import load_result, record_duplicate, run_import, submit
-from bulkpoc.read import read_file
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.output import mail, report
 from bulkpoc.store.db import Store
 from bulkpoc.web.progress import STAGES
 from tests.conftest import POC_HEADERS, poc, write_rows

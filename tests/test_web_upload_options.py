@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from bulkpoc.auth import create_token
+from bulkpoc.batch.submit import load_result, run_import
 from bulkpoc.config import Settings
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import load_result, run_import
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store
 from tests.conftest import poc, stored_pocs, write_rows
 from tests.mailserver import HOST, Mailbox, smtp_server

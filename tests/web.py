@@ -20,8 +20,8 @@ from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
 
-from bulkpoc.auth import set_password
 from bulkpoc.config import Settings
+from bulkpoc.services.auth import set_password
 from bulkpoc.store.db import Store
 from bulkpoc.web.app import create_app
 

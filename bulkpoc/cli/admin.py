@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import click
 
 from bulkpoc.cli.app import ADMIN, Context, cli, user_errors
-from bulkpoc.errors import SettingsError, UnknownUser
-from bulkpoc.permissions import PERMISSIONS
+from bulkpoc.domain.errors.types import SettingsError, UnknownUser
+from bulkpoc.domain.permissions import PERMISSIONS
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 if TYPE_CHECKING:
-    from bulkpoc.store.db import User
+    from bulkpoc.domain.users import User
 
 
 @cli.command()
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 @click.pass_obj
 def init(obj: Context, demo: bool) -> None:
     """Create or upgrade the store, and the admin user with every permission."""
-    from bulkpoc.demo import load_demo_reference_data
+    from bulkpoc.services.demo import load_demo_reference_data
 
     with user_errors():
         store = obj.store(ready=False)
@@ -47,7 +48,10 @@ def users() -> None:
 
 def _email(_ctx: click.Context, _param: click.Parameter, address: str | None) -> str | None:
     """The address, checked as the schedules check theirs: a mistyped one fails at once."""
-    from bulkpoc.schedule import BadSchedule, check_email  # email-validator: only when needed
+    from bulkpoc.domain.schedule import (
+        BadSchedule,
+        check_email,
+    )  # email-validator: only when needed
 
     if address is not None:
         try:
@@ -82,7 +86,7 @@ def users_add(
     password_prompt: bool,
 ) -> None:
     """Create a user, or grant more permissions to an existing one."""
-    from bulkpoc.auth import PasswordRejected, check_password, set_password
+    from bulkpoc.services.auth import PasswordRejected, check_password, set_password
 
     canonical = {p.casefold(): p for p in PERMISSIONS}
     with user_errors(PasswordRejected):
@@ -106,7 +110,7 @@ def users_passwd(obj: Context, name: str) -> None:
     line of standard input, for scripts: printf '%s\\n' "$PASSWORD" | bulkpoc users passwd NAME.
     Setting a password also lifts a lock left by failed logins.
     """
-    from bulkpoc.auth import PasswordRejected, set_password
+    from bulkpoc.services.auth import PasswordRejected, set_password
 
     with user_errors(PasswordRejected, UnknownUser):
         store = obj.store()
@@ -181,7 +185,7 @@ def show_settings(obj: Context, as_json: bool) -> None:
 )
 def demo(folder: Path) -> None:
     """Run the whole job on a fresh demo store: template, uploads, reports."""
-    from bulkpoc.demo import run_demo
+    from bulkpoc.services.demo import run_demo
 
     with user_errors(SettingsError):
         run_demo(folder, click.echo)

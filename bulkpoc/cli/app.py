@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, get_args
 import click
 
 from bulkpoc import __version__
-from bulkpoc.errors import BulkpocError, SettingsError
-from bulkpoc.options import RecordTypeName
-from bulkpoc.status import BatchStatus
+from bulkpoc.domain.errors.types import BulkpocError, SettingsError
+from bulkpoc.domain.options import RecordTypeName
+from bulkpoc.domain.status import BatchStatus
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 if TYPE_CHECKING:
     from bulkpoc.config import Settings
     from bulkpoc.store.db import Store

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
+from bulkpoc.batch.progress import Progress
 from bulkpoc.cli.app import (
     ADMIN,
     EXIT_CODES,
@@ -24,14 +25,15 @@ from bulkpoc.cli.app import (
     type_option,
     user_errors,
 )
-from bulkpoc.errors import BulkpocError
-from bulkpoc.options import FileType, ImportOptions, Progress, RowsMode
-from bulkpoc.status import BatchStatus
+from bulkpoc.domain.errors.types import BulkpocError
+from bulkpoc.domain.options import FileType, ImportOptions, RowsMode
+from bulkpoc.domain.status import BatchStatus
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bulkpoc.result import BatchResult
+    from bulkpoc.domain.result import BatchResult
 
 
 @cli.command(name="import")
@@ -73,7 +75,7 @@ def import_(
     as_json: bool,
 ) -> None:
     """Upload a CSV or XLSX file of records; report every row that failed and why."""
-    from bulkpoc.pipeline import run_import, unrecorded_failure
+    from bulkpoc.batch.submit import run_import, unrecorded_failure
 
     options = ImportOptions(
         record_type=type_name,

@@ -9,6 +9,8 @@ import click
 
 from bulkpoc.cli.app import FORMATS, TYPES, Context, cli, user_errors
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
+
 
 def _format_for(path: Path, file_format: str | None) -> str:
     if file_format:
@@ -52,8 +54,8 @@ def _file_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.pass_obj
 def template(obj: Context, type_name: str, file_format: str | None, output: Path) -> None:
     """Write a blank template: headers, and for XLSX dropdowns and instructions."""
-    from bulkpoc.records import RECORD_TYPES
-    from bulkpoc.write import write_records
+    from bulkpoc.domain.records import RECORD_TYPES
+    from bulkpoc.output.exports import write_records
 
     with user_errors():
         write_records(
@@ -71,8 +73,8 @@ def template(obj: Context, type_name: str, file_format: str | None, output: Path
 @click.pass_obj
 def export(obj: Context, type_name: str, file_format: str | None, output: Path) -> None:
     """Write every existing record, ready to edit and upload again."""
-    from bulkpoc.records import RECORD_TYPES
-    from bulkpoc.write import write_records
+    from bulkpoc.domain.records import RECORD_TYPES
+    from bulkpoc.output.exports import write_records
 
     with user_errors():
         count = write_records(

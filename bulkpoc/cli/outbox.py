@@ -10,6 +10,8 @@ import click
 
 from bulkpoc.cli.app import Context, cli, user_errors
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
+
 
 @cli.group(invoke_without_command=True)
 @click.option("--all", "include_sent", is_flag=True, help="Also list the messages already sent.")
@@ -23,7 +25,7 @@ def outbox(ctx: click.Context, include_sent: bool, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from bulkpoc import mail
+    from bulkpoc.output import mail
 
     obj: Context = ctx.obj
     with user_errors():
@@ -63,7 +65,7 @@ def outbox(ctx: click.Context, include_sent: bool, as_json: bool) -> None:
 @click.pass_obj
 def send(obj: Context, all_pending: bool) -> None:
     """Send the results emails that are due now; exit 1 if any could not be sent."""
-    from bulkpoc import mail
+    from bulkpoc.output import mail
 
     with user_errors():
         deliveries = mail.deliver_due(obj.store(), obj.settings, ignore_backoff=all_pending)

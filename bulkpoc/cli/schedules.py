@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from bulkpoc.cli.app import ADMIN, Context, cli, rows_option, type_option
-from bulkpoc.errors import BulkpocError, UnknownUser
-from bulkpoc.options import RowsMode
+from bulkpoc.domain.errors.types import BulkpocError, UnknownUser
+from bulkpoc.domain.options import RowsMode
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 if TYPE_CHECKING:
-    from bulkpoc.jobs.inbox import PassResult
-    from bulkpoc.schedule import Schedule
+    from bulkpoc.domain.schedule import Schedule
+    from bulkpoc.schedules.inbox import PassResult
 
 
 class UsageProblem(click.ClickException):
@@ -32,7 +33,7 @@ class UsageProblem(click.ClickException):
 @contextmanager
 def schedule_errors() -> Iterator[None]:
     """Show library errors as one sentence: exit 2 for what the user typed, 1 otherwise."""
-    from bulkpoc.schedule import BadSchedule, UnknownSchedule
+    from bulkpoc.domain.schedule import BadSchedule, UnknownSchedule
 
     try:
         yield
@@ -90,7 +91,7 @@ def schedule_add(
     timezone: str,
 ) -> None:
     """Add a schedule that uploads each new file of an inbox folder."""
-    from bulkpoc.schedule import Schedule
+    from bulkpoc.domain.schedule import Schedule
 
     folder = inbox.expanduser().resolve()
     new = Schedule(
@@ -154,7 +155,7 @@ def schedule_list(obj: Context, as_json: bool) -> None:
 
 
 def _describe(each: Schedule) -> dict[str, Any]:
-    from bulkpoc.schedule import local_time
+    from bulkpoc.domain.schedule import local_time
     from bulkpoc.store.db import utcnow
 
     last = each.last_fired_at
@@ -179,7 +180,7 @@ def _describe(each: Schedule) -> dict[str, Any]:
 
 
 def _next_run(each: Schedule) -> str:
-    from bulkpoc.schedule import local_time
+    from bulkpoc.domain.schedule import local_time
     from bulkpoc.store.db import utcnow
 
     return local_time(each.next_tick(utcnow()), each.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
@@ -223,7 +224,7 @@ def schedule_run_due(obj: Context) -> None:
     Prints a line per file: its batch and status, or why it was left for a later pass.
     """
     from bulkpoc.jobs.queue import queue_for
-    from bulkpoc.jobs.scheduler import run_due
+    from bulkpoc.schedules.runner import run_due
 
     with schedule_errors():
         store = obj.store()
@@ -235,8 +236,8 @@ def schedule_run_due(obj: Context) -> None:
 @click.pass_obj
 def schedule_run(obj: Context, name: str) -> None:
     """Look at a schedule's inbox now, whatever the time, and upload its new files."""
-    from bulkpoc.jobs.inbox import process_inbox
     from bulkpoc.jobs.queue import queue_for
+    from bulkpoc.schedules.inbox import process_inbox
 
     with schedule_errors():
         store = obj.store()
@@ -257,7 +258,7 @@ def scheduler(obj: Context) -> None:
     still fires once). A batch already running finishes before it exits.
     """
     from bulkpoc.jobs.queue import queue_for
-    from bulkpoc.jobs.scheduler import run_forever
+    from bulkpoc.schedules.runner import run_forever
 
     stop = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):

@@ -8,7 +8,9 @@ import json
 import click
 
 from bulkpoc.cli.app import Context, cli, user_errors
-from bulkpoc.errors import UnknownUser
+from bulkpoc.domain.errors.types import UnknownUser
+
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 
 
 @cli.group()
@@ -23,7 +25,7 @@ def tokens() -> None:
 @click.pass_obj
 def tokens_create(obj: Context, name: str, user: str) -> None:
     """Create the API token NAME and print it, once: only its hash is kept."""
-    from bulkpoc.auth import TokenRejected, create_token
+    from bulkpoc.services.auth import TokenRejected, create_token
 
     with user_errors(TokenRejected, UnknownUser):
         token = create_token(obj.store(), name, user)
@@ -39,7 +41,7 @@ def tokens_create(obj: Context, name: str, user: str) -> None:
 def tokens_list(obj: Context, as_json: bool) -> None:
     """List the API tokens: name, user, when created, last used and revoked (UTC); never the
     tokens themselves."""
-    from bulkpoc.auth import list_tokens
+    from bulkpoc.services.auth import list_tokens
 
     with user_errors():
         found = list_tokens(obj.store())
@@ -79,7 +81,7 @@ def tokens_list(obj: Context, as_json: bool) -> None:
 @click.pass_obj
 def tokens_revoke(obj: Context, name: str) -> None:
     """Revoke the API token NAME: it stops working at once, for good, and stays listed."""
-    from bulkpoc.auth import TokenRejected, revoke_token
+    from bulkpoc.services.auth import TokenRejected, revoke_token
 
     with user_errors(TokenRejected):
         revoke_token(obj.store(), name)

@@ -6,6 +6,8 @@ import click
 
 from bulkpoc.cli.app import Context, cli, user_errors
 
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
+
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -25,7 +27,7 @@ def serve(obj: Context, host: str, port: int) -> None:
     """
     import uvicorn
 
-    from bulkpoc.web import create_app
+    from bulkpoc.web.app import create_app
 
     with user_errors():
         app = create_app(obj.settings, obj.store())

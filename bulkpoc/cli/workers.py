@@ -7,7 +7,9 @@ import sys
 import click
 
 from bulkpoc.cli.app import EXIT_CODES, Context, cli, user_errors
-from bulkpoc.errors import BulkpocError
+from bulkpoc.domain.errors.types import BulkpocError
+
+# Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
 
 
 @cli.command()
@@ -57,7 +59,7 @@ def rerun(obj: Context, batch_id: int) -> None:
 
     On PostgreSQL a worker runs it; on SQLite it runs here and now.
     """
-    from bulkpoc.jobs import queue_for
+    from bulkpoc.jobs.queue import queue_for
 
     with user_errors():
         store = obj.store()
@@ -77,7 +79,7 @@ def rerun(obj: Context, batch_id: int) -> None:
     if batch["status"] == "queued":
         click.echo(f"Batch {batch_id} is queued; a worker will run it.")
         return
-    from bulkpoc.pipeline import load_result
+    from bulkpoc.batch.submit import load_result
 
     result = load_result(store, batch_id)
     click.echo(result.summary())

@@ -15,7 +15,7 @@ from typing import BinaryIO, NamedTuple, Protocol, TypeAlias
 import pandas as pd
 import pyarrow as pa
 
-from bulkpoc.catalogue import ErrorType
+from bulkpoc.domain.errors.codes import ErrorType
 
 # A file on disk, or its bytes as a seekable binary stream (what the web and job layers hold).
 Source: TypeAlias = Path | BinaryIO

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import csv as pa_csv
 
-from bulkpoc.catalogue import (
+from bulkpoc.domain.errors.codes import (
     EXTRA_CELLS,
     FILE_EMPTY,
     INVALID_CSV,
@@ -35,7 +35,7 @@ from bulkpoc.catalogue import (
     NOT_TEXT,
     UNQUOTED_DELIMITER,
 )
-from bulkpoc.errors import FileRejected
+from bulkpoc.domain.errors.types import FileRejected
 from bulkpoc.formats.base import (
     RawTable,
     RowProblem,

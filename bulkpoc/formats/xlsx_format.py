@@ -26,17 +26,17 @@ import pandas as pd
 import pyarrow as pa
 from python_calamine import CalamineError, load_workbook
 
-from bulkpoc.catalogue import (
+from bulkpoc.domain.errors.codes import (
     DAMAGED_ARCHIVE,
     DAMAGED_WORKBOOK,
     EMPTY_WORKSHEET,
     NO_WORKSHEETS,
     TOO_LARGE,
 )
-from bulkpoc.errors import FileRejected
+from bulkpoc.domain.errors.types import FileRejected
 from bulkpoc.formats.base import RawTable, Source, WriteOptions, arrow_to_frame, opened
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # openpyxl is imported by the writing functions only: reading needs none
     from openpyxl import Workbook
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -285,7 +285,7 @@ def write_xlsx(
 def _add_dropdowns(
     workbook: Workbook, sheet, headers: list[str], dropdowns: dict[str, list[str]]
 ) -> None:
-    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.utils import get_column_letter, quote_sheetname  # writing only: see above
     from openpyxl.worksheet.datavalidation import DataValidation
 
     lists = workbook.create_sheet("Lists")
@@ -325,7 +325,7 @@ def _xml_text(column: pd.Series) -> pd.Series:
 
 def _rows_xml(frame: pd.DataFrame) -> str:
     """``<row>`` elements for every data row, built column by column."""
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # writing only, as write_xlsx says
 
     if frame.empty:
         return ""
@@ -348,7 +348,7 @@ def _rows_xml(frame: pd.DataFrame) -> str:
 
 def _splice_rows(buffer: io.BytesIO, path: Path, frame: pd.DataFrame) -> None:
     """Copy the openpyxl package to ``path`` with the data rows added to the first sheet."""
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # writing only, as write_xlsx says
 
     rows = _rows_xml(frame)
     last_column = get_column_letter(max(len(frame.columns), 1))

@@ -5,26 +5,18 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import BinaryIO, Protocol
 
+from bulkpoc.batch.progress import ProgressReport
+from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
-from bulkpoc.errors import StoreBusy
+from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.options import ImportOptions
 from bulkpoc.jobs.spool import Spool
 from bulkpoc.jobs.tasks import run_batch
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import submit
 from bulkpoc.store.db import Store
 
 log = logging.getLogger("bulkpoc.jobs")
-
-
-class Stage(NamedTuple):
-    """What a running batch is doing: ``done`` of ``total`` in ``stage``."""
-
-    stage: str
-    done: int
-    total: int
-    detail: str = ""
 
 
 class JobQueue(Protocol):
@@ -60,7 +52,7 @@ class ThreadQueue:
         self.store, self.settings = store, settings
         self.spool = Spool.beside(store)
         self._waiting: queue.Queue[int | str | None] = queue.Queue()
-        self._progress: dict[int, Stage] = {}
+        self._progress: dict[int, ProgressReport] = {}
         self._thread = threading.Thread(target=self._run, name="bulkpoc-batches", daemon=True)
 
     def start(self) -> None:
@@ -83,7 +75,7 @@ class ThreadQueue:
         self.spool.put(key, stream, options)
         self._waiting.put(key)
 
-    def progress_of(self, batch_id: int) -> Stage | None:
+    def progress_of(self, batch_id: int) -> ProgressReport | None:
         """The stage of the batch this thread is running, if it is that one."""
         return self._progress.get(batch_id)
 
@@ -113,7 +105,7 @@ class ThreadQueue:
 
     def _process(self, batch_id: int) -> None:
         def heard(stage: str, done: int, total: int, /, detail: str = "") -> None:
-            self._progress[batch_id] = Stage(stage, done, total, detail)
+            self._progress[batch_id] = ProgressReport(stage, done, total, detail)
 
         try:
             run_batch(self.store, self.settings, batch_id, heard)
@@ -124,6 +116,7 @@ class ThreadQueue:
 def queue_for(store: Store, settings: Settings) -> JobQueue:
     """The queue the store calls for: procrastinate on PostgreSQL, this process on SQLite."""
     if store.engine.dialect.name == "postgresql":
+        # procrastinate (with psycopg) only on PostgreSQL: a SQLite store never loads it.
         from bulkpoc.jobs.worker import ProcrastinateQueue
 
         return ProcrastinateQueue(store.url)

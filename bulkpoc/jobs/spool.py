@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from bulkpoc.options import ImportOptions
+from bulkpoc.domain.options import ImportOptions
 from bulkpoc.store.db import Store
 
 KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")

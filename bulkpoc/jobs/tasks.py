@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
+from bulkpoc.batch.progress import Progress
+from bulkpoc.batch.submit import process
 from bulkpoc.config import Settings
-from bulkpoc.errors import StoreBusy
-from bulkpoc.mail import deliver_due
-from bulkpoc.options import Progress
-from bulkpoc.pipeline import process
-from bulkpoc.result import BatchResult
-from bulkpoc.store.db import Store, Waiting
+from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.status import BatchStatus
+from bulkpoc.output.mail import deliver_due
+from bulkpoc.store.batches import Waiting
+from bulkpoc.store.db import Store
 
 log = logging.getLogger("bulkpoc.jobs")
+# Where an inbox file waits while its batch runs, and where it goes by the batch's outcome.
+PROCESSING, PROCESSED, FAILED = "processing", "processed", "failed"
+FOLDER_FOR = {
+    BatchStatus.SUCCEEDED: PROCESSED,
+    BatchStatus.COMPLETED_WITH_ERRORS: PROCESSED,
+    BatchStatus.DUPLICATE: PROCESSED,
+    BatchStatus.FAILED: FAILED,
+}
 HOUSEKEEPING_PATIENCE = 5.0  # seconds a pass waits for a busy store before leaving mail for later
 
 
@@ -24,8 +36,6 @@ def run_batch(
     log.info("%s", result.summary())
     batch = store.batch(batch_id)
     if batch is not None and batch["inbox_path"] and result.status.finished:
-        from bulkpoc.jobs.inbox import file_away
-
         file_away(store, batch, result.status)
     return result
 
@@ -51,3 +61,37 @@ def housekeeping(store: Store, settings: Settings) -> list[int]:
                 delivery.next_attempt_at,
             )
     return interrupted
+
+
+def file_away(store: Store, batch: dict, status: BatchStatus) -> Path | None:
+    """Move a batch's inbox file from ``processing/`` to ``processed/`` or ``failed/``, as
+    ``<batch id>-<name>``, and record where it went.
+
+    An interrupted batch's file stays in ``processing/`` until the batch runs again.
+    """
+    source = Path(batch["inbox_path"])
+    folder = FOLDER_FOR.get(status)
+    if folder is None or source.parent.name != PROCESSING:
+        return None
+    target = _free_name(source.parent.parent / folder, f"{batch['id']}-{batch['file_name']}")
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        log.warning("Batch %s: its file %s is gone, so it was not filed.", batch["id"], source)
+        return None
+    store.update_batch(batch["id"], inbox_path=str(target))
+    return target
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3``… when taken: a filed file is never overwritten.
+
+    Only the process that ran a batch files it, and the batch id makes the name its own, so
+    there is no race to guard against here.
+    """
+    folder.mkdir(exist_ok=True)
+    target, number = folder / name, 1
+    while target.exists():
+        number += 1
+        target = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    return target

@@ -2,7 +2,3 @@
 
 The store knows nothing of files; it loads snapshots as DataFrames and writes rows in bulk.
 """
-
-from bulkpoc.store.db import Store
-
-__all__ = ["Store"]

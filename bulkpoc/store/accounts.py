@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bulkpoc.catalogue import UNKNOWN_USER
-from bulkpoc.errors import UnknownUser
+from bulkpoc.domain.errors.codes import UNKNOWN_USER
+from bulkpoc.domain.errors.types import UnknownUser
 from bulkpoc.store import schema
-from bulkpoc.store.history import SQLITE_BUSY_MS, utcnow
+from bulkpoc.store.batches import SQLITE_BUSY_MS, utcnow
 
 QUICK_WRITE_MS = 200  # how long a bookkeeping write waits for a lock before it is skipped
 

@@ -20,16 +20,16 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 from sqlalchemy import Connection, Table, bindparam, func
 from sqlalchemy import insert as insert_statement
 from sqlalchemy.exc import DBAPIError
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-Chunks = Iterable["list[tuple] | pd.DataFrame"]
+Chunks = Iterable[list[tuple] | pd.DataFrame]
 
 
 def insert(connection: Connection, table: Table, columns: list[str], chunks: Chunks) -> None:
@@ -161,9 +161,6 @@ def _copy_in(cursor: Any, statement: str, rows: list[tuple] | memoryview) -> Non
 def _csv(table: Table, frame: pd.DataFrame) -> memoryview:
     """``frame``'s rows as CSV for COPY, typed as ``table``'s columns of the same names: a NULL
     is an empty field, every text is quoted, so an empty text is ``""``."""
-    import pyarrow as pa
-    from pyarrow import csv as pa_csv
-
     kinds = {bool: pa.bool_(), int: pa.int64(), dt.datetime: pa.timestamp("us")}
     arrays = [
         pa.array(
@@ -200,7 +197,7 @@ def _python_column(values: pd.Series) -> list:
 def _driver_cursor(connection: Connection, statement: str) -> Iterator[Any]:
     """A cursor of the connection's driver connection, whose errors are raised as SQLAlchemy
     raises them (an IntegrityError for a broken constraint)."""
-    import psycopg
+    import psycopg  # PostgreSQL only: a SQLite store needs no driver of ours
 
     cursor = connection.connection.cursor()
     try:

@@ -6,7 +6,6 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,13 +27,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bulkpoc.catalogue import STORE_BUSY, UNKNOWN_USER
-from bulkpoc.errors import SettingsError, StoreBusy, StoreNotReady, UnknownPermission, UnknownUser
-from bulkpoc.permissions import PERMISSIONS
+from bulkpoc.domain.errors.codes import STORE_BUSY, UNKNOWN_USER
+from bulkpoc.domain.errors.types import (
+    SettingsError,
+    StoreBusy,
+    StoreNotReady,
+    UnknownPermission,
+    UnknownUser,
+)
+from bulkpoc.domain.permissions import PERMISSIONS
+from bulkpoc.domain.users import User
 from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts
-from bulkpoc.store.history import SQLITE_BUSY_MS, RunHistory, utcnow
-from bulkpoc.store.lookups import HistoryLookups
+from bulkpoc.store.batch_queries import HistoryLookups
+from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.schedules import ScheduleBook
 
@@ -42,7 +48,6 @@ T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 VERSION_TABLE = "alembic_version"  # where alembic records the migration a store is at
-WRITE_CHUNK = 5_000
 READ_CHUNK = 50_000  # records read_column_chunks gives at a time
 
 POSTGRES_EXTRA = ("psycopg", "procrastinate")  # the driver and the job queue: bulkpoc[postgres]
@@ -51,27 +56,6 @@ _FRAME_TYPES = (bool, int, str, dt.datetime)
 BUSY_TIMEOUT_MS = SQLITE_BUSY_MS
 POLL_SECONDS = 1.0  # how long one SQLite attempt at the write lock waits before reporting
 ADVISORY_POLL_SECONDS = 0.25  # how soon a batch waiting on PostgreSQL sees the lock released
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """How long a batch waits for another batch to release the store, and whom it tells.
-
-    ``notify(holder, seconds)`` is called about once a second while it waits; ``holder`` is
-    the id of the batch that is running, when one is recorded.
-    """
-
-    timeout: float
-    notify: Callable[[int | None, float], None] = lambda _holder, _seconds: None
-    batch_id: int | None = None  # the waiting batch itself, never its own holder
-
-
-@dataclass(frozen=True)
-class User:
-    name: str
-    email: str | None
-    permissions: frozenset[str]
-    password_hash: str | None = None
 
 
 def newest_migration() -> str:
@@ -292,18 +276,6 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
                 return self._read_frame_slow(table, own)
         result = connection.execute(select(table))
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-    @staticmethod
-    def insert_rows(connection: Connection, table: Table, rows: Iterable[dict]) -> None:
-        """Insert in chunks so a million rows never become a million dicts at once."""
-        chunk: list[dict] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= WRITE_CHUNK:
-                connection.execute(insert(table), chunk)
-                chunk = []
-        if chunk:
-            connection.execute(insert(table), chunk)
 
     # --- users ------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from sqlalchemy import ColumnElement, Engine, FromClause, func, or_, select
 
-from bulkpoc.records.base import fold
+from bulkpoc.domain.records.keys import fold
 from bulkpoc.store import schema
 
 Active = Literal["yes", "no"]

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from bulkpoc.schedule import BadSchedule, Schedule, UnknownSchedule, check
+from bulkpoc.domain.schedule import BadSchedule, Schedule, UnknownSchedule, check
 from bulkpoc.store import schema
-from bulkpoc.store.history import utcnow
+from bulkpoc.store.batches import utcnow
 
 
 class ScheduleBook:

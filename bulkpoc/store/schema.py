@@ -38,7 +38,7 @@ metadata = MetaData(
 )
 
 # Every *_key column holds the case-folded form its uniqueness is enforced on. Every record
-# table's row_hash is the hash of the row an export writes for the record (bulkpoc.rowhash),
+# table's row_hash is the hash of the row an export writes for the record (bulkpoc.domain.rowhash),
 # or NULL when not known.
 
 

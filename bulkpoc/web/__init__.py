@@ -5,7 +5,3 @@ Server-rendered Jinja2 pages that work without JavaScript; a little JavaScript e
 cookies, and batches, their progress and their results are in the store, so several servers
 may run behind a load balancer on PostgreSQL.
 """
-
-from bulkpoc.web.app import create_app
-
-__all__ = ["create_app"]

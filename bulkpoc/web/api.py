@@ -26,14 +26,15 @@ from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bulkpoc.errors import StoreBusy
-from bulkpoc.options import ImportOptions
-from bulkpoc.pipeline import load_result, submit
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.records.base import RecordType
-from bulkpoc.result import BatchResult, BatchStatus
+from bulkpoc.batch.submit import load_result, submit
+from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.records.base import RecordType
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.status import BatchStatus
+from bulkpoc.domain.users import User
 from bulkpoc.store import schema
-from bulkpoc.store.db import User
 from bulkpoc.web.api_http import ApiRoute, problem
 from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
 from bulkpoc.web.deps import (

@@ -8,8 +8,9 @@ from fastapi import UploadFile
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from bulkpoc.options import FileType, RecordTypeName, RowsMode
-from bulkpoc.result import BatchStatus, Counts, UtcDateTime
+from bulkpoc.domain.options import FileType, RecordTypeName, RowsMode
+from bulkpoc.domain.result import Counts, UtcDateTime
+from bulkpoc.domain.status import BatchStatus
 
 
 def _true_or_false(value: Any) -> Any:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from asgi_csrf import asgi_csrf
@@ -13,42 +11,30 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
 
 from bulkpoc import __version__
 from bulkpoc.config import Settings
+from bulkpoc.jobs.queue import ThreadQueue, queue_for
+from bulkpoc.services.auth import session_secret
 from bulkpoc.store.db import Store
+from bulkpoc.web import api
+from bulkpoc.web.api import http_error
+from bulkpoc.web.api_http import invalid_request, validation_sentence
 from bulkpoc.web.csrf import repair_asgi_csrf
 from bulkpoc.web.deps import NotLoggedIn, current_user
+from bulkpoc.web.routes import account, history, manage, pocs, results
 from bulkpoc.web.security import SecurityHeaders
+from bulkpoc.web.templating import HERE, render
 
-HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "bulkpoc_session"
 SESSION_SECONDS = 8 * 3600  # a working day; then log in again
-
-templates = Jinja2Templates(directory=HERE / "templates")
-
-
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
-    """A page, with what every form needs: its CSRF token. Pages pass ``user`` when logged in."""
-    csrftoken = request.scope.get("csrftoken")
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"user": None, "csrftoken": csrftoken() if csrftoken else ""} | context,
-        status_code=status_code,
-    )
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> ASGIApp:
     """The whole web application as one ASGI app (what ``bulkpoc serve`` runs)."""
-    from bulkpoc.auth import session_secret
-    from bulkpoc.web import api
-    from bulkpoc.web.routes import account, history, manage, pocs, results
-
     settings = settings or Settings.from_env()
     store = store or Store(settings.database_url)
     store.ensure_ready()
@@ -93,8 +79,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 @asynccontextmanager
 async def _run_jobs(app: FastAPI) -> AsyncIterator[None]:
     """SQLite: batches run in a thread of this process. PostgreSQL: workers run them."""
-    from bulkpoc.jobs.queue import ThreadQueue, queue_for
-
     store, settings = app.state.store, app.state.settings
     if store.engine.dialect.name == "sqlite":
         runner = ThreadQueue(store, settings)
@@ -117,8 +101,6 @@ async def _to_login(request: Request, _error: Exception) -> Response:
 async def _error_page(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     if request.url.path.startswith("/api/"):
-        from bulkpoc.web.api import http_error
-
         return await http_error(request, error)
     message = error.detail
     if error.status_code == status.HTTP_404_NOT_FOUND and message == "Not Found":
@@ -129,8 +111,6 @@ async def _error_page(request: Request, error: Exception) -> Response:
 async def _invalid_request(request: Request, error: Exception) -> Response:
     """A request a route cannot take (a missing form field…): JSON under /api/, and
     elsewhere an HTML page saying what was wrong in one sentence, never FastAPI's JSON."""
-    from bulkpoc.web.api_http import invalid_request, validation_sentence
-
     if request.url.path.startswith("/api/"):
         return await invalid_request(request, error)
     assert isinstance(error, RequestValidationError)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from bulkpoc.catalogue import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
 from bulkpoc.config import Settings
-from bulkpoc.errors import UnknownUser
-from bulkpoc.records.base import RecordType
-from bulkpoc.store.db import Store, User
+from bulkpoc.domain.errors.codes import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
+from bulkpoc.domain.errors.types import UnknownUser
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.records.base import RecordType
+from bulkpoc.domain.users import User
+from bulkpoc.services.auth import user_for_token
+from bulkpoc.store.db import Store
 
 SESSION_USER = "user"
 
@@ -55,8 +57,6 @@ def api_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)],
 ) -> User:
     """The user of the ``Authorization: Bearer TOKEN`` header."""
-    from bulkpoc.auth import user_for_token
-
     user = user_for_token(get_store(request), credentials.credentials) if credentials else None
     if user is None:
         raise HTTPException(
@@ -79,8 +79,6 @@ def permitted(user: User, permission: str) -> User:
 
 def may_read_batch(user: User, batch: dict[str, Any]) -> dict[str, Any]:
     """A batch's rows are its record type's data: seeing them takes that type's permission."""
-    from bulkpoc.records import RECORD_TYPES
-
     permitted(user, RECORD_TYPES[batch["record_type"]].permission)
     return batch
 
@@ -114,12 +112,3 @@ def no_email_address(user: User) -> str:
         f"{user.name} has no email address in the store to send the results to; an "
         f"administrator can set one with `bulkpoc users email {user.name} ADDRESS`."
     )
-
-
-def page_user_with(permission: str) -> Callable[..., User]:
-    """A dependency: the logged-in user, who must hold ``permission``."""
-
-    def dependency(user: User = Depends(current_user)) -> User:  # noqa: B008
-        return permitted(user, permission)
-
-    return dependency

@@ -12,7 +12,8 @@ from urllib.parse import quote
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
-from bulkpoc.records import RecordType
+from bulkpoc.domain.records import RecordType
+from bulkpoc.output.exports import write_records
 from bulkpoc.store.db import Store
 
 MEDIA_TYPES = {
@@ -31,8 +32,6 @@ def download_name(rtype: RecordType, file_format: str, template: bool) -> str:
 def record_file(store: Store, rtype: RecordType, file_format: str, template: bool) -> FileResponse:
     """The template or the export of every record, streamed from a temporary folder that is
     removed once sent."""
-    from bulkpoc.write import write_records
-
     name = download_name(rtype, file_format, template)
     folder = Path(tempfile.mkdtemp(prefix="bulkpoc-download-"))
     try:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from bulkpoc.errors import BulkpocError, RowError
-from bulkpoc.read import RawTable, read_file
-from bulkpoc.records import ERROR_COLUMN, RecordType
-from bulkpoc.store.lookups import FailedRow
+from bulkpoc.batch.read import read_file
+from bulkpoc.domain.errors.types import BulkpocError, RowError
+from bulkpoc.domain.records import ERROR_COLUMN, RecordType
+from bulkpoc.formats.base import RawTable
+from bulkpoc.store.batch_queries import FailedRow
 
 
 @dataclass

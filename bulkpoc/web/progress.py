@@ -10,7 +10,8 @@ from __future__ import annotations
 from fastapi import Request
 from pydantic import BaseModel
 
-from bulkpoc.result import BatchStatus
+from bulkpoc.batch.progress import ProgressReport
+from bulkpoc.domain.status import BatchStatus
 from bulkpoc.store.db import Store
 
 STAGES = {
@@ -68,7 +69,7 @@ def batch_progress(request: Request, store: Store, batch: dict) -> BatchProgress
     )
 
 
-def _heard_here(request: Request, batch_id: int) -> tuple[str, int, int, str] | None:
+def _heard_here(request: Request, batch_id: int) -> ProgressReport | None:
     """The stage of the batch this server's own runner is running (SQLite), if it is this one."""
     runner = getattr(request.app.state, "queue", None)
     progress_of = getattr(runner, "progress_of", None)

@@ -23,12 +23,12 @@ def upgrade() -> None:
     for table in TABLES:
         op.add_column(table, sa.Column('row_hash', sa.BigInteger(), nullable=True))
     # The hash is what a re-upload compares with: compute it as the application does.
-    from bulkpoc import rowhash
-    from bulkpoc.records import RECORD_TYPES
+    from bulkpoc.domain.records import RECORD_TYPES
+    from bulkpoc.store import row_hashes
 
     connection = op.get_bind()
     for rtype in RECORD_TYPES.values():
-        rowhash.refresh(connection, rtype)
+        row_hashes.refresh(connection, rtype)
 
 
 def downgrade() -> None:

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bulkpoc.errors import BulkpocError
-from bulkpoc.store.db import User
-from bulkpoc.web.app import render
+from bulkpoc.domain.errors.types import BulkpocError
+from bulkpoc.domain.users import User
+from bulkpoc.services.auth import authenticate
 from bulkpoc.web.deps import SESSION_USER, current_user, get_store
+from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,8 +46,6 @@ def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ) -> Response:
-    from bulkpoc.auth import authenticate
-
     try:
         user = authenticate(get_store(request), name.strip(), password)
     except BulkpocError as refused:

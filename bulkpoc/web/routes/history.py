@@ -10,13 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.result import BatchStatus
-from bulkpoc.store.db import Store, User
-from bulkpoc.web.app import render
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.status import BatchStatus
+from bulkpoc.domain.users import User
+from bulkpoc.store.db import Store
 from bulkpoc.web.deps import current_user, get_store
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import batch_progress
+from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

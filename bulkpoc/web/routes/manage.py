@@ -19,13 +19,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from bulkpoc import formats
-from bulkpoc.errors import StoreBusy
+from bulkpoc.batch.submit import submit
+from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES, RecordType
+from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import ThreadQueue
 from bulkpoc.jobs.spool import Spool
-from bulkpoc.options import ImportOptions
-from bulkpoc.records import RECORD_TYPES, RecordType
-from bulkpoc.store.db import User
-from bulkpoc.web.app import render
 from bulkpoc.web.deps import (
     DOWNLOAD,
     UPLOAD,
@@ -37,6 +37,7 @@ from bulkpoc.web.deps import (
     record_refusal,
 )
 from bulkpoc.web.downloads import MEDIA_TYPES, record_file
+from bulkpoc.web.templating import render
 from bulkpoc.web.upload_form import (
     UnreadableUpload,
     UploadForm,
@@ -167,8 +168,6 @@ def _problem(form: UploadForm, user: User) -> str | None:
 def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -> Response:
     """Record the upload as a batch and go to its page; on SQLite, if another batch is writing,
     keep the file in the spool and go to the page that waits for it to be recorded."""
-    from bulkpoc.pipeline import submit
-
     assert form.file is not None
     fields = form.fields
     options = ImportOptions(

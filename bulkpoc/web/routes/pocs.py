@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bulkpoc.fields import MEDIA_TYPES
-from bulkpoc.store.db import User
+from bulkpoc.domain.parsers import MEDIA_TYPES
+from bulkpoc.domain.users import User
 from bulkpoc.store.pocs import SORTS, Active, PocFilter
-from bulkpoc.web.app import render
 from bulkpoc.web.deps import current_user, get_store
 from bulkpoc.web.paging import page_number
+from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,19 +12,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
-from bulkpoc import mail, report
-from bulkpoc.catalogue import CATALOGUE
-from bulkpoc.pipeline import load_result
-from bulkpoc.read import RawTable
-from bulkpoc.records import RECORD_TYPES
-from bulkpoc.result import BatchResult, BatchStatus
-from bulkpoc.store.db import Store, User
+from bulkpoc.batch.submit import load_result
+from bulkpoc.domain.errors.codes import CATALOGUE
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.status import BatchStatus
+from bulkpoc.domain.users import User
+from bulkpoc.formats.base import RawTable
+from bulkpoc.output import mail, report
+from bulkpoc.store.db import Store
 from bulkpoc.web import grid
-from bulkpoc.web.app import render
 from bulkpoc.web.deps import current_user, get_store, may_read_batch
 from bulkpoc.web.downloads import attachment, error_file
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
+from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

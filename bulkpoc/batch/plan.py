@@ -1,0 +1,175 @@
+"""Plan: decide what each valid row does to the store, and check what depends on the change.
+
+Every row becomes create, update, unchanged (identical to the store: nothing written) or
+failed. Conflicts (the record changed since the file was exported), permissions to change a
+field, fields that cannot change, and uniqueness against the store are checked here.
+
+A field's permission (SPEC §2: ``Skills Edit`` for a POC's skill, ``Points of Contact
+Deactivate`` for its Active) governs changing an existing record, in either direction. A new
+record's values are part of creating it, which the record type's own permission allows
+(``Points of Contact Create``, checked before the file is read): a POC created inactive takes
+no live entry point out of service, and the skill a new POC starts with re-routes no
+contact, so neither needs the permission that guards changing them.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+
+from bulkpoc.domain.actions import CREATE, FAILED, UNCHANGED, UPDATE
+from bulkpoc.domain.errors.codes import ALREADY_USED, CONFLICT, FIXED_ON_UPDATE, PERMISSION_DENIED
+from bulkpoc.domain.parsers import at_precision_of, parse_last_modified
+from bulkpoc.domain.records.base import LAST_MODIFIED, Sheet
+from bulkpoc.domain.records.keys import UniqueKey
+from bulkpoc.store.record_tables import unique_keys
+
+
+def same(new: pd.Series, old: pd.Series) -> pd.Series:
+    """Element-wise equality where two missing values are equal."""
+    new, old = new.astype(object), old.astype(object)
+    # Comparing object arrays calls a missing value unequal to anything, itself included.
+    return (new == old) | (new.isna() & old.isna())
+
+
+def plan(sheet: Sheet) -> Sheet:
+    rtype = sheet.rtype
+    changed = pd.DataFrame(False, index=sheet.index, columns=[f.name for f in rtype.fields])
+    # Rows identical to the store cannot have changed: compare only the others.
+    updating = sheet.is_update & sheet.to_check
+    if updating.any():
+        values, stored = sheet.values[updating], sheet.stored[updating]
+        for field in rtype.fields:
+            differs = ~same(values[field.name], stored[field.name])
+            changed.loc[updating, field.name] = differs.to_numpy()
+    sheet.changed = changed
+    any_change = (
+        changed.any(axis=1) if len(changed.columns) else pd.Series(False, index=sheet.index)
+    )
+    action = pd.Series(CREATE, index=sheet.index, dtype=object)
+    action[sheet.is_update & any_change] = UPDATE
+    action[sheet.is_update & ~any_change] = UNCHANGED
+    sheet.action = action
+
+    _check_fixed(sheet)
+    _check_permissions(sheet)
+    if rtype.has_last_modified and not sheet.overwrite:
+        _check_conflicts(sheet)
+    if rtype.check_changes:
+        rtype.check_changes(sheet)
+    _check_unique(sheet)
+    sheet.action = sheet.action.where(~sheet.failed(), FAILED)
+    return sheet
+
+
+def _check_fixed(sheet: Sheet) -> None:
+    for field in sheet.rtype.fields:
+        if field.fixed:
+            sheet.error(
+                sheet.changed[field.name] & sheet.values[field.name].notna(),
+                field.header,
+                FIXED_ON_UPDATE,
+                stored=sheet.stored[field.name],
+                label=sheet.rtype.label.lower(),
+            )
+
+
+def _check_permissions(sheet: Sheet) -> None:
+    """An update that changes a field needs the field's permission; a create needs none."""
+    granted = sheet.user.permissions
+    updating = sheet.action == UPDATE
+    for field in sheet.rtype.fields:
+        if field.permission and field.permission not in granted:
+            sheet.error(
+                updating & sheet.changed[field.name],
+                field.header,
+                PERMISSION_DENIED,
+                permission=field.permission,
+                user=sheet.user.name,
+            )
+
+
+def _check_conflicts(sheet: Sheet) -> None:
+    cells = sheet.cells[LAST_MODIFIED]
+    updating = (sheet.action == UPDATE) & (cells != "")
+    if not updating.any():
+        return
+    parsed = parse_last_modified(cells[updating], LAST_MODIFIED)
+    sheet.record(LAST_MODIFIED, parsed)
+    row_time = parsed.values
+    stored = pd.to_datetime(sheet.stored.loc[updating, "last_modified"])
+    conflict = row_time.notna() & (at_precision_of(stored, row_time) > row_time)
+    sheet.error(
+        conflict,
+        LAST_MODIFIED,
+        CONFLICT,
+        changed_at=lambda rows: stored[rows].dt.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
+
+
+def _check_unique(sheet: Sheet) -> None:
+    """No row may take a unique key another record holds once the batch is applied.
+
+    A stored record keeps its keys unless a row that will be applied changes them, so a row
+    failing for any reason releases nothing, and its record may then clash with a row that
+    counted on the release: every key is checked again until no row fails. The plan thus
+    agrees with the database's unique constraints. (Two rows of the file claiming one key
+    have already failed as duplicates.)
+    """
+    keys, existing = unique_keys(sheet.rtype), sheet.snapshot.existing
+    applied = sheet.action.isin([CREATE, UPDATE]) & ~sheet.failed()
+    if not keys or existing.empty or not applied.any():
+        return
+    rows = applied.index[applied.to_numpy()]
+    values, stored, is_update = (
+        sheet.values.loc[rows],
+        sheet.stored.loc[rows],
+        sheet.is_update[rows],
+    )
+    own = values[sheet.rtype.key.name].astype(object)
+    new = {key: key.values(values) for key in keys}
+    taking = {
+        key: new[key].notna() & (~is_update | ~same(new[key], key.values(stored))) for key in keys
+    }
+    taking = {key: taken for key, taken in taking.items() if taken.any()}
+    holder = {
+        key: _holders(key, sheet.snapshot.unique_values(key, values[taken]))
+        for key, taken in taking.items()
+    }
+    while True:
+        still_applied = ~sheet.failed()[rows]
+        clashes = []
+        for key, taken in taking.items():
+            takes = taken & still_applied
+            released = own[takes & is_update]
+            owner = new[key][takes].map(holder[key])
+            owner = owner[owner.notna() & ~owner.isin(released)]
+            if len(owner):
+                clashes.append((key, owner))
+        if not clashes:
+            return
+        for key, owner in clashes:
+            sheet.error(
+                pd.Series(sheet.index.isin(owner.index), index=sheet.index),
+                key.header,
+                ALREADY_USED,
+                kind=sheet.rtype.label.lower(),
+                holder=partial(_holder_names, sheet, owner),
+                key_header=sheet.rtype.key.header,
+                holder_key=owner,
+            )
+
+
+def _holders(key: UniqueKey, existing: pd.DataFrame) -> pd.Series:
+    """The record key of each of these stored records, indexed by its value of ``key``."""
+    values = key.values(existing)
+    present = values.notna()
+    return pd.Series(existing.index[present.to_numpy()], index=values[present].to_numpy())
+
+
+def _holder_names(sheet: Sheet, owner: pd.Series, rows: pd.Index) -> pd.Series:
+    """The name (or key) of the stored record that holds each clashing row's key."""
+    holder = owner[rows]
+    records = sheet.snapshot.records(pd.Index(holder.unique()))
+    return holder.map(records["name"]) if "name" in records else holder

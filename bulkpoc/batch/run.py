@@ -1,0 +1,378 @@
+"""Running one claimed batch through its stages, in one transaction, to its result.
+
+The batch is recorded as running in this process. Its file is read in a worker thread while
+the batch takes the store's lock and loads its snapshot; validate, plan and apply follow, and
+the outcome and its results email (kept in the outbox) are recorded in the same transaction as
+the changes. The email is sent once the batch has committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from bulkpoc.batch.apply import apply
+from bulkpoc.batch.heartbeat import Heartbeat
+from bulkpoc.batch.memory import use_returning_pool
+from bulkpoc.batch.plan import plan
+from bulkpoc.batch.progress import Progress, both, no_progress
+from bulkpoc.batch.read import read_file
+from bulkpoc.batch.validate import map_headers, validate
+from bulkpoc.config import Settings
+from bulkpoc.domain.actions import CREATE, FAILED, UNCHANGED, UPDATE
+from bulkpoc.domain.errors.codes import (
+    ALL_OR_NOTHING,
+    INTERNAL_ERROR,
+    STORE_REFUSED,
+    UPLOAD_NOT_PERMITTED,
+)
+from bulkpoc.domain.errors.types import (
+    BulkpocError,
+    FileRejected,
+    NothingApplied,
+    PermissionDenied,
+    StoreBusy,
+)
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.records.base import RecordType, Sheet
+from bulkpoc.domain.result import BatchResult, Counts
+from bulkpoc.domain.status import BatchStatus
+from bulkpoc.domain.users import User
+from bulkpoc.formats.base import RawTable, Source
+from bulkpoc.output import mail, report
+from bulkpoc.store.batches import Waiting
+from bulkpoc.store.db import Store, utcnow
+from bulkpoc.store.snapshots import load_snapshot
+
+
+def run(
+    store: Store,
+    batch: dict,
+    settings: Settings,
+    progress: Progress | None,
+    source: Callable[[], Source],
+) -> BatchResult:
+    """Process a batch this process has claimed (it is recorded as running here)."""
+    use_returning_pool()
+    options = ImportOptions.from_recorded(batch["options"])
+    result = new_result(
+        options, batch["file_name"], batch["checksum"], batch["started_at"], batch["id"]
+    )
+    batch_id: int = batch["id"]
+    waiting = waiting_for(settings, progress or no_progress, batch_id)
+    with Heartbeat(store, batch_id, settings.heartbeat_seconds) as heartbeat:
+        progress = both(progress, heartbeat.progress)
+        try:
+            message_id = _process(store, source, options, settings, progress, result, waiting)
+        except BulkpocError as error:
+            # Raised before the batch's transaction or while it rolled back: record it apart.
+            fail(result, error)
+            _finish(result, None, options, settings, progress)
+            message_id = _record_apart(
+                store,
+                result,
+                waiting,
+                lambda connection: _queue_email(connection, result, options, settings),
+            )
+        except Exception:
+            store.update_batch(
+                batch_id,
+                waiting,
+                status=BatchStatus.FAILED.value,
+                finished_at=utcnow(),
+                failure=INTERNAL_ERROR.message(),
+                failure_code=INTERNAL_ERROR.code,
+            )
+            raise
+    _deliver(store, result, options, settings, waiting, message_id)
+    return result
+
+
+def new_result(
+    options: ImportOptions,
+    file_name: str,
+    checksum: str,
+    started_at: Any,
+    batch_id: int | None = None,
+) -> BatchResult:
+    return BatchResult(
+        batch_id=batch_id,
+        record_type=RECORD_TYPES[options.record_type].name,
+        file_name=file_name,
+        checksum=checksum,
+        source=options.source,
+        user=options.user,
+        options=options.recorded(),
+        started_at=started_at,
+        file_type=options.file_type,
+    )
+
+
+def waiting_for(settings: Settings, progress: Progress, batch_id: int | None = None) -> Waiting:
+    """How a batch waits for the store: up to the lock timeout, telling ``progress`` whom for."""
+
+    def notify(holder: int | None, seconds: float) -> None:
+        who = f"batch {holder}" if holder is not None else "another batch"
+        progress("wait", int(seconds), int(settings.lock_timeout), f"waiting for {who} to finish")
+
+    return Waiting(settings.lock_timeout, notify, batch_id)
+
+
+def fail(result: BatchResult, failure: BulkpocError) -> None:
+    """Nothing was applied: no row counts as created or updated."""
+    result.status, result.applied = BatchStatus.FAILED, False
+    result.failure, result.failure_code = str(failure), failure.code
+    result.counts.created = result.counts.updated = 0
+
+
+def _process(
+    store: Store,
+    source: Callable[[], Source],
+    options: ImportOptions,
+    settings: Settings,
+    progress: Progress,
+    result: BatchResult,
+    waiting: Waiting,
+) -> int | None:
+    """Check the user, then read, validate and apply; the id of the queued results email."""
+    rtype = RECORD_TYPES[options.record_type]
+    user = store.get_user(options.user)
+    if rtype.permission not in user.permissions:
+        raise PermissionDenied(
+            UPLOAD_NOT_PERMITTED,
+            user=user.name,
+            plural=rtype.plural.lower(),
+            permission=rtype.permission,
+        )
+    # The file is read in a worker thread while the batch takes the store's lock and loads
+    # its snapshot: calamine and pyarrow release the GIL, so the two overlap on two cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-read") as pool:
+        reading = pool.submit(_read, source, options, rtype, result.file_name)
+        try:
+            return _validate_and_apply(
+                store, reading, options, settings, progress, result, user, waiting
+            )
+        finally:
+            reading.cancel()
+
+
+def _read(
+    source: Callable[[], Source], options: ImportOptions, rtype: RecordType, name: str
+) -> tuple[RawTable, float]:
+    clock = time.perf_counter()
+    raw = read_file(source(), options.file_type, rtype.sheet_names, name)
+    return raw, time.perf_counter() - clock
+
+
+def _validate_and_apply(
+    store: Store,
+    reading: Future[tuple[RawTable, float]],
+    options: ImportOptions,
+    settings: Settings,
+    progress: Progress,
+    result: BatchResult,
+    user: User,
+    waiting: Waiting,
+) -> int | None:
+    """One transaction: lock, check, apply, record the outcome and queue its email."""
+    try:
+        with store.transaction() as connection:
+            store.lock_for_batch(connection, waiting)
+            raw: RawTable | None = None
+            try:
+                raw, sheet = _check(
+                    store, connection, reading, options, settings, progress, result, user
+                )
+            except BulkpocError as stop:
+                # Nothing is written before apply, so the failure is recorded in this transaction.
+                fail(result, stop)
+            else:
+                if not options.dry_run:
+                    clock = time.perf_counter()
+                    apply(sheet, connection, utcnow(), progress)
+                    result.applied = True
+                    result.timings["apply"] = time.perf_counter() - clock
+                result.status = (
+                    BatchStatus.COMPLETED_WITH_ERRORS
+                    if result.counts.failed
+                    else BatchStatus.SUCCEEDED
+                )
+            _finish(result, raw, options, settings, progress)
+            message_id = _queue_email(connection, result, options, settings)
+            store.record_result(result, connection=connection)
+            _keep_error_file(store, connection, result)
+        return message_id
+    except (IntegrityError, OperationalError) as error:
+        # The plan checks every rule the schema enforces, so this is a full disk, a lost
+        # connection or a bug: the transaction rolled back, and the user is told why.
+        raise FileRejected(STORE_REFUSED, detail=error.orig) from None
+
+
+def _check(
+    store: Store,
+    connection: Connection,
+    reading: Future[tuple[RawTable, float]],
+    options: ImportOptions,
+    settings: Settings,
+    progress: Progress,
+    result: BatchResult,
+    user: User,
+) -> tuple[RawTable, Sheet]:
+    """Read, validate and plan: everything up to the first write."""
+    rtype = RECORD_TYPES[options.record_type]
+    progress("read", 0, 1)
+    clock = time.perf_counter()
+    snapshot = load_snapshot(store, rtype, connection, summary=True)
+    if not reading.done() and "number" in rtype.needs and snapshot.existing.empty:
+        # Load the inventory while the file is still read, when every row will need it: into
+        # a store holding records, the file may well be a re-upload whose unchanged rows
+        # never look at it.
+        snapshot.numbers  # noqa: B018
+    result.timings["snapshot"] = time.perf_counter() - clock
+    raw, result.timings["read"] = reading.result()
+    result.file_type = raw.file_type
+    positions, warnings = map_headers(raw, rtype)
+    result.warnings.extend(raw.warnings + warnings)
+    progress("read", 1, 1)
+    progress("validate", 0, len(raw.data))
+    clock = time.perf_counter()
+    sheet = validate(
+        raw,
+        positions,
+        rtype,
+        snapshot,
+        user,
+        options.rows,
+        settings.default_region,
+        options.overwrite,
+    )
+    result.timings["validate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    progress("plan", 0, len(sheet.index))
+    plan(sheet)
+    result.timings["plan"] = time.perf_counter() - clock
+    _tally(result, sheet, total=len(raw.data))
+    result.errors = sheet.log.records()
+    result.warnings.extend(sheet.warnings)
+    if not result.counts.total:
+        result.warnings.append("The file has no data rows.")
+    if options.all_or_nothing and result.counts.failed:
+        raise NothingApplied(ALL_OR_NOTHING, failed=result.counts.failed)
+    return raw, sheet
+
+
+def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:
+    action = sheet.action
+    processed = len(action)
+    result.counts = Counts(
+        total=total,
+        processed=processed,
+        created=int((action == CREATE).sum()),
+        updated=int((action == UPDATE).sum()),
+        unchanged=int((action == UNCHANGED).sum()),
+        skipped=total - processed,
+        failed=int((action == FAILED).sum()),
+    )
+
+
+def _finish(
+    result: BatchResult,
+    raw: RawTable | None,
+    options: ImportOptions,
+    settings: Settings,
+    progress: Progress,
+) -> None:
+    """Write the HTML report and the error file."""
+    progress("report", 0, 1)
+    result.finished_at = utcnow()
+    folder = _report_folder(result, options, settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = Path(result.file_name).stem or "upload"
+    error_file = report.write_error_file(result, raw, folder, stem) if raw is not None else None
+    result.reports.error_file = str(error_file) if error_file else None
+    result.reports.html = str(report.write_html_report(result, folder))
+    progress("report", 1, 1)
+
+
+def _keep_error_file(store: Store, connection: Connection, result: BatchResult) -> None:
+    """The error file is kept in the store too, so any process on any machine can serve it."""
+    if result.batch_id is None or not result.reports.error_file:
+        return
+    path = Path(result.reports.error_file)
+    store.keep_batch_file(connection, result.batch_id, "errors", path.name, path.read_bytes())
+
+
+def _report_folder(result: BatchResult, options: ImportOptions, settings: Settings) -> Path:
+    return (options.report_dir or settings.report_dir) / f"batch-{result.batch_id}"
+
+
+def _queue_email(
+    connection: Connection, result: BatchResult, options: ImportOptions, settings: Settings
+) -> int | None:
+    """Keep the results email in the outbox, in the transaction that records the result."""
+    recipients = list(dict.fromkeys(options.notify))
+    if not recipients:
+        return None
+    error_file = Path(result.reports.error_file) if result.reports.error_file else None
+    message = mail.build_email(result, settings, recipients, error_file)
+    message_id = mail.queue_email(connection, result.batch_id, message, recipients)
+    result.reports.email = mail.pending(message_id)
+    return message_id
+
+
+def _deliver(
+    store: Store,
+    result: BatchResult,
+    options: ImportOptions,
+    settings: Settings,
+    waiting: Waiting,
+    message_id: int | None,
+) -> None:
+    """Send the results email once the batch has committed; a failure to send is a warning."""
+    if message_id is None:
+        return
+    try:
+        deliveries = mail.deliver_due(store, settings, only=[message_id], waiting=waiting)
+    except StoreBusy as busy:
+        deliveries = [mail.Delivery(message_id, result.batch_id, [], error=str(busy).rstrip("."))]
+    # Empty when another process took the message meanwhile: that process sends it.
+    for delivery in deliveries:
+        if delivery.sent:
+            result.reports.email = delivery.destination
+            continue
+        result.warnings.append(
+            f"The results email could not be sent yet: {delivery.error}; "
+            "it is kept in the outbox and will be retried."
+        )
+        report.write_html_report(result, _report_folder(result, options, settings))
+        _record_apart(store, result, waiting)
+
+
+def _record_apart(
+    store: Store,
+    result: BatchResult,
+    waiting: Waiting,
+    queue: Callable[[Connection], int | None] | None = None,
+) -> int | None:
+    """Record the result outside the batch's transaction (and ``queue`` its email in the same
+    transaction); the store may still be busy."""
+
+    def record(connection: Connection) -> int | None:
+        message_id = queue(connection) if queue else None
+        store.record_result(result, connection=connection)
+        return message_id
+
+    try:
+        return store.write_when_free(record, waiting)
+    except StoreBusy as busy:
+        result.warnings.append(f"The run history could not record this outcome: {busy}")
+        if queue is not None:
+            result.reports.email = None  # queued in the transaction that rolled back
+        return None

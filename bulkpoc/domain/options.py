@@ -1,0 +1,54 @@
+"""What the user chose for one upload."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+FileType = Literal["csv", "xlsx"]
+RowsMode = Literal["all", "changed"]
+# The record types a file can hold, in the order they are offered: the names of
+# bulkpoc.domain.records.RECORD_TYPES (a test keeps them equal), here so the CLI and the API can
+# list them without loading the records and pandas.
+RecordTypeName = Literal["poc", "skill", "script", "chat-profile", "number"]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user chose for one upload."""
+
+    record_type: str = "poc"
+    file_type: FileType | None = None  # None: detect from the content
+    rows: RowsMode = "all"
+    dry_run: bool = False
+    all_or_nothing: bool = False
+    overwrite: bool = False
+    user: str = "admin"
+    notify: tuple[str, ...] = ()
+    source: str = "cli"
+    report_dir: Path | None = None
+    display_name: str | None = None  # the name the user knows the file by (web uploads)
+    # The client's own key for this upload: the same key from the same user within ten minutes
+    # gives back the batch the first upload became instead of a second one (web and API).
+    upload_id: str | None = None
+
+    def recorded(self) -> dict[str, object]:
+        """The options as kept in the run history."""
+        kept = asdict(self)
+        kept["notify"] = list(self.notify)
+        kept["report_dir"] = str(self.report_dir) if self.report_dir else None
+        return kept
+
+    @classmethod
+    def from_recorded(cls, kept: dict[str, Any]) -> ImportOptions:
+        """The options back from the run history, for the process that runs the batch."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        values = {key: value for key, value in kept.items() if key in names}
+        values["notify"] = tuple(values.get("notify") or ())
+        values["report_dir"] = Path(values["report_dir"]) if values.get("report_dir") else None
+        return cls(**values)
+
+
+DEFAULT_OPTIONS = ImportOptions()

@@ -1,0 +1,372 @@
+"""The results email: built from a batch's result, kept in the store's outbox until delivered,
+by SMTP, or as an ``.eml`` file in the outbox folder when no SMTP host is set.
+
+A batch queues its email in its own transaction, so a batch that committed always has it.
+``deliver_due`` sends what is due: the batch's own process calls it at once for its message,
+the scheduler and the workers on every pass. A message is claimed with a compare-and-set
+before it is sent, so two processes never send it together; a failure keeps it and sets its
+next attempt, the wait doubling each time up to ``mail_retry_max_seconds``. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from bulkpoc.config import Settings
+from bulkpoc.domain.result import BatchResult
+from bulkpoc.output.report import render
+from bulkpoc.store import schema
+from bulkpoc.store.batches import Waiting
+from bulkpoc.store.db import Store, utcnow
+
+ATTACHMENT_TYPES = {
+    ".csv": ("text", "csv"),
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+# How long a claimed message is left to the process sending it: an SMTP conversation is a few
+# exchanges, each allowed ``smtp_timeout``. A process that dies meanwhile leaves it for later.
+LEASE_TIMEOUTS = 10
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one attempt to deliver one message did."""
+
+    message_id: int
+    batch_id: int | None
+    recipients: list[str]
+    destination: str | None = None  # where it went, once sent
+    error: str | None = None  # why it was not sent, in one sentence
+    next_attempt_at: dt.datetime | None = None  # when it is tried again, if not sent
+
+    @property
+    def sent(self) -> bool:
+        return self.error is None
+
+
+class NotSent(Exception):
+    """The message could not be delivered; ``reason`` says why in one sentence."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- building and queueing ----------------------------------------------------------------
+
+
+def subject(result: BatchResult) -> str:
+    """Status, file name and counts, so the inbox alone tells how the batch went."""
+    c = result.counts
+    status = result.status.label + (" (dry run)" if result.dry_run else "")
+    batch = f" (batch {result.batch_id})" if result.batch_id is not None else ""
+    return _one_line(
+        f"[bulkpoc] {status}: {result.file_name}{batch}: {c.total} rows, "
+        f"{c.created} created, {c.updated} updated, {c.failed} failed"
+    )
+
+
+def build_email(
+    result: BatchResult, settings: Settings, recipients: list[str], attachment: Path | None
+) -> EmailMessage:
+    """Text and HTML rendered from the result, with the error file attached when rows failed."""
+    message = EmailMessage()
+    message["Subject"] = subject(result)
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(_one_line(address) for address in recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="bulkpoc.local")
+    # Quoted-printable, so servers without 8BITMIME take non-ASCII names unchanged.
+    message.set_content(render("email.txt", result), cte="quoted-printable")
+    message.add_alternative(render("email.html", result), subtype="html", cte="quoted-printable")
+    if attachment is not None and attachment.exists():
+        maintype, subtype = ATTACHMENT_TYPES.get(
+            attachment.suffix.lower(), ("application", "octet-stream")
+        )
+        message.add_attachment(
+            attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name
+        )
+    return message
+
+
+def queue_email(
+    connection: Connection, batch_id: int | None, message: EmailMessage, recipients: list[str]
+) -> int:
+    """Keep ``message`` in the outbox, in the caller's transaction, due at once; its id."""
+    now = utcnow()
+    inserted = connection.execute(
+        insert(schema.outbox).values(
+            batch_id=batch_id,
+            recipients=list(recipients),
+            subject=str(message["Subject"]),
+            message=message.as_bytes(policy=email.policy.SMTP),
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+    key = inserted.inserted_primary_key
+    assert key is not None, "INSERT returned no primary key"
+    return int(key[0])
+
+
+def pending(message_id: int) -> str:
+    """What a batch's ``reports.email`` says until its message is sent."""
+    return f"outbox message {message_id}"
+
+
+def messages(store: Store, include_sent: bool = False) -> list[dict[str, Any]]:
+    """The outbox, oldest first, without the messages' bytes: pending ones, or every one."""
+    outbox = schema.outbox
+    query = select(*(c for c in outbox.c if c.name != "message")).order_by(outbox.c.id)
+    if not include_sent:
+        query = query.where(outbox.c.sent_at.is_(None))
+    with store.engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def batch_email(store: Store, batch_id: int) -> bytes | None:
+    """A batch's results email as it was queued (an RFC 822 message), if it had one."""
+    outbox = schema.outbox
+    query = (
+        select(outbox.c.message)
+        .where(outbox.c.batch_id == batch_id)
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as connection:
+        return connection.scalar(query)
+
+
+# --- delivering ---------------------------------------------------------------------------
+
+
+def deliver_due(
+    store: Store,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    only: Iterable[int] | None = None,
+    *,
+    ignore_backoff: bool = False,
+    waiting: Waiting | None = None,
+) -> list[Delivery]:
+    """Try every pending message due at ``now`` (naive UTC; default: now), or only ``only``.
+
+    For the scheduler and the workers on every pass, and ``bulkpoc outbox send``.
+    ``ignore_backoff`` tries every pending message, due or not. A message another process
+    claimed meanwhile is left to it. Returns what was tried, sent or not. Each claim and each
+    outcome is a short write; on SQLite it waits for the store as a batch does (``waiting``,
+    default ``lock_timeout``) and raises ``StoreBusy`` once that passes.
+    """
+    now = now or utcnow()
+    waiting = waiting or Waiting(settings.lock_timeout)
+    lease_until = now + dt.timedelta(seconds=LEASE_TIMEOUTS * settings.smtp_timeout)
+    deliveries = []
+    for message_id, due in _candidates(store, now, only, ignore_backoff):
+        message = _claim(store, message_id, due, lease_until, waiting)
+        if message is not None:
+            deliveries.append(_attempt(store, settings, message, now, waiting))
+    return deliveries
+
+
+def retry_delay(settings: Settings, attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: doubling, then capped."""
+    doubling = settings.mail_retry_seconds * 2 ** min(max(attempts - 1, 0), 32)
+    return min(doubling, settings.mail_retry_max_seconds)
+
+
+def _candidates(
+    store: Store, now: dt.datetime, only: Iterable[int] | None, ignore_backoff: bool
+) -> list[tuple[int, dt.datetime]]:
+    outbox = schema.outbox
+    query = (
+        select(outbox.c.id, outbox.c.next_attempt_at)
+        .where(outbox.c.sent_at.is_(None))
+        .order_by(outbox.c.id)
+    )
+    if not ignore_backoff:
+        query = query.where(outbox.c.next_attempt_at <= now)
+    if only is not None:
+        query = query.where(outbox.c.id.in_(list(only)))
+    with store.engine.connect() as connection:
+        return [(row.id, row.next_attempt_at) for row in connection.execute(query)]
+
+
+def _claim(
+    store: Store, message_id: int, due: dt.datetime, lease_until: dt.datetime, waiting: Waiting
+) -> dict[str, Any] | None:
+    """Move the message's next attempt past the lease, if no one did since we read ``due``."""
+    outbox = schema.outbox
+
+    def claim(connection: Connection) -> dict[str, Any] | None:
+        claimed = connection.execute(
+            outbox.update()
+            .where(
+                outbox.c.id == message_id,
+                outbox.c.sent_at.is_(None),
+                outbox.c.next_attempt_at == due,
+            )
+            .values(next_attempt_at=lease_until)
+        )
+        if claimed.rowcount != 1:
+            return None
+        row = connection.execute(select(outbox).where(outbox.c.id == message_id)).one()
+        return dict(row._mapping)
+
+    return store.write_when_free(claim, waiting)
+
+
+def _attempt(
+    store: Store, settings: Settings, message: dict[str, Any], now: dt.datetime, waiting: Waiting
+) -> Delivery:
+    attempts = message["attempts"] + 1
+    about = {
+        "message_id": message["id"],
+        "batch_id": message["batch_id"],
+        "recipients": message["recipients"],
+    }
+    try:
+        destination, note = _send(message, settings, now)
+    except NotSent as failure:
+        retry_at = now + dt.timedelta(seconds=retry_delay(settings, attempts))
+        _record(
+            store,
+            waiting,
+            message,
+            attempts=attempts,
+            last_error=failure.reason,
+            next_attempt_at=retry_at,
+        )
+        return Delivery(**about, error=failure.reason, next_attempt_at=retry_at)
+    _record(
+        store,
+        waiting,
+        message,
+        attempts=attempts,
+        last_error=note,
+        sent_at=now,
+        destination=destination,
+    )
+    return Delivery(**about, destination=destination)
+
+
+def _record(store: Store, waiting: Waiting, message: dict[str, Any], **values: Any) -> None:
+    """Record an attempt; once sent, the batch's run history says where the email went."""
+    outbox, batches = schema.outbox, schema.batches
+
+    def write(connection: Connection) -> None:
+        connection.execute(outbox.update().where(outbox.c.id == message["id"]).values(**values))
+        if values.get("destination") and message["batch_id"] is not None:
+            connection.execute(
+                batches.update()
+                .where(
+                    batches.c.id == message["batch_id"],
+                    batches.c.email_path == pending(message["id"]),
+                )
+                .values(email_path=values["destination"])
+            )
+
+    store.write_when_free(write, waiting)
+
+
+def _send(message: dict[str, Any], settings: Settings, now: dt.datetime) -> tuple[str, str | None]:
+    """Deliver one message; where it went, and a note on recipients the server refused."""
+    if not settings.smtp_host:
+        return _write_eml(message, settings.outbox_dir, now), None
+    return _send_smtp(message, settings, settings.smtp_host, settings.effective_smtp_port)
+
+
+def _write_eml(message: dict[str, Any], folder: Path, now: dt.datetime) -> str:
+    owner = f"batch-{message['batch_id']}" if message["batch_id"] is not None else "message"
+    path = folder / f"{owner}-{now:%Y%m%dT%H%M%S}.eml"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path = path.with_name(f"{path.stem}-{message['id']}.eml")
+        path.write_bytes(message["message"])
+    except OSError as error:
+        raise NotSent(f"Cannot write the email into {folder}: {error.strerror or error}") from None
+    return str(path)
+
+
+def _send_smtp(
+    message: dict[str, Any], settings: Settings, host: str, port: int
+) -> tuple[str, str | None]:
+    context = None
+    if settings.smtp_security != "none":
+        ca_file = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+        context = ssl.create_default_context(cafile=ca_file)
+    try:
+        smtp = (
+            smtplib.SMTP_SSL(host, port, timeout=settings.smtp_timeout, context=context)
+            if settings.smtp_security == "tls"
+            else smtplib.SMTP(host, port, timeout=settings.smtp_timeout)
+        )
+        with smtp:
+            if settings.smtp_security == "starttls":
+                smtp.starttls(context=context)
+            if settings.smtp_user:
+                password = settings.smtp_password
+                smtp.login(settings.smtp_user, password.get_secret_value() if password else "")
+            refused = smtp.sendmail(settings.mail_from, message["recipients"], message["message"])
+    except (OSError, smtplib.SMTPException) as error:
+        raise NotSent(describe(error, host, port, settings)) from None
+    note = None
+    if refused:
+        note = "The server refused " + "; ".join(
+            f"{address} ({_reply(*reply)})" for address, reply in refused.items()
+        )
+    return f"smtp://{host}:{port}", note
+
+
+def describe(error: OSError, host: str, port: int, settings: Settings) -> str:
+    """Why the SMTP server did not take the message, in one sentence without a final stop."""
+    where = f"{host}:{port}"
+    if isinstance(error, ConnectionRefusedError):
+        return f"Connection refused by {where}"
+    if isinstance(error, socket.gaierror):
+        return f"Cannot find the SMTP host {host}: {error.strerror}"
+    if isinstance(error, TimeoutError):
+        return f"{where} did not answer within {settings.smtp_timeout:g} seconds"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"The TLS certificate of {where} is not trusted: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS with {where} failed: {error.reason or error}"
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        wanted = "STARTTLS" if "STARTTLS" in str(error) else "a login (SMTP AUTH)"
+        return f"{where} does not offer {wanted}"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return f"{where} refused the login of {settings.smtp_user}: {_reply(*error.args)}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(f"{a} ({_reply(*r)})" for a, r in error.recipients.items())
+        return f"{where} refused every recipient: {refused}"
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        reply = _reply(error.smtp_code, error.smtp_error)
+        return f"{where} refused the sender {error.sender}: {reply}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{where} answered {_reply(error.smtp_code, error.smtp_error)}"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return f"{where} closed the connection unexpectedly"
+    return f"Cannot reach {where}: {error.strerror or error}"
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {' '.join(words.split())}"
+
+
+def _one_line(text: str) -> str:
+    """Header values must not break lines; file names and addresses come from users."""
+    return " ".join(text.split())

@@ -1,0 +1,1 @@
+"""Use cases beside the batch: logins, passwords and API tokens (``auth``), and the demo."""
