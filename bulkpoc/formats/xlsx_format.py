@@ -263,7 +263,7 @@ def write_xlsx(
         cell.fill = PatternFill("solid", start_color=HEADER_COLOUR)
         cell.alignment = Alignment(vertical="center")
         letter = get_column_letter(position)
-        sheet.column_dimensions[letter].width = _column_width(header, frame[header])
+        sheet.column_dimensions[letter].width = _column_width(header, frame.iloc[:, position - 1])
         if header in text_columns:
             sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
@@ -331,8 +331,8 @@ def _rows_xml(frame: pd.DataFrame) -> str:
         return ""
     numbers = pd.Series(range(2, len(frame) + 2), index=frame.index).astype(str)
     row_xml = '<row r="' + numbers + '">'
-    for position, header in enumerate(frame.columns, start=1):
-        text = _xml_text(frame[header])
+    for position in range(1, frame.shape[1] + 1):
+        text = _xml_text(frame.iloc[:, position - 1])  # by position: headers may repeat
         letter = get_column_letter(position)
         cell = (
             '<c r="'
