@@ -282,6 +282,20 @@ NO_HEADER = ErrorType(
     "The first line of {name} is empty; it must hold the column headers.",
     "file",
 )
+HEADER_TOO_LONG = ErrorType(
+    "header_too_long",
+    "Header row too long",
+    "The first line of {name} is longer than {limit:,} characters, which no header row needs; "
+    "is it the right file?",
+    "file",
+)
+TOO_MANY_COLUMNS = ErrorType(
+    "too_many_columns",
+    "Too many columns",
+    "{file} has {columns} columns; a file may have at most {limit:,}: keep the columns of the "
+    "template and remove the others.",
+    "file",
+)
 UNQUOTED_DELIMITER = ErrorType(
     "unquoted_delimiter",
     "Unreadable CSV row",

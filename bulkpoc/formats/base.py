@@ -20,6 +20,9 @@ from bulkpoc.catalogue import ErrorType
 # A file on disk, or its bytes as a seekable binary stream (what the web and job layers hold).
 Source: TypeAlias = Path | BinaryIO
 STREAM_NAME = "the upload"  # how messages name a stream that was given no name
+# A file may have this many columns: the widest record type has 11, the rest is room for the
+# user's own. Wider files are refused from their header, before their rows are read.
+MAX_COLUMNS = 1_000
 
 
 class RowProblem(NamedTuple):
