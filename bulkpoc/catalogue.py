@@ -285,8 +285,8 @@ NO_HEADER = ErrorType(
 HEADER_TOO_LONG = ErrorType(
     "header_too_long",
     "Header row too long",
-    "The first line of {name} is longer than {limit:,} characters, which no header row needs; "
-    "is it the right file?",
+    "The first line of {name} is longer than {limit:,} characters, more than any header row "
+    "needs; check that it is the file you meant to upload.",
     "file",
 )
 TOO_MANY_COLUMNS = ErrorType(

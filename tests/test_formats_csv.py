@@ -421,8 +421,8 @@ def test_a_header_line_too_long_is_refused_without_reading_it_all(header: bytes)
     assert time.perf_counter() - clock < 2
     assert refusal.code == "header_too_long"
     assert str(refusal) == (
-        "The first line of wide.csv is longer than 100,000 characters, which no header row "
-        "needs; is it the right file?"
+        "The first line of wide.csv is longer than 100,000 characters, more than any header "
+        "row needs; check that it is the file you meant to upload."
     )
 
 
