@@ -309,7 +309,8 @@ INVALID_CSV = ErrorType(
 DAMAGED_ARCHIVE = ErrorType(
     "damaged_archive",
     "Damaged workbook",
-    "{name} is not a valid Excel workbook (.xlsx): the archive is damaged.",
+    "{name} is damaged: it is a zip archive, as a workbook is, but its contents cannot be "
+    "read; open it in Excel or LibreOffice and save it again.",
     "file",
 )
 DAMAGED_WORKBOOK = ErrorType(

@@ -26,22 +26,15 @@ import pandas as pd
 import pyarrow as pa
 from python_calamine import CalamineError, load_workbook
 
-from bulkpoc.catalogue import (
-    DAMAGED_ARCHIVE,
-    DAMAGED_WORKBOOK,
-    EMPTY_WORKSHEET,
-    NO_WORKSHEETS,
-    TOO_LARGE,
-)
+from bulkpoc.catalogue import DAMAGED_WORKBOOK, EMPTY_WORKSHEET, NO_WORKSHEETS
 from bulkpoc.errors import FileRejected
+from bulkpoc.formats import archive
 from bulkpoc.formats.base import RawTable, Source, WriteOptions, arrow_to_frame, opened
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
 ZIP_MAGIC = b"PK\x03\x04"
-MAX_UNCOMPRESSED = 2 * 1024**3  # an XLSX that inflates past this is refused
-MAX_RATIO = 200  # per-member compression ratio beyond which we suspect a zip bomb
 MAX_ROW = 1_048_576
 HEADER_COLOUR = "1F4E79"
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -82,29 +75,13 @@ XLSX = XlsxFormat()
 # --- reading -------------------------------------------------------------------------------
 
 
-def _check_zip(source: Source, name: str) -> None:
-    try:
-        with opened(source) as handle, zipfile.ZipFile(handle) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        raise FileRejected(DAMAGED_ARCHIVE, name=name) from None
-    total = sum(member.file_size for member in members)
-    suspicious = any(
-        member.file_size > 50 * 1024**2
-        and member.file_size > MAX_RATIO * max(member.compress_size, 1)
-        for member in members
-    )
-    if total > MAX_UNCOMPRESSED or suspicious:
-        raise FileRejected(TOO_LARGE, name=name)
-
-
 def _sheet_key(name: str) -> str:
     return "".join(name.lower().split()).replace("-", "").replace("_", "")
 
 
 def read_xlsx(source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:
     """The sheet named like the record type (else the first) as text; the header is row 1."""
-    _check_zip(source, name)
+    archive.check_inflated(source, name, archive.members(source, name))
     try:
         with opened(source) as handle:
             workbook = load_workbook(handle)  # reads the whole stream
