@@ -259,13 +259,6 @@ NUMBER_IN_USE = ErrorType(
 
 FILE_MISSING = ErrorType("file_missing", "File missing", "The file {name} does not exist.", "file")
 FILE_EMPTY = ErrorType("file_empty", "Empty file", "{file} is empty.", "file")
-OLD_EXCEL = ErrorType(
-    "old_excel",
-    "Old Excel workbook",
-    "The file is an old Excel 97-2003 workbook (.xls); save it as Excel Workbook (.xlsx) or "
-    "CSV and upload it again.",
-    "file",
-)
 FILE_TYPE_MISMATCH = ErrorType(
     "file_type_mismatch",
     "File Type does not match the file",
@@ -316,7 +309,14 @@ DAMAGED_ARCHIVE = ErrorType(
 DAMAGED_WORKBOOK = ErrorType(
     "damaged_workbook",
     "Unreadable workbook",
-    "{name} is not a readable Excel workbook (.xlsx): {detail}",
+    "{name} could not be read as {what}: it is damaged, or saved in a way bulkpoc cannot read; "
+    "open it and save it again as Excel Workbook (.xlsx) or CSV.",
+    "file",
+)
+UNSUPPORTED_FORMAT = ErrorType(
+    "unsupported_format",
+    "A kind of file bulkpoc cannot read",
+    "{name} is {what}, which bulkpoc cannot read; {advice}.",
     "file",
 )
 TOO_LARGE = ErrorType(

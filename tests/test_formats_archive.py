@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from bulkpoc.errors import FileRejected
-from bulkpoc.formats import archive, xlsx_format
+from bulkpoc.formats import archive, workbook
 from bulkpoc.read import read_file
 from tests.archives import lying_workbook, sheet_xml, stating, workbook_with_sheet
 
@@ -28,7 +28,7 @@ def calamine_must_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
     def must_not_open(*args: object, **kwargs: object) -> None:
         raise AssertionError("the workbook was given to calamine")
 
-    monkeypatch.setattr(xlsx_format, "load_workbook", must_not_open)
+    monkeypatch.setattr(workbook, "load_workbook", must_not_open)
 
 
 def _refusal(content: bytes) -> FileRejected:

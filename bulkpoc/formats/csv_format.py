@@ -48,6 +48,7 @@ from bulkpoc.formats.base import (
     file_label,
     opened,
 )
+from bulkpoc.formats.probe import Probe
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
@@ -76,12 +77,14 @@ class CsvFormat:
     """Delimited text. Any bytes may be text, so it is detected last: its reader decides."""
 
     name = "csv"
+    option = "csv"
     title = "Text (.csv)"
+    choice = title
     description = "a text (CSV) file"
     extensions: tuple[str, ...] = (".csv", ".txt", ".tsv")
     styled = False
 
-    def detect(self, head: bytes) -> bool:
+    def detect(self, probe: Probe) -> bool:
         return True
 
     def read(self, source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:
