@@ -12,6 +12,7 @@ from tests.conftest import workbook_bytes
 
 _CENTRAL = b"PK\x01\x02"
 _END = b"PK\x05\x06"
+ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 
 
 def sheet_xml(rows: list[list[str]], padding: int = 0) -> bytes:
@@ -77,3 +78,53 @@ def lying_workbook(inflates_to: int, states: int) -> bytes:
         b"<sheetData>" + row * (inflates_to // len(row)) + b"</sheetData></worksheet>"
     )
     return stating(workbook_with_sheet(xml), "xl/worksheets/sheet1.xml", states)
+
+
+def ods_bytes(rows: list[list[str]]) -> bytes:
+    """A LibreOffice spreadsheet (.ods) of text cells, written as LibreOffice lays one out."""
+    cells = "".join(
+        "<table:table-row>"
+        + "".join(
+            '<table:table-cell office:value-type="string"><text:p>'
+            + value.replace("&", "&amp;").replace("<", "&lt;")
+            + "</text:p></table:table-cell>"
+            if value
+            else "<table:table-cell/>"
+            for value in row
+        )
+        + "</table:table-row>"
+        for row in rows
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Points of Contact">'
+        + cells
+        + "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="'
+        + ODS_MIMETYPE
+        + '"/><manifest:file-entry manifest:full-path="content.xml"'
+        ' manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        package.writestr("mimetype", ODS_MIMETYPE, compress_type=zipfile.ZIP_STORED)
+        package.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        package.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def with_backslashes(content: bytes) -> bytes:
+    """The workbook with every member named with backslashes, as some Windows tools write."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(member.filename.replace("/", "\\"), source.read(member))
+    return buffer.getvalue()

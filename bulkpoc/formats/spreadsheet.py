@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bulkpoc.formats.base import RawTable, Source, WriteOptions
+from bulkpoc.formats.base import RawTable, Source, WriteOptions, file_label
 from bulkpoc.formats.probe import Probe
 from bulkpoc.formats.workbook import Kind, read_workbook
 from bulkpoc.formats.xlsx_format import SPREADSHEET_CHOICE, XLSX
@@ -48,8 +48,8 @@ class OtherSpreadsheet:
     def read(self, source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:
         table = read_workbook(source, name, self.kind, sheet_names)
         table.warnings.append(
-            f"{name} is {self.description}: it was read as a spreadsheet, and its error file is "
-            "an Excel workbook (.xlsx)."
+            f"{file_label(name)} is {self.description}: it was read as a spreadsheet, and its "
+            "error file is an Excel workbook (.xlsx)."
         )
         return table
 

@@ -29,7 +29,9 @@ from bulkpoc.schedule import Schedule
 from bulkpoc.store.db import Store
 from bulkpoc.store.history import DuplicateContent
 
-SUFFIXES = (".csv", ".xlsx")
+# What the reader reads (formats' extensions, but .txt, which an inbox may hold for other
+# reasons), and Apple Numbers, which fails with how to export it rather than lie there unseen.
+SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers")
 PROCESSING, PROCESSED, FAILED = "processing", "processed", "failed"
 # What editors and copy tools call a file while they write it: Excel's owner file, LibreOffice's
 # lock file, partial downloads and copies, hidden files.
