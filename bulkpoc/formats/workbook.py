@@ -28,7 +28,7 @@ from bulkpoc.catalogue import (
     UNSUPPORTED_FORMAT,
 )
 from bulkpoc.errors import FileRejected
-from bulkpoc.formats import archive
+from bulkpoc.formats import extent
 from bulkpoc.formats.base import (
     MAX_COLUMNS,
     RawTable,
@@ -66,7 +66,7 @@ def read_workbook(
 ) -> RawTable:
     """The chosen sheet of a workbook as text; the header is row 1."""
     if kind.zipped:
-        archive.check_inflated(source, name, archive.members(source, name))
+        extent.check_archive(source, name, binary=kind.name == "xlsb")
     try:
         with opened(source) as handle:
             workbook = load_workbook(handle)  # reads the whole stream
