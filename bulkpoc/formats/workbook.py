@@ -17,8 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from python_calamine import CalamineError, PasswordError, SheetTypeEnum, SheetVisibleEnum
-from python_calamine import load_workbook as _load_workbook
+from python_calamine import (
+    CalamineError,
+    PasswordError,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+    load_workbook,
+)
 
 from bulkpoc.catalogue import (
     DAMAGED_WORKBOOK,
@@ -50,11 +55,6 @@ class Kind:
     name: str  # the format's name: RawTable.file_type
     description: str  # "a LibreOffice spreadsheet (.ods)"
     zipped: bool  # a zip archive, inflated in a bounded stream before calamine opens it
-
-
-def load_workbook(handle: Any) -> Any:
-    """calamine's workbook of a stream (a seam the tests replace to prove it is not reached)."""
-    return _load_workbook(handle)
 
 
 def read_workbook(
