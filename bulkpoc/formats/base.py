@@ -10,16 +10,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol, TypeAlias
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
 
 from bulkpoc.domain.errors.codes import ErrorType
 
+if TYPE_CHECKING:
+    from bulkpoc.formats.probe import Probe
+
 # A file on disk, or its bytes as a seekable binary stream (what the web and job layers hold).
 Source: TypeAlias = Path | BinaryIO
 STREAM_NAME = "the upload"  # how messages name a stream that was given no name
+# A file may have this many columns: the widest record type has 11, the rest is room for the
+# user's own. Wider files are refused from their header, before their rows are read.
+MAX_COLUMNS = 1_000
 
 
 class RowProblem(NamedTuple):
@@ -47,7 +53,7 @@ class RawTable:
     headers: list[str]
     data: pd.DataFrame  # columns 0..n-1, every cell a str
     rows: pd.Series  # spreadsheet row number of each data row
-    file_type: str  # the format's name: "csv" or "xlsx"
+    file_type: str  # the format's name: "csv", "xlsx", "ods"…
     delimiter: str = ","
     encoding: str = "utf-8"
     sheet: str | None = None
@@ -72,14 +78,16 @@ class WriteOptions:
 class Format(Protocol):
     """One file format: how to recognise, read and write it (as tablib's formats)."""
 
-    name: str  # the File Type option's value, and RawTable.file_type
-    title: str  # how the user chooses it: "Text (.csv)"
+    name: str  # RawTable.file_type and the run history's file type: "csv", "ods"…
+    option: str  # the File Type that declares it: "csv", or "xlsx" for every spreadsheet
+    title: str  # what it writes, on a download link: "Excel (.xlsx)"
+    choice: str  # how its File Type is offered on an upload: "Spreadsheet (.xlsx, .xls, .ods)"
     description: str  # what a file of it is: "a text (CSV) file"
     extensions: tuple[str, ...]  # the first is the one written
     styled: bool  # holds formatting, dropdowns and extra sheets, which cost a store read
 
-    def detect(self, head: bytes) -> bool:
-        """Whether a file starting with ``head`` is of this format."""
+    def detect(self, probe: Probe) -> bool:
+        """Whether the file ``probe`` looked at is of this format."""
         ...
 
     def read(self, source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:
