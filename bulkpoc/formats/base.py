@@ -1,4 +1,5 @@
-"""What every file format shares: the table a reader returns and the interface a format offers.
+"""What every file format shares: the table a reader returns, the interface a format offers, and
+the ``Probe`` a format recognises a file by (``probe`` builds it).
 
 A leaf module: the format modules, the registry and ``read`` all import it, and it imports none
 of them, so there is no import cycle.
@@ -10,15 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, TypeAlias
+from typing import BinaryIO, NamedTuple, Protocol, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
 
 from bulkpoc.domain.errors.codes import ErrorType
-
-if TYPE_CHECKING:
-    from bulkpoc.formats.probe import Probe
 
 # A file on disk, or its bytes as a seekable binary stream (what the web and job layers hold).
 Source: TypeAlias = Path | BinaryIO
@@ -26,6 +24,8 @@ STREAM_NAME = "the upload"  # how messages name a stream that was given no name
 # A file may have this many columns: the widest record type has 11, the rest is room for the
 # user's own. Wider files are refused from their header, before their rows are read.
 MAX_COLUMNS = 1_000
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Office 97-2003 compound file
 
 
 class RowProblem(NamedTuple):
@@ -73,6 +73,34 @@ class WriteOptions:
     dropdowns: dict[str, list[str]] = field(default_factory=dict)  # choices offered per header
     instructions: tuple[str, ...] = ()  # lines of an Instructions sheet
     delimiter: str = ","
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A file's first bytes and, for a zip or compound file, the names inside it."""
+
+    head: bytes
+    names: tuple[str, ...] = ()  # a zip archive's members, "/"-separated, as written
+    readable_zip: bool = False  # the head says zip and the central directory could be read
+    small: dict[str, str] = field(default_factory=dict)  # content_types, mimetype, manifest
+    streams: tuple[str, ...] = ()  # a compound file's stream paths, lower case
+    encrypted_biff: bool = False  # an Excel 97-2003 workbook saved with a password
+
+    @property
+    def is_zip(self) -> bool:
+        return self.head.startswith(ZIP_MAGIC)
+
+    @property
+    def is_ole(self) -> bool:
+        return self.head.startswith(OLE_MAGIC)
+
+    def text(self, member: str) -> str:
+        """A small named member's text: ``content_types``, ``mimetype`` or ``manifest``."""
+        return self.small.get(member, "")
+
+    def has(self, *endings: str) -> bool:
+        """Whether a member's name (lower case) ends with one of ``endings``."""
+        return any(name.lower().endswith(endings) for name in self.names)
 
 
 class Format(Protocol):

@@ -40,6 +40,7 @@ from bulkpoc.domain.errors.codes import (
 from bulkpoc.domain.errors.types import FileRejected
 from bulkpoc.formats.base import (
     MAX_COLUMNS,
+    Probe,
     RawTable,
     RowProblem,
     Source,
@@ -48,7 +49,6 @@ from bulkpoc.formats.base import (
     file_label,
     opened,
 )
-from bulkpoc.formats.probe import Probe
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}

@@ -1,22 +1,20 @@
 """What a file's first bytes, and for a container its table of contents, say it is.
 
-Formats and the unreadable kinds (``unreadable``) recognise a file from a ``Probe`` rather than
-from its name: a zip archive may be a workbook, a LibreOffice spreadsheet, an Apple Numbers
-document or a zipped CSV; an Office 97-2003 compound file may be a workbook or an encrypted
-one. Only a few small members are read, each no further than ``SMALL`` bytes.
+Formats and the unreadable kinds (``unreadable``) recognise a file from a ``Probe`` (declared in
+``base``, beside the interface a format offers) rather than from its name: a zip archive may be
+a workbook, a LibreOffice spreadsheet, an Apple Numbers document or a zipped CSV; an Office
+97-2003 compound file may be a workbook or an encrypted one. Only a few small members are read,
+each no further than ``SMALL`` bytes.
 """
 
 from __future__ import annotations
 
 import struct
 import zipfile
-from dataclasses import dataclass, field
 
 from bulkpoc.formats import archive
-from bulkpoc.formats.base import Source, opened
+from bulkpoc.formats.base import OLE_MAGIC, ZIP_MAGIC, Probe, Source, opened
 
-ZIP_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Office 97-2003 compound file
 HEAD = 4096
 SMALL = 1 << 20  # the most read of a member that names the package's kind
 _BIFF_FILEPASS, _BIFF_EOF = 0x002F, 0x000A  # record types of an Excel 97-2003 workbook
@@ -25,34 +23,6 @@ _NAMED_MEMBERS = {
     "mimetype": "mimetype",
     "meta-inf/manifest.xml": "manifest",
 }
-
-
-@dataclass(frozen=True)
-class Probe:
-    """A file's first bytes and, for a zip or compound file, the names inside it."""
-
-    head: bytes
-    names: tuple[str, ...] = ()  # a zip archive's members, "/"-separated, as written
-    readable_zip: bool = False  # the head says zip and the central directory could be read
-    small: dict[str, str] = field(default_factory=dict)  # content_types, mimetype, manifest
-    streams: tuple[str, ...] = ()  # a compound file's stream paths, lower case
-    encrypted_biff: bool = False  # an Excel 97-2003 workbook saved with a password
-
-    @property
-    def is_zip(self) -> bool:
-        return self.head.startswith(ZIP_MAGIC)
-
-    @property
-    def is_ole(self) -> bool:
-        return self.head.startswith(OLE_MAGIC)
-
-    def text(self, member: str) -> str:
-        """A small named member's text: ``content_types``, ``mimetype`` or ``manifest``."""
-        return self.small.get(member, "")
-
-    def has(self, *endings: str) -> bool:
-        """Whether a member's name (lower case) ends with one of ``endings``."""
-        return any(name.lower().endswith(endings) for name in self.names)
 
 
 def probe(source: Source) -> Probe:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bulkpoc.formats.base import RawTable, Source, WriteOptions, file_label
-from bulkpoc.formats.probe import Probe
+from bulkpoc.formats.base import Probe, RawTable, Source, WriteOptions, file_label
 from bulkpoc.formats.workbook import Kind, read_workbook
 from bulkpoc.formats.xlsx_format import SPREADSHEET_CHOICE, XLSX
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from bulkpoc.formats.probe import Probe
+from bulkpoc.formats.base import Probe
 
 SAVE_AS = "save it as Excel Workbook (.xlsx) or CSV and upload that file"
 

@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from bulkpoc.formats.base import RawTable, Source, WriteOptions
-from bulkpoc.formats.probe import Probe
+from bulkpoc.formats.base import Probe, RawTable, Source, WriteOptions
 from bulkpoc.formats.workbook import Kind, read_workbook
 from bulkpoc.formats.xlsx_cells import error_cells
 
