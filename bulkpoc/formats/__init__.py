@@ -1,10 +1,10 @@
 """The file formats bulkpoc reads and writes, one module each, kept in a registry (as tablib's).
 
-``read``, ``write`` and ``report`` look a format up here by name (the File Type option, or
-``RawTable.file_type``) or identify a file from its content (``probe``); none of them knows a
-format's details. A new format is a module with a ``Format`` object, registered below. Files
-that are recognised but cannot be read (``unreadable``) are identified here too, so a message
-names what the file is.
+``batch.read``, ``output.exports`` and ``output.report`` look a format up here by name (the
+File Type option, or ``RawTable.file_type``) or identify a file from its content (``probe``);
+none of them knows a format's details. A new format is a module with a ``Format`` object,
+registered below. Files that are recognised but cannot be read (``unreadable``) are identified
+here too, so a message names what the file is.
 """
 
 from __future__ import annotations
