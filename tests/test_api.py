@@ -16,6 +16,7 @@ from bulkpoc.batch.submit import load_result, run_import
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.formats import archive
 from bulkpoc.output.exports import write_records
 from bulkpoc.services.auth import create_token, revoke_token
 from bulkpoc.store.db import Store
@@ -23,13 +24,15 @@ from bulkpoc.web.api import router
 from bulkpoc.web.api_models import RecordTypeName
 from bulkpoc.web.downloads import download_name
 from bulkpoc.web.uploads import display_name
-from tests.conftest import poc, write_rows
+from tests.archives import lying_workbook, ods_bytes
+from tests.conftest import poc, write_bytes, write_rows
 from tests.test_jobs import on_postgres
 from tests.web import api_client, poll_until_finished, run_workers
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 NEW_POCS = SAMPLES / "new-pocs.csv"
 MISTAKES = SAMPLES / "pocs-with-mistakes.csv"
+CORPUS = Path(__file__).resolve().parent / "files" / "corpus"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -311,6 +314,50 @@ def test_a_file_above_the_limit_is_refused_before_it_is_stored(store, settings, 
         assert "content-length" not in chunked.request.headers
         assert upload(api, write_rows(tmp_path / "fits.csv", [poc()])).status_code == 202
     assert store.count_history() == before + 1
+
+
+def test_an_upload_is_refused_in_one_sentence_whatever_the_file_is(
+    store, settings, api, tmp_path, monkeypatch
+):
+    # Issue 22: a workbook that lies about its size (1), 18,000 columns (11), Numbers (12).
+    monkeypatch.setattr(archive, "MAX_INFLATED", 8 * 1024**2)
+    header = ",".join(f"Column {i}" for i in range(18_000)).encode()
+    files = {
+        "bomb.xlsx": lying_workbook(40 * 1024**2, 1024**2),
+        "wide.csv": header + b"\r\nA,b\r\n",
+        "pocs.numbers": (CORPUS / "sheetjs" / "minimal_112.numbers").read_bytes(),
+    }
+    answers = [
+        upload(api, write_bytes(tmp_path / name, content)) for name, content in files.items()
+    ]
+    results = processed(api, store, settings, *answers)
+    # On PostgreSQL a worker process reads the file under the real limit (1 GiB), within which
+    # this 40 MB sheet fits: there it is refused for the lie about its size.
+    lie = "too_large" if store.backend == "sqlite" else "damaged_archive"  # type: ignore[attr-defined]
+    assert [(r["status"], r["failure_code"]) for r in results] == [
+        ("failed", lie),
+        ("failed", "too_many_columns"),
+        ("failed", "unsupported_format"),
+    ]
+    assert results[0]["failure"].startswith("bomb.xlsx ")
+    assert results[2]["failure"].startswith("pocs.numbers is an Apple Numbers spreadsheet")
+
+
+def test_an_ods_upload_with_extra_columns_gets_an_xlsx_error_file(store, settings, api, tmp_path):
+    headers = [*RECORD_TYPES["poc"].headers, "", "Notes", "", "Notes"]
+    bad = poc(Skill="Sales Cals")
+    rows = [headers, [*(bad.get(h, "") for h in headers[:11]), "a", "b", "c", "d"]]
+    answer = upload(api, write_bytes(tmp_path / "pocs.ods", ods_bytes(rows)), file_type="xlsx")
+    (result,) = processed(api, store, settings, answer)
+    assert (result["status"], result["counts"]["failed"]) == ("completed_with_errors", 1)
+    errors = api.get(f"/api/v1/batches/{result['batch_id']}/errors")
+    assert errors.status_code == 200
+    assert errors.headers["content-type"].startswith(XLSX)
+    assert 'filename="pocs-errors.xlsx"' in errors.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(errors.content)).worksheets[0]
+    values = [["" if v is None else v for v in row] for row in sheet.values]
+    assert values[0] == [*headers, "Error"]
+    assert values[1][11:15] == ["a", "b", "c", "d"]
 
 
 @pytest.mark.parametrize(

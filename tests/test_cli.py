@@ -15,13 +15,16 @@ from click.testing import CliRunner, Result
 from bulkpoc.cli import cli
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult
+from bulkpoc.formats import archive
 from bulkpoc.services.auth import authenticate
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
-from tests.conftest import poc, write_rows
+from tests.archives import lying_workbook, ods_bytes
+from tests.conftest import poc, write_bytes, write_rows
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 NEW_POCS = SAMPLES / "new-pocs.csv"
+CORPUS = Path(__file__).resolve().parent / "files" / "corpus"
 MISTAKES = SAMPLES / "pocs-with-mistakes.csv"
 COUNT_KEYS = {"total", "processed", "created", "updated", "unchanged", "skipped", "failed"}
 ERROR_KEYS = {"row", "column", "value", "code", "message"}
@@ -224,7 +227,24 @@ def _missing_file(folder: Path) -> list[str]:
     return [str(folder / "not-there.csv")]
 
 
+def _lying_workbook(folder: Path) -> list[str]:
+    # States 1 MB, inflates to 40 MB, past the 8 MB limit the test sets (issue 22, defect 1).
+    return [str(write_bytes(folder / "bomb.xlsx", lying_workbook(40 * 1024**2, 1024**2)))]
+
+
+def _wide_csv(folder: Path) -> list[str]:
+    header = ",".join(f"Column {i}" for i in range(18_000))  # issue 22, defect 11
+    return [str(write_bytes(folder / "wide.csv", header.encode() + b"\r\nA,b\r\n"))]
+
+
+def _numbers_document(folder: Path) -> list[str]:
+    return [str(CORPUS / "sheetjs" / "minimal_112.numbers")]  # issue 22, defect 12
+
+
 FAILURES = {
+    "lying workbook": (_lying_workbook, "bomb.xlsx expands to more data than an upload may hold"),
+    "18,000 columns": (_wide_csv, "The file wide.csv has more than 1,000 columns"),
+    "numbers": (_numbers_document, "minimal_112.numbers is an Apple Numbers spreadsheet"),
     "missing column": (_missing_skill_column, "Skill"),
     "csv declared as xlsx": (_csv_declared_as_xlsx, "File Type"),
     "xlsx declared as csv": (_xlsx_declared_as_csv, "File Type"),
@@ -234,7 +254,8 @@ FAILURES = {
 
 
 @pytest.mark.parametrize("case", list(FAILURES))
-def test_import_exits_3_when_the_batch_fails(demo_db, tmp_path, case):
+def test_import_exits_3_when_the_batch_fails(demo_db, tmp_path, monkeypatch, case):
+    monkeypatch.setattr(archive, "MAX_INFLATED", 8 * 1024**2)
     make, mentioned = FAILURES[case]
     args = make(tmp_path)
     result = demo_db("import", *args)
@@ -247,6 +268,33 @@ def test_import_exits_3_when_the_batch_fails(demo_db, tmp_path, case):
     assert body["status"] == "failed"
     assert isinstance(body["failure"], str)
     assert mentioned in body["failure"]
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "ods"])
+def test_import_of_a_spreadsheet_with_extra_columns_exits_1_with_an_xlsx_error_file(
+    demo_db, tmp_path, suffix
+):
+    # Two blank headers and "Notes" twice beside a failing row (issue 22, defects 10 and 12).
+    headers = [*RECORD_TYPES["poc"].headers, "", "Notes", "", "Notes"]
+    bad = poc(Skill="Sales Cals")
+    rows = [headers, [*(bad.get(h, "") for h in headers[:11]), "a", "b", "c", "d"]]
+    path = tmp_path / f"extra.{suffix}"
+    if suffix == "ods":
+        write_bytes(path, ods_bytes(rows))
+    else:
+        workbook = openpyxl.Workbook()
+        for row in rows:
+            workbook.active.append(row)
+        workbook.save(path)
+
+    code, body = demo_db.json("import", path)
+
+    assert code == 1, body
+    assert [(e["row"], e["code"]) for e in body["errors"]] == [(2, "unknown_reference")]
+    error_file = Path(body["reports"]["error_file"])
+    assert error_file.suffix == ".xlsx"
+    assert xlsx_rows(error_file)[0] == [*headers, "Error"]
+    assert xlsx_rows(error_file)[1][11:15] == ["a", "b", "c", "d"]
 
 
 def test_import_json_has_the_documented_shape_and_values(demo_db):

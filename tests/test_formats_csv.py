@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sqlite3
 import struct
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -380,3 +381,62 @@ def test_trailing_empty_cells_past_the_header_import_cleanly(run) -> None:
     result = run(FILES / "pocs-extra-empty-cells.csv")
     assert result.status.value == "succeeded", (result.failure, errors(result))
     assert result.counts.created == 3
+
+
+# --- very wide files: refused from the header alone ------------------------------------------
+
+
+def _refusal(content: bytes, declared: str | None = "csv") -> FileRejected:
+    with pytest.raises(FileRejected) as caught:
+        read_file(io.BytesIO(content), declared, name="wide.csv")
+    return caught.value
+
+
+@pytest.mark.parametrize("columns", [1_001, 18_000, 36_000])
+def test_a_header_with_too_many_columns_is_refused_at_once(columns: int) -> None:
+    header = ",".join(f"Column {i}" for i in range(columns)).encode()
+    body = b"\n" + b",".join(b"x" for _ in range(columns))
+    clock = time.perf_counter()
+    refusal = _refusal(header + body * 20)
+    assert time.perf_counter() - clock < 1
+    assert refusal.code == "too_many_columns"
+    counted = f"{columns:,}" if columns < 10_000 else "more than 1,000"  # past 100,000 characters
+    assert str(refusal) == (
+        f"The file wide.csv has {counted} columns; a file may have at most 1,000: "
+        "keep the columns of the template and remove the others."
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'Name,"' + b"x" * 140_000 + b'"',  # one long quoted header
+        b"Name," + b"y" * 140_000,  # no quotes at all
+        b"Name," + b"z" * 60_000_000,  # a whole file on one line, no line break anywhere
+    ],
+    ids=["quoted", "unquoted", "one-line-file"],
+)
+def test_a_header_line_too_long_is_refused_without_reading_it_all(header: bytes) -> None:
+    clock = time.perf_counter()
+    refusal = _refusal(header + b"\nA,b\n")
+    assert time.perf_counter() - clock < 2
+    assert refusal.code == "header_too_long"
+    assert str(refusal) == (
+        "The first line of wide.csv is longer than 100,000 characters, more than any header "
+        "row needs; check that it is the file you meant to upload."
+    )
+
+
+def test_a_header_of_a_thousand_columns_is_read() -> None:
+    header = ",".join(["Name", *(f"Extra {i}" for i in range(999))]).encode()
+    table = read_file(io.BytesIO(header + b"\nA" + b",x" * 999 + b"\n"), "csv")
+    assert len(table.headers) == 1_000
+    assert cells(table)[0][:2] == ["A", "x"]
+
+
+def test_a_long_cell_in_a_row_with_extra_cells_is_reported_not_a_traceback() -> None:
+    content = b"Name,Note\nA,b,c" + b"d" * 200_000 + b"\nB,e\n"
+    table = read_file(io.BytesIO(content), "csv")
+    assert cells(table) == [["A", "b"], ["B", "e"]]
+    (problem,) = table.row_problems
+    assert (problem.row, problem.code) == (2, "extra_cells")

@@ -22,10 +22,12 @@ from bulkpoc.jobs.tasks import file_away
 from bulkpoc.schedules.inbox import process_inbox
 from bulkpoc.schedules.runner import run_due
 from bulkpoc.store.db import Store, utcnow
+from tests.archives import ods_bytes
 from tests.conftest import POC_HEADERS, poc, stored_pocs, write_bytes, write_rows
 from tests.mailserver import HOST, free_port, smtp_server
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
+CORPUS = Path(__file__).resolve().parent / "files" / "corpus"
 NOT_A_WORKBOOK = bytes(range(256)) * 8
 
 
@@ -112,6 +114,29 @@ def test_each_new_file_is_one_batch_filed_by_its_outcome(store, quick, inbox, ni
     lines = result.lines()
     assert lines[0] == f"nightly: a.csv → batch {batches['a.csv']['id']}, Succeeded"
     assert lines[2].startswith(f"nightly: c.xlsx → batch {batches['c.xlsx']['id']}, Failed: ")
+
+
+def test_every_spreadsheet_the_reader_reads_is_picked_up_and_numbers_fails_saying_so(
+    store, quick, inbox, nightly
+):
+    rows = [POC_HEADERS, [work_item("Queue O").get(h, "") for h in POC_HEADERS]]
+    rows[1][POC_HEADERS.index("Row Changed")] = "Y"
+    write_bytes(inbox / "o.ods", ods_bytes(rows))
+    shutil.copy(CORPUS / "sheetjs" / "minimal_112.numbers", inbox / "n.numbers")
+    write_bytes(inbox / "notes.txt", b"not for the schedule")
+
+    result = one_pass(store, quick, nightly)
+
+    batches = scheduled(store)
+    assert {name: b["status"] for name, b in batches.items()} == {
+        "n.numbers": "failed",
+        "o.ods": "succeeded",
+    }
+    assert {row["name"] for row in stored_pocs(store)} == {"Queue O"}
+    assert listing(inbox) == ["failed", "notes.txt", "processed", "processing"]
+    assert "n.numbers is an Apple Numbers spreadsheet, which bulkpoc cannot read" in "".join(
+        result.lines()
+    )
 
 
 def test_the_same_content_under_another_name_is_recorded_as_a_duplicate(

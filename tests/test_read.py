@@ -17,7 +17,7 @@ from bulkpoc.domain.errors.types import FileRejected
 from tests.conftest import workbook_bytes, write_bytes
 
 FILES = Path(__file__).parent / "files"
-XLS_HEAD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+OLE_HEAD = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
 
 
 def test_file_type_is_detected_when_not_declared() -> None:
@@ -31,12 +31,13 @@ def test_the_format_is_detected_from_the_content_whatever_the_name(tmp_path: Pat
     assert sniff_file_type(write_bytes(tmp_path / "pocs.csv", content)) == "xlsx"
     assert sniff_file_type(io.BytesIO(content)) == "xlsx"
     assert sniff_file_type(io.BytesIO(b"Name,Media Type\n")) == "csv"
-    assert sniff_file_type(io.BytesIO(XLS_HEAD)) == "xls"
-    assert formats.detect(content[:8]) is formats.get("xlsx")
+    assert sniff_file_type(io.BytesIO(OLE_HEAD)) == "ole"  # a compound file, but a damaged one
+    assert formats.identify(io.BytesIO(content)) is formats.get("xlsx")
     assert formats.get("XLSX").name == "xlsx"
-    assert set(formats.available()) == {"csv", "xlsx"}
-    with pytest.raises(ValueError, match="ods"):
-        formats.get("ods")
+    assert set(formats.available()) == {"csv", "xlsx", "xlsb", "ods", "xls"}
+    assert formats.options() == ("xlsx", "csv")
+    with pytest.raises(ValueError, match="numbers"):
+        formats.get("numbers")
 
 
 def test_empty_file_is_rejected(tmp_path: Path) -> None:
@@ -83,7 +84,7 @@ def test_xlsx_declared_as_csv_names_the_right_file_type(tmp_path: Path) -> None:
     path = write_bytes(tmp_path / "pocs.csv", workbook_bytes(workbook))
     with pytest.raises(FileRejected) as caught:
         read_file(path, "csv")
-    assert "Excel (.xlsx)" in str(caught.value)
+    assert "Spreadsheet (.xlsx, .xls, .ods)" in str(caught.value)
 
 
 def test_a_stream_declared_as_the_wrong_type_is_named_by_its_given_name() -> None:
@@ -92,10 +93,15 @@ def test_a_stream_declared_as_the_wrong_type_is_named_by_its_given_name() -> Non
 
 
 @pytest.mark.parametrize("declared", ["xlsx", "csv", None])
-def test_old_xls_workbook_is_rejected_with_advice(tmp_path: Path, declared: str | None) -> None:
-    path = write_bytes(tmp_path / "pocs.xls", XLS_HEAD)
+def test_a_damaged_office_97_2003_file_is_named_for_what_it_is(
+    tmp_path: Path, declared: str | None
+) -> None:
+    path = write_bytes(tmp_path / "pocs.xls", OLE_HEAD)
     with pytest.raises(FileRejected) as caught:
         read_file(path, declared)
-    message = str(caught.value)
-    assert ".xls" in message
-    assert ".xlsx" in message  # tells the user what to save it as
+    assert caught.value.code == "unsupported_format"
+    assert str(caught.value) == (
+        "pocs.xls is an Office 97-2003 document that is not a workbook, or is damaged, which "
+        "bulkpoc cannot read; open it where it was made and save it as Excel Workbook (.xlsx) "
+        "or CSV and upload that file."
+    )

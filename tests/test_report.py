@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from html.parser import HTMLParser
 from pathlib import Path
+from unittest.mock import ANY
 
 import openpyxl
 import pytest
@@ -291,3 +292,42 @@ def test_no_error_file_when_nothing_failed(run):
     result = run([poc()])
     assert result.status.value == "succeeded"
     assert result.reports.error_file is None
+
+
+# Extra columns as people leave them: two without a header, one name twice, one odd name.
+EXTRA_HEADERS = [*POC_HEADERS[2:7], "", "Notes", "", "Notes", "  Notes  ", "#2 (old)"]
+EXTRA_ROWS = [
+    ["Good Line", "Phone Call", "+12025550103", "Sales Calls", "Main IVR", "a", "n1", "", "n2"],
+    ["Typo Skill", "Phone Call", "+12025550104", "Sales Cals", "Main IVR", "", "n3", "b", ""],
+]
+
+
+def _extra_cells(row: list[str]) -> list[str]:
+    return row + [""] * (len(EXTRA_HEADERS) - len(row))
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_every_extra_column_is_kept_as_it_was_in_the_error_file(run, tmp_path, file_format):
+    upload = tmp_path / f"extra.{file_format}"
+    if file_format == "csv":
+        with upload.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([EXTRA_HEADERS, *map(_extra_cells, EXTRA_ROWS)])
+    else:
+        workbook = openpyxl.Workbook()
+        for row in [EXTRA_HEADERS, *map(_extra_cells, EXTRA_ROWS)]:
+            workbook.active.append([cell or None for cell in row])
+        workbook.save(upload)
+
+    result = run(upload)
+
+    assert result.status.value == "completed_with_errors", result.failure
+    error_file = Path(result.reports.error_file)
+    assert error_file.suffix == f".{file_format}"
+    if file_format == "csv":
+        table = read_csv_file(error_file, ",")
+        table[1][2] = table[1][2].removeprefix("'")  # written formula-safe, read back without
+    else:
+        sheet = openpyxl.load_workbook(error_file).worksheets[0]
+        table = [["" if cell is None else cell for cell in row] for row in sheet.values]
+    assert table == [[*EXTRA_HEADERS, "Error"], [*_extra_cells(EXTRA_ROWS[1]), ANY]]
+    assert "Sales Cals" in table[1][-1]

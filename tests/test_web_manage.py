@@ -122,7 +122,7 @@ def test_the_page_has_the_downloads_and_the_form_with_the_labels_administrators_
     assert labels[:5] == [
         "Choose File",
         "Text (.csv)",
-        "Excel (.xlsx)",
+        "Spreadsheet (.xlsx, .xls, .ods)",
         "All Rows",
         "Changed Rows Only",
     ]
@@ -576,7 +576,7 @@ def test_the_limit_holds_for_a_body_that_does_not_say_its_length(
             NEW_POCS,
             "a.csv",
             {"file_type": None},
-            "Choose the File Type: Text (.csv) or Excel (.xlsx).",
+            "Choose the File Type: Text (.csv) or Spreadsheet (.xlsx, .xls, .ods).",
         ),
         (
             NEW_POCS,

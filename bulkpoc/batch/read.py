@@ -1,8 +1,9 @@
 """Read any supported file into one table of strings. Knows nothing of the store.
 
 What is common to every format lives here: the checks before a file is read (it exists, is not
-empty, is of the declared type, is not an old .xls), the dispatch to the format's reader
-(``bulkpoc.formats``), and the clean-up after it (empty rows and unnamed empty columns dropped).
+empty, is a kind of file bulkpoc reads, is of the declared File Type), the dispatch to the
+format's reader (``bulkpoc.formats``), and the clean-up after it (empty rows and unnamed empty
+columns dropped).
 A file is a path or a seekable binary stream. Row numbers are the spreadsheet's: the header is
 row 1.
 """
@@ -18,13 +19,16 @@ import numpy as np
 import pandas as pd
 
 from bulkpoc import formats
-from bulkpoc.domain.errors.codes import FILE_EMPTY, FILE_MISSING, FILE_TYPE_MISMATCH, OLD_EXCEL
+from bulkpoc.domain.errors.codes import (
+    FILE_EMPTY,
+    FILE_MISSING,
+    FILE_TYPE_MISMATCH,
+    UNSUPPORTED_FORMAT,
+)
 from bulkpoc.domain.errors.types import FileRejected
 from bulkpoc.formats.base import STREAM_NAME, RawTable, Source, file_label, opened
 
 __all__ = ["checksum", "read_file", "sniff_file_type", "strip"]
-
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls), which we refuse
 
 
 def checksum(source: Source) -> str:
@@ -37,10 +41,9 @@ def checksum(source: Source) -> str:
 
 
 def sniff_file_type(source: Source) -> str:
-    """The format's name (``xlsx``, ``csv``…) or ``xls`` from the content, whatever the name."""
-    with opened(source) as handle:
-        head = handle.read(8)
-    return "xls" if head.startswith(OLE_MAGIC) else formats.detect(head).name
+    """The format's name (``xlsx``, ``ods``, ``csv``…) from the content, whatever the file's
+    name; for a file bulkpoc cannot read, the name of its kind (``numbers``, ``zipped_csv``…)."""
+    return formats.identify(source).name
 
 
 def read_file(
@@ -66,18 +69,19 @@ def read_file(
         size = source.seek(0, io.SEEK_END)
     if size == 0:
         raise FileRejected(FILE_EMPTY, file=file_label(name))
-    actual = sniff_file_type(source)
-    if actual == "xls":
-        raise FileRejected(OLD_EXCEL)
-    found = formats.get(actual)
-    declared = (file_type or actual).lower()
-    if declared != actual:
+    found = formats.identify(source)
+    if isinstance(found, formats.Unreadable):
+        raise FileRejected(
+            UNSUPPORTED_FORMAT, name=name, what=found.description, advice=found.advice
+        )
+    declared = (file_type or found.option).lower()
+    if declared != found.option:
         raise FileRejected(
             FILE_TYPE_MISMATCH,
-            declared=declared.upper(),
+            declared=formats.get(declared).choice,
             name=name,
             actual=found.description,
-            choice=found.title,
+            choice=found.choice,
         )
     return _drop_empty(found.read(source, name, sheet_names))
 

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 @click.option(
     "--file-type",
     type=FORMATS,
-    help="Declared file type; must match the content (default: detected).",
+    help="Declared file type, xlsx for any spreadsheet (.xlsx, .xlsm, .xlsb, .xls, .ods); must "
+    "match the content (default: detected).",
 )
 @rows_option
 @click.option("--dry-run", is_flag=True, help="Check and report, apply nothing.")

@@ -1,14 +1,19 @@
 """The file formats bulkpoc reads and writes, one module each, kept in a registry (as tablib's).
 
-``read``, ``write`` and ``report`` look a format up here by name (the File Type option, or
-``RawTable.file_type``) or detect it from a file's first bytes; none of them knows a format's
-details. A new format is a module with a ``Format`` object, registered below.
+``batch.read``, ``output.exports`` and ``output.report`` look a format up here by name (the
+File Type option, or ``RawTable.file_type``) or identify a file from its content (``probe``);
+none of them knows a format's details. A new format is a module with a ``Format`` object,
+registered below. Files that are recognised but cannot be read (``unreadable``) are identified
+here too, so a message names what the file is.
 """
 
 from __future__ import annotations
 
 from bulkpoc.formats.base import Format, RawTable, RowProblem, Source, WriteOptions
 from bulkpoc.formats.csv_format import CSV
+from bulkpoc.formats.probe import probe
+from bulkpoc.formats.spreadsheet import ODS, XLS, XLSB
+from bulkpoc.formats.unreadable import ENCRYPTED, KINDS, Unreadable
 from bulkpoc.formats.xlsx_format import XLSX
 
 __all__ = [
@@ -16,10 +21,12 @@ __all__ = [
     "RawTable",
     "RowProblem",
     "Source",
+    "Unreadable",
     "WriteOptions",
     "available",
-    "detect",
     "get",
+    "identify",
+    "options",
     "register",
 ]
 
@@ -44,10 +51,28 @@ def available() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def detect(head: bytes) -> Format:
-    """The first registered format that recognises a file starting with ``head``."""
-    return next(fmt for fmt in _REGISTRY.values() if fmt.detect(head))
+def options() -> tuple[str, ...]:
+    """The File Types a user declares: each format that is its own option (csv, xlsx)."""
+    return tuple(name for name, fmt in _REGISTRY.items() if fmt.option == name)
 
 
+def identify(source: Source) -> Format | Unreadable:
+    """What ``source`` is: a format bulkpoc reads, or a kind of file it recognises and cannot.
+
+    An encrypted workbook is looked for first (it looks like a readable one), then the
+    formats in registration order, CSV last since any bytes may be text.
+    """
+    looked = probe(source)
+    if ENCRYPTED.detect(looked):
+        return ENCRYPTED
+    found = next((fmt for fmt in _REGISTRY.values() if fmt is not CSV and fmt.detect(looked)), None)
+    if found is not None:
+        return found
+    return next((kind for kind in KINDS if kind.detect(looked)), CSV)
+
+
+register(XLSB)  # before XLSX: an .xlsb package may declare .xml parts too
 register(XLSX)
+register(ODS)
+register(XLS)
 register(CSV)  # last: any bytes may be text, and its reader refuses what is not

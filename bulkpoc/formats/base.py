@@ -1,4 +1,5 @@
-"""What every file format shares: the table a reader returns and the interface a format offers.
+"""What every file format shares: the table a reader returns, the interface a format offers, and
+the ``Probe`` a format recognises a file by (``probe`` builds it).
 
 A leaf module: the format modules, the registry and ``read`` all import it, and it imports none
 of them, so there is no import cycle.
@@ -20,6 +21,11 @@ from bulkpoc.domain.errors.codes import ErrorType
 # A file on disk, or its bytes as a seekable binary stream (what the web and job layers hold).
 Source: TypeAlias = Path | BinaryIO
 STREAM_NAME = "the upload"  # how messages name a stream that was given no name
+# A file may have this many columns: the widest record type has 11, the rest is room for the
+# user's own. Wider files are refused from their header, before their rows are read.
+MAX_COLUMNS = 1_000
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Office 97-2003 compound file
 
 
 class RowProblem(NamedTuple):
@@ -47,7 +53,7 @@ class RawTable:
     headers: list[str]
     data: pd.DataFrame  # columns 0..n-1, every cell a str
     rows: pd.Series  # spreadsheet row number of each data row
-    file_type: str  # the format's name: "csv" or "xlsx"
+    file_type: str  # the format's name: "csv", "xlsx", "ods"…
     delimiter: str = ","
     encoding: str = "utf-8"
     sheet: str | None = None
@@ -69,17 +75,47 @@ class WriteOptions:
     delimiter: str = ","
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A file's first bytes and, for a zip or compound file, the names inside it."""
+
+    head: bytes
+    names: tuple[str, ...] = ()  # a zip archive's members, "/"-separated, as written
+    readable_zip: bool = False  # the head says zip and the central directory could be read
+    small: dict[str, str] = field(default_factory=dict)  # content_types, mimetype, manifest
+    streams: tuple[str, ...] = ()  # a compound file's stream paths, lower case
+    encrypted_biff: bool = False  # an Excel 97-2003 workbook saved with a password
+
+    @property
+    def is_zip(self) -> bool:
+        return self.head.startswith(ZIP_MAGIC)
+
+    @property
+    def is_ole(self) -> bool:
+        return self.head.startswith(OLE_MAGIC)
+
+    def text(self, member: str) -> str:
+        """A small named member's text: ``content_types``, ``mimetype`` or ``manifest``."""
+        return self.small.get(member, "")
+
+    def has(self, *endings: str) -> bool:
+        """Whether a member's name (lower case) ends with one of ``endings``."""
+        return any(name.lower().endswith(endings) for name in self.names)
+
+
 class Format(Protocol):
     """One file format: how to recognise, read and write it (as tablib's formats)."""
 
-    name: str  # the File Type option's value, and RawTable.file_type
-    title: str  # how the user chooses it: "Text (.csv)"
+    name: str  # RawTable.file_type and the run history's file type: "csv", "ods"…
+    option: str  # the File Type that declares it: "csv", or "xlsx" for every spreadsheet
+    title: str  # what it writes, on a download link: "Excel (.xlsx)"
+    choice: str  # how its File Type is offered on an upload: "Spreadsheet (.xlsx, .xls, .ods)"
     description: str  # what a file of it is: "a text (CSV) file"
     extensions: tuple[str, ...]  # the first is the one written
     styled: bool  # holds formatting, dropdowns and extra sheets, which cost a store read
 
-    def detect(self, head: bytes) -> bool:
-        """Whether a file starting with ``head`` is of this format."""
+    def detect(self, probe: Probe) -> bool:
+        """Whether the file ``probe`` looked at is of this format."""
         ...
 
     def read(self, source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:

@@ -29,14 +29,18 @@ from pyarrow import csv as pa_csv
 from bulkpoc.domain.errors.codes import (
     EXTRA_CELLS,
     FILE_EMPTY,
+    HEADER_TOO_LONG,
     INVALID_CSV,
     NO_HEADER,
     NOT_DECODABLE,
     NOT_TEXT,
+    TOO_MANY_COLUMNS,
     UNQUOTED_DELIMITER,
 )
 from bulkpoc.domain.errors.types import FileRejected
 from bulkpoc.formats.base import (
+    MAX_COLUMNS,
+    Probe,
     RawTable,
     RowProblem,
     Source,
@@ -51,6 +55,10 @@ DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 # What a spreadsheet would run as a formula; exports put an apostrophe before it.
 FORMULA_START = r"[=+\-@\t\r']"
 SHOWN_VALUE = 100  # characters of a row's extra cells quoted in its error
+# The longest first line read as a header: 1,000 columns of 100 characters. It stays below the
+# csv module's field limit (131,072), so a header never reaches that limit's error.
+MAX_HEADER_CHARS = 100_000
+MAX_CELL_CHARS = 2**31 - 1  # the csv module's own limit is a C long; a cell is never longer
 _TOO_MANY_FIELDS = re.compile(r"Expected \d+ fields in line \d+, saw \d+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -69,12 +77,14 @@ class CsvFormat:
     """Delimited text. Any bytes may be text, so it is detected last: its reader decides."""
 
     name = "csv"
+    option = "csv"
     title = "Text (.csv)"
+    choice = title
     description = "a text (CSV) file"
     extensions: tuple[str, ...] = (".csv", ".txt", ".tsv")
     styled = False
 
-    def detect(self, head: bytes) -> bool:
+    def detect(self, probe: Probe) -> bool:
         return True
 
     def read(self, source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:
@@ -127,8 +137,21 @@ def detect_dialect(source: Source, name: str) -> Dialect:
         header_line = _first_line(source, encoding, skip=1)
     else:
         delimiter = detect_delimiter(header_line.rstrip("\r\n"))
-    width = len(next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter)))
+    header_line = header_line.rstrip("\r\n")
+    width = len(next(csv.reader([header_line], delimiter=delimiter)))
+    _check_width(width, len(header_line) > MAX_HEADER_CHARS, name)
     return Dialect(encoding, delimiter, width, skip)
+
+
+def _check_width(width: int, cut: bool, name: str) -> None:
+    """Refuse a header of too many columns, or one too long to read (``cut`` short)."""
+    if width > MAX_COLUMNS:
+        columns = f"more than {MAX_COLUMNS:,}" if cut else f"{width:,}"
+        raise FileRejected(
+            TOO_MANY_COLUMNS, file=file_label(name), columns=columns, limit=MAX_COLUMNS
+        )
+    if cut:
+        raise FileRejected(HEADER_TOO_LONG, name=name, limit=MAX_HEADER_CHARS)
 
 
 def detect_encoding(source: Source, name: str) -> str:
@@ -199,8 +222,9 @@ def _text(source: Source, encoding: str, skip: int = 0) -> Iterator[TextIO]:
 
 
 def _first_line(source: Source, encoding: str, skip: int = 0) -> str:
+    """The line after ``skip`` lines, cut one character past the longest header."""
     with _text(source, encoding, skip) as text:
-        return text.readline().lstrip("\ufeff")
+        return text.readline(MAX_HEADER_CHARS + 1).lstrip("\ufeff")
 
 
 def _read_csv_arrow(source: Source, dialect: Dialect) -> pd.DataFrame | None:
@@ -281,6 +305,9 @@ def _extra_cells(source: Source, dialect: Dialect) -> list[RowProblem]:
     One pass of the csv module, in C: ``tee`` gives each row twice, once to measure and once to
     keep, and ``compress`` passes on only the rows wider than the header.
     """
+    # A cell may be as long as the file: the csv module's default limit (128 KiB) would stop
+    # the read with its own error in the middle of a row.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS))
     with _text(source, dialect.encoding, dialect.skip) as text:
         rows, measured = itertools.tee(csv.reader(text, delimiter=dialect.delimiter))
         too_wide = map(dialect.width.__lt__, map(len, measured))

@@ -1,66 +1,64 @@
-"""Excel workbooks (.xlsx): detection, reading into a RawTable, and writing.
+"""Excel workbooks (.xlsx, .xlsm): detection, reading into a RawTable, and writing.
 
-Reading: calamine, after a zip-bomb check; error cells (#N/A, #REF!), which calamine reads as
-blanks, are found by a byte scan of the sheet XML beside calamine's parse.
+Reading: calamine through ``workbook`` (the archive inflated in a bounded stream first); error
+cells (#N/A, #REF!), which calamine reads as blanks, are found by ``xlsx_cells``'s byte scan of
+the sheet XML beside calamine's parse.
 
 Writing: values are always text cells, which never run. openpyxl builds each workbook (styles,
 dropdowns, instructions, frozen header); the data rows are streamed into the sheet XML a column
 at a time, because writing a cell at a time is several times slower than the export target
-allows.
+allows. Every error file of a spreadsheet upload is written here, whatever the upload's format.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 import shutil
 import tempfile
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-from python_calamine import CalamineError, load_workbook
 
-from bulkpoc.domain.errors.codes import (
-    DAMAGED_ARCHIVE,
-    DAMAGED_WORKBOOK,
-    EMPTY_WORKSHEET,
-    NO_WORKSHEETS,
-    TOO_LARGE,
-)
-from bulkpoc.domain.errors.types import FileRejected
-from bulkpoc.formats.base import RawTable, Source, WriteOptions, arrow_to_frame, opened
+from bulkpoc.formats.base import Probe, RawTable, Source, WriteOptions
+from bulkpoc.formats.workbook import Kind, read_workbook
+from bulkpoc.formats.xlsx_cells import error_cells
 
 if TYPE_CHECKING:  # openpyxl is imported by the writing functions only: reading needs none
     from openpyxl import Workbook
 
-ZIP_MAGIC = b"PK\x03\x04"
-MAX_UNCOMPRESSED = 2 * 1024**3  # an XLSX that inflates past this is refused
-MAX_RATIO = 200  # per-member compression ratio beyond which we suspect a zip bomb
 MAX_ROW = 1_048_576
 HEADER_COLOUR = "1F4E79"
+# How the File Type that covers every spreadsheet is offered: .xlsx, and what calamine also reads.
+SPREADSHEET_CHOICE = "Spreadsheet (.xlsx, .xls, .ods)"
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MAIN_PARTS = ("spreadsheetml.sheet.main", "sheet.macroenabled.main", "spreadsheetml.template")
 
 
 class XlsxFormat:
     """An Excel workbook: a zip archive of XML parts."""
 
     name = "xlsx"
+    option = "xlsx"
     title = "Excel (.xlsx)"
+    choice = SPREADSHEET_CHOICE
     description = "an Excel workbook (.xlsx)"
-    extensions: tuple[str, ...] = (".xlsx",)
+    extensions: tuple[str, ...] = (".xlsx", ".xlsm")
     styled = True
+    kind = Kind(name, description, zipped=True)
 
-    def detect(self, head: bytes) -> bool:
-        return head.startswith(ZIP_MAGIC)
+    def detect(self, probe: Probe) -> bool:
+        content_types = probe.text("content_types").lower()
+        return probe.is_zip and (
+            not probe.readable_zip  # damaged: read as a workbook, which says so
+            or probe.has("workbook.xml")
+            or any(part in content_types for part in _MAIN_PARTS)
+        )
 
     def read(self, source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:
-        return read_xlsx(source, name, sheet_names)
+        return read_workbook(source, name, self.kind, sheet_names, error_cells)
 
     def write(self, frame: pd.DataFrame, path: Path, options: WriteOptions) -> None:
         write_xlsx(
@@ -77,154 +75,6 @@ class XlsxFormat:
 
 
 XLSX = XlsxFormat()
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-def _check_zip(source: Source, name: str) -> None:
-    try:
-        with opened(source) as handle, zipfile.ZipFile(handle) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        raise FileRejected(DAMAGED_ARCHIVE, name=name) from None
-    total = sum(member.file_size for member in members)
-    suspicious = any(
-        member.file_size > 50 * 1024**2
-        and member.file_size > MAX_RATIO * max(member.compress_size, 1)
-        for member in members
-    )
-    if total > MAX_UNCOMPRESSED or suspicious:
-        raise FileRejected(TOO_LARGE, name=name)
-
-
-def _sheet_key(name: str) -> str:
-    return "".join(name.lower().split()).replace("-", "").replace("_", "")
-
-
-def read_xlsx(source: Source, name: str, sheet_names: tuple[str, ...] = ()) -> RawTable:
-    """The sheet named like the record type (else the first) as text; the header is row 1."""
-    _check_zip(source, name)
-    try:
-        with opened(source) as handle:
-            workbook = load_workbook(handle)  # reads the whole stream
-        sheets = workbook.sheet_names
-        if not sheets:
-            raise FileRejected(NO_WORKSHEETS, name=name)
-        chosen = next((sheet for sheet in sheets if _sheet_key(sheet) in sheet_names), sheets[0])
-        # The error-cell scan inflates the sheet XML; it runs beside calamine's parse.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-scan") as pool:
-            scanning = pool.submit(error_cells, source, sheets.index(chosen))
-            cells = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
-            errors = scanning.result()
-    except CalamineError as error:
-        raise FileRejected(DAMAGED_WORKBOOK, name=name, detail=error) from None
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile) as error:
-        raise FileRejected(DAMAGED_WORKBOOK, name=name, detail=error) from None
-    if not cells:
-        raise FileRejected(EMPTY_WORKSHEET, sheet=chosen, name=name)
-    headers = [cell_text(value) for value in cells[0]]
-    width = len(headers)
-    body = cells[1:]
-    # numpy transposes rows to columns, and pyarrow reads object arrays, faster than tuples.
-    grid = np.array(body, dtype=object).reshape(len(body), width)
-    table = pa.table(
-        [_column_text(grid[:, i]) for i in range(width)], names=[str(i) for i in range(width)]
-    )
-    frame = arrow_to_frame(table)
-    rows = pd.Series(frame.index + 2, index=frame.index)
-    return RawTable(headers, frame, rows, "xlsx", sheet=chosen, cell_errors=errors)
-
-
-_WORKSHEET = re.compile(rb"<([\w.-]+:)?worksheet\b")
-_CELL_REF = re.compile(rb"\br=[\"']([A-Z]+)(\d+)[\"']")
-_SHEET = re.compile(r"<(?:[\w.-]+:)?sheet\b[^>]*?\s[\w.-]+:id=[\"']([^\"']+)[\"']")
-_RELATIONSHIP = re.compile(r"<(?:[\w.-]+:)?Relationship\b[^>]*>")
-_REL_ID = re.compile(r"\sId=[\"']([^\"']+)[\"']")
-_REL_TARGET = re.compile(r"\sTarget=[\"']([^\"']+)[\"']")
-
-
-def error_cells(source: Source, sheet_index: int) -> list[tuple[int, int, str]]:
-    """(row, column position, error text) of every error cell (#N/A, #REF!…) of a worksheet.
-
-    calamine reads them as empty cells; a VLOOKUP that found nothing must not become a blank.
-    A byte search finds whether there are any; only then are they located.
-    """
-    with opened(source) as handle, zipfile.ZipFile(handle) as archive:
-        member = _worksheet_member(archive, sheet_index)
-        xml = archive.read(member) if member else b""
-    if b't="e"' not in xml and b"t='e'" not in xml:
-        return []
-    cell, value_of = _cell_patterns(xml)
-    found = []
-    for match in cell.finditer(xml):
-        ref, value = _CELL_REF.search(match[0]), value_of.search(match[0])
-        if ref:
-            column = 0
-            for letter in ref[1].decode():
-                column = column * 26 + ord(letter) - 64
-            found.append((int(ref[2]), column - 1, value[1].decode() if value else "#ERROR"))
-    return found
-
-
-def _cell_patterns(xml: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """Patterns for an error cell and a cell's value, with the sheet's namespace prefix if any.
-
-    Some generators prefix every element (``<x:c r="B2" t="e"><x:v>#N/A</x:v></x:c>``, as
-    .NET's Open XML SDK writes); the prefix is read from the root element and matched
-    literally, which keeps the scan fast. An error cell may have no value (``<c t="e"/>``)
-    and must then not run on into the next cell.
-    """
-    root = _WORKSHEET.search(xml)
-    prefix = re.escape(root[1]) if root and root[1] else b""
-    cell = re.compile(
-        rb"<" + prefix + rb"c\s[^>]*?\bt=[\"']e[\"'][^>]*?(?:/>|>.*?</" + prefix + rb"c>)",
-        re.DOTALL,
-    )
-    return cell, re.compile(rb"<" + prefix + rb"v>([^<]*)</" + prefix + rb"v>")
-
-
-def _worksheet_member(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
-    """The zip member of the n-th worksheet, following workbook.xml and its relationships."""
-    workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
-    sheets = _SHEET.findall(workbook)
-    rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    targets: dict[str, str] = {}
-    for tag in _RELATIONSHIP.findall(rels):
-        rel_id, target = _REL_ID.search(tag), _REL_TARGET.search(tag)
-        if rel_id and target:
-            targets[rel_id[1]] = target[1]
-    if sheet_index >= len(sheets) or sheets[sheet_index] not in targets:
-        return None
-    path = targets[sheets[sheet_index]]
-    return path.lstrip("/") if path.startswith("/") else "xl/" + path
-
-
-def _column_text(column: np.ndarray) -> pa.Array:
-    """One worksheet column as text; typed cells (numbers, dates) are converted one by one."""
-    try:
-        return pa.array(column, type=pa.string())
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([cell_text(value) for value in column], type=pa.string())
-
-
-def cell_text(value: object) -> str:
-    """A spreadsheet cell as the text a user typed: 18005551234.0 becomes 18005551234."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return str(value)
-    return str(value)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -263,7 +113,7 @@ def write_xlsx(
         cell.fill = PatternFill("solid", start_color=HEADER_COLOUR)
         cell.alignment = Alignment(vertical="center")
         letter = get_column_letter(position)
-        sheet.column_dimensions[letter].width = _column_width(header, frame[header])
+        sheet.column_dimensions[letter].width = _column_width(header, frame.iloc[:, position - 1])
         if header in text_columns:
             sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = "A2"
@@ -331,8 +181,8 @@ def _rows_xml(frame: pd.DataFrame) -> str:
         return ""
     numbers = pd.Series(range(2, len(frame) + 2), index=frame.index).astype(str)
     row_xml = '<row r="' + numbers + '">'
-    for position, header in enumerate(frame.columns, start=1):
-        text = _xml_text(frame[header])
+    for position in range(1, frame.shape[1] + 1):
+        text = _xml_text(frame.iloc[:, position - 1])  # by position: headers may repeat
         letter = get_column_letter(position)
         cell = (
             '<c r="'

@@ -62,7 +62,7 @@ def write_error_file(result: BatchResult, raw: RawTable, folder: Path, stem: str
     frame.columns = [raw.headers[i] for i in keep]
     frame[ERROR_COLUMN] = raw.rows[failed].map(lambda row: " | ".join(messages[int(row)]))
     frame = frame.astype(str)
-    fmt = formats.get(raw.file_type)
+    fmt = formats.get(formats.get(raw.file_type).option)  # a spreadsheet's is an .xlsx
     path = folder / f"{stem}-errors{fmt.extensions[0]}"
     fmt.write_errors(frame.reset_index(drop=True), path, raw)
     return path

@@ -29,7 +29,9 @@ from bulkpoc.jobs.tasks import PROCESSING, file_away
 from bulkpoc.store.batches import DuplicateContent
 from bulkpoc.store.db import Store
 
-SUFFIXES = (".csv", ".xlsx")
+# What the reader reads (formats' extensions, but .txt, which an inbox may hold for other
+# reasons), and Apple Numbers, which fails with how to export it rather than lie there unseen.
+SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers")
 # What editors and copy tools call a file while they write it: Excel's owner file, LibreOffice's
 # lock file, partial downloads and copies, hidden files.
 TEMPORARY_PREFIXES = ("~$", ".~lock.", ".")

@@ -35,7 +35,9 @@ class UploadForm(BaseModel):
     record_type: RecordTypeName = Field("poc", description="What the file holds.")
     # A form cannot send null: leave the field out to have the type detected.
     file_type: FileType | SkipJsonSchema[None] = Field(
-        None, description="The declared File Type; it must match the content (default: detected)."
+        None,
+        description="The declared File Type, xlsx for any spreadsheet (.xlsx, .xlsm, .xlsb, "
+        ".xls, .ods); it must match the content (default: detected).",
     )
     rows: RowsMode = Field(
         "all", description="Rows to Include: all, or only the rows marked in Row Changed."

@@ -259,13 +259,6 @@ NUMBER_IN_USE = ErrorType(
 
 FILE_MISSING = ErrorType("file_missing", "File missing", "The file {name} does not exist.", "file")
 FILE_EMPTY = ErrorType("file_empty", "Empty file", "{file} is empty.", "file")
-OLD_EXCEL = ErrorType(
-    "old_excel",
-    "Old Excel workbook",
-    "The file is an old Excel 97-2003 workbook (.xls); save it as Excel Workbook (.xlsx) or "
-    "CSV and upload it again.",
-    "file",
-)
 FILE_TYPE_MISMATCH = ErrorType(
     "file_type_mismatch",
     "File Type does not match the file",
@@ -282,6 +275,20 @@ NO_HEADER = ErrorType(
     "The first line of {name} is empty; it must hold the column headers.",
     "file",
 )
+HEADER_TOO_LONG = ErrorType(
+    "header_too_long",
+    "Header row too long",
+    "The first line of {name} is longer than {limit:,} characters, more than any header row "
+    "needs; check that it is the file you meant to upload.",
+    "file",
+)
+TOO_MANY_COLUMNS = ErrorType(
+    "too_many_columns",
+    "Too many columns",
+    "{file} has {columns} columns; a file may have at most {limit:,}: keep the columns of the "
+    "template and remove the others.",
+    "file",
+)
 UNQUOTED_DELIMITER = ErrorType(
     "unquoted_delimiter",
     "Unreadable CSV row",
@@ -295,13 +302,21 @@ INVALID_CSV = ErrorType(
 DAMAGED_ARCHIVE = ErrorType(
     "damaged_archive",
     "Damaged workbook",
-    "{name} is not a valid Excel workbook (.xlsx): the archive is damaged.",
+    "{name} is damaged: it is a zip archive, as a workbook is, but its contents cannot be "
+    "read; open it in Excel or LibreOffice and save it again.",
     "file",
 )
 DAMAGED_WORKBOOK = ErrorType(
     "damaged_workbook",
     "Unreadable workbook",
-    "{name} is not a readable Excel workbook (.xlsx): {detail}",
+    "{name} could not be read as {what}: it is damaged, or saved in a way bulkpoc cannot read; "
+    "open it and save it again as Excel Workbook (.xlsx) or CSV.",
+    "file",
+)
+UNSUPPORTED_FORMAT = ErrorType(
+    "unsupported_format",
+    "A kind of file bulkpoc cannot read",
+    "{name} is {what}, which bulkpoc cannot read; {advice}.",
     "file",
 )
 TOO_LARGE = ErrorType(

@@ -87,6 +87,9 @@ def _page(
         rtype=rtype,
         record_types=RECORD_TYPES.values(),
         file_types=[formats.get(name) for name in ("csv", "xlsx")],
+        accept=",".join(
+            extension for name in formats.available() for extension in formats.get(name).extensions
+        ),
         rows_modes=ROWS,
         upload_refusal=record_refusal(user, rtype, UPLOAD),
         download_refusal=record_refusal(user, rtype, DOWNLOAD),
@@ -157,7 +160,7 @@ def _problem(form: UploadForm, user: User) -> str | None:
     if not form.file.size:
         return f"The file {display_name(form.file.filename)} is empty; choose another file."
     if form.fields.get("file_type") not in ("csv", "xlsx"):
-        return "Choose the File Type: Text (.csv) or Excel (.xlsx)."
+        return "Choose the File Type: Text (.csv) or Spreadsheet (.xlsx, .xls, .ods)."
     if form.fields.get("rows") not in ROWS:
         return "Choose Rows to Include: All Rows or Changed Rows Only."
     if "email_results" in form.fields and not user.email:
