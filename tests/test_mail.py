@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
 import re
+import subprocess
+import sys
 import threading
 from email.message import EmailMessage
 from pathlib import Path
@@ -300,6 +303,36 @@ def test_two_passes_at_once_send_every_message_exactly_once(store, settings):
     assert sorted(subject(message) for message in server.messages()) == sorted(titles)
     delivered = sorted(delivery.message_id for deliveries in sent for delivery in deliveries)
     assert delivered == sorted(row["id"] for row in outbox(store))
+
+
+def test_four_senders_with_all_pending_deliver_each_message_exactly_once(store, settings, tmp_path):
+    """Four `bulkpoc outbox send --all-pending` processes at once, each with its own
+    connection: every message is claimed by one of them only."""
+    titles = [f"message {n}" for n in range(20)]
+    for title in titles:
+        queue(store, title)
+    url = store.engine.url.render_as_string(hide_password=False)
+    with smtp_server(delay=0.05) as server:
+        environment = {
+            **os.environ,
+            "BULKPOC_DATABASE_URL": url,
+            "BULKPOC_SMTP_HOST": HOST,
+            "BULKPOC_SMTP_PORT": str(server.port),
+            "BULKPOC_REPORT_DIR": str(tmp_path / "reports"),
+            "BULKPOC_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+        command = [sys.executable, "-m", "bulkpoc", "outbox", "send", "--all-pending"]
+        senders = [
+            subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        outputs = [sender.communicate(timeout=120)[0] for sender in senders]
+
+    assert [sender.returncode for sender in senders] == [0] * 4, outputs
+    assert sorted(subject(message) for message in server.messages()) == sorted(titles)
+    said_sent = [line for output in outputs for line in output.splitlines() if " sent to " in line]
+    assert len(said_sent) == 20, outputs
+    assert all(row["sent_at"] is not None and row["attempts"] == 1 for row in outbox(store))
 
 
 # --- TLS and logins -----------------------------------------------------------------------
