@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -190,6 +193,44 @@ def test_files_still_being_written_are_left_for_a_later_pass(store, quick, inbox
     # Once it has stopped changing, the next pass takes it.
     one_pass(store, quick, nightly)
     assert scheduled(store)["growing.csv"]["total"] == 2
+
+
+# A pass in a process of its own that may not read what its owner cannot: as root, without the
+# capabilities that let root read any file.
+UNPRIVILEGED_PASS = """
+import sys
+from bulkpoc.config import Settings
+from bulkpoc.jobs.queue import InProcessQueue
+from bulkpoc.schedules.inbox import process_inbox
+from bulkpoc.store.db import Store
+store, settings = Store(sys.argv[1]), Settings.from_env()
+result = process_inbox(store, settings, InProcessQueue(store, settings), store.get_schedule(sys.argv[2]))
+print("\\n".join(result.lines()))
+"""
+WITHOUT_ROOTS_READ = ["setpriv", "--inh-caps=-dac_override,-dac_read_search"]
+WITHOUT_ROOTS_READ += ["--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def test_a_file_the_process_may_not_read_fails_saying_so(store, inbox, nightly, tmp_path):
+    secret = write_rows(inbox / "secret.csv", [work_item("Queue S")])
+    secret.chmod(0)
+    environment = {
+        **os.environ,
+        "BULKPOC_INBOX_SETTLE_SECONDS": "0",
+        "BULKPOC_REPORT_DIR": str(tmp_path / "reports"),
+        "BULKPOC_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+    url = store.engine.url.render_as_string(hide_password=False)
+    command = [sys.executable, "-c", UNPRIVILEGED_PASS, url, nightly.name]
+    command = WITHOUT_ROOTS_READ + command if os.geteuid() == 0 else command
+    run = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+    batch = scheduled(store)["secret.csv"]
+    said = "The file secret.csv cannot be read: permission denied."
+    assert (batch["status"], batch["failure"]) == ("failed", said)
+    assert run.stdout.splitlines() == [f"nightly: secret.csv → batch {batch['id']}, Failed: {said}"]
+    assert listing(inbox / "failed") == [f"{batch['id']}-secret.csv"]
 
 
 def test_folders_and_other_files_are_not_touched(store, quick, inbox, nightly):
