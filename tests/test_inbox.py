@@ -204,7 +204,8 @@ from bulkpoc.jobs.queue import InProcessQueue
 from bulkpoc.schedules.inbox import process_inbox
 from bulkpoc.store.db import Store
 store, settings = Store(sys.argv[1]), Settings.from_env()
-result = process_inbox(store, settings, InProcessQueue(store, settings), store.get_schedule(sys.argv[2]))
+schedule = store.get_schedule(sys.argv[2])
+result = process_inbox(store, settings, InProcessQueue(store, settings), schedule)
 print("\\n".join(result.lines()))
 """
 WITHOUT_ROOTS_READ = ["setpriv", "--inh-caps=-dac_override,-dac_read_search"]
