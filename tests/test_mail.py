@@ -8,9 +8,12 @@ import email
 import email.policy
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -253,6 +256,40 @@ def test_an_outbox_folder_that_cannot_be_written_keeps_the_message(store, settin
     assert row["sent_at"] is None
     assert row["last_error"] == f"Cannot write the email into {blocker / 'outbox'}: Not a directory"
     assert not_sent_warning(row["last_error"]) in result.warnings
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A server on a free loopback port that accepts every connection and never says a word."""
+    listener = socket.create_server((HOST, 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in [*accepted, listener]:
+            connection.close()
+
+
+def test_a_server_that_accepts_and_never_answers_is_a_timeout(store, settings):
+    queue(store)
+    with silent_server() as port:
+        (delivery,) = mail.deliver_due(store, smtp(settings, port, smtp_timeout=0.5))
+    reason = f"{HOST}:{port} did not answer within 0.5 seconds"
+    assert (delivery.sent, delivery.error) == (False, reason)
+    (row,) = outbox(store)
+    assert (row["attempts"], row["last_error"], row["sent_at"]) == (1, reason, None)
 
 
 # --- never twice --------------------------------------------------------------------------

@@ -353,7 +353,8 @@ def describe(error: OSError, host: str, port: int, settings: Settings) -> str:
         return f"Connection refused by {where}"
     if isinstance(error, socket.gaierror):
         return f"Cannot find the SMTP host {host}: {error.strerror}"
-    if isinstance(error, TimeoutError):
+    # smtplib reports a reply that never came as a closed connection, the timeout its cause.
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
         return f"{where} did not answer within {settings.smtp_timeout:g} seconds"
     if isinstance(error, ssl.SSLCertVerificationError):
         return f"The TLS certificate of {where} is not trusted: {error.verify_message}"
