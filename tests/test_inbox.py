@@ -323,6 +323,28 @@ def test_rows_written_after_the_file_was_filed_are_found_by_the_next_pass(
     assert len(stored_pocs(store)) == 200
 
 
+def test_a_file_rewritten_after_it_was_read_goes_back_to_the_inbox_whole(
+    store, quick, inbox, nightly
+):
+    path = write_rows(inbox / "team.csv", [work_item("Queue A") | {"Row Changed": "Y"}])
+    read = path.read_bytes()
+    worker = Later(store, quick)
+    with path.open("r+b") as handle:  # the program that wrote it still holds it
+        process_inbox(store, quick, worker, nightly)
+        handle.write(read.replace(b"Queue A", b"Queue B"))  # and rewrites it in place
+    worker.run()
+
+    batch = scheduled(store)["team.csv"]
+    again = f"team-changed-after-batch-{batch['id']}.csv"
+    assert (inbox / "processed" / f"{batch['id']}-team.csv").read_bytes() == read
+    assert (inbox / again).read_bytes() == read.replace(b"Queue A", b"Queue B")
+    assert (
+        "The file team.csv changed after it was read, not only by rows added at its end: this "
+        f"batch has the content read first; the changed file is in the inbox as {again} for "
+        "the next pass, whole (with what this batch read)."
+    ) in batch["warnings"]
+
+
 def test_folders_and_other_files_are_not_touched(store, quick, inbox, nightly):
     (inbox / "archive").mkdir()
     write_rows(inbox / "archive" / "old.csv", [poc()])
