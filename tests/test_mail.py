@@ -349,7 +349,7 @@ def test_four_senders_with_all_pending_deliver_each_message_exactly_once(store, 
     for title in titles:
         queue(store, title)
     url = store.engine.url.render_as_string(hide_password=False)
-    with smtp_server(delay=0.05) as server:
+    with smtp_server(delay=0.1) as server:
         environment = {
             **os.environ,
             "BULKPOC_DATABASE_URL": url,
