@@ -20,6 +20,7 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.errors.codes import (
     DUPLICATE_FILE,
     FILE_MISSING,
+    FILE_UNREADABLE,
 )
 from bulkpoc.domain.errors.types import (
     BulkpocError,
@@ -201,7 +202,22 @@ def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchR
 def _stored_file(store: Store, batch: dict) -> Source:
     content = store.file_content(batch["checksum"]) if batch["checksum"] else None
     if content is None:
-        raise FileRejected(FILE_MISSING, name=batch["file_name"])
+        raise _no_content(batch)
     stream = io.BytesIO(content)
     stream.name = batch["file_name"]
     return stream
+
+
+def _no_content(batch: dict) -> FileRejected:
+    """Why a batch has no bytes: its file could not be read when it was recorded. An inbox
+    file is still there to ask (a file the process may not read is not a missing one)."""
+    name = batch["file_name"]
+    if batch["inbox_path"]:
+        try:
+            Path(batch["inbox_path"]).open("rb").close()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            reason = (error.strerror or str(error)).lower()
+            return FileRejected(FILE_UNREADABLE, name=name, reason=reason)
+    return FileRejected(FILE_MISSING, name=name)

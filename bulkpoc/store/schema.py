@@ -222,6 +222,9 @@ outbox = Table(
     Column("created_at", DateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime, nullable=False),
+    # Until when the sender that claimed the message may send it; no other sender takes it
+    # meanwhile, whatever the next attempt says (a sender that died leaves it to the others).
+    Column("claimed_until", DateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("sent_at", DateTime, nullable=True),
     Column("destination", Text, nullable=True),

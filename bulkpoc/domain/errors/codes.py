@@ -258,6 +258,9 @@ NUMBER_IN_USE = ErrorType(
 # --- whole files and batches ----------------------------------------------------------------
 
 FILE_MISSING = ErrorType("file_missing", "File missing", "The file {name} does not exist.", "file")
+FILE_UNREADABLE = ErrorType(
+    "file_unreadable", "File cannot be read", "The file {name} cannot be read: {reason}.", "file"
+)
 FILE_EMPTY = ErrorType("file_empty", "Empty file", "{file} is empty.", "file")
 FILE_TYPE_MISMATCH = ErrorType(
     "file_type_mismatch",
