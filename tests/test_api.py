@@ -192,6 +192,16 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
     assert all(row["Error"] for row in rows)
 
 
+def test_a_batch_answers_the_same_object_as_import_json_timings_included(store, settings, api):
+    """The README says `GET /api/v1/batches/{id}` is the object `bulkpoc import --json` prints:
+    the stage timings are kept with the batch's result, not only in the importing process."""
+    imported = run_import(store, MISTAKES, ImportOptions(), settings).model_dump(mode="json")
+    assert set(imported["timings"]) == {"snapshot", "read", "validate", "plan", "apply"}
+    answered = api.get(f"/api/v1/batches/{imported['batch_id']}").json()
+    assert answered["timings"] == imported["timings"]
+    assert answered == imported
+
+
 @on_postgres[0]
 @on_postgres[1]
 def test_a_queued_batch_says_so_until_a_worker_runs_it(store, settings, api):
