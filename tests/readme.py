@@ -23,20 +23,26 @@ def text() -> str:
     return README.read_text(encoding="utf-8")
 
 
+def headings() -> list[tuple[int, int, str]]:
+    """Every heading as (line index, level, title), leaving out ``#`` lines inside code blocks."""
+    found, fenced = [], False
+    for number, line in enumerate(text().splitlines()):
+        if line.startswith("```"):
+            fenced = not fenced
+        heading = None if fenced else re.match(r"^(#+) (.*)$", line)
+        if heading:
+            found.append((number, len(heading.group(1)), heading.group(2).strip()))
+    return found
+
+
 def section(title: str) -> str:
     """The text under the heading ``title`` (any level), up to the next heading of its level."""
     lines = text().splitlines()
-    for number, line in enumerate(lines):
-        heading = re.match(r"^(#+) (.*)$", line)
-        if heading and heading.group(2).strip() == title:
-            level = len(heading.group(1))
-            rest = []
-            for other in lines[number + 1 :]:
-                close = re.match(r"^(#+) ", other)
-                if close and len(close.group(1)) <= level:
-                    break
-                rest.append(other)
-            return "\n".join(rest)
+    marks = headings()
+    for position, (number, level, name) in enumerate(marks):
+        if name == title:
+            end = next((n for n, lv, _ in marks[position + 1 :] if lv <= level), len(lines))
+            return "\n".join(lines[number + 1 : end])
     raise KeyError(title)
 
 

@@ -3,6 +3,17 @@ runs as written (issue 21, part 3)."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
 import click
 
 from bulkpoc.cli import cli
@@ -72,3 +83,145 @@ def test_each_default_is_given_where_the_option_is():
             if default is not None and f"`{default}`" not in where:
                 missing.append((" ".join(path), param.opts[0], default))
     assert missing == []
+
+
+# --- every shell block, run as written --------------------------------------------------------
+
+BIN = Path(sys.executable).parent  # the test venv's `bulkpoc`, this checkout's code
+PORTS = range(8600, 8700)  # this suite's servers' share of the machine's ports
+README_URL = "http://127.0.0.1:8000"  # the address the README gives `bulkpoc serve`'s API
+SERVER_START_SECONDS = 30
+
+
+class Reader:
+    """A reader at a terminal, running the README's shell blocks one after another: each
+    block in a new ``bash -e`` that starts in the folder the last one ended in, with no
+    ``BULKPOC_*`` setting of ours, the ``bulkpoc`` of the test venv on PATH, ``mktemp`` inside
+    the test's folder, and ``$PASSWORD`` set, as the README's script lines expect. A block
+    that calls the API (``$BULKPOC``) gets a ``bulkpoc serve`` of its folder, started once, on
+    a port of this suite's range instead of the README's 8000."""
+
+    def __init__(self, folder: Path) -> None:
+        (folder / "tmp").mkdir()
+        self.cwd = folder / "walk"
+        self.cwd.mkdir()
+        self.state = folder / "cwd"
+        self.env = {k: v for k, v in os.environ.items() if not k.upper().startswith("BULKPOC_")}
+        self.env |= {
+            "PATH": os.pathsep.join([str(BIN), os.environ["PATH"]]),
+            "TMPDIR": str(folder / "tmp"),
+            "PASSWORD": "a password from a script",
+        }
+        self.server: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def run(self, block: readme.Block) -> str:
+        code = block.code
+        if "$BULKPOC" in code:
+            self.serve()
+            code = code.replace(README_URL, self.url)
+        done = subprocess.run(
+            ["bash", "-e", "-c", f'{code}\npwd > "{self.state}"\n'],
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            start_new_session=True,  # no terminal to ask a password on
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, f"README.md line {block.line}:\n{code}\n---\n{output[-4000:]}"
+        assert "Traceback" not in output, output
+        self.cwd = Path(self.state.read_text().strip())
+        return output
+
+    def serve(self) -> None:
+        if self.server is not None:
+            return
+        port = next(p for p in PORTS if _free(p))
+        self.url = f"http://127.0.0.1:{port}"
+        log = (self.state.parent / "server.log").open("wb")
+        self.server = subprocess.Popen(
+            [str(BIN / "bulkpoc"), "serve", "--port", str(port)],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not _answers(f"{self.url}/login"):
+            assert self.server.poll() is None, (self.state.parent / "server.log").read_text()
+            assert time.monotonic() < deadline, "bulkpoc serve did not answer"
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.terminate()
+            try:
+                self.server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+                self.server.wait()
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def test_every_shell_block_runs_as_written(tmp_path):
+    """In order, in a new folder, on a fresh SQLite store: each shell block not marked
+    ``<!-- readme-test: skip (why) -->`` exits 0 and prints no traceback; those that claim
+    rows were imported did import them."""
+    reader = Reader(tmp_path)
+    outputs = {}
+    try:
+        for block in readme.blocks():
+            if block.shell and not block.skip:
+                outputs[block.line] = reader.run(block)
+    finally:
+        reader.close()
+    assert reader.cwd.is_relative_to(tmp_path / "tmp")  # Everyday use moved to a new folder
+
+    everyday = _ran(outputs, "Everyday use")
+    assert "2 created" in everyday  # the template's two rows
+    assert "1 updated, 0 unchanged, 1 skipped" in everyday  # the marked row of the export
+
+    api = _ran(outputs, "API")
+    found = re.search(r'\{"batch_id":\d+,"record_type"', api)  # GET /api/v1/batches/{id}
+    assert found, api
+    result, _ = json.JSONDecoder().raw_decode(api, found.start())
+    assert result["status"] == "completed_with_errors"
+    assert result["counts"]["failed"] == result["counts"]["total"] == 2
+    assert set(result["timings"]) == {"snapshot", "read", "validate", "plan", "apply"}
+    downloads = {path.name: path for path in reader.cwd.iterdir()}
+    assert "Error" in downloads["new-pocs-errors.csv"].read_text(encoding="utf-8-sig")
+    template = next(p for n, p in downloads.items() if n.endswith("template.xlsx"))
+    assert template.read_bytes().startswith(b"PK")  # a workbook, not an error saved as one
+    export = next(p for n, p in downloads.items() if n.startswith("points-of-contact-2"))
+    assert "Sales hotline" in export.read_text(encoding="utf-8-sig")
+
+
+def _ran(outputs: dict[int, str], title: str) -> str:
+    """What the blocks of the section ``title`` printed."""
+    code = readme.section(title)
+    ran = [outputs[b.line] for b in readme.blocks() if b.line in outputs and b.code in code]
+    assert ran, f"no block of {title} ran"
+    return "\n".join(ran)
+
+
+def test_every_skipped_shell_block_says_why():
+    skipped = [block for block in readme.blocks() if block.shell and block.skip]
+    assert all(len(block.skip or "") > 10 for block in skipped)
+    # The set-up and test commands are the ones a test cannot run from inside itself.
+    for command in ("scripts/test.py", "uv pip compile", "pip install ."):
+        assert any(command in block.code for block in skipped), command
