@@ -99,7 +99,8 @@ class Reader:
     ``BULKPOC_*`` setting of ours, the ``bulkpoc`` of the test venv on PATH, ``mktemp`` inside
     the test's folder, and ``$PASSWORD`` set, as the README's script lines expect. A block
     that calls the API (``$BULKPOC``) gets a ``bulkpoc serve`` of its folder, started once, on
-    a port of this suite's range instead of the README's 8000."""
+    a port of this suite's range instead of the README's 8000. As ``bash -e`` does, a failed
+    command stops its block, except one left of ``&&`` that is not the block's last command."""
 
     def __init__(self, folder: Path) -> None:
         (folder / "tmp").mkdir()
@@ -121,7 +122,8 @@ class Reader:
             self.serve()
             code = code.replace(README_URL, self.url)
         done = subprocess.run(
-            ["bash", "-e", "-c", f'{code}\npwd > "{self.state}"\n'],
+            # On exit, not after the code, so that the block's last status is the script's.
+            ["bash", "-e", "-c", f"trap 'pwd > \"{self.state}\"' EXIT\n{code}"],
             cwd=self.cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
