@@ -55,17 +55,22 @@ def test_a_benchmark_run_leaves_no_database_behind(backend, argv, tmp_path):
     if backend == "postgresql":
         env["BULKPOC_BENCH_POSTGRES_URL"] = url = bench_database()
         before = databases()
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / argv[0]), *argv[1:]],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "rows" in done.stdout  # it measured something
-    assert list(tmp_path.iterdir()) == []  # no store, report or outbox in the working folder
-    if backend == "postgresql":
-        assert tables(url) == []
-        assert databases() == before  # the seeded template is gone, the lent database stays
+    try:
+        done = subprocess.run(
+            [sys.executable, str(BENCHMARKS / argv[0]), *argv[1:]],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "rows" in done.stdout  # it measured something
+        assert list(tmp_path.iterdir()) == []  # no store, report or outbox in the working folder
+        if backend == "postgresql":
+            assert tables(url) == []
+            assert databases() == before  # the seeded template is gone, the lent database stays
+    finally:
+        if backend == "postgresql":
+            with _maintenance(url) as server:
+                server.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
