@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import get_args
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from fastapi.routing import APIRoute
 
 from bulkpoc.batch.submit import load_result, run_import
+from bulkpoc.cli import cli
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
@@ -190,6 +193,22 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
     rows = list(csv.DictReader(io.StringIO(errors.content.decode("utf-8-sig"))))
     assert len(rows) == expected.counts.failed
     assert all(row["Error"] for row in rows)
+
+
+def test_a_batch_answers_the_same_object_as_import_json_timings_included(
+    store, settings, api, tmp_path
+):
+    """The README says `GET /api/v1/batches/{id}` is the object `bulkpoc import --json` prints:
+    the stage timings are kept with the batch's result, not only in the importing process."""
+    argv = ["--db", store.url, "import", str(MISTAKES), "--json"]
+    argv += ["--report-dir", str(tmp_path / "reports")]
+    ran = CliRunner().invoke(cli, argv, prog_name="bulkpoc")
+    assert ran.exit_code == 1, ran.output  # completed with errors
+    imported = json.loads(ran.stdout)
+    assert set(imported["timings"]) == {"snapshot", "read", "validate", "plan", "apply"}
+    answered = api.get(f"/api/v1/batches/{imported['batch_id']}").json()
+    assert answered["timings"] == imported["timings"]
+    assert answered == imported
 
 
 @on_postgres[0]

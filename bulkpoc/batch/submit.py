@@ -184,6 +184,7 @@ def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchR
     result.errors = store.batch_errors(batch_id) if with_errors else []
     result.failure, result.failure_code = batch["failure"], batch["failure_code"]
     result.warnings = list(batch["warnings"] or [])
+    result.timings = dict(batch["timings"] or {})
     result.applied = (
         result.status
         in (

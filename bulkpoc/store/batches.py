@@ -288,6 +288,7 @@ class RunHistory(HistoryLookups):
                 failure=result.failure,
                 failure_code=result.failure_code,
                 warnings=result.warnings,
+                timings=result.timings,
                 file_type=result.file_type,
                 report_path=result.reports.html,
                 error_file_path=result.reports.error_file,

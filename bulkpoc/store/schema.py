@@ -166,6 +166,7 @@ batches = Table(
     Column("failure", Text, nullable=True),
     Column("failure_code", String(40), nullable=True),
     Column("warnings", JSON, nullable=False),
+    Column("timings", JSON, nullable=True),  # seconds per stage; None before migration 0008
     Column("report_path", Text, nullable=True),
     Column("error_file_path", Text, nullable=True),
     Column("email_path", Text, nullable=True),
