@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -77,7 +77,7 @@ def upload(server: Server, token: str, path: Path, key: str | None = None) -> ht
         )
 
 
-def at_once(server: Server, token: str, sends: list[tuple[Path, str | None]]) -> list:
+def at_once(server: Server, token: str, sends: Sequence[tuple[Path, str | None]]) -> list:
     """Send every upload at the same moment, each from a thread of its own; their answers
     (or the exception a send raised), in order."""
     answers: list = [None] * len(sends)
@@ -109,7 +109,7 @@ def jobs_per_batch(store: Store) -> dict[int, int]:
         "WHERE task_name = :task GROUP BY 1"
     )
     with store.engine.connect() as connection:
-        return dict(connection.execute(query, {"task": PROCESS_BATCH}).tuples().all())
+        return dict(connection.execute(query, {"task": PROCESS_BATCH}).all())
 
 
 def wait_until_run(

@@ -119,5 +119,5 @@ def queue_for(store: Store, settings: Settings) -> JobQueue:
         # procrastinate (with psycopg) only on PostgreSQL: a SQLite store never loads it.
         from bulkpoc.jobs.worker import ProcrastinateQueue
 
-        return ProcrastinateQueue(store.url)
+        return ProcrastinateQueue(store)
     return InProcessQueue(store, settings)

@@ -15,7 +15,7 @@ from functools import cache
 
 import procrastinate
 from procrastinate.jobs import Status
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from bulkpoc.config import Settings
 from bulkpoc.jobs.tasks import housekeeping, run_batch
@@ -94,14 +94,24 @@ def orphans(store: Store, older_than: float) -> list[int]:
 
 
 class ProcrastinateQueue:
-    """PostgreSQL: defer a job that one worker will take."""
+    """PostgreSQL: defer a job that one worker will take.
 
-    def __init__(self, database_url: str) -> None:
-        self.app = make_app(database_url)
+    A job is deferred on a connection of the store's own pool, which lives as long as the
+    process (a server's, a scheduler's): nothing is opened or closed per upload, so requests
+    at once never close each other's connections. The procrastinate app is never opened here.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.app = make_app(store.url)
 
     def enqueue(self, batch_id: int) -> None:
-        with self.app.open():
-            self.app.configure_task(PROCESS_BATCH).defer(batch_id=batch_id)
+        self.store.write_when_free(lambda connection: self.defer(connection, batch_id))
+
+    def defer(self, connection: Connection, batch_id: int) -> None:
+        """Defer the batch's job in ``connection``'s transaction: it exists once that commits."""
+        driver = connection.connection.driver_connection
+        self.app.configure_task(PROCESS_BATCH, connection=driver).defer(batch_id=batch_id)
 
 
 def run_worker(store: Store, settings: Settings, concurrency: int, wait: bool) -> None:
