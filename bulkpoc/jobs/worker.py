@@ -12,12 +12,16 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import procrastinate
 from procrastinate.jobs import Status
 from sqlalchemy import Connection, text
 
+from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.formats.base import Source
 from bulkpoc.jobs.tasks import housekeeping, run_batch
 from bulkpoc.store.db import Store, utcnow
 
@@ -96,14 +100,27 @@ def orphans(store: Store, older_than: float) -> list[int]:
 class ProcrastinateQueue:
     """PostgreSQL: defer a job that one worker will take.
 
-    A job is deferred on a connection of the store's own pool, which lives as long as the
-    process (a server's, a scheduler's): nothing is opened or closed per upload, so requests
-    at once never close each other's connections. The procrastinate app is never opened here.
+    A new batch's job is deferred in the transaction that records the batch, any other job on
+    a connection of the store's own pool: that pool lives as long as the process (a server's,
+    a scheduler's), so nothing is opened or closed per upload and requests at once never close
+    each other's connections. The procrastinate app itself is never opened here.
     """
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store, self.settings = store, settings
         self.app = make_app(store.url)
+
+    def submit(
+        self,
+        source: Source,
+        options: ImportOptions,
+        settings: Settings | None = None,
+        **recorded: Any,
+    ) -> int:
+        """Record the batch and defer its job in one transaction: no batch is ever stored
+        without its job, and an earlier upload's batch (same ``upload_id``) gets no second."""
+        settings = settings or self.settings
+        return submit(self.store, source, options, settings, then=self.defer, **recorded)
 
     def enqueue(self, batch_id: int) -> None:
         self.store.write_when_free(lambda connection: self.defer(connection, batch_id))
