@@ -15,14 +15,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from bulkpoc.config import Settings
 from bulkpoc.jobs.worker import PROCESS_BATCH
 from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store
+from bulkpoc.web.app import create_app
 from tests.browser import Server, running_server
 from tests.conftest import write_rows
+from tests.test_jobs import on_postgres
 from tests.web import PATIENCE, run_workers
 
 PORTS = range(8300, 8400)  # this suite's loopback ports, clear of the other servers'
@@ -172,3 +175,26 @@ def test_one_idempotency_key_sent_at_once_is_one_batch_with_one_job(
     assert (again.status_code, again.json()["batch_id"]) == (202, batch_id)
     if store.engine.dialect.name == "postgresql":
         assert sum(jobs_per_batch(store).values()) <= 1  # a worker deletes a successful job
+
+
+@on_postgres[0]
+@on_postgres[1]
+def test_an_upload_the_queue_cannot_take_is_not_stored(store, settings, token, tmp_path):
+    before = store.count_history()
+    with store.engine.begin() as connection:  # the queue's table is gone: deferring fails
+        connection.exec_driver_sql("ALTER TABLE procrastinate_jobs RENAME TO jobs_away")
+    try:
+        app = create_app(settings, store)
+        auth = {"Authorization": f"Bearer {token}"}
+        with TestClient(app, headers=auth, raise_server_exceptions=False) as api:
+            refused = api.post(
+                "/api/v1/batches", files={"file": ("one.csv", pocs_file(tmp_path, 1).read_bytes())}
+            )
+    finally:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE jobs_away RENAME TO procrastinate_jobs")
+    assert store.count_history() == before  # no batch left behind without its job
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["detail"] == (
+        "The job queue could not take the batch, so nothing was stored; send the file again."
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, text
 
 from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
+from bulkpoc.domain.errors.types import QueueUnavailable
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.formats.base import Source
 from bulkpoc.jobs.tasks import housekeeping, run_batch
@@ -28,6 +30,8 @@ from bulkpoc.store.db import Store, utcnow
 PROCESS_BATCH = "bulkpoc.process_batch"
 HOUSEKEEPING = "bulkpoc.housekeeping"
 QUEUE = "batches"
+NOT_QUEUED = "The job queue could not take the batch, so nothing was stored; send the file again."
+log = logging.getLogger("bulkpoc.jobs")
 
 
 @dataclass
@@ -120,7 +124,11 @@ class ProcrastinateQueue:
         """Record the batch and defer its job in one transaction: no batch is ever stored
         without its job, and an earlier upload's batch (same ``upload_id``) gets no second."""
         settings = settings or self.settings
-        return submit(self.store, source, options, settings, then=self.defer, **recorded)
+        try:
+            return submit(self.store, source, options, settings, then=self.defer, **recorded)
+        except procrastinate.exceptions.ConnectorException as error:
+            log.warning("The job queue did not take a batch: %s", error.__cause__ or error)
+            raise QueueUnavailable(NOT_QUEUED) from error
 
     def enqueue(self, batch_id: int) -> None:
         self.store.write_when_free(lambda connection: self.defer(connection, batch_id))

@@ -124,7 +124,10 @@ async def _no_blank_options(request: Request, _user: Annotated[User, Depends(api
         400: _problem("The body is not multipart form data."),
         403: _problem("The user may not upload this record type."),
         413: _problem("The file is larger than the upload limit."),
-        503: _problem("The store stayed busy longer than the lock timeout."),
+        503: _problem(
+            "The store stayed busy longer than the lock timeout, or the job queue could not "
+            "take the batch: nothing was stored."
+        ),
     },
 )
 def upload(
