@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from bulkpoc.config import Settings
-from bulkpoc.jobs.worker import PROCESS_BATCH
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.jobs.queue import queue_for
 from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store
 from bulkpoc.web.app import create_app
@@ -107,6 +108,8 @@ def statuses(answers: list) -> list:
 
 def jobs_per_batch(store: Store) -> dict[int, int]:
     """How many jobs the queue holds for each batch (PostgreSQL)."""
+    from bulkpoc.jobs.worker import PROCESS_BATCH  # the postgres extra: only on PostgreSQL
+
     query = text(
         "SELECT (args ->> 'batch_id')::int, count(*) FROM procrastinate_jobs "
         "WHERE task_name = :task GROUP BY 1"
@@ -198,3 +201,18 @@ def test_an_upload_the_queue_cannot_take_is_not_stored(store, settings, token, t
     assert refused.json()["detail"] == (
         "The job queue could not take the batch, so nothing was stored; send the file again."
     )
+
+
+def test_every_queue_records_and_queues_an_upload_key_once(store, settings, tmp_path):
+    """The queue a scheduler or a command gets (``queue_for``): on SQLite it runs the batch
+    here, once; on PostgreSQL it defers one job with the batch."""
+    queue = queue_for(store, settings)
+    options = ImportOptions(source="api", user="admin", upload_id="order-17")
+    first = queue.submit(pocs_file(tmp_path, 1), options)
+    again = queue.submit(pocs_file(tmp_path, 2), options)
+    assert again == first
+    assert [b["id"] for b in store.history() if b["source"] == "api"] == [first]
+    if store.engine.dialect.name == "postgresql":
+        assert jobs_per_batch(store) == {first: 1}
+    else:
+        assert store.batch(first)["status"] == "succeeded"
