@@ -23,6 +23,7 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.jobs.spool import Spool
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
+from tests.test_api_concurrency import jobs_per_batch
 from tests.web import client_for, log_in, page
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
@@ -270,6 +271,8 @@ def test_clicking_upload_twice_makes_one_batch(browser: TestClient, store: Store
     second = batch_of(upload(browser, hidden=hidden))
     assert second == first
     assert web_batches(store) == 1
+    if store.engine.dialect.name == "postgresql":
+        assert jobs_per_batch(store) == {first: 1}  # queued once (issue 22, defect 15)
 
 
 # --- while another batch writes (SQLite's one writer) -----------------------------------------

@@ -32,7 +32,7 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult, Counts
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.formats.base import Source
-from bulkpoc.store.batches import RUNNING
+from bulkpoc.store.batches import RUNNING, Recorded
 from bulkpoc.store.db import Store, utcnow
 
 
@@ -44,14 +44,17 @@ def submit(
     progress: Progress | None = None,
     *,
     run_here: bool = False,
+    then: Recorded | None = None,
     **recorded: Any,
 ) -> int:
     """Record a batch with its file's bytes and return its id; a worker then processes it.
 
     ``run_here``: the caller processes it at once (``run_import``), so it is recorded as
-    already running in this process. ``recorded`` adds columns (``schedule_name``,
-    ``inbox_path``, ``inbox_claim``). Waits while another batch writes to SQLite; raises
-    ``StoreBusy`` if that takes longer than the lock timeout.
+    already running in this process. ``then(connection, batch_id)`` runs in the transaction
+    that records a new batch (the job queue's way to defer its job with it; see
+    ``jobs.queue``). ``recorded`` adds columns (``schedule_name``, ``inbox_path``,
+    ``inbox_claim``). Waits while another batch writes to SQLite; raises ``StoreBusy`` if that
+    takes longer than the lock timeout.
     """
     settings = settings or Settings.from_env()
     content = _content(source)
@@ -59,6 +62,7 @@ def submit(
         waiting_for(settings, progress or no_progress),
         content=content,
         status=RUNNING if run_here else "queued",
+        then=then,
         **_batch_values(source, options, content),
         **recorded,
     )
