@@ -580,7 +580,10 @@ def test_already_used_names_the_holder_of_a_reference_name(run, store):
     headers = RECORD_TYPES["skill"].headers
     skills = [{"Name": f"Queue {i}", "Media Type": "Email"} for i in range(80)]
     assert run(skills, headers=headers, record_type="skill").counts.created == 80
-    rows = [{"Name": "Brand New", "Media Type": "Email"}, {"Name": "queue 7", "Media Type": "Email"}]
+    rows = [
+        {"Name": "Brand New", "Media Type": "Email"},
+        {"Name": "queue 7", "Media Type": "Email"},
+    ]
     (error,) = run(rows, headers=headers, record_type="skill", dry_run=True).errors
     assert error.message.startswith("Name 'queue 7' is already used by skill 'Queue 7' (Skill ID")
 
