@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -140,7 +141,7 @@ def test_a_chat_profile_name_pasted_from_a_web_page_is_repaired(run, store):
     assert result.status.value == "succeeded", errors(result)
     (warning,) = result.warnings
     assert warning == (
-        "Repaired 1 Chat Profile cell(s) holding invisible characters (rows 2): with a no-break "
+        "Repaired 1 Chat Profile cell(s) holding invisible characters (row 2): with a no-break "
         "space read as a space and a left-to-right mark and a soft hyphen removed, each names an "
         "existing chat profile."
     )
@@ -241,3 +242,34 @@ def test_columns_are_searched_and_repaired_whole():
     assert invisible.repair(cells).tolist()[:2] == ["a b", "plain"]
     assert invisible.repair(cells).tolist()[3] == "c"
     assert not invisible.has_invisible(pd.Series(["ascii only"] * 3, dtype=TEXT)).any()
+
+
+def test_a_file_saved_as_cp1252_after_its_byte_order_mark_was_read_as_text(run, store, tmp_path):
+    # The program read the UTF-8 BOM as 'ï»¿' and saved everything as cp1252: the file starts
+    # with the BOM's bytes, and its accents are not UTF-8.
+    headers = [MOJIBAKE + "Name", *NAME_FIRST[1:]]
+    rows = with_headers(new_pocs(1), headers)
+    rows[0][headers[0]] = "Café Line"
+    path = write_rows(tmp_path / "saved-as-ansi.csv", rows, headers, encoding="cp1252")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfName,")
+    result = run(path)
+    assert result.status.value == "succeeded", result.failure
+    assert [p["name"] for p in stored_pocs(store)] == ["Café Line"]
+    assert result.warnings[0].startswith("Repaired the header 'Name' (column 1): 'ï»¿' removed")
+
+
+def test_a_spreadsheet_header_pasted_from_a_web_page_is_repaired(run, store, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([f"Point{NBSP}of{NBSP}Contact{ZWSP}", *NAME_FIRST[:2], *NAME_FIRST[3:]])
+    sheet.append(["+12025550100", "Main Line", "Phone Call", f"Sales{NBSP}Calls", "Main IVR"])
+    path = tmp_path / "pasted.xlsx"
+    workbook.save(path)
+    result = run(path)
+    assert result.status.value == "succeeded", result.failure or errors(result)
+    assert result.warnings == [
+        "Repaired the header 'Point of Contact' (column 1): a no-break space read as a space "
+        "and a zero-width space removed.",
+        "Repaired 1 Skill cell(s) holding invisible characters (row 2): with a no-break space "
+        "read as a space, each names an existing skill.",
+    ]

@@ -330,7 +330,7 @@ def _warn_repaired(sheet: Sheet, field: Field, cells: pd.Series, repaired: pd.Se
         REFERENCE_REPAIRED.message(
             count=len(rows),
             header=field.header,
-            rows=row_list(rows),
+            rows=("row " if len(rows) == 1 else "rows ") + row_list(rows),
             repair=invisible.repairs_made(text),
             what=field.header.lower(),
         )

@@ -266,7 +266,7 @@ HEADER_REPAIRED = ErrorType(
 REFERENCE_REPAIRED = ErrorType(
     "reference_repaired",
     "Invisible characters repaired in a name",
-    "Repaired {count:,} {header} cell(s) holding invisible characters (rows {rows}): with "
+    "Repaired {count:,} {header} cell(s) holding invisible characters ({rows}): with "
     "{repair}, each names an existing {what}.",
     "warning",
 )
