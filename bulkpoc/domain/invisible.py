@@ -15,8 +15,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bulkpoc.domain.parsers import TEXT
-
 # Read as a plain space when repaired.
 SPACES = {
     "\u00a0": "no-break space",
@@ -43,6 +41,9 @@ MOJIBAKE_NAME = (
     "saved as text"
 )
 _PATTERN = "[" + "".join(NAMES) + "]"
+# Arrow text, as the file's cells are read: parsers.TEXT, not imported from there, since the
+# errors package, which parsers imports, imports this module.
+_TEXT = pd.StringDtype("pyarrow", na_value=float("nan"))
 
 
 def _arrow(values: pd.Series) -> pa.Array:
@@ -68,7 +69,7 @@ def repair(values: pd.Series) -> pd.Series:
     text = _arrow(values)
     text = pc.replace_substring_regex(text, "[" + "".join(SPACES) + "]", " ")
     text = pc.replace_substring_regex(text, "[" + "".join(ZERO_WIDTH) + "]", "")
-    return pd.Series(pd.array(text, dtype=TEXT), index=values.index)
+    return pd.Series(pd.array(text, dtype=_TEXT), index=values.index)
 
 
 def repair_text(text: str) -> str:
