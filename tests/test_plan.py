@@ -576,6 +576,51 @@ def test_already_used_names_the_holder_in_a_file_that_also_creates(run, twelve, 
     ]
 
 
+def test_every_message_citing_another_record_names_it_in_a_mixed_file(run, twelve):
+    # The other messages that cite a record (its skill, its stored media type, the POC holding
+    # a number) read it from memory, not by key: they name it with creates in the file too.
+    rows = [
+        poc(Name="Brand New", Point_of_Contact="+12025550113"),
+        poc(
+            Point_of_Contact_ID="3",
+            Name="Line 2",
+            Media_Type="SMS",
+            Point_of_Contact="+12025550102",
+        ),
+        poc(
+            Point_of_Contact_ID="4",
+            Name="Line 3",
+            Point_of_Contact="+12025550103",
+            Skill="Email Support",
+        ),
+        poc(
+            Point_of_Contact_ID="5",
+            Name="Line 4",
+            Point_of_Contact="+12025550104",
+            Skill="Legacy Calls",
+        ),
+    ]
+    messages = [error.message for error in run(rows, dry_run=True).errors]
+    assert (
+        "Media Type cannot change on update (it is Phone Call); create a new point of contact "
+        "instead." in messages
+    )
+    assert (
+        "Skill 'Email Support' handles Email, not Phone Call; choose a skill of the same "
+        "media type." in messages
+    )
+    assert (
+        "Skill 'Legacy Calls' is inactive; only active skills can be assigned to an active "
+        "point of contact." in messages
+    )
+    numbers = [{"Phone Number": "+12025550199"}, {"Phone Number": "+12025550105", "Voice": "N"}]
+    result = run(numbers, headers=RECORD_TYPES["number"].headers, record_type="number")
+    assert [error.message for error in result.errors] == [
+        "Voice cannot be turned off: Phone Call point of contact 'Line 5' uses this number; move "
+        "it to another number first."
+    ]
+
+
 def test_already_used_names_the_holder_of_a_reference_name(run, store):
     headers = RECORD_TYPES["skill"].headers
     skills = [{"Name": f"Queue {i}", "Media Type": "Email"} for i in range(80)]
