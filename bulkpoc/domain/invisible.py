@@ -108,8 +108,8 @@ def note(text: str) -> str:
 
 
 def repairs_made(text: str) -> str:
-    """What ``repair_text`` does to ``text``, in words: "a no-break space read as a space, a
-    zero-width space removed"."""
+    """What ``repair_text`` does to ``text``, in words: "a no-break space read as a space and
+    a zero-width space removed"."""
     spaces = [f"a {NAMES[c]}" for c in dict.fromkeys(text) if c in SPACES]
     removed = [f"a {NAMES[c]}" for c in dict.fromkeys(text) if c in ZERO_WIDTH]
     words = []
