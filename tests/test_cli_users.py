@@ -258,7 +258,8 @@ def test_a_disabled_user_cannot_log_in_use_a_token_or_keep_a_session(bulkpoc):
     assert bulkpoc("users", "enable", "carol").exit_code == 0
     assert logs_in(bulkpoc, "carol", PASSWORD)
     user = user_for_token(store, token)
-    assert user is not None and user.name == "carol"
+    assert user is not None
+    assert user.name == "carol"
     assert session_user(store, session, settings) is None  # an ended session stays ended
     store.engine.dispose()
 

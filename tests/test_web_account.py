@@ -11,7 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from bulkpoc.config import Settings
-from bulkpoc.services.auth import WRONG_LOGIN, set_password
+from bulkpoc.services.auth import (
+    MAX_FAILED_LOGINS,
+    MAX_FAILED_PER_ADDRESS,
+    WRONG_LOGIN,
+    set_password,
+)
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from bulkpoc.web.app import create_app
@@ -254,3 +259,66 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
     )
     response = client.get("/login", headers={"x-forwarded-proto": "https"})
     assert ("secure" in set_cookies(response)[SESSION_COOKIE].lower()) is secure
+
+
+# --- throttling: 429 and Retry-After, by name and by address, known devices (item 4) --------
+
+
+def browser_at(store: Store, settings: Settings, address: str) -> TestClient:
+    return TestClient(create_app(settings, store), client=(address, 40000), follow_redirects=False)
+
+
+def try_login(client: TestClient, name: str, password: str):
+    form = {"name": name, "password": password, "next": "/"}
+    return client.post("/login", data=form | {"csrftoken": csrf_token(client)})
+
+
+def assert_throttled(response, sentence: str) -> None:
+    assert response.status_code == 429
+    assert 0 < int(response.headers["retry-after"]) <= 15 * 60
+    assert sentence in page(response.text).by_id("main").text
+
+
+def test_spraying_one_password_over_many_names_is_throttled_by_address(
+    client, empty_store, settings
+) -> None:
+    sprayer = browser_at(empty_store, settings, "203.0.113.9")
+    for number in range(MAX_FAILED_PER_ADDRESS):
+        assert try_login(sprayer, f"user{number}", "Summer2026!").status_code == 401
+    assert_throttled(
+        try_login(sprayer, "admin", PASSWORD), "Too many failed logins from your address"
+    )
+    assert log_in_to(client, "/").status_code == 303  # another address is not held up
+
+
+def test_a_locked_name_answers_429_but_its_known_browser_still_logs_in(
+    client, empty_store, settings
+) -> None:
+    assert log_in_to(client, "/").status_code == 303  # this browser is now known
+    attacker = browser_at(empty_store, settings, "198.51.100.66")
+    for _ in range(MAX_FAILED_LOGINS):
+        assert try_login(attacker, "admin", "a guess").status_code == 401
+    assert not is_logged_in(client)  # the lock ended the session
+    assert_throttled(
+        try_login(attacker, "admin", PASSWORD), "Too many failed logins for this account"
+    )
+    stranger = browser_at(empty_store, settings, "192.0.2.1")
+    assert try_login(stranger, "admin", PASSWORD).status_code == 429
+    assert log_in_to(client, "/").status_code == 303
+    assert is_logged_in(client)
+
+
+def test_a_known_device_cookie_is_only_for_its_own_name(client, empty_store, settings) -> None:
+    empty_store.add_user("carol", ["Skills Edit"])
+    set_password(empty_store, "carol", PASSWORD)
+    assert log_in_to(client, "/").status_code == 303  # known for admin, not for carol
+    attacker = browser_at(empty_store, settings, "198.51.100.66")
+    for _ in range(MAX_FAILED_LOGINS):
+        try_login(attacker, "carol", "a guess")
+    assert try_login(client, "carol", PASSWORD).status_code == 429
+    for _ in range(MAX_FAILED_LOGINS):
+        try_login(attacker, "admin", "a guess")
+    forged = client_for(empty_store, settings)
+    forged.cookies.set("bulkpoc_device", client.cookies["bulkpoc_device"] + "x")
+    assert try_login(forged, "admin", PASSWORD).status_code == 429
+    assert try_login(client, "admin", PASSWORD).status_code == 303
