@@ -23,7 +23,7 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.jobs.spool import Spool
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
-from tests.web import client_for, log_in, page
+from tests.web import client_for, csrf_token, log_in, page
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 NEW_POCS = (SAMPLES / "new-pocs.csv").read_bytes()
@@ -649,11 +649,19 @@ def test_an_upload_without_a_login_goes_to_the_login_and_stores_nothing(
     store: Store, settings: Settings
 ) -> None:
     with client_for(store, settings) as client:
+        token = csrf_token(client)  # a browser that has seen the site, not logged in
+        response = client.post(
+            "/manage/poc/upload",
+            data={"csrftoken": token, "file_type": "csv", "rows": "all"},
+            files={"file": ("new-pocs.csv", NEW_POCS, "text/csv")},
+        )
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login")
+        # without the token (a cross-site form), refused before the route even looks
         response = client.post(
             "/manage/poc/upload",
             data={"file_type": "csv", "rows": "all"},
             files={"file": ("new-pocs.csv", NEW_POCS, "text/csv")},
         )
-    assert response.status_code == 303
-    assert response.headers["location"].startswith("/login")
+        assert response.status_code == 403
     assert web_batches(store) == 0
