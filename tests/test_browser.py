@@ -256,6 +256,7 @@ def test_an_error_page_keeps_the_navigation_and_is_accessible(page: Page, visits
 
 # --- throttled logins and refused forms (issue 22, items 4 and 6) ----------------------------
 
+
 def test_a_throttled_login_says_when_to_try_again_and_is_accessible(
     page: Page, visits: Visits
 ) -> None:

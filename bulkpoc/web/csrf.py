@@ -133,10 +133,12 @@ async def _multipart_token(boundary: bytes, receive: ReceiveBody) -> str | None:
     """The token field of a multipart form, which must come before any file."""
     part = _Part()
     parser = MultipartParser(boundary, part.callbacks())
+    read = 0
     try:
         more = True
-        while more:
+        while more and read <= FORM_BYTES:  # our forms put the token first: it is near
             message = await receive()
+            read += len(message.get("body", b""))
             parser.write(message.get("body", b""))
             more = message.get("more_body", False)
     except _TokenFound as found:
