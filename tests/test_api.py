@@ -29,6 +29,7 @@ from bulkpoc.web.downloads import download_name
 from bulkpoc.web.uploads import display_name
 from tests.archives import lying_workbook, ods_bytes
 from tests.conftest import poc, write_bytes, write_rows
+from tests.test_cli import Bulkpoc
 from tests.test_jobs import on_postgres
 from tests.web import api_client, poll_until_finished, run_workers
 
@@ -115,6 +116,19 @@ def test_a_revoked_token_is_refused_at_once(api, store):
     refused = api.get("/api/v1/batches")
     assert refused.status_code == 401
     one_sentence(refused)
+
+
+def test_a_disabled_users_token_is_refused_at_once_and_works_again_when_enabled(
+    api, store, tmp_path
+):
+    assert api.get("/api/v1/batches").status_code == 200
+    disabled = Bulkpoc(tmp_path)("users", "disable", "admin", db=store.url)
+    assert disabled.exit_code == 0, disabled.output
+    refused = api.get("/api/v1/batches")
+    assert refused.status_code == 401
+    one_sentence(refused)
+    assert Bulkpoc(tmp_path)("users", "enable", "admin", db=store.url).exit_code == 0
+    assert api.get("/api/v1/batches").status_code == 200
 
 
 def test_the_token_acts_with_its_users_permissions(store, settings, api, tmp_path):

@@ -122,6 +122,7 @@ users = Table(
     Column("email", String(320), nullable=True),
     Column("password_hash", String(200), nullable=True),
     Column("created_at", DateTime, nullable=False),
+    Column("disabled_at", DateTime, nullable=True),  # set: no login, no session, no token
 )
 
 user_permissions = Table(
@@ -276,14 +277,29 @@ api_tokens = Table(
     Column("revoked_at", DateTime, nullable=True),
 )
 
-# Recent failed logins by the name typed (known or not), so every server process throttles alike.
+# Recent failed logins by the name typed (known or not) and by the client's address, so every
+# server process throttles alike.
 login_failures = Table(
     "login_failures",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("user_name", String(100), nullable=False),
     Column("failed_at", DateTime, nullable=False),
+    Column("client", String(64), nullable=True),
     Index("ix_login_failures_user_name_failed_at", "user_name", "failed_at"),
+    Index("ix_login_failures_client_failed_at", "client", "failed_at"),
+)
+
+# Web sessions: the cookie carries a random id, the store only its SHA-256, so ending a session
+# (logout, a new password, a lock, a disabled or removed user) ends it in every server process.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Index("ix_web_sessions_user_id", "user_id"),
 )
 
 # Secrets every server process shares, such as the key that signs session cookies.

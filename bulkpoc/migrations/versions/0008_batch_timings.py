@@ -4,7 +4,7 @@ So that `GET /api/v1/batches/{id}` (and any process that loads a result) shows t
 `timings` as `bulkpoc import --json`. Batches recorded before have none (an empty object).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
