@@ -440,6 +440,28 @@ def test_a_file_the_queue_cannot_take_stays_in_the_inbox_for_the_next_pass(
     assert listing(inbox) == ["processing"]
 
 
+def test_a_batch_stopped_while_the_pass_runs_it_keeps_its_file_in_processing(
+    store, quick, inbox, nightly
+):
+    """SQLite's queue runs the batch within ``submit``: Ctrl-C then stops a recorded batch,
+    whose file must stay with it rather than go back to the inbox as if never taken."""
+
+    class StoppedWhileRunning(Later):
+        def enqueue(self, batch_id: int) -> None:
+            raise KeyboardInterrupt
+
+    write_rows(inbox / "a.csv", [work_item("Queue A")])
+    with pytest.raises(KeyboardInterrupt):
+        process_inbox(store, quick, StoppedWhileRunning(store, quick), nightly)
+
+    batch = scheduled(store)["a.csv"]
+    assert batch["status"] == "queued"  # the next worker or server start runs it
+    assert listing(inbox) == ["processing"]
+    assert Path(batch["inbox_path"]).exists()
+    one_pass(store, quick, nightly)  # nothing to take again: no duplicate
+    assert list(scheduled(store)) == ["a.csv"]
+
+
 def test_a_filed_file_never_overwrites_one_already_there(store, quick, inbox, nightly):
     write_rows(inbox / "a.csv", [poc()])
     batch_id = max(b["id"] for b in store.history()) + 1
