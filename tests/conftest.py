@@ -30,6 +30,11 @@ from bulkpoc.store.db import Store
 
 POSTGRES_URL = os.environ.get("BULKPOC_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+# For what only PostgreSQL has (its job queue, workers sharing a store): that backend only.
+on_postgres = [
+    pytest.mark.skipif(not POSTGRES_URL, reason="set BULKPOC_TEST_POSTGRES_URL"),
+    pytest.mark.parametrize("backend_store", ["postgresql"], indirect=True),
+]
 POC_HEADERS = RECORD_TYPES["poc"].headers
 
 

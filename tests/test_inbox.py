@@ -22,13 +22,13 @@ from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.domain.status import BatchStatus
-from bulkpoc.jobs.queue import InProcessQueue
+from bulkpoc.jobs.queue import InProcessQueue, queue_for, submit_then_enqueue
 from bulkpoc.jobs.tasks import file_away, run_batch
 from bulkpoc.schedules.inbox import process_inbox
 from bulkpoc.schedules.runner import run_due
 from bulkpoc.store.db import Store, utcnow
 from tests.archives import ods_bytes
-from tests.conftest import POC_HEADERS, poc, stored_pocs, write_bytes, write_rows
+from tests.conftest import POC_HEADERS, on_postgres, poc, stored_pocs, write_bytes, write_rows
 from tests.mailserver import HOST, free_port, smtp_server
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
@@ -202,7 +202,7 @@ def test_files_still_being_written_are_left_for_a_later_pass(store, quick, inbox
 UNPRIVILEGED_PASS = """
 import sys
 from bulkpoc.config import Settings
-from bulkpoc.jobs.queue import InProcessQueue
+from bulkpoc.jobs.queue import InProcessQueue, queue_for, submit_then_enqueue
 from bulkpoc.schedules.inbox import process_inbox
 from bulkpoc.store.db import Store
 store, settings = Store(sys.argv[1]), Settings.from_env()
@@ -241,6 +241,9 @@ class Later:
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings, self.batches = store, settings, []
+
+    def submit(self, source, options, settings=None, **recorded) -> int:
+        return submit_then_enqueue(self, self.store, source, options, self.settings, **recorded)
 
     def enqueue(self, batch_id: int) -> None:
         self.batches.append(batch_id)
@@ -404,6 +407,59 @@ def test_two_passes_over_one_inbox_at_once_submit_each_file_once(store, quick, i
     assert listing(inbox) == ["processed", "processing"]
     for own in stores:
         own.engine.dispose()
+
+
+@on_postgres[0]
+@on_postgres[1]
+def test_a_file_the_queue_cannot_take_stays_in_the_inbox_for_the_next_pass(
+    store, quick, inbox, nightly
+):
+    """Issue 22, defect 14, for the inbox: a batch is stored with its job or not at all."""
+    from tests.test_api_concurrency import jobs_per_batch  # it imports this module
+
+    write_rows(inbox / "a.csv", [poc()])
+    queue = queue_for(store, quick)
+    with store.engine.begin() as connection:  # the queue's table is gone: deferring fails
+        connection.exec_driver_sql("ALTER TABLE procrastinate_jobs RENAME TO jobs_away")
+    try:
+        refused = process_inbox(store, quick, queue, nightly)
+    finally:
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE jobs_away RENAME TO procrastinate_jobs")
+
+    assert scheduled(store) == {}  # no batch left behind without its job
+    assert listing(inbox) == ["a.csv", "processing"]
+    assert refused.lines() == [
+        "nightly: a.csv left for a later pass: the job queue could not take its batch, so "
+        "nothing was stored."
+    ]
+    taken = process_inbox(store, quick, queue, nightly)  # the next pass: not a duplicate
+    batch = scheduled(store)["a.csv"]
+    assert taken.lines() == [f"nightly: a.csv → batch {batch['id']}, Queued"]
+    assert jobs_per_batch(store) == {batch["id"]: 1}
+    assert listing(inbox) == ["processing"]
+
+
+def test_a_batch_stopped_while_the_pass_runs_it_keeps_its_file_in_processing(
+    store, quick, inbox, nightly
+):
+    """SQLite's queue runs the batch within ``submit``: Ctrl-C then stops a recorded batch,
+    whose file must stay with it rather than go back to the inbox as if never taken."""
+
+    class StoppedWhileRunning(Later):
+        def enqueue(self, batch_id: int) -> None:
+            raise KeyboardInterrupt
+
+    write_rows(inbox / "a.csv", [work_item("Queue A")])
+    with pytest.raises(KeyboardInterrupt):
+        process_inbox(store, quick, StoppedWhileRunning(store, quick), nightly)
+
+    batch = scheduled(store)["a.csv"]
+    assert batch["status"] == "queued"  # the next worker or server start runs it
+    assert listing(inbox) == ["processing"]
+    assert Path(batch["inbox_path"]).exists()
+    one_pass(store, quick, nightly)  # nothing to take again: no duplicate
+    assert list(scheduled(store)) == ["a.csv"]
 
 
 def test_a_filed_file_never_overwrites_one_already_there(store, quick, inbox, nightly):

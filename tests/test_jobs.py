@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from bulkpoc.batch.submit import load_result, process, submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
@@ -25,14 +23,8 @@ from bulkpoc.domain.schedule import Schedule
 from bulkpoc.jobs.queue import ThreadQueue, queue_for
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
-from tests.conftest import POSTGRES_URL, poc, stored_pocs, write_rows
+from tests.conftest import on_postgres, poc, stored_pocs, write_rows
 from tests.test_cli_schedules import as_if_added_long_ago
-
-# Workers share a PostgreSQL store: these tests run on that backend only.
-on_postgres = [
-    pytest.mark.skipif(not POSTGRES_URL, reason="set BULKPOC_TEST_POSTGRES_URL"),
-    pytest.mark.parametrize("backend_store", ["postgresql"], indirect=True),
-]
 
 
 def mailboxes(path: Path, count: int, first: int = 0) -> Path:

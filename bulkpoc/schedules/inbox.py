@@ -24,8 +24,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bulkpoc.batch.submit import record_duplicate, submit
+from sqlalchemy.exc import SQLAlchemyError
+
+from bulkpoc.batch.submit import record_duplicate
 from bulkpoc.config import Settings
+from bulkpoc.domain.errors.types import QueueUnavailable
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.domain.status import BatchStatus
@@ -42,6 +45,7 @@ SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers
 # lock file, partial downloads and copies, hidden files.
 TEMPORARY_PREFIXES = ("~$", ".~lock.", ".")
 TEMPORARY_SUFFIXES = (".part", ".tmp", "#")
+NOT_QUEUED = "the job queue could not take its batch, so nothing was stored."
 
 
 @dataclass(frozen=True)
@@ -200,41 +204,52 @@ def _take(
     options = replace(schedule.options(), display_name=path.name)
     recorded: dict[str, Any] = {"schedule_name": schedule.name, "inbox_path": str(claimed)}
     try:
-        batch_id, queued = _submit(store, settings, schedule, claimed, options, recorded)
-    except BaseException:
-        # Not recorded: put the file back for the next pass.
-        if not path.exists():
-            os.rename(claimed, path)
+        batch_id = _submit(store, settings, queue, schedule, claimed, options, recorded)
+    except BaseException as error:
+        if not path.exists() and not _recorded(store, claimed):
+            os.rename(claimed, path)  # not a batch: the file waits for the next pass
+        if isinstance(error, QueueUnavailable):
+            return FileOutcome(path.name, note=NOT_QUEUED)
         raise
-    if queued:
-        queue.enqueue(batch_id)
     return _outcome(store, batch_id, path.name)
 
 
 def _submit(
     store: Store,
     settings: Settings,
+    queue: JobQueue,
     schedule: Schedule,
     claimed: Path,
     options: ImportOptions,
     recorded: dict[str, Any],
-) -> tuple[int, bool]:
-    """Record the claimed file as a queued batch, or as a duplicate filed at once; say which."""
+) -> int:
+    """Record the claimed file as a queued batch with its job (``queue.submit``: one
+    transaction on PostgreSQL), or as a duplicate filed at once."""
     try:
         content = claimed.read_bytes()
     except OSError:
         # Unreadable: the batch fails when it runs, and there is no content to compare.
-        return submit(store, claimed, options, settings, **recorded), True
+        return queue.submit(claimed, options, settings, **recorded)
     stream = io.BytesIO(content)
     stream.name = options.display_name
     try:
-        return submit(store, stream, options, settings, inbox_claim=schedule.name, **recorded), True
+        return queue.submit(stream, options, settings, inbox_claim=schedule.name, **recorded)
     except DuplicateContent as duplicate:
         batch_id = record_duplicate(store, stream, options, duplicate.first, settings, **recorded)
         batch = store.batch(batch_id)
         assert batch is not None
         file_away(store, batch, BatchStatus.DUPLICATE)
-        return batch_id, False
+        return batch_id
+
+
+def _recorded(store: Store, claimed: Path) -> bool:
+    """Whether the claimed file became a batch before the error (SQLite's queue runs the batch
+    within ``submit``): then it stays in ``processing/`` for its batch. A store that cannot
+    say did not record it either."""
+    try:
+        return store.inbox_batch(str(claimed)) is not None
+    except SQLAlchemyError:
+        return False
 
 
 def _outcome(store: Store, batch_id: int, name: str) -> FileOutcome:

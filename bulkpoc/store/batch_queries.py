@@ -99,6 +99,12 @@ class HistoryLookups:
         with self.engine.connect() as connection:
             return connection.scalar(_upload_query(user_name, upload_id))
 
+    def inbox_batch(self, inbox_path: str) -> int | None:
+        """The batch the inbox file claimed as ``inbox_path`` became, once it is recorded."""
+        query = select(schema.batches.c.id).where(schema.batches.c.inbox_path == inbox_path)
+        with self.engine.connect() as connection:
+            return connection.scalar(query.limit(1))
+
     def batch_errors(self, batch_id: int) -> list[RowError]:
         errors = schema.batch_errors
         query = (
