@@ -431,7 +431,7 @@ def test_unknown_batches_and_paths_are_404_in_one_sentence(api):
     ):
         response = api.get(path)
         assert response.status_code == 404
-        assert one_sentence(response) == "Batch 999 does not exist."
+        assert one_sentence(response) == "There is no batch 999."
     nowhere = api.get("/api/v1/nowhere")
     assert (nowhere.status_code, one_sentence(nowhere)) == (
         404,

@@ -377,7 +377,7 @@ def test_a_batchs_rows_take_its_record_types_permission_as_in_the_api(
     response = other.get(f"/batches/{mixed.batch_id}{suffix}")
     assert response.status_code == 403
     assert page(response.text).all("p", "alert")[0].text == (
-        "skills may not do this: it needs the 'Points of Contact Create' permission."
+        "skills may not see points of contact: it needs the 'Points of Contact Create' permission."
     )
     assert other.get(f"/batches/{mixed.batch_id}/progress.json").json()["finished"] is True
     assert f'href="/batches/{mixed.batch_id}"' in other.get("/history").text

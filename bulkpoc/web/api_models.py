@@ -59,7 +59,7 @@ class UploadForm(BaseModel):
 class Problem(BaseModel):
     """Why a request failed, in one sentence."""
 
-    detail: str = Field(examples=["Batch 12 does not exist."])
+    detail: str = Field(examples=["There is no batch 12."])
 
 
 class BatchSummary(BaseModel):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bulkpoc.domain.errors.types import BulkpocError
 from bulkpoc.domain.users import User
 from bulkpoc.services.auth import authenticate
-from bulkpoc.web.deps import SESSION_USER, current_user, get_store
+from bulkpoc.web.access import LOGIN, PUBLIC, page
+from bulkpoc.web.deps import SESSION_USER, get_store
 from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,16 +31,16 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/")
-def home(_user: Annotated[User, Depends(current_user)]) -> Response:
+def home(_user: Annotated[User, page(LOGIN)]) -> Response:
     return RedirectResponse("/manage/poc", status_code=303)
 
 
-@router.get("/login")
+@router.get("/login", dependencies=[page(PUBLIC)])
 def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
     return render(request, "login.html", next=_safe_next(next))
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[page(PUBLIC)])
 def login(
     request: Request,
     name: Annotated[str, Form()],
@@ -57,7 +58,7 @@ def login(
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[page(PUBLIC)])
 def logout(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

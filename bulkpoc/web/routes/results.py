@@ -22,7 +22,8 @@ from bulkpoc.formats.base import RawTable
 from bulkpoc.output import mail, report
 from bulkpoc.store.db import Store
 from bulkpoc.web import grid
-from bulkpoc.web.deps import current_user, get_store, may_read_batch
+from bulkpoc.web.access import LOGIN, batch_in_path, page
+from bulkpoc.web.deps import get_store
 from bulkpoc.web.downloads import attachment, error_file
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
@@ -37,7 +38,8 @@ REPORT_POLICY = (
     "form-action 'none'; frame-ancestors 'none'"
 )
 
-LoggedIn = Annotated[User, Depends(current_user)]
+LoggedIn = Annotated[User, page(LOGIN)]
+MayRead = Annotated[User, page(batch_in_path("batch_id"))]  # the batch's record type's data
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
@@ -48,12 +50,8 @@ def _batch(store: Store, batch_id: int) -> dict:
     return batch
 
 
-def _readable_batch(store: Store, batch_id: int, user: User) -> dict:
-    return may_read_batch(user, _batch(store, batch_id))
-
-
-def _finished_result(store: Store, batch_id: int, user: User) -> BatchResult:
-    batch = _readable_batch(store, batch_id, user)
+def _finished_result(store: Store, batch_id: int) -> BatchResult:
+    batch = _batch(store, batch_id)
     if not BatchStatus(batch["status"]).finished:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has not finished yet: it has no result."
@@ -62,8 +60,8 @@ def _finished_result(store: Store, batch_id: int, user: User) -> BatchResult:
 
 
 @router.get("/batches/{batch_id:int}")
-def batch_page(request: Request, batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
-    batch = _readable_batch(store, batch_id, user)
+def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) -> Response:
+    batch = _batch(store, batch_id)
     if not BatchStatus(batch["status"]).finished:
         return render(
             request,
@@ -134,9 +132,9 @@ def batch_progress_json(
 
 
 @router.get("/batches/{batch_id:int}/report.html")
-def batch_report(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
+def batch_report(batch_id: int, _user: MayRead, store: StoreDep) -> Response:
     """The HTML report, rendered from the stored result (the same as the file the batch wrote)."""
-    result = _finished_result(store, batch_id, user)
+    result = _finished_result(store, batch_id)
     return HTMLResponse(
         report.render("report.html", result),
         headers={"content-security-policy": REPORT_POLICY},
@@ -144,9 +142,8 @@ def batch_report(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
 
 
 @router.get("/batches/{batch_id:int}/errors")
-def batch_error_file(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
+def batch_error_file(batch_id: int, _user: MayRead, store: StoreDep) -> Response:
     """The failed rows in the uploaded format, with an Error column: fix and upload again."""
-    _readable_batch(store, batch_id, user)
     stored = store.batch_file(batch_id, "errors")
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file.")
@@ -154,9 +151,8 @@ def batch_error_file(batch_id: int, user: LoggedIn, store: StoreDep) -> Response
 
 
 @router.get("/batches/{batch_id:int}/email.eml")
-def batch_email(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
+def batch_email(batch_id: int, _user: MayRead, store: StoreDep) -> Response:
     """The results email as it was sent (or is waiting in the outbox to be sent)."""
-    _readable_batch(store, batch_id, user)
     message = mail.batch_email(store, batch_id)
     if message is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} sent no email.")
