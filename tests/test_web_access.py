@@ -77,7 +77,13 @@ def clients(store: Store, settings: Settings, user: str | None) -> Iterator[dict
         yield {"page": browser, "api": partner}
 
 
-def send(clients: dict[str, TestClient], method: str, sample: Sample, ids: dict[str, int]):
+def send(
+    clients: dict[str, TestClient],
+    method: str,
+    sample: Sample,
+    ids: dict[str, int],
+    headers: dict[str, str] | None = None,
+):
     url = sample.url.format(**ids)
     client = clients["api" if url.startswith("/api/v1/") and "openapi" not in url else "page"]
     data: dict[str, str] = {}
@@ -91,7 +97,7 @@ def send(clients: dict[str, TestClient], method: str, sample: Sample, ids: dict[
         data = {"name": "nobody", "password": "not the password", "next": "/"}
     if method == "POST" and client is clients["page"]:
         data["csrftoken"] = csrf_token(client)
-    return client.request(method, url, data=data or None, files=files)
+    return client.request(method, url, data=data or None, files=files, headers=headers)
 
 
 def refused(response, sample: Sample, logged_in: bool) -> bool:
@@ -146,3 +152,19 @@ def test_every_route_refuses_a_user_lacking_the_permission_it_needs(
 def test_every_route_answers_a_user_with_every_permission(store, settings, batches):
     with clients(store, settings, EVERYONE) as everyone:
         assert _check(everyone, batches, EVERYONE, None) == []
+
+
+# --- what every route answers: no forged host, no path on the server ------------------------
+
+FORGED_HOST = "attacker.example"
+
+
+def test_a_forged_host_header_reaches_no_page_link_or_redirect(store, settings, batches):
+    """Issue 22 #8: the Host header made the stylesheet's URL; links are relative now."""
+    with clients(store, settings, EVERYONE) as everyone:
+        for route in ROUTES:
+            for sample in route.samples:
+                response = send(everyone, route.method, sample, batches, {"host": FORGED_HOST})
+                assert response.status_code == sample.answers, (sample, outcome(response))
+                assert FORGED_HOST not in response.headers.get("location", ""), sample
+                assert FORGED_HOST not in response.text, (sample, response.text[:500])
