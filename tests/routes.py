@@ -126,6 +126,16 @@ ROUTES = [
     ),
     _route(
         "GET",
+        "/api/v1/batches/{batch_id}/report.html",
+        _("/api/v1/batches/{skill_batch}/report.html", SKILLS_EDIT),
+    ),
+    _route(
+        "GET",
+        "/api/v1/batches/{batch_id}/email.eml",
+        _("/api/v1/batches/{poc_batch}/email.eml", POC_CREATE),
+    ),
+    _route(
+        "GET",
         "/api/v1/batches/{batch_id}/errors",
         _("/api/v1/batches/{poc_batch}/errors", POC_CREATE),
     ),

@@ -168,3 +168,17 @@ def test_a_forged_host_header_reaches_no_page_link_or_redirect(store, settings, 
                 assert response.status_code == sample.answers, (sample, outcome(response))
                 assert FORGED_HOST not in response.headers.get("location", ""), sample
                 assert FORGED_HOST not in response.text, (sample, response.text[:500])
+
+
+def test_no_api_answer_shows_a_path_on_the_server(store, settings, batches, tmp_path):
+    """Issue 22 #8: API results showed where the server keeps its reports."""
+    server_paths = {str(tmp_path), str(settings.report_dir.resolve()), str(settings.outbox_dir)}
+    with clients(store, settings, EVERYONE) as everyone:
+        for route in ROUTES:
+            for sample in route.samples:
+                if not sample.url.startswith("/api/"):
+                    continue
+                response = send(everyone, route.method, sample, batches)
+                assert response.status_code == sample.answers, (sample, outcome(response))
+                shown = [path for path in server_paths if path in response.text]
+                assert not shown, (sample, shown, response.text[:500])

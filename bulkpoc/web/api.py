@@ -31,7 +31,6 @@ from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
-from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.store import schema
@@ -44,9 +43,24 @@ from bulkpoc.web.access import (
     type_named,
 )
 from bulkpoc.web.api_http import ApiRoute, problem
-from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
+from bulkpoc.web.api_models import (
+    ApiBatchResult,
+    BatchList,
+    BatchSummary,
+    Problem,
+    ReportLinks,
+    UploadForm,
+)
 from bulkpoc.web.deps import DOWNLOAD, UPLOAD, get_settings, get_store, no_email_address
-from bulkpoc.web.downloads import MEDIA_TYPES, error_file, record_file
+from bulkpoc.web.downloads import (
+    API_FILES,
+    MEDIA_TYPES,
+    email_file,
+    error_file,
+    file_links,
+    record_file,
+    report_page,
+)
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.uploads import check_size, display_name
 
@@ -197,14 +211,65 @@ def progress(request: Request, _user: TokenUser, batch_id: BatchId) -> BatchProg
         404: _problem("There is no such batch."),
     },
 )
-def batch_result(request: Request, _user: MayReadBatch, batch_id: BatchId) -> BatchResult:
-    """The result (what ``bulkpoc import --json`` prints): status, counts, every row error."""
-    return load_result(get_store(request), batch_id)
+def batch_result(request: Request, _user: MayReadBatch, batch_id: BatchId) -> ApiBatchResult:
+    """The result (what ``bulkpoc import --json`` prints): status, counts, every row error,
+    and the links to its report, error file and email."""
+    result = load_result(get_store(request), batch_id)
+    links = file_links(request, batch_id, result.reports, API_FILES)
+    return ApiBatchResult(**dict(result) | {"reports": ReportLinks(**links.model_dump())})
+
+
+@router.get(
+    "/batches/{batch_id}/report.html",
+    summary="A batch's HTML report",
+    name="api_batch_report",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The report: summary, counts, every row error, the options.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch, or it has not finished."),
+    },
+)
+def batch_report(request: Request, _user: MayReadBatch, batch_id: BatchId) -> Response:
+    """The HTML report of a finished batch, as the batch wrote it; self-contained."""
+    batch = _batch(request, batch_id)
+    if not BatchStatus(batch["status"]).finished:
+        raise HTTPException(
+            http.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no report: it has not finished."
+        )
+    return report_page(request, load_result(get_store(request), batch_id), API_FILES)
+
+
+@router.get(
+    "/batches/{batch_id}/email.eml",
+    summary="A batch's results email",
+    name="api_batch_email",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The results email, as sent or waiting in the outbox (RFC 822).",
+            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch, or it sent no email."),
+    },
+)
+def batch_email(request: Request, _user: MayReadBatch, batch_id: BatchId) -> Response:
+    """The email the batch sent its results in, with the error file attached."""
+    _batch(request, batch_id)
+    email = email_file(get_store(request), batch_id)
+    if email is None:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} sent no email.")
+    return email
 
 
 @router.get(
     "/batches/{batch_id}/errors",
     summary="A batch's error file",
+    name="api_batch_errors",
     response_class=Response,
     responses={
         200: {"description": "The failed rows, in the uploaded format.", **FILE_CONTENT},
