@@ -100,6 +100,16 @@ def test_the_api_docs_page_lists_every_operation_from_the_package_alone(
     expect(page.locator(".opblock")).to_have_count(len(summaries))
     fits(page, visits, "api-docs")
 
+    # Tried from the page without a token, an operation answers 401, under the same CSP.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_text("The run history", exact=True).click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    expect(page.locator(".live-responses-table tr.response td.response-col_status")).to_have_text(
+        "401"
+    )
+    visits.screenshot(page, "api-docs-tried")
+
 
 def test_the_poc_list_refuses_a_user_without_the_poc_permission(page: Page, visits: Visits) -> None:
     page.goto("/pocs")
