@@ -134,7 +134,7 @@ class PageGuard:
     def __call__(self, request: Request) -> User | None:
         if self.needs.kind == "nothing":
             try:
-                return current_user(request) if "session" in request.scope else None
+                return current_user(request)
             except NotLoggedIn:
                 return None
         user = current_user(request)
