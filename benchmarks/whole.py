@@ -15,7 +15,8 @@ by run, so drift in the machine's speed touches them alike:
   django-import-export, in its default mode and in its bulk mode (``use_bulk = True``);
 - ``bulkpoc import FILE.xlsx`` of the same rows as xlsxwriter writes them (``--xlsx-rows``);
 - with BULKPOC_BENCH_POSTGRES_URL set, ``bulkpoc import`` of the CSV into PostgreSQL (the peer
-  stays on SQLite). The URL's database is dropped and re-created for each run.
+  stays on SQLite). The URL's database is dropped and re-created for each run, and left
+  empty after the last (the seeded template beside it is dropped).
 
 Printed: median wall and CPU (user + system) seconds, rows/s, peak memory, and the peer's
 median over bulkpoc's: wall is what a user waits, CPU is steadier on a shared machine.
@@ -154,8 +155,13 @@ class Postgres:
             f'CREATE DATABASE "{self.database}" TEMPLATE "{template}"',
         )
 
-    def drop(self, template: str) -> None:
-        self.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+    def clean_up(self, template: str) -> None:
+        """Leave the server as the run found it: no template, and the database empty."""
+        self.execute(
+            f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
+            f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)',
+            f'CREATE DATABASE "{self.database}"',
+        )
 
 
 class Contenders:
@@ -216,7 +222,7 @@ class Contenders:
 
     def close(self) -> None:
         if self.postgres:
-            self.postgres.drop(self.pg_template)
+            self.postgres.clean_up(self.pg_template)
 
 
 def ratio(slow: Runs, fast: Runs, figure: str) -> float:

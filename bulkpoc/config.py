@@ -7,6 +7,7 @@ bad value into a ``SettingsError`` whose one sentence names the setting where th
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -110,6 +111,21 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest file the web UI and the API accept, in bytes (default 50 MB).",
     )
+    session_idle_seconds: int = Field(
+        default=3600, gt=0, description="A web UI session unused this long ends (log in again)."
+    )
+    session_max_seconds: int = Field(
+        default=8 * 3600, gt=0, description="A web UI session ends this long after its login."
+    )
+    https: bool = Field(
+        default=False,
+        description="The web UI is reached over HTTPS: its cookies are sent over HTTPS only.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated) of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; unset: none.",
+    )
 
     @field_validator(
         "smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_ca_file", mode="before"
@@ -132,6 +148,18 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError("a two-letter region code such as US or GB")
         return region
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for item in proxy_list(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    "IP addresses or networks separated by commas, such as 10.0.0.5,10.1.0.0/16"
+                ) from None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -207,6 +235,11 @@ class Settings(BaseSettings):
             ) from None
         finally:
             _given_environ.reset(token)
+
+
+def proxy_list(value: str) -> list[str]:
+    """The addresses and networks a ``trusted_proxies`` value names."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def store_url(value: str) -> str:
@@ -291,6 +324,8 @@ def _expected(field: FieldInfo) -> str:
     kind = _kinds(field)[0]
     if get_origin(kind) is Literal:
         return "one of " + ", ".join(str(choice) for choice in get_args(kind))
+    if kind is bool:
+        return "true or false"
     if kind not in (int, float):
         return "text"
     noun = "a whole number" if kind is int else "a number"

@@ -56,10 +56,10 @@ class Server:
 
 
 @contextmanager
-def running_server(database_url: str, folder: Path) -> Iterator[Server]:
+def running_server(database_url: str, folder: Path, port: int | None = None) -> Iterator[Server]:
     """``bulkpoc serve`` on ``database_url`` as its own process in ``folder`` (where a
-    relative SQLite path starts), until the block ends."""
-    port = free_port()
+    relative SQLite path starts), on ``port`` (default: a free one), until the block ends."""
+    port = port or free_port()
     env = os.environ | {
         "BULKPOC_REPORT_DIR": str(folder / "reports"),
         "BULKPOC_OUTBOX_DIR": str(folder / "outbox"),

@@ -34,7 +34,8 @@ class Mailbox:
     """The aiosmtpd handler: keeps every envelope it accepts and every login it sees.
 
     ``hold_first``: the first message waits in DATA until ``release`` is set, and
-    ``holding`` is set while it waits.
+    ``holding`` is set while it waits. ``delay``: seconds each message waits in DATA, so that
+    concurrent senders overlap.
     """
 
     port: int = 0
@@ -43,8 +44,10 @@ class Mailbox:
     hold_first: bool = False
     holding: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    delay: float = 0.0
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        await asyncio.sleep(self.delay)
         if self.hold_first and not self.holding.is_set():
             self.holding.set()
             while not self.release.is_set():
@@ -71,9 +74,13 @@ def smtp_server(port: int | None = None, **options: Any) -> Iterator[Mailbox]:
 
     ``options`` go to aiosmtpd's Controller: ``tls_context`` with ``require_starttls`` for
     STARTTLS, ``ssl_context`` for implicit TLS; ``login=True`` accepts mailer / s3cret;
-    ``hold_first=True``: see ``Mailbox``.
+    ``hold_first=True`` and ``delay``: see ``Mailbox``.
     """
-    mailbox = Mailbox(port=port or free_port(), hold_first=options.pop("hold_first", False))
+    mailbox = Mailbox(
+        port=port or free_port(),
+        hold_first=options.pop("hold_first", False),
+        delay=options.pop("delay", 0.0),
+    )
     if options.pop("login", False):
         options["authenticator"] = mailbox.authenticate
     controller = Controller(mailbox, hostname=HOST, port=mailbox.port, **options)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import get_args
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from fastapi.routing import APIRoute
 
 from bulkpoc.batch.submit import load_result, run_import
+from bulkpoc.cli import cli
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
@@ -26,6 +29,7 @@ from bulkpoc.web.downloads import download_name
 from bulkpoc.web.uploads import display_name
 from tests.archives import lying_workbook, ods_bytes
 from tests.conftest import poc, write_bytes, write_rows
+from tests.test_cli import Bulkpoc
 from tests.test_jobs import on_postgres
 from tests.web import api_client, poll_until_finished, run_workers
 
@@ -114,6 +118,19 @@ def test_a_revoked_token_is_refused_at_once(api, store):
     one_sentence(refused)
 
 
+def test_a_disabled_users_token_is_refused_at_once_and_works_again_when_enabled(
+    api, store, tmp_path
+):
+    assert api.get("/api/v1/batches").status_code == 200
+    disabled = Bulkpoc(tmp_path)("users", "disable", "admin", db=store.url)
+    assert disabled.exit_code == 0, disabled.output
+    refused = api.get("/api/v1/batches")
+    assert refused.status_code == 401
+    one_sentence(refused)
+    assert Bulkpoc(tmp_path)("users", "enable", "admin", db=store.url).exit_code == 0
+    assert api.get("/api/v1/batches").status_code == 200
+
+
 def test_the_token_acts_with_its_users_permissions(store, settings, api, tmp_path):
     store.add_user("sam", ["Skills Edit"])
     poc_batch = upload(api, NEW_POCS).json()["batch_id"]
@@ -196,6 +213,25 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
     rows = list(csv.DictReader(io.StringIO(errors.content.decode("utf-8-sig"))))
     assert len(rows) == expected.counts.failed
     assert all(row["Error"] for row in rows)
+
+
+def test_a_batch_answers_the_same_object_as_import_json_timings_included(
+    store, settings, api, tmp_path
+):
+    """The README says `GET /api/v1/batches/{id}` is the object `bulkpoc import --json` prints:
+    the stage timings are kept with the batch's result, not only in the importing process."""
+    argv = ["--db", store.url, "import", str(MISTAKES), "--json"]
+    argv += ["--report-dir", str(tmp_path / "reports")]
+    ran = CliRunner().invoke(cli, argv, prog_name="bulkpoc")
+    assert ran.exit_code == 1, ran.output  # completed with errors
+    imported = json.loads(ran.stdout)
+    assert set(imported["timings"]) == {"snapshot", "read", "validate", "plan", "apply"}
+    answered = api.get(f"/api/v1/batches/{imported['batch_id']}").json()
+    assert answered["timings"] == imported["timings"]
+    # The same object, but for where its files are: the API's URLs, not the server's paths.
+    url = f"/api/v1/batches/{imported['batch_id']}"
+    links = {"html": f"{url}/report.html", "error_file": f"{url}/errors", "email": None}
+    assert answered == imported | {"reports": links}
 
 
 @on_postgres[0]

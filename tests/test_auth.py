@@ -15,11 +15,13 @@ from bulkpoc.services.auth import (
     LAST_USED_EVERY,
     LOCKOUT,
     MAX_FAILED_LOGINS,
+    MAX_FAILED_PER_ADDRESS,
     TOKEN_PREFIX,
     LoginRefused,
     PasswordRejected,
     TokenRejected,
     authenticate,
+    client_key,
     create_token,
     list_tokens,
     revoke_token,
@@ -27,6 +29,7 @@ from bulkpoc.services.auth import (
     set_password,
     user_for_token,
 )
+from bulkpoc.services.sessions import end_session, session_user, start_session
 from bulkpoc.store import schema
 
 PASSWORD = "correct horse battery"
@@ -288,3 +291,105 @@ def test_two_processes_asking_at_once_share_the_first_secret(empty_store):
     assert got[0] == got[1]
     assert got[0].startswith("candidate-")
     assert session_secret(empty_store) == got[0]
+
+
+# --- throttling by address, known devices, locks end sessions (issue 22, items 2 and 4) -------
+
+ADDRESS = "203.0.113.7"
+
+
+def test_one_address_trying_many_names_is_throttled_whatever_the_name(admin):
+    at = T0
+    for number in range(MAX_FAILED_PER_ADDRESS):
+        at = T0 + number * ONE_MINUTE
+        with pytest.raises(LoginRefused, match=f"^{WRONG}$"):
+            authenticate(admin, f"user{number}", "Summer2026!", now=at, client=ADDRESS)
+    with pytest.raises(LoginRefused) as refused:
+        authenticate(admin, "admin", PASSWORD, now=at + ONE_MINUTE, client=ADDRESS)
+    assert str(refused.value) == (
+        "Too many failed logins from your address; try again in 14 minutes."
+    )
+    assert refused.value.retry_after == 14 * 60
+    # the names were tried once each: from elsewhere, the right password works
+    assert authenticate(admin, "admin", PASSWORD, now=at + ONE_MINUTE, client="198.51.100.1")
+    assert authenticate(admin, "admin", PASSWORD, now=at + LOCKOUT, client=ADDRESS)
+
+
+def test_an_ipv6_client_is_counted_by_its_network(admin):
+    assert client_key("2001:db8:1:2::7") == client_key("2001:db8:1:2:ffff::1")
+    assert client_key("2001:db8:1:3::7") != client_key("2001:db8:1:2::7")
+    assert client_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert client_key(ADDRESS) == ADDRESS
+
+
+def test_a_known_device_logs_in_while_the_name_is_locked_by_someone_else(admin):
+    last = fail(admin, "admin", MAX_FAILED_LOGINS, T0)
+    later = last + ONE_MINUTE
+    with pytest.raises(LoginRefused, match="Too many failed logins for this account"):
+        authenticate(admin, "admin", PASSWORD, now=later, client=ADDRESS)
+    user = authenticate(
+        admin, "admin", PASSWORD, now=later, client="198.51.100.1", known_device=True
+    )
+    assert user.name == "admin"
+    with pytest.raises(LoginRefused, match=f"^{WRONG}$"):  # still needs the password
+        authenticate(admin, "admin", "a guess", now=later, known_device=True)
+
+
+def test_a_lock_ends_the_users_sessions(admin, settings):
+    session = start_session(admin, "admin", settings, now=T0)
+    fail(admin, "admin", MAX_FAILED_LOGINS - 1, T0)
+    assert session_user(admin, session, settings, now=T0 + minutes(5)) is not None
+    fail(admin, "admin", 1, T0 + minutes(6))
+    assert session_user(admin, session, settings, now=T0 + minutes(7)) is None
+
+
+def test_a_disabled_user_is_refused_as_a_wrong_password_is(admin):
+    admin.set_disabled("admin", T0)
+    with pytest.raises(LoginRefused, match=f"^{WRONG}$"):
+        authenticate(admin, "admin", PASSWORD, now=T0)
+    admin.set_disabled("admin", None)
+    assert authenticate(admin, "admin", PASSWORD, now=T0).name == "admin"
+
+
+# --- sessions (issue 22, item 2) ---------------------------------------------------------------
+
+
+def test_a_session_ends_when_idle_too_long_and_a_visit_keeps_it(admin, settings):
+    idle = dt.timedelta(seconds=settings.session_idle_seconds)
+    session = start_session(admin, "admin", settings, now=T0)
+    at = T0
+    for _ in range(3):  # visits closer than the idle time keep it going past it
+        at += idle - ONE_MINUTE
+        assert session_user(admin, session, settings, now=at) is not None
+    assert session_user(admin, session, settings, now=at + idle + ONE_MINUTE) is None
+    assert session_user(admin, session, settings, now=at + ONE_MINUTE) is None  # ended for good
+
+
+def test_a_session_ends_at_its_longest_however_busy(admin, settings):
+    longest = dt.timedelta(seconds=settings.session_max_seconds)
+    session = start_session(admin, "admin", settings, now=T0)
+    at = T0
+    while at + minutes(30) <= T0 + longest:
+        at += minutes(30)
+        assert session_user(admin, session, settings, now=at) is not None
+    assert session_user(admin, session, settings, now=T0 + longest + ONE_MINUTE) is None
+
+
+def test_only_a_hash_of_the_session_id_is_kept_and_ending_it_ends_it(admin, settings):
+    session = start_session(admin, "admin", settings)
+    with admin.engine.connect() as connection:
+        kept = connection.scalars(select(schema.web_sessions.c.id_sha256)).all()
+    assert session not in kept
+    assert len(kept) == 1
+    other = start_session(admin, "admin", settings)
+    end_session(admin, session)
+    assert session_user(admin, session, settings) is None
+    assert session_user(admin, other, settings) is not None
+    for made_up in ("", "x", "é" * 43, session[:-1] + "A"):
+        assert session_user(admin, made_up, settings) is None
+
+
+def test_expired_sessions_are_forgotten_when_new_ones_start(admin, settings):
+    start_session(admin, "admin", settings, now=T0)
+    start_session(admin, "admin", settings, now=T0 + dt.timedelta(days=1))
+    assert admin.count(schema.web_sessions) == 1

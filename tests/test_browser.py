@@ -252,3 +252,42 @@ def test_an_error_page_keeps_the_navigation_and_is_accessible(page: Page, visits
     expect(page.get_by_role("heading", level=1)).to_have_text("Run History")
     page.go_back()
     visits.check(page, "not-found")
+
+
+# --- throttled logins and refused forms (issue 22, items 4 and 6) ----------------------------
+
+
+def test_a_throttled_login_says_when_to_try_again_and_is_accessible(
+    page: Page, visits: Visits
+) -> None:
+    page.goto("/login")
+    for _ in range(5):  # a name no other test uses: the shared server's admin stays usable
+        page.get_by_label("User name").fill("mallory")
+        page.get_by_label("Password").fill("a guess")
+        page.get_by_role("button", name="Log in").click()
+    with page.expect_response(re.compile(r"/login$")) as answered:
+        page.get_by_label("Password").fill("another guess")
+        page.get_by_role("button", name="Log in").click()
+    assert answered.value.status == 429
+    assert 0 < int(answered.value.headers["retry-after"]) <= 900
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile(r"Too many failed logins for this account; try again in 1[45] minutes\.")
+    )
+    visits.check(page, "login-throttled")
+
+
+def test_a_form_refused_by_the_csrf_check_says_why_and_links_back(
+    page: Page, visits: Visits
+) -> None:
+    page.goto("/history")
+    log_in(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Run History")
+    page.context.clear_cookies()  # as a browser that blocks this site's cookies
+    with page.expect_response(re.compile(r"/logout$")) as answered:
+        page.get_by_role("button", name="Log out").click()
+    assert answered.value.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Form not sent")
+    expect(page.get_by_role("alert")).to_contain_text("did not send this site's cookie")
+    visits.check(page, "csrf-refused")
+    page.get_by_role("link", name="Go back").click()
+    expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)history$"))

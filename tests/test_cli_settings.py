@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -136,3 +137,49 @@ def test_a_db_option_that_is_not_a_url_is_a_usage_error(folder):
         "Error: Invalid value for '--db': must be a store URL such as sqlite:///bulkpoc.db or "
         "postgresql://…, not 'nonsense'.\n"
     )
+
+
+def test_db_works_after_the_command_name_too(folder):
+    """`bulkpoc history --db URL` as well as `bulkpoc --db URL history`, on every command."""
+    url = f"sqlite:///{folder / 'after.db'}"
+    assert bulkpoc("init", "--db", url).exit_code == 0
+    assert (folder / "after.db").exists()
+    assert not (folder / "bulkpoc.db").exists()
+    assert bulkpoc("history", "--db", url).exit_code == 0
+    assert (
+        bulkpoc("users", "add", "carol", "--permission", "Skills Edit", "--db", url).exit_code == 0
+    )
+    listed = bulkpoc("users", "list", "--db", url)
+    assert "carol" in listed.output, listed.output
+    assert not (folder / "bulkpoc.db").exists()
+    shown = json.loads(bulkpoc("settings", "--json", "--db", url).output)
+    assert shown["settings"]["database_url"] == url
+    assert shown["sources"]["database_url"] == "--db"
+    # The one after the command name is nearer the command, so it wins.
+    other = f"sqlite:///{folder / 'other.db'}"
+    shown = json.loads(bulkpoc("--db", other, "settings", "--json", "--db", url).output)
+    assert shown["settings"]["database_url"] == url
+
+
+def test_a_bad_db_option_after_the_command_is_a_usage_error_too(folder):
+    result = bulkpoc("users", "list", "--db", "nonsense")
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: Invalid value for '--db': must be a store URL such as sqlite:///bulkpoc.db or "
+        "postgresql://…, not 'nonsense'.\n"
+    )
+
+
+def test_every_command_takes_db():
+    def commands(group: click.Group, path: str):
+        for name, command in group.commands.items():
+            yield f"{path} {name}", command
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{path} {name}")
+
+    lacking = [
+        path
+        for path, command in commands(cli, "bulkpoc")
+        if not any("--db" in param.opts for param in command.params)
+    ]
+    assert lacking == []

@@ -1,4 +1,5 @@
-"""``bulkpoc users add --password-prompt``, ``users passwd``, ``users list``: web UI passwords."""
+"""``bulkpoc users add --password-prompt``, ``users passwd``, ``users list``: web UI passwords;
+``users revoke``, ``users disable`` and ``users enable``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bulkpoc.services.auth import LoginRefused, authenticate
+from bulkpoc.config import Settings
+from bulkpoc.services.auth import LoginRefused, authenticate, create_token, user_for_token
+from bulkpoc.services.sessions import session_user, start_session
 from tests.test_cli import Bulkpoc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,3 +191,84 @@ def test_users_email_sets_an_existing_users_address_and_refuses_a_bad_one(bulkpo
         assert [user.name for user in store.list_users()] == ["admin"]
     finally:
         store.engine.dispose()
+
+
+# --- revoke, disable, enable (issue 22, item 8) ----------------------------------------------
+
+
+def test_users_revoke_takes_permissions_away_and_keeps_the_rest(bulkpoc):
+    bulkpoc(
+        "users",
+        "add",
+        "carol",
+        "--permission",
+        "Skills Edit",
+        "--permission",
+        "Points of Contact Create",
+    )
+    revoked = bulkpoc("users", "revoke", "carol", "--permission", "skills edit")
+    assert revoked.exit_code == 0, revoked.output
+    assert revoked.stdout == "carol (no password): Points of Contact Create\n"
+    again = bulkpoc("users", "revoke", "carol", "--permission", "Skills Edit")
+    assert again.exit_code == 0  # taking away what is not held is no error
+    store = bulkpoc.store()
+    assert store.get_user("carol").permissions == {"Points of Contact Create"}
+    store.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("users", "revoke", "ghost", "--permission", "Skills Edit"),
+            "There is no user named 'ghost'",
+        ),
+        (("users", "revoke", "admin", "--permission", "Fly"), "'Fly' is not one of"),
+        (("users", "revoke", "admin"), "Missing option '--permission'"),
+        (("users", "disable", "ghost"), "There is no user named 'ghost'"),
+        (("users", "enable", "ghost"), "There is no user named 'ghost'"),
+    ],
+    ids=["revoke unknown user", "unknown permission", "no permission", "disable", "enable"],
+)
+def test_revoke_disable_and_enable_refuse_in_one_sentence(bulkpoc, args, message):
+    result = bulkpoc(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_a_disabled_user_cannot_log_in_use_a_token_or_keep_a_session(bulkpoc):
+    bulkpoc("users", "add", "carol", "--permission", "Skills Edit")
+    assert bulkpoc("users", "passwd", "carol", stdin=PASSWORD + "\n").exit_code == 0
+    store = bulkpoc.store()
+    settings = Settings.from_env({})
+    token = create_token(store, "carols", "carol")
+    session = start_session(store, "carol", settings)
+    assert logs_in(bulkpoc, "carol", PASSWORD)
+
+    disabled = bulkpoc("users", "disable", "carol")
+    assert disabled.exit_code == 0, disabled.output
+    assert "carol is disabled" in disabled.stdout
+    assert not logs_in(bulkpoc, "carol", PASSWORD)
+    assert user_for_token(store, token) is None
+    assert session_user(store, session, settings) is None
+    assert bulkpoc("users", "list").stdout.splitlines()[1] == (
+        "carol (password set, disabled): Skills Edit"
+    )
+
+    assert bulkpoc("users", "enable", "carol").exit_code == 0
+    assert logs_in(bulkpoc, "carol", PASSWORD)
+    user = user_for_token(store, token)
+    assert user is not None
+    assert user.name == "carol"
+    assert session_user(store, session, settings) is None  # an ended session stays ended
+    store.engine.dispose()
+
+
+def test_users_passwd_ends_the_users_sessions(bulkpoc):
+    store = bulkpoc.store()
+    settings = Settings.from_env({})
+    session = start_session(store, "admin", settings)
+    assert session_user(store, session, settings) is not None
+    assert bulkpoc("users", "passwd", "admin", stdin=PASSWORD + "\n").exit_code == 0
+    assert session_user(store, session, settings) is None
+    store.engine.dispose()

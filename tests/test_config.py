@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bulkpoc.config import DEFAULT_DATABASE_URL, Settings, origins
+from bulkpoc.config import DEFAULT_DATABASE_URL, Settings, origins, proxy_list
 from bulkpoc.domain.errors.types import SettingsError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -178,6 +178,15 @@ def test_environment_variables_beat_the_toml_file(machine, monkeypatch) -> None:
         ("WORKER_CONCURRENCY", "1.5", "must be a whole number of at least 1, not '1.5'."),
         ("UPLOAD_MAX_BYTES", "0", "must be a whole number greater than 0, not '0'."),
         ("DEFAULT_REGION", "XX", "must be a two-letter region code such as US or GB, not 'XX'."),
+        ("SESSION_IDLE_SECONDS", "0", "must be a whole number greater than 0, not '0'."),
+        ("SESSION_MAX_SECONDS", "8h", "must be a whole number greater than 0, not '8h'."),
+        ("HTTPS", "maybe", "must be true or false, not 'maybe'."),
+        (
+            "TRUSTED_PROXIES",
+            "10.0.0.5, proxy.local",
+            "must be IP addresses or networks separated by commas, such as "
+            "10.0.0.5,10.1.0.0/16, not '10.0.0.5, proxy.local'.",
+        ),
         (
             "DATABASE_URL",
             "not a url",
@@ -189,6 +198,23 @@ def test_a_bad_variable_fails_with_one_sentence_naming_it(name, value, message) 
     with pytest.raises(SettingsError) as raised:
         Settings.from_env({f"BULKPOC_{name}": value})
     assert str(raised.value) == f"Setting BULKPOC_{name} {message}"
+
+
+def test_the_session_and_proxy_settings_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "BULKPOC_SESSION_IDLE_SECONDS": "600",
+            "BULKPOC_SESSION_MAX_SECONDS": "3600",
+            "BULKPOC_HTTPS": "true",
+            "BULKPOC_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16,::1",
+        }
+    )
+    assert (settings.session_idle_seconds, settings.session_max_seconds) == (600, 3600)
+    assert settings.https is True
+    assert proxy_list(settings.trusted_proxies) == ["10.0.0.5", "10.1.0.0/16", "::1"]
+    defaults = Settings.from_env({})
+    assert (defaults.session_idle_seconds, defaults.session_max_seconds) == (3600, 28800)
+    assert (defaults.https, proxy_list(defaults.trusted_proxies)) == (False, [])
 
 
 def test_several_bad_settings_name_the_first_and_count_the_rest() -> None:

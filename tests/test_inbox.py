@@ -6,10 +6,15 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import io
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
@@ -18,7 +23,7 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.jobs.queue import InProcessQueue
-from bulkpoc.jobs.tasks import file_away
+from bulkpoc.jobs.tasks import file_away, run_batch
 from bulkpoc.schedules.inbox import process_inbox
 from bulkpoc.schedules.runner import run_due
 from bulkpoc.store.db import Store, utcnow
@@ -190,6 +195,154 @@ def test_files_still_being_written_are_left_for_a_later_pass(store, quick, inbox
     # Once it has stopped changing, the next pass takes it.
     one_pass(store, quick, nightly)
     assert scheduled(store)["growing.csv"]["total"] == 2
+
+
+# A pass in a process of its own that may not read what its owner cannot: as root, without the
+# capabilities that let root read any file.
+UNPRIVILEGED_PASS = """
+import sys
+from bulkpoc.config import Settings
+from bulkpoc.jobs.queue import InProcessQueue
+from bulkpoc.schedules.inbox import process_inbox
+from bulkpoc.store.db import Store
+store, settings = Store(sys.argv[1]), Settings.from_env()
+schedule = store.get_schedule(sys.argv[2])
+result = process_inbox(store, settings, InProcessQueue(store, settings), schedule)
+print("\\n".join(result.lines()))
+"""
+WITHOUT_ROOTS_READ = ["setpriv", "--inh-caps=-dac_override,-dac_read_search"]
+WITHOUT_ROOTS_READ += ["--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def test_a_file_the_process_may_not_read_fails_saying_so(store, inbox, nightly, tmp_path):
+    secret = write_rows(inbox / "secret.csv", [work_item("Queue S")])
+    secret.chmod(0)
+    environment = {
+        **os.environ,
+        "BULKPOC_INBOX_SETTLE_SECONDS": "0",
+        "BULKPOC_REPORT_DIR": str(tmp_path / "reports"),
+        "BULKPOC_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+    url = store.engine.url.render_as_string(hide_password=False)
+    command = [sys.executable, "-c", UNPRIVILEGED_PASS, url, nightly.name]
+    command = WITHOUT_ROOTS_READ + command if os.geteuid() == 0 else command
+    run = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+
+    batch = scheduled(store)["secret.csv"]
+    said = "The file secret.csv cannot be read: permission denied."
+    assert (batch["status"], batch["failure"]) == ("failed", said)
+    assert run.stdout.splitlines() == [f"nightly: secret.csv → batch {batch['id']}, Failed: {said}"]
+    assert listing(inbox / "failed") == [f"{batch['id']}-secret.csv"]
+
+
+class Later:
+    """A queue whose batches a worker runs later (``run``), as on PostgreSQL."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store, self.settings, self.batches = store, settings, []
+
+    def enqueue(self, batch_id: int) -> None:
+        self.batches.append(batch_id)
+
+    def run(self) -> None:
+        for batch_id in self.batches:
+            run_batch(self.store, self.settings, batch_id)
+
+
+def csv_lines(rows: list[dict[str, str]]) -> str:
+    text = io.StringIO()
+    csv.writer(text).writerows([[row.get(header, "") for header in POC_HEADERS] for row in rows])
+    return text.getvalue()
+
+
+def a_writer_that_pauses(inbox: Path) -> tuple[TextIO, str]:
+    """A program that wrote a header and 70 rows, paused past the settle time and will write
+    130 more through the handle it still holds; and the 130 rows it will write."""
+    handle = (inbox / "orders.csv").open("w", encoding="utf-8", newline="")
+    handle.write(csv_lines([dict(zip(POC_HEADERS, POC_HEADERS, strict=True))]))
+    rows = [work_item(f"Queue {n}") | {"Row Changed": "Y"} for n in range(1, 201)]
+    handle.write(csv_lines(rows[:70]))
+    handle.flush()
+    return handle, csv_lines(rows[70:])
+
+
+def changed_warning(batch_id: int) -> str:
+    return (
+        "The file orders.csv changed after it was read: this batch has the 70 rows read "
+        f"first; the 130 rows written after are in the inbox as orders-rest-of-batch-{batch_id}"
+        ".csv for the next pass."
+    )
+
+
+def test_rows_written_after_the_file_was_read_are_kept_for_the_next_pass(
+    store, quick, inbox, nightly
+):
+    handle, later_rows = a_writer_that_pauses(inbox)
+    read = (inbox / "orders.csv").read_bytes()
+    worker = Later(store, quick)
+    process_inbox(store, quick, worker, nightly)  # it looks settled: claimed and read
+    handle.write(later_rows)  # the writer goes on, into the claimed file
+    handle.close()
+    worker.run()
+
+    batch = scheduled(store)["orders.csv"]
+    assert (batch["status"], batch["total"]) == ("succeeded", 70)
+    assert changed_warning(batch["id"]) in batch["warnings"]
+    # processed/ holds what the batch read, nothing more; the rest waits in the inbox.
+    assert (inbox / "processed" / f"{batch['id']}-orders.csv").read_bytes() == read
+    rest = f"orders-rest-of-batch-{batch['id']}.csv"
+    assert listing(inbox) == sorted(["processed", "processing", rest])
+    assert listing(inbox / "processing") == []
+
+    one_pass(store, quick, nightly)
+    assert scheduled(store)[rest]["total"] == 130
+    assert len(stored_pocs(store)) == 200
+
+
+def test_rows_written_after_the_file_was_filed_are_found_by_the_next_pass(
+    store, quick, inbox, nightly
+):
+    handle, later_rows = a_writer_that_pauses(inbox)
+    read = (inbox / "orders.csv").read_bytes()
+    one_pass(store, quick, nightly)  # read, imported and filed under processed/
+    batch = scheduled(store)["orders.csv"]
+    filed = inbox / "processed" / f"{batch['id']}-orders.csv"
+    assert filed.read_bytes() == read
+    handle.write(later_rows)  # the writer goes on, into the filed file
+    handle.close()
+
+    result = one_pass(store, quick, nightly)
+
+    assert filed.read_bytes() == read
+    assert changed_warning(batch["id"]) in store.batch(batch["id"])["warnings"]
+    assert f"nightly: batch {batch['id']}: {changed_warning(batch['id'])}" in result.lines()
+    one_pass(store, quick, nightly)
+    rest = scheduled(store)[f"orders-rest-of-batch-{batch['id']}.csv"]
+    assert (rest["status"], rest["total"]) == ("succeeded", 130)
+    assert len(stored_pocs(store)) == 200
+
+
+def test_a_file_rewritten_after_it_was_read_goes_back_to_the_inbox_whole(
+    store, quick, inbox, nightly
+):
+    path = write_rows(inbox / "team.csv", [work_item("Queue A") | {"Row Changed": "Y"}])
+    read = path.read_bytes()
+    worker = Later(store, quick)
+    with path.open("r+b") as handle:  # the program that wrote it still holds it
+        process_inbox(store, quick, worker, nightly)
+        handle.write(read.replace(b"Queue A", b"Queue B"))  # and rewrites it in place
+    worker.run()
+
+    batch = scheduled(store)["team.csv"]
+    again = f"team-changed-after-batch-{batch['id']}.csv"
+    assert (inbox / "processed" / f"{batch['id']}-team.csv").read_bytes() == read
+    assert (inbox / again).read_bytes() == read.replace(b"Queue A", b"Queue B")
+    assert (
+        "The file team.csv changed after it was read, not only by rows added at its end: this "
+        f"batch has the content read first; the changed file is in the inbox as {again} for "
+        "the next pass, whole (with what this batch read)."
+    ) in batch["warnings"]
 
 
 def test_folders_and_other_files_are_not_touched(store, quick, inbox, nightly):

@@ -6,8 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -252,6 +258,40 @@ def test_an_outbox_folder_that_cannot_be_written_keeps_the_message(store, settin
     assert not_sent_warning(row["last_error"]) in result.warnings
 
 
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A server on a free loopback port that accepts every connection and never says a word."""
+    listener = socket.create_server((HOST, 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in [*accepted, listener]:
+            connection.close()
+
+
+def test_a_server_that_accepts_and_never_answers_is_a_timeout(store, settings):
+    queue(store)
+    with silent_server() as port:
+        (delivery,) = mail.deliver_due(store, smtp(settings, port, smtp_timeout=0.5))
+    reason = f"{HOST}:{port} did not answer within 0.5 seconds"
+    assert (delivery.sent, delivery.error) == (False, reason)
+    (row,) = outbox(store)
+    assert (row["attempts"], row["last_error"], row["sent_at"]) == (1, reason, None)
+
+
 # --- never twice --------------------------------------------------------------------------
 
 
@@ -300,6 +340,36 @@ def test_two_passes_at_once_send_every_message_exactly_once(store, settings):
     assert sorted(subject(message) for message in server.messages()) == sorted(titles)
     delivered = sorted(delivery.message_id for deliveries in sent for delivery in deliveries)
     assert delivered == sorted(row["id"] for row in outbox(store))
+
+
+def test_four_senders_with_all_pending_deliver_each_message_exactly_once(store, settings, tmp_path):
+    """Four `bulkpoc outbox send --all-pending` processes at once, each with its own
+    connection: every message is claimed by one of them only."""
+    titles = [f"message {n}" for n in range(20)]
+    for title in titles:
+        queue(store, title)
+    url = store.engine.url.render_as_string(hide_password=False)
+    with smtp_server(delay=0.1) as server:
+        environment = {
+            **os.environ,
+            "BULKPOC_DATABASE_URL": url,
+            "BULKPOC_SMTP_HOST": HOST,
+            "BULKPOC_SMTP_PORT": str(server.port),
+            "BULKPOC_REPORT_DIR": str(tmp_path / "reports"),
+            "BULKPOC_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+        command = [sys.executable, "-m", "bulkpoc", "outbox", "send", "--all-pending"]
+        senders = [
+            subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        outputs = [sender.communicate(timeout=120)[0] for sender in senders]
+
+    assert [sender.returncode for sender in senders] == [0] * 4, outputs
+    assert sorted(subject(message) for message in server.messages()) == sorted(titles)
+    said_sent = [line for output in outputs for line in output.splitlines() if " sent to " in line]
+    assert len(said_sent) == 20, outputs
+    assert all(row["sent_at"] is not None and row["attempts"] == 1 for row in outbox(store))
 
 
 # --- TLS and logins -----------------------------------------------------------------------

@@ -550,6 +550,89 @@ def test_a_failure_releases_nothing_down_a_chain_of_keys(run, store, pair):
     assert stored_pocs(store) == pair
 
 
+@pytest.fixture
+def twelve(run, store):
+    """Twelve stored Phone Call POCs, "Line 0" to "Line 11" on +12025550100 to 0111: enough
+    that a batch naming one of them reads it by key rather than reading the whole table."""
+    rows = [poc(Name=f"Line {i}", Point_of_Contact=f"+120255501{i:02}") for i in range(12)]
+    assert run(rows).counts.created == 12
+    return stored_pocs(store)
+
+
+@pytest.mark.parametrize("new_row_first", [True, False])
+def test_already_used_names_the_holder_in_a_file_that_also_creates(run, twelve, new_row_first):
+    # Issue 22, defect 13: with a new POC in the file, the holder's ID came as a numpy integer,
+    # which SQLite bound as a blob: the holder was not found, and its name was ''.
+    clash = poc(Name="Line 0", Point_of_Contact="+12025550112")
+    new = poc(Name="Brand New", Point_of_Contact="+12025550113")
+    other_address = poc(Name="Another", Point_of_Contact="+12025550101")
+    rows = [new, clash, other_address] if new_row_first else [clash, other_address, new]
+    result = run(rows, dry_run=True)
+    messages = sorted(error.message for error in result.errors)
+    assert messages == [
+        "Name 'Line 0' is already used by point of contact 'Line 0' (Point of Contact ID 1).",
+        "Point of Contact '+12025550101' is already used by point of contact 'Line 1' "
+        "(Point of Contact ID 2).",
+    ]
+
+
+def test_every_message_citing_another_record_names_it_in_a_mixed_file(run, twelve):
+    # The other messages that cite a record (its skill, its stored media type, the POC holding
+    # a number) read it from memory, not by key: they name it with creates in the file too.
+    rows = [
+        poc(Name="Brand New", Point_of_Contact="+12025550113"),
+        poc(
+            Point_of_Contact_ID="3",
+            Name="Line 2",
+            Media_Type="SMS",
+            Point_of_Contact="+12025550102",
+        ),
+        poc(
+            Point_of_Contact_ID="4",
+            Name="Line 3",
+            Point_of_Contact="+12025550103",
+            Skill="Email Support",
+        ),
+        poc(
+            Point_of_Contact_ID="5",
+            Name="Line 4",
+            Point_of_Contact="+12025550104",
+            Skill="Legacy Calls",
+        ),
+    ]
+    messages = [error.message for error in run(rows, dry_run=True).errors]
+    assert (
+        "Media Type cannot change on update (it is Phone Call); create a new point of contact "
+        "instead." in messages
+    )
+    assert (
+        "Skill 'Email Support' handles Email, not Phone Call; choose a skill of the same "
+        "media type." in messages
+    )
+    assert (
+        "Skill 'Legacy Calls' is inactive; only active skills can be assigned to an active "
+        "point of contact." in messages
+    )
+    numbers = [{"Phone Number": "+12025550199"}, {"Phone Number": "+12025550105", "Voice": "N"}]
+    result = run(numbers, headers=RECORD_TYPES["number"].headers, record_type="number")
+    assert [error.message for error in result.errors] == [
+        "Voice cannot be turned off: Phone Call point of contact 'Line 5' uses this number; move "
+        "it to another number first."
+    ]
+
+
+def test_already_used_names_the_holder_of_a_reference_name(run, store):
+    headers = RECORD_TYPES["skill"].headers
+    skills = [{"Name": f"Queue {i}", "Media Type": "Email"} for i in range(80)]
+    assert run(skills, headers=headers, record_type="skill").counts.created == 80
+    rows = [
+        {"Name": "Brand New", "Media Type": "Email"},
+        {"Name": "queue 7", "Media Type": "Email"},
+    ]
+    (error,) = run(rows, headers=headers, record_type="skill", dry_run=True).errors
+    assert error.message.startswith("Name 'queue 7' is already used by skill 'Queue 7' (Skill ID")
+
+
 # --- a dry run and a real run of the same file agree ----------------------------------------
 
 SEEDED = [  # the stored POCs every generated batch runs against, IDs 1 to 5

@@ -71,6 +71,91 @@ def test_a_sixth_field_gives_seconds_and_a_disabled_schedule_is_never_due():
     assert off.due_tick(at("2024-01-10 13:00")) is None
 
 
+# Hourly, daily at 01:30 (repeated on the fall-back day) and daily at 02:30 (missing on the
+# spring-forward day in both zones), in a zone that changes at 02:00 local and one at 01:00 UTC.
+DST_ZONES = ("America/New_York", "Europe/Berlin")
+DST_CRONS = ("0 * * * *", "30 1 * * *", "30 2 * * *")
+
+
+def dst_changes(zone: str, year: int) -> list[dt.datetime]:
+    """The UTC hours of ``year`` at which ``zone``'s offset changes."""
+    from zoneinfo import ZoneInfo
+
+    hours = [dt.datetime(year, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=h) for h in range(8760)]
+    offsets = [hour.astimezone(ZoneInfo(zone)).utcoffset() for hour in hours]
+    return [
+        hours[i].replace(tzinfo=None) for i in range(1, len(hours)) if offsets[i] != offsets[i - 1]
+    ]
+
+
+def croniter_lists(cron: str, zone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Every cron time in (start, end], as croniter lists them (naive UTC)."""
+    from zoneinfo import ZoneInfo
+
+    from croniter import croniter
+
+    ticks = croniter(cron, start.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)))
+    listed = []
+    while (tick := ticks.get_next(dt.datetime).astimezone(dt.UTC).replace(tzinfo=None)) <= end:
+        listed.append(tick)
+    return listed
+
+
+def fired_by_the_loop(due: Schedule, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The ticks a scheduler fires from ``start`` to ``end``, waking as ``run_forever`` does:
+    at the next cron time, and at least every few minutes."""
+    fired, now = [], start
+    while now <= end:
+        tick = due.due_tick(now)
+        if tick is not None:
+            fired.append(tick)
+            due = dataclasses.replace(due, last_fired_at=tick)
+        now = min(due.next_tick(now), now + dt.timedelta(minutes=7))
+    return fired
+
+
+@pytest.mark.parametrize("cron", DST_CRONS)
+@pytest.mark.parametrize("zone", DST_ZONES)
+def test_a_schedule_fires_at_every_cron_time_across_each_dst_change_of_a_year(zone, cron):
+    changes = dst_changes(zone, 2027)
+    assert len(changes) == 2
+    for change in changes:
+        start, end = change - dt.timedelta(hours=30), change + dt.timedelta(hours=30)
+        due = Schedule(name="s", cron=cron, timezone=zone, inbox="/in", created_at=start)
+        assert fired_by_the_loop(due, start, end) == croniter_lists(cron, zone, start, end)
+
+
+def test_an_hourly_schedule_fires_every_hour_of_the_fall_back_day():
+    hourly = schedule("0 * * * *", "2027-11-07 03:30", timezone="America/New_York")
+    fired = fired_by_the_loop(hourly, at("2027-11-07 03:30"), at("2027-11-07 08:30"))
+    # 00:00 EDT to 03:00 EST: the second 01:00 (06:00 UTC) is an hour of its own.
+    assert fired == [at(f"2027-11-07 {hour:02}:00") for hour in (4, 5, 6, 7, 8)]
+    assert hourly.due_tick(at("2027-11-07 06:00:00")) == at("2027-11-07 06:00")
+    before = dataclasses.replace(hourly, last_fired_at=at("2027-11-07 05:00"))
+    assert before.due_tick(at("2027-11-07 06:30")) == at("2027-11-07 06:00")
+
+
+def test_a_daily_schedule_on_the_days_the_clocks_change():
+    daily = schedule("30 1 * * *", "2027-03-13 12:00", timezone="America/New_York")
+    # Spring forward (02:00 EST → 03:00 EDT): 01:30 comes once, as every day.
+    assert fired_by_the_loop(daily, at("2027-03-13 12:00"), at("2027-03-15 12:00")) == [
+        at("2027-03-14 06:30"),
+        at("2027-03-15 05:30"),
+    ]
+    # Fall back (02:00 EDT → 01:00 EST): 01:30 comes twice, an hour apart, and fires twice.
+    daily = dataclasses.replace(daily, created_at=at("2027-11-06 12:00"))
+    assert fired_by_the_loop(daily, at("2027-11-06 12:00"), at("2027-11-08 12:00")) == [
+        at("2027-11-07 05:30"),
+        at("2027-11-07 06:30"),
+        at("2027-11-08 06:30"),
+    ]
+    # A time the spring-forward day skips (02:30) fires when the clock jumps, at 03:00 EDT.
+    skipped = dataclasses.replace(daily, cron="30 2 * * *", created_at=at("2027-03-13 12:00"))
+    assert fired_by_the_loop(skipped, at("2027-03-13 12:00"), at("2027-03-14 12:00")) == [
+        at("2027-03-14 07:00")
+    ]
+
+
 # --- keeping schedules ------------------------------------------------------------------------
 
 

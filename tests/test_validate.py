@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from bulkpoc.batch.validate import map_headers, validate
+from bulkpoc.batch.headers import map_headers
+from bulkpoc.batch.validate import validate
 from bulkpoc.domain.parsers import TEXT
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES

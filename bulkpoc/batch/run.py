@@ -18,12 +18,13 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.batch.apply import apply
+from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
 from bulkpoc.batch.plan import plan
 from bulkpoc.batch.progress import Progress, both, no_progress
 from bulkpoc.batch.read import read_file
-from bulkpoc.batch.validate import map_headers, validate
+from bulkpoc.batch.validate import validate
 from bulkpoc.config import Settings
 from bulkpoc.domain.actions import CREATE, FAILED, UNCHANGED, UPDATE
 from bulkpoc.domain.errors.codes import (

@@ -20,6 +20,7 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.errors.codes import (
     DUPLICATE_FILE,
     FILE_MISSING,
+    FILE_UNREADABLE,
 )
 from bulkpoc.domain.errors.types import (
     BulkpocError,
@@ -31,7 +32,7 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult, Counts
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.formats.base import Source
-from bulkpoc.store.batches import RUNNING
+from bulkpoc.store.batches import RUNNING, Recorded
 from bulkpoc.store.db import Store, utcnow
 
 
@@ -43,14 +44,17 @@ def submit(
     progress: Progress | None = None,
     *,
     run_here: bool = False,
+    then: Recorded | None = None,
     **recorded: Any,
 ) -> int:
     """Record a batch with its file's bytes and return its id; a worker then processes it.
 
     ``run_here``: the caller processes it at once (``run_import``), so it is recorded as
-    already running in this process. ``recorded`` adds columns (``schedule_name``,
-    ``inbox_path``, ``inbox_claim``). Waits while another batch writes to SQLite; raises
-    ``StoreBusy`` if that takes longer than the lock timeout.
+    already running in this process. ``then(connection, batch_id)`` runs in the transaction
+    that records a new batch (the job queue's way to defer its job with it; see
+    ``jobs.queue``). ``recorded`` adds columns (``schedule_name``, ``inbox_path``,
+    ``inbox_claim``). Waits while another batch writes to SQLite; raises ``StoreBusy`` if that
+    takes longer than the lock timeout.
     """
     settings = settings or Settings.from_env()
     content = _content(source)
@@ -58,6 +62,7 @@ def submit(
         waiting_for(settings, progress or no_progress),
         content=content,
         status=RUNNING if run_here else "queued",
+        then=then,
         **_batch_values(source, options, content),
         **recorded,
     )
@@ -183,6 +188,7 @@ def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchR
     result.errors = store.batch_errors(batch_id) if with_errors else []
     result.failure, result.failure_code = batch["failure"], batch["failure_code"]
     result.warnings = list(batch["warnings"] or [])
+    result.timings = dict(batch["timings"] or {})
     result.applied = (
         result.status
         in (
@@ -201,7 +207,22 @@ def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchR
 def _stored_file(store: Store, batch: dict) -> Source:
     content = store.file_content(batch["checksum"]) if batch["checksum"] else None
     if content is None:
-        raise FileRejected(FILE_MISSING, name=batch["file_name"])
+        raise _no_content(batch)
     stream = io.BytesIO(content)
     stream.name = batch["file_name"]
     return stream
+
+
+def _no_content(batch: dict) -> FileRejected:
+    """Why a batch has no bytes: its file could not be read when it was recorded. An inbox
+    file is still there to ask (a file the process may not read is not a missing one)."""
+    name = batch["file_name"]
+    if batch["inbox_path"]:
+        try:
+            Path(batch["inbox_path"]).open("rb").close()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            reason = (error.strerror or str(error)).lower()
+            return FileRejected(FILE_UNREADABLE, name=name, reason=reason)
+    return FileRejected(FILE_MISSING, name=name)

@@ -13,26 +13,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bulkpoc.batch.read import strip
+from bulkpoc.domain import invisible, rowhash
 from bulkpoc.domain import parsers as parse
-from bulkpoc.domain import rowhash
 from bulkpoc.domain.errors.codes import (
-    DUPLICATE_COLUMN,
     DUPLICATE_IN_FILE,
     INVALID_YES_NO,
-    MISSING_COLUMNS,
-    NO_KNOWN_COLUMNS,
     NO_ROW_CHANGED_COLUMN,
+    REFERENCE_REPAIRED,
     REQUIRED,
     SPREADSHEET_ERROR,
     UNKNOWN_ID,
     UNKNOWN_REFERENCE,
     ErrorType,
 )
-from bulkpoc.domain.errors.log import ErrorLog
+from bulkpoc.domain.errors.log import ErrorLog, row_list
 from bulkpoc.domain.errors.types import FileRejected
 from bulkpoc.domain.records.as_text import records_as_text
 from bulkpoc.domain.records.base import (
-    ERROR_COLUMN,
     LAST_MODIFIED,
     ROW_CHANGED,
     Field,
@@ -45,41 +42,6 @@ from bulkpoc.domain.suggest import suggestions
 from bulkpoc.domain.users import User
 from bulkpoc.formats.base import RawTable
 from bulkpoc.store.record_tables import unique_keys
-
-
-def header_key(header: str) -> str:
-    return "".join(header.replace("\ufeff", "").split()).casefold()
-
-
-def map_headers(raw: RawTable, rtype: RecordType) -> tuple[dict[str, int], list[str]]:
-    """Which file column holds each known header; unknown ones become warnings."""
-    known = {header_key(header): header for header in rtype.headers}
-    positions: dict[str, int] = {}
-    unknown: list[str] = []
-    for position, header in enumerate(raw.headers):
-        key = header_key(header)
-        if key == header_key(ERROR_COLUMN):
-            continue
-        if key not in known:
-            unknown.append(header.strip() or f"(unnamed column {position + 1})")
-            continue
-        canonical = known[key]
-        if canonical in positions:
-            raise FileRejected(DUPLICATE_COLUMN, header=canonical)
-        positions[canonical] = position
-    if not positions:
-        raise FileRejected(NO_KNOWN_COLUMNS, plural=rtype.plural, headers=", ".join(rtype.headers))
-    missing = [header for header in rtype.required_headers if header not in positions]
-    if missing:
-        raise FileRejected(
-            MISSING_COLUMNS,
-            s="s" if len(missing) > 1 else "",
-            headers=", ".join(f"'{header}'" for header in missing),
-        )
-    warnings = []
-    if unknown:
-        warnings.append("Ignored unknown column(s): " + ", ".join(unknown) + ".")
-    return positions, warnings
 
 
 def select_rows(
@@ -306,6 +268,8 @@ def _parse_field(sheet: Sheet, field: Field) -> None:
     else:
         raise ValueError(f"unknown field kind {field.kind}")
     sheet.record(field.header, parsed)
+    if field.kind == "ref" and parsed.repaired is not None and parsed.repaired.any():
+        _warn_repaired(sheet, field, cells, parsed.repaired)
     parsed_values = parsed.values.astype(object)
     blank = cells == ""
     is_update, is_create = sheet.is_update[to_check], sheet.is_create[to_check]
@@ -327,13 +291,26 @@ def _resolve_reference(
 ) -> parse.Parsed:
     """Names of skills, scripts and chat profiles to their IDs (case-insensitively).
 
-    An unknown name suggests the closest existing ones, preferring those of the row's
-    ``media`` type.
+    A name holding invisible characters (a no-break space, a zero-width space) that names an
+    existing record once they are repaired is repaired (``repaired``): only then, so a stored
+    name holding one still matches as written. An unknown name suggests the closest existing
+    ones, preferring those of the row's ``media`` type.
     """
     keys = casefold(cells)
     ids = keys.map(table["id"])
+    hidden = invisible.has_invisible(cells)
+    if hidden.any():
+        retry = hidden & ids.isna()
+        if retry.any():
+            keys[retry] = casefold(invisible.repair(cells[retry])).to_numpy()
+            ids[retry] = keys[retry].map(table["id"]).to_numpy()
     found = ids.astype("Int64").astype(object)
     parsed = parse.Parsed(found.where(found.notna(), None))
+    if hidden.any():
+        # Matched (the fold reads a no-break space as a space) to a name that holds none.
+        matched = ids[hidden].dropna().map(table.set_index("id")["name"])
+        parsed.repaired = pd.Series(False, index=cells.index)
+        parsed.repaired[matched.index] = ~invisible.has_invisible(matched).to_numpy()
     unknown = (cells != "") & ids.isna()
     if unknown.any():
         parsed.fail(
@@ -343,6 +320,21 @@ def _resolve_reference(
             did_you_mean=suggestions(keys[unknown], table, media),
         )
     return parsed
+
+
+def _warn_repaired(sheet: Sheet, field: Field, cells: pd.Series, repaired: pd.Series) -> None:
+    """Say which rows of a reference column were repaired, and how."""
+    rows = sheet.rows[repaired[repaired].index].sort_values().tolist()
+    text = "".join(cells[repaired].unique())
+    sheet.warnings.append(
+        REFERENCE_REPAIRED.message(
+            count=len(rows),
+            header=field.header,
+            rows=("row " if len(rows) == 1 else "rows ") + row_list(rows),
+            repair=invisible.repairs_made(text),
+            what=field.header.lower(),
+        )
+    )
 
 
 def _check_duplicates(sheet: Sheet, key: pd.Series, header: str) -> None:

@@ -85,7 +85,8 @@ def users_add(
     email: str | None,
     password_prompt: bool,
 ) -> None:
-    """Create a user, or grant more permissions to an existing one."""
+    """Create a user, or grant more permissions to an existing one (`users revoke` takes
+    them away)."""
     from bulkpoc.services.auth import PasswordRejected, check_password, set_password
 
     canonical = {p.casefold(): p for p in PERMISSIONS}
@@ -136,10 +137,57 @@ def users_email(obj: Context, name: str, address: str) -> None:
     click.echo(f"Email address of {name} set to {address}.")
 
 
+@users.command("revoke")
+@click.argument("name")
+@click.option(
+    "--permission",
+    "permissions",
+    multiple=True,
+    required=True,
+    type=click.Choice(PERMISSIONS, case_sensitive=False),
+    help="A permission to take away (repeatable).",
+)
+@click.pass_obj
+def users_revoke(obj: Context, name: str, permissions: tuple[str, ...]) -> None:
+    """Take permissions away from a user; their next page, API call or batch goes without."""
+    canonical = {p.casefold(): p for p in PERMISSIONS}
+    with user_errors(UnknownUser):
+        store = obj.store()
+        store.revoke_permissions(name, [canonical[p.casefold()] for p in permissions])
+        user = store.get_user(name)
+    click.echo(_describe(user))
+
+
+@users.command("disable")
+@click.argument("name")
+@click.pass_obj
+def users_disable(obj: Context, name: str) -> None:
+    """Disable a user: their web sessions end at once, and their logins and API tokens are
+    refused until `bulkpoc users enable`. Nothing of theirs is deleted."""
+    from bulkpoc.store.db import utcnow
+
+    with user_errors(UnknownUser):
+        obj.store().set_disabled(name, utcnow())
+    click.echo(
+        f"{name} is disabled: their sessions have ended, and their logins and API tokens "
+        f"are refused until `bulkpoc users enable {name}`."
+    )
+
+
+@users.command("enable")
+@click.argument("name")
+@click.pass_obj
+def users_enable(obj: Context, name: str) -> None:
+    """Enable a disabled user again: their password and API tokens work again."""
+    with user_errors(UnknownUser):
+        obj.store().set_disabled(name, None)
+    click.echo(f"{name} is enabled.")
+
+
 @users.command("list")
 @click.pass_obj
 def users_list(obj: Context) -> None:
-    """List users, whether each has a password, and their permissions."""
+    """List users, whether each has a password or is disabled, and their permissions."""
     with user_errors():
         for user in obj.store().list_users():
             click.echo(_describe(user))
@@ -150,9 +198,11 @@ def _prompt_password() -> str:
 
 
 def _describe(user: User) -> str:
-    password = "password set" if user.password_hash else "no password"
+    state = "password set" if user.password_hash else "no password"
+    if user.disabled:
+        state += ", disabled"
     email = f" <{user.email}>" if user.email else ""
-    return f"{user.name}{email} ({password}): " + ", ".join(sorted(user.permissions))
+    return f"{user.name}{email} ({state}): " + ", ".join(sorted(user.permissions))
 
 
 @cli.command("settings")

@@ -118,14 +118,42 @@ def _store_url(ctx: click.Context, param: click.Parameter, value: str | None) ->
         raise click.BadParameter(f"must be {error}, not {value!r}.") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    "database_url",
-    callback=_store_url,
-    help="Store URL: a SQLite file or postgresql://… (default: the database_url setting, "
-    "e.g. $BULKPOC_DATABASE_URL; `bulkpoc settings` shows it).",
+DB_HELP = (
+    "Store URL: a SQLite file or postgresql://… (default: the database_url setting, "
+    "e.g. $BULKPOC_DATABASE_URL; `bulkpoc settings` shows it)."
 )
+
+
+def _db_after_command(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--db`` given after a command's name: it overrides one given before it."""
+    url = _store_url(ctx, param, value)
+    shared = ctx.find_object(Context)  # made by `cli` below, which runs before any command
+    if url is not None and shared is not None:
+        shared.db_option = url
+
+
+class Group(click.Group):
+    """A command group whose every command, and every group's, also takes ``--db``, so that
+    ``bulkpoc history --db URL`` works as ``bulkpoc --db URL history`` does."""
+
+    group_class = type  # subgroups are of this class too
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any("--db" in param.opts for param in cmd.params):
+            cmd.params.append(
+                click.Option(
+                    ["--db"],
+                    metavar="URL",
+                    expose_value=False,
+                    callback=_db_after_command,
+                    help=DB_HELP,
+                )
+            )
+        super().add_command(cmd, name)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "database_url", metavar="URL", callback=_store_url, help=DB_HELP)
 @click.version_option(__version__, prog_name="bulkpoc")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None) -> None:

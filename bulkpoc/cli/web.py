@@ -32,4 +32,5 @@ def serve(obj: Context, host: str, port: int) -> None:
     with user_errors():
         app = create_app(obj.settings, obj.store())
     click.echo(f"Serving http://{host}:{port}/ on {obj.store().display_url}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    # The app believes X-Forwarded-* from the trusted_proxies setting only (never by default).
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

@@ -52,7 +52,7 @@ def worker(obj: Context, concurrency: int | None, until_empty: bool) -> None:
 
 
 @cli.command()
-@click.argument("batch_id", type=int)
+@click.argument("batch_id", metavar="BATCH", type=int)
 @click.pass_obj
 def rerun(obj: Context, batch_id: int) -> None:
     """Run an interrupted batch again, from the file the store kept.

@@ -69,9 +69,17 @@ class Schedule:
         )
 
     def latest_tick(self, now: dt.datetime) -> dt.datetime:
-        """The latest cron time at or before ``now``."""
+        """The latest cron time at or before ``now``.
+
+        croniter's backward step skips the repeated hour of a fall-back day (01:00 EST after
+        01:00 EDT) that its forward step lists, so the step back is only a start: from there,
+        forward steps reach the latest time at or before ``now``.
+        """
         ticks = _ticks(self.cron, local_time(now, self.timezone) + _JUST_AFTER)
-        return _utc(ticks.get_prev(dt.datetime))
+        latest = _utc(ticks.get_prev(dt.datetime))
+        while (following := self.next_tick(latest)) <= now:
+            latest = following
+        return latest
 
     def next_tick(self, now: dt.datetime) -> dt.datetime:
         """The first cron time after ``now``."""

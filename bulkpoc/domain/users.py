@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class User:
-    """A user as the store keeps them: name, email address, permissions, password hash."""
+    """A user as the store keeps them: name, email address, permissions, password hash, and
+    whether an administrator disabled them (no login, no session, no API token)."""
 
     name: str
     email: str | None
     permissions: frozenset[str]
     password_hash: str | None = None
+    disabled: bool = False

@@ -172,7 +172,11 @@ def detect_encoding(source: Source, name: str) -> str:
 
 def _guess_encoding(handle: BinaryIO, head: bytes, name: str) -> str:
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        if _decodes(handle, "utf-8"):
+            return "utf-8-sig"
+        # A program read the BOM as cp1252 text ('ï»¿') and saved the file as cp1252, which
+        # kept the BOM's bytes before text that is not UTF-8. The header repair removes 'ï»¿'.
+        return _single_byte(handle)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if len(head) >= 4 and head.count(b"\x00") >= len(head) // 4:
@@ -182,6 +186,10 @@ def _guess_encoding(handle: BinaryIO, head: bytes, name: str) -> str:
         raise FileRejected(NOT_TEXT, name=name)
     if _decodes(handle, "utf-8"):
         return "utf-8"
+    return _single_byte(handle)
+
+
+def _single_byte(handle: BinaryIO) -> str:
     return "cp1252" if _decodes(handle, "cp1252") else "latin-1"
 
 

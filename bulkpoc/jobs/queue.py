@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from bulkpoc.batch.progress import ProgressReport
 from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.options import ImportOptions
+from bulkpoc.formats.base import Source
 from bulkpoc.jobs.spool import Spool
 from bulkpoc.jobs.tasks import run_batch
 from bulkpoc.store.db import Store
@@ -22,9 +23,44 @@ log = logging.getLogger("bulkpoc.jobs")
 class JobQueue(Protocol):
     """Where submitted batches go to be processed."""
 
-    def enqueue(self, batch_id: int) -> None:
-        """Have the batch processed: now, here (SQLite), or by a worker (PostgreSQL)."""
+    def submit(
+        self,
+        source: Source,
+        options: ImportOptions,
+        settings: Settings | None = None,
+        **recorded: Any,
+    ) -> int:
+        """Record the batch (``batch.submit.submit``) and have it processed exactly once: a
+        new batch is enqueued, and the batch an earlier upload with the same ``upload_id``
+        became is only returned (it is in the queue already)."""
         ...
+
+    def enqueue(self, batch_id: int) -> None:
+        """Have a recorded batch processed: now, here (SQLite), or by a worker (PostgreSQL)."""
+        ...
+
+
+def submit_then_enqueue(
+    queue: JobQueue,
+    store: Store,
+    source: Source,
+    options: ImportOptions,
+    settings: Settings,
+    **recorded: Any,
+) -> int:
+    """SQLite's ``JobQueue.submit``: record the batch, then enqueue it if it is new."""
+    new: list[int] = []
+    batch_id = submit(
+        store,
+        source,
+        options,
+        settings,
+        then=lambda _, recorded_id: new.append(recorded_id),
+        **recorded,
+    )
+    if batch_id in new:  # not an earlier upload's batch, which is in the queue already
+        queue.enqueue(batch_id)
+    return batch_id
 
 
 class InProcessQueue:
@@ -32,6 +68,16 @@ class InProcessQueue:
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings = store, settings
+
+    def submit(
+        self,
+        source: Source,
+        options: ImportOptions,
+        settings: Settings | None = None,
+        **recorded: Any,
+    ) -> int:
+        settings = settings or self.settings
+        return submit_then_enqueue(self, self.store, source, options, settings, **recorded)
 
     def enqueue(self, batch_id: int) -> None:
         run_batch(self.store, self.settings, batch_id)
@@ -66,6 +112,16 @@ class ThreadQueue:
         """Let the running batch finish, then end the thread."""
         self._waiting.put(None)
         self._thread.join()
+
+    def submit(
+        self,
+        source: Source,
+        options: ImportOptions,
+        settings: Settings | None = None,
+        **recorded: Any,
+    ) -> int:
+        settings = settings or self.settings
+        return submit_then_enqueue(self, self.store, source, options, settings, **recorded)
 
     def enqueue(self, batch_id: int) -> None:
         self._waiting.put(batch_id)
@@ -119,5 +175,5 @@ def queue_for(store: Store, settings: Settings) -> JobQueue:
         # procrastinate (with psycopg) only on PostgreSQL: a SQLite store never loads it.
         from bulkpoc.jobs.worker import ProcrastinateQueue
 
-        return ProcrastinateQueue(store.url)
+        return ProcrastinateQueue(store, settings)
     return InProcessQueue(store, settings)

@@ -12,6 +12,7 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
+from bulkpoc.jobs.unread import keep_unread
 from bulkpoc.output.mail import deliver_due
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store
@@ -67,12 +68,17 @@ def file_away(store: Store, batch: dict, status: BatchStatus) -> Path | None:
     """Move a batch's inbox file from ``processing/`` to ``processed/`` or ``failed/``, as
     ``<batch id>-<name>``, and record where it went.
 
-    An interrupted batch's file stays in ``processing/`` until the batch runs again.
+    An interrupted batch's file stays in ``processing/`` until the batch runs again. A file
+    that changed after the batch read it is first put back as it was read, what was added
+    left in the inbox for the next pass (``unread``).
     """
     source = Path(batch["inbox_path"])
     folder = FOLDER_FOR.get(status)
     if folder is None or source.parent.name != PROCESSING:
         return None
+    warning = keep_unread(store, batch, source)
+    if warning is not None:
+        log.warning("Batch %s: %s", batch["id"], warning)
     target = _free_name(source.parent.parent / folder, f"{batch['id']}-{batch['file_name']}")
     try:
         os.rename(source, target)

@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import procrastinate
 from procrastinate.jobs import Status
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
+from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
+from bulkpoc.domain.errors.types import QueueUnavailable
+from bulkpoc.domain.options import ImportOptions
+from bulkpoc.formats.base import Source
 from bulkpoc.jobs.tasks import housekeeping, run_batch
 from bulkpoc.store.db import Store, utcnow
 
 PROCESS_BATCH = "bulkpoc.process_batch"
 HOUSEKEEPING = "bulkpoc.housekeeping"
 QUEUE = "batches"
+NOT_QUEUED = "The job queue could not take the batch, so nothing was stored; send the file again."
+log = logging.getLogger("bulkpoc.jobs")
 
 
 @dataclass
@@ -94,14 +102,41 @@ def orphans(store: Store, older_than: float) -> list[int]:
 
 
 class ProcrastinateQueue:
-    """PostgreSQL: defer a job that one worker will take."""
+    """PostgreSQL: defer a job that one worker will take.
 
-    def __init__(self, database_url: str) -> None:
-        self.app = make_app(database_url)
+    A new batch's job is deferred in the transaction that records the batch, any other job on
+    a connection of the store's own pool: that pool lives as long as the process (a server's,
+    a scheduler's), so nothing is opened or closed per upload and requests at once never close
+    each other's connections. The procrastinate app itself is never opened here.
+    """
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store, self.settings = store, settings
+        self.app = make_app(store.url)
+
+    def submit(
+        self,
+        source: Source,
+        options: ImportOptions,
+        settings: Settings | None = None,
+        **recorded: Any,
+    ) -> int:
+        """Record the batch and defer its job in one transaction: no batch is ever stored
+        without its job, and an earlier upload's batch (same ``upload_id``) gets no second."""
+        settings = settings or self.settings
+        try:
+            return submit(self.store, source, options, settings, then=self.defer, **recorded)
+        except procrastinate.exceptions.ConnectorException as error:
+            log.warning("The job queue did not take a batch: %s", error.__cause__ or error)
+            raise QueueUnavailable(NOT_QUEUED) from error
 
     def enqueue(self, batch_id: int) -> None:
-        with self.app.open():
-            self.app.configure_task(PROCESS_BATCH).defer(batch_id=batch_id)
+        self.store.write_when_free(lambda connection: self.defer(connection, batch_id))
+
+    def defer(self, connection: Connection, batch_id: int) -> None:
+        """Defer the batch's job in ``connection``'s transaction: it exists once that commits."""
+        driver = connection.connection.driver_connection
+        self.app.configure_task(PROCESS_BATCH, connection=driver).defer(batch_id=batch_id)
 
 
 def run_worker(store: Store, settings: Settings, concurrency: int, wait: bool) -> None:

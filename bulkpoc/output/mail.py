@@ -3,9 +3,11 @@ by SMTP, or as an ``.eml`` file in the outbox folder when no SMTP host is set.
 
 A batch queues its email in its own transaction, so a batch that committed always has it.
 ``deliver_due`` sends what is due: the batch's own process calls it at once for its message,
-the scheduler and the workers on every pass. A message is claimed with a compare-and-set
-before it is sent, so two processes never send it together; a failure keeps it and sets its
-next attempt, the wait doubling each time up to ``mail_retry_max_seconds``. Nothing is deleted.
+the scheduler and the workers on every pass. A sender claims a message before it sends it, by
+setting ``claimed_until`` (PostgreSQL: on the row it selected ``FOR UPDATE SKIP LOCKED``;
+SQLite: a conditional update), and no other sender takes a claimed message, whatever its
+flags, so two processes never send it together. A failure keeps it and sets its next attempt,
+the wait doubling each time up to ``mail_retry_max_seconds``. Nothing is deleted.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, insert, or_, select
 
 from bulkpoc.config import Settings
 from bulkpoc.domain.result import BatchResult
@@ -165,20 +168,25 @@ def deliver_due(
     """Try every pending message due at ``now`` (naive UTC; default: now), or only ``only``.
 
     For the scheduler and the workers on every pass, and ``bulkpoc outbox send``.
-    ``ignore_backoff`` tries every pending message, due or not. A message another process
-    claimed meanwhile is left to it. Returns what was tried, sent or not. Each claim and each
+    ``ignore_backoff`` tries every pending message, due or not, but never one another sender
+    has claimed and not finished with: that one is left to it. Each message is tried once per
+    call. Returns what was tried, sent or not. Each claim and each
     outcome is a short write; on SQLite it waits for the store as a batch does (``waiting``,
     default ``lock_timeout``) and raises ``StoreBusy`` once that passes.
     """
     now = now or utcnow()
     waiting = waiting or Waiting(settings.lock_timeout)
     lease_until = now + dt.timedelta(seconds=LEASE_TIMEOUTS * settings.smtp_timeout)
-    deliveries = []
-    for message_id, due in _candidates(store, now, only, ignore_backoff):
-        message = _claim(store, message_id, due, lease_until, waiting)
-        if message is not None:
-            deliveries.append(_attempt(store, settings, message, now, waiting))
-    return deliveries
+    wanted = None if only is None else list(only)
+    tried: list[int] = []  # each message once per call, even one that failed and is still due
+    deliveries: list[Delivery] = []
+    while True:
+        claimable = _claimable(now, wanted, tried, ignore_backoff)
+        message = store.write_when_free(partial(_claim, claimable, lease_until), waiting)
+        if message is None:
+            return deliveries
+        tried.append(message["id"])
+        deliveries.append(_attempt(store, settings, message, now, waiting))
 
 
 def retry_delay(settings: Settings, attempts: int) -> float:
@@ -187,45 +195,50 @@ def retry_delay(settings: Settings, attempts: int) -> float:
     return min(doubling, settings.mail_retry_max_seconds)
 
 
-def _candidates(
-    store: Store, now: dt.datetime, only: Iterable[int] | None, ignore_backoff: bool
-) -> list[tuple[int, dt.datetime]]:
+def _claimable(
+    now: dt.datetime, only: list[int] | None, tried: list[int], ignore_backoff: bool
+) -> list[ColumnElement[bool]]:
+    """What makes a message this sender's to take: not sent, claimed by no live sender, due
+    (unless ``ignore_backoff``), among ``only`` and not tried yet."""
     outbox = schema.outbox
-    query = (
-        select(outbox.c.id, outbox.c.next_attempt_at)
-        .where(outbox.c.sent_at.is_(None))
-        .order_by(outbox.c.id)
-    )
+    conditions = [
+        outbox.c.sent_at.is_(None),
+        or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+    ]
     if not ignore_backoff:
-        query = query.where(outbox.c.next_attempt_at <= now)
+        conditions.append(outbox.c.next_attempt_at <= now)
     if only is not None:
-        query = query.where(outbox.c.id.in_(list(only)))
-    with store.engine.connect() as connection:
-        return [(row.id, row.next_attempt_at) for row in connection.execute(query)]
+        conditions.append(outbox.c.id.in_(only))
+    if tried:
+        conditions.append(outbox.c.id.not_in(tried))
+    return conditions
 
 
 def _claim(
-    store: Store, message_id: int, due: dt.datetime, lease_until: dt.datetime, waiting: Waiting
+    claimable: list[ColumnElement[bool]], lease_until: dt.datetime, connection: Connection
 ) -> dict[str, Any] | None:
-    """Move the message's next attempt past the lease, if no one did since we read ``due``."""
+    """Claim the oldest message that is ``claimable`` until ``lease_until``; None if none is.
+
+    PostgreSQL locks the row it picks and skips those other senders hold; on SQLite, where
+    each write has the store to itself, the update repeats the conditions, so of two senders
+    that picked the same message only the first takes it.
+    """
     outbox = schema.outbox
-
-    def claim(connection: Connection) -> dict[str, Any] | None:
-        claimed = connection.execute(
-            outbox.update()
-            .where(
-                outbox.c.id == message_id,
-                outbox.c.sent_at.is_(None),
-                outbox.c.next_attempt_at == due,
-            )
-            .values(next_attempt_at=lease_until)
-        )
-        if claimed.rowcount != 1:
-            return None
-        row = connection.execute(select(outbox).where(outbox.c.id == message_id)).one()
-        return dict(row._mapping)
-
-    return store.write_when_free(claim, waiting)
+    pick = select(outbox.c.id).where(*claimable).order_by(outbox.c.id).limit(1)
+    if connection.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    message_id = connection.scalar(pick)
+    if message_id is None:
+        return None
+    claimed = connection.execute(
+        outbox.update()
+        .where(outbox.c.id == message_id, *claimable)
+        .values(claimed_until=lease_until)
+    )
+    if claimed.rowcount != 1:
+        return None
+    row = connection.execute(select(outbox).where(outbox.c.id == message_id)).one()
+    return dict(row._mapping)
 
 
 def _attempt(
@@ -248,6 +261,7 @@ def _attempt(
             attempts=attempts,
             last_error=failure.reason,
             next_attempt_at=retry_at,
+            claimed_until=None,
         )
         return Delivery(**about, error=failure.reason, next_attempt_at=retry_at)
     _record(
@@ -258,6 +272,7 @@ def _attempt(
         last_error=note,
         sent_at=now,
         destination=destination,
+        claimed_until=None,
     )
     return Delivery(**about, destination=destination)
 
@@ -338,7 +353,8 @@ def describe(error: OSError, host: str, port: int, settings: Settings) -> str:
         return f"Connection refused by {where}"
     if isinstance(error, socket.gaierror):
         return f"Cannot find the SMTP host {host}: {error.strerror}"
-    if isinstance(error, TimeoutError):
+    # smtplib reports a reply that never came as a closed connection, the timeout its cause.
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
         return f"{where} did not answer within {settings.smtp_timeout:g} seconds"
     if isinstance(error, ssl.SSLCertVerificationError):
         return f"The TLS certificate of {where} is not trusted: {error.verify_message}"

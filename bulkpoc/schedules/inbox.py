@@ -5,16 +5,21 @@ claims it by renaming it into ``processing/`` (atomic: of two schedulers, one ge
 other finds it gone) and submits it; when its batch has run it moves to
 ``processed/<batch id>-<name>`` or ``failed/<batch id>-<name>``. Content the inbox already
 received (same SHA-256, whatever the name) is recorded as a duplicate batch and filed under
-``processed/`` at once. Files still being written wait for a later pass.
+``processed/`` at once. Files still being written wait for a later pass. A file a writer went
+on writing after its batch read it (even after it was filed: a rename keeps the file) is found
+by the next pass and its unread rows kept for a pass after (``jobs.unread``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,8 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.jobs.queue import JobQueue
-from bulkpoc.jobs.tasks import PROCESSING, file_away
+from bulkpoc.jobs.tasks import FAILED, PROCESSED, PROCESSING, file_away
+from bulkpoc.jobs.unread import keep_unread
 from bulkpoc.store.batches import DuplicateContent
 from bulkpoc.store.db import Store
 
@@ -62,9 +68,12 @@ class PassResult:
     schedule: str
     files: list[FileOutcome] = field(default_factory=list)
     warning: str | None = None
+    changed: list[str] = field(default_factory=list)  # filed files written to after being read
 
     def lines(self) -> list[str]:
-        return [f"{self.schedule}: {outcome.line()}" for outcome in self.files]
+        return [
+            f"{self.schedule}: {line}" for line in [*(f.line() for f in self.files), *self.changed]
+        ]
 
 
 def process_inbox(
@@ -99,9 +108,11 @@ def process_inbox(
         )
         return result
     result.files += [FileOutcome(name, note="it has a temporary name.") for name in temporary]
-    if not first_look:
+    filed = _filed_since(inbox, schedule.last_fired_at)
+    if not first_look and not filed:
         return result
     pause(settings.inbox_settle_seconds)
+    result.changed = _changed_after_filing(store, filed)
     for path, seen in first_look.items():
         if stop.is_set():
             break
@@ -135,6 +146,35 @@ def _look(inbox: Path) -> tuple[dict[Path, tuple[int, int]], list[str]]:
                     found.append((signature[1], name, Path(entry.path), signature))
     found.sort()
     return {path: signature for _, _, path, signature in found}, sorted(temporary)
+
+
+def _filed_since(inbox: Path, since: dt.datetime | None) -> dict[Path, tuple[int, int]]:
+    """The files in ``processed/`` and ``failed/`` written to since ``since`` (the previous
+    pass; None: ever), with their size and time."""
+    after = 0 if since is None else int(since.replace(tzinfo=dt.UTC).timestamp() * 1e9)
+    found = {}
+    for folder in (PROCESSED, FAILED):
+        with suppress(OSError), os.scandir(inbox / folder) as entries:
+            for entry in entries:
+                signature = _signature(Path(entry.path)) if entry.is_file() else None
+                if signature is not None and signature[1] > after:
+                    found[Path(entry.path)] = signature
+    return found
+
+
+def _changed_after_filing(store: Store, filed: dict[Path, tuple[int, int]]) -> list[str]:
+    """For each filed file that changed after its batch read it and has stopped changing,
+    keep what its batch did not read for the next pass; what was said on each batch."""
+    said = []
+    for path, seen in filed.items():
+        batch_id = re.match(r"(\d+)-", path.name)
+        batch = store.batch(int(batch_id[1])) if batch_id else None
+        if batch is None or batch["inbox_path"] != str(path) or _signature(path) != seen:
+            continue  # not a batch's file, or still being written: a later pass looks again
+        warning = keep_unread(store, batch, path)
+        if warning is not None:
+            said.append(f"batch {batch['id']}: {warning}")
+    return said
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

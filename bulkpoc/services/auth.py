@@ -1,5 +1,10 @@
 """Who is asking: passwords, login throttling, API tokens and the session secret.
 
+Logins are throttled by the name typed and by the client's address: a name with
+``MAX_FAILED_LOGINS`` recent failures is locked (its sessions end), unless the browser proves
+it logged in as that name before (a known device, which the web layer recognises); an address
+with ``MAX_FAILED_PER_ADDRESS`` recent failures is refused whatever the name.
+
 A library for the web pages, the API and the CLI alike; it knows nothing of HTTP. Every piece
 of state (failed logins, tokens, the secret) lives in the store, so several server processes
 behind a load balancer agree on it.
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import math
 import secrets
 from functools import cache
@@ -23,8 +29,10 @@ from bulkpoc.store.db import Store, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 MAX_FAILED_LOGINS = 5  # this many failures for one name within FAILURE_WINDOW…
+MAX_FAILED_PER_ADDRESS = 10  # …or from one address (any names)…
 FAILURE_WINDOW = dt.timedelta(minutes=15)
-LOCKOUT = dt.timedelta(minutes=15)  # …refuse that name for this long after the last of them
+LOCKOUT = dt.timedelta(minutes=15)  # …refuse it for this long after the last of them
+IPV6_PREFIX = 64  # one client's IPv6 addresses: its network, which it may freely change within
 NAME_LENGTH = 100  # as long as a user or token name can be in the store
 
 TOKEN_PREFIX = "bpk_"  # says what a leaked string is, for people and secret scanners
@@ -74,47 +82,92 @@ def check_password(password: str) -> None:
 
 
 def set_password(store: Store, name: str, password: str) -> None:
-    """Give user ``name`` a new password, kept as an argon2 hash; the user may log in at once
-    even if their name was throttled."""
+    """Give user ``name`` a new password, kept as an argon2 hash; their sessions end, and the
+    user may log in at once even if their name was throttled."""
     check_password(password)
     store.set_password_hash(name, _hasher.hash(password))
+    store.end_user_sessions(name)
     store.clear_login_failures(name[:NAME_LENGTH])
 
 
-def authenticate(store: Store, name: str, password: str, now: dt.datetime | None = None) -> User:
+def authenticate(
+    store: Store,
+    name: str,
+    password: str,
+    now: dt.datetime | None = None,
+    client: str | None = None,
+    known_device: bool = False,
+) -> User:
     """The user whose name and password these are, or ``LoginRefused``.
 
-    After ``MAX_FAILED_LOGINS`` failures for a name within ``FAILURE_WINDOW``, that name is
-    refused for ``LOCKOUT`` after the last one, right password or not. Unknown names are
-    counted and verified (against a dummy hash) like known ones, so neither the reply nor its
-    timing tells whether a user exists. ``now`` is naive UTC (default: the current time).
+    After ``MAX_FAILED_PER_ADDRESS`` failures from ``client`` (a ``client_key``) within
+    ``FAILURE_WINDOW``, that client is refused for ``LOCKOUT`` after the last one, whatever the
+    name. After ``MAX_FAILED_LOGINS`` failures for a name, that name is refused likewise, right
+    password or not, and its sessions end, unless the client is a ``known_device`` of it (it
+    logged in as that name before). Unknown names are counted and verified (against a dummy
+    hash) like known ones, so neither the reply nor its timing tells whether a user exists; a
+    disabled user is refused as a wrong password is. ``now`` is naive UTC (default: now).
     """
     now = now or utcnow()
     key = name[:NAME_LENGTH]
-    until = _locked_until(store, key, now)
-    if until is not None:
-        seconds = math.ceil((until - now).total_seconds())
-        minutes = math.ceil(seconds / 60)
-        unit = "minute" if minutes == 1 else "minutes"
-        raise LoginRefused(
-            f"Too many failed logins for this account; try again in {minutes} {unit}.",
-            retry_after=seconds,
-        )
+    if client is not None:
+        recent = store.recent_failures_from(client, MAX_FAILED_PER_ADDRESS)
+        _refuse_until(_throttled_until(recent, MAX_FAILED_PER_ADDRESS, now), now, "address")
+    if not known_device:
+        _refuse_until(_locked_until(store, key, now), now, "account")
     try:
         user: User | None = store.get_user(name)
     except UnknownUser:
         user = None
-    stored = user.password_hash if user else None
-    if user is None or stored is None or not _verifies(stored, password):
+    stored = user.password_hash if user and not user.disabled else None
+    if stored is None or not _verifies(stored, password):
         if stored is None:
             _verifies(_dummy_hash(), password)  # the same work as for a real user
-        store.record_login_failure(key, now, forget_before=now - FAILURE_WINDOW - LOCKOUT)
+        _record_failure(store, key, now, client)
         raise LoginRefused(WRONG_LOGIN)
+    assert user is not None
     store.clear_login_failures(key)
     if _hasher.check_needs_rehash(stored):
         store.set_password_hash(name, _hasher.hash(password))
         user = store.get_user(name)
     return user
+
+
+def client_key(address: str) -> str:
+    """What failures from one client are counted under: its address, or for IPv6 its /64
+    network (one machine may hold a whole one)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_PREFIX}", strict=False))
+    return str(parsed)
+
+
+def _record_failure(store: Store, key: str, now: dt.datetime, client: str | None) -> None:
+    """Count a failure; when it locks the name, end the name's sessions (someone is guessing
+    its password: a session they may have won ends too)."""
+    store.record_login_failure(
+        key, now, forget_before=now - FAILURE_WINDOW - LOCKOUT, client=client
+    )
+    if _locked_until(store, key, now) is not None:
+        store.end_user_sessions(key)
+
+
+def _refuse_until(until: dt.datetime | None, now: dt.datetime, what: str) -> None:
+    """``LoginRefused`` with the wait in minutes and a ``retry_after`` in seconds, if throttled."""
+    if until is None:
+        return
+    seconds = math.ceil((until - now).total_seconds())
+    minutes = math.ceil(seconds / 60)
+    unit = "minute" if minutes == 1 else "minutes"
+    where = "for this account" if what == "account" else "from your address"
+    raise LoginRefused(
+        f"Too many failed logins {where}; try again in {minutes} {unit}.", retry_after=seconds
+    )
 
 
 def _verifies(password_hash: str, password: str) -> bool:
@@ -132,7 +185,13 @@ def _dummy_hash() -> str:
 def _locked_until(store: Store, key: str, now: dt.datetime) -> dt.datetime | None:
     """When ``key`` may try again, if its recent failures lock it out at ``now``."""
     recent = store.recent_login_failures(key, MAX_FAILED_LOGINS)
-    if len(recent) < MAX_FAILED_LOGINS or recent[0] - recent[-1] > FAILURE_WINDOW:
+    return _throttled_until(recent, MAX_FAILED_LOGINS, now)
+
+
+def _throttled_until(recent: list[dt.datetime], most: int, now: dt.datetime) -> dt.datetime | None:
+    """When a name or client may try again, given its newest ``most`` failures (newest first),
+    if they fall within ``FAILURE_WINDOW`` and the ``LOCKOUT`` after the last is not over."""
+    if len(recent) < most or recent[0] - recent[-1] > FAILURE_WINDOW:
         return None
     until = recent[0] + LOCKOUT
     return until if now < until else None
@@ -164,7 +223,8 @@ def revoke_token(store: Store, name: str) -> None:
 
 
 def user_for_token(store: Store, token: str, now: dt.datetime | None = None) -> User | None:
-    """The user a token acts as; None when the token is unknown or revoked.
+    """The user a token acts as; None when the token is unknown or revoked, or its user
+    disabled.
 
     Its last use is recorded at most once per ``LAST_USED_EVERY``, so most API calls only read.
     """
@@ -197,6 +257,7 @@ __all__ = [
     "TokenRejected",
     "authenticate",
     "check_password",
+    "client_key",
     "create_token",
     "list_tokens",
     "revoke_token",

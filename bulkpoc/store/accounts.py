@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, or_, select
+from sqlalchemy import Connection, Engine, Executable, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.domain.errors.codes import UNKNOWN_USER
-from bulkpoc.domain.errors.types import UnknownUser
+from bulkpoc.domain.errors.types import UnknownPermission, UnknownUser
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.store import schema
 from bulkpoc.store.batches import SQLITE_BUSY_MS, utcnow
 
@@ -73,15 +74,34 @@ class Accounts:
         with self.engine.connect() as connection:
             return list(connection.scalars(query))
 
+    def recent_failures_from(self, client: str, limit: int) -> list[dt.datetime]:
+        """When the last ``limit`` failed logins from ``client`` happened, newest first."""
+        failures = schema.login_failures
+        query = (
+            select(failures.c.failed_at)
+            .where(failures.c.client == client)
+            .order_by(failures.c.failed_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.scalars(query))
+
     def record_login_failure(
-        self, user_name: str, at: dt.datetime, forget_before: dt.datetime
+        self,
+        user_name: str,
+        at: dt.datetime,
+        forget_before: dt.datetime,
+        client: str | None = None,
     ) -> None:
-        """Note a failed login, and forget every failure older than ``forget_before``."""
+        """Note a failed login for ``user_name`` from ``client`` (an address, None when not
+        known), and forget every failure older than ``forget_before``."""
         failures = schema.login_failures
 
         def record(connection: Connection) -> None:
             connection.execute(delete(failures).where(failures.c.failed_at < forget_before))
-            connection.execute(insert(failures).values(user_name=user_name, failed_at=at))
+            connection.execute(
+                insert(failures).values(user_name=user_name, failed_at=at, client=client)
+            )
 
         self._write_when_free(record, None)
 
@@ -97,6 +117,41 @@ class Accounts:
             connection.execute(delete(failures).where(mine))
 
         self._write_when_free(clear, None)
+
+    # --- what an administrator changes --------------------------------------------------------
+
+    def set_disabled(self, name: str, at: dt.datetime | None) -> None:
+        """Disable the user from ``at`` (None: enable them again); ``UnknownUser`` if none.
+
+        A disabled user's web sessions go at once, in the same transaction.
+        """
+        users = schema.users
+        user_id = self._user_id(name)
+
+        def change(connection: Connection) -> None:
+            connection.execute(users.update().where(users.c.id == user_id).values(disabled_at=at))
+            if at is not None:
+                sessions = schema.web_sessions
+                connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
+
+        self._write_when_free(change, None)
+
+    def revoke_permissions(self, name: str, permissions: list[str]) -> None:
+        """Take ``permissions`` away from user ``name``; ones they lack are no error."""
+        unknown = sorted(set(permissions) - set(PERMISSIONS))
+        if unknown:
+            raise UnknownPermission(
+                f"Unknown permission {unknown[0]!r}; choose from: " + ", ".join(PERMISSIONS) + "."
+            )
+        perms = schema.user_permissions
+        user_id = self._user_id(name)
+
+        def revoke(connection: Connection) -> None:
+            connection.execute(
+                delete(perms).where(perms.c.user_id == user_id, perms.c.permission.in_(permissions))
+            )
+
+        self._write_when_free(revoke, None)
 
     # --- API tokens -------------------------------------------------------------------------
 
@@ -152,12 +207,17 @@ class Accounts:
         return bool(self._write_when_free(revoke, None))
 
     def token_owner(self, token_sha256: str) -> TokenOwner | None:
-        """Whose the live token with this hash is; None when unknown or revoked."""
+        """Whose the live token with this hash is; None when unknown or revoked, or when its
+        user is disabled."""
         tokens, users = schema.api_tokens, schema.users
         query = (
             select(tokens.c.id, users.c.name, tokens.c.last_used_at)
             .join(users, users.c.id == tokens.c.user_id)
-            .where(tokens.c.token_sha256 == token_sha256, tokens.c.revoked_at.is_(None))
+            .where(
+                tokens.c.token_sha256 == token_sha256,
+                tokens.c.revoked_at.is_(None),
+                users.c.disabled_at.is_(None),
+            )
         )
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
@@ -170,29 +230,15 @@ class Accounts:
         store is busy (a batch holding SQLite's write lock) the write is skipped, not waited for.
         """
         tokens = schema.api_tokens
-        update = (
+        write_quickly(
+            self.engine,
             tokens.update()
             .where(
                 tokens.c.id == token_id,
                 or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at <= unless_after),
             )
-            .values(last_used_at=at)
+            .values(last_used_at=at),
         )
-        with self.engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
-            if sqlite:
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={QUICK_WRITE_MS}")
-                connection.commit()  # ends the autobegun transaction, so begin() below may start
-            try:
-                with connection.begin():
-                    if not sqlite:
-                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{QUICK_WRITE_MS}ms'")
-                    connection.execute(update)
-            except OperationalError:
-                pass  # busy: the next call records it
-            finally:
-                if sqlite:
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
     # --- shared secrets ---------------------------------------------------------------------
 
@@ -227,3 +273,26 @@ class Accounts:
         if user_id is None:
             raise UnknownUser(UNKNOWN_USER, name=name)
         return int(user_id)
+
+
+def write_quickly(engine: Engine, statement: Executable) -> None:
+    """Run a bookkeeping write (a last use, a last visit), or skip it when the store is busy.
+
+    It waits ``QUICK_WRITE_MS`` for a lock at most: a batch holding SQLite's write lock, or a
+    row locked on PostgreSQL, must not hold up a page or an API call for it.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={QUICK_WRITE_MS}")
+            connection.commit()  # ends the autobegun transaction, so begin() below may start
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{QUICK_WRITE_MS}ms'")
+                connection.execute(statement)
+        except OperationalError:
+            pass  # busy: the next call records it
+        finally:
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")

@@ -27,6 +27,8 @@ T = TypeVar("T")
 QUEUED, RUNNING, INTERRUPTED = "queued", "running", "interrupted"
 ERROR_COLUMNS = ["batch_id", "row", "column", "value", "code", "message"]
 SQLITE_BUSY_MS = 30_000  # how long an ordinary SQLite write waits for the write lock
+# What runs in the transaction that records a new batch, with its id (submit_batch's ``then``).
+Recorded = Callable[[Connection, int], None]
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class RunHistory(HistoryLookups):
         content: bytes | None = None,
         status: str = QUEUED,
         inbox_claim: str | None = None,
+        then: Recorded | None = None,
         **values: Any,
     ) -> int:
         """Record a new batch with its file's bytes; on SQLite this waits while another writes.
@@ -106,7 +109,9 @@ class RunHistory(HistoryLookups):
         With ``inbox_claim`` (a schedule's name), the file's content is claimed for that inbox
         in the same transaction; ``DuplicateContent`` says which batch claimed it first. With
         an ``upload_id`` in the options that the same user sent lately, nothing is recorded
-        and the id of the batch that upload became is returned.
+        and the id of the batch that upload became is returned. ``then(connection, batch_id)``
+        runs in the same transaction once a new batch is recorded (never for an earlier
+        upload's): the job queue defers the batch's job there, so both exist or neither.
         """
         upload_id = values["options"].get("upload_id")
 
@@ -131,6 +136,8 @@ class RunHistory(HistoryLookups):
             batch_id = _new_id(result)
             if inbox_claim is not None:
                 _claim_content(connection, inbox_claim, values, batch_id)
+            if then is not None:
+                then(connection, batch_id)
             return batch_id
 
         return self._write_when_free(record, waiting)
@@ -288,6 +295,7 @@ class RunHistory(HistoryLookups):
                 failure=result.failure,
                 failure_code=result.failure_code,
                 warnings=result.warnings,
+                timings=result.timings,
                 file_type=result.file_type,
                 report_path=result.reports.html,
                 error_file_path=result.reports.error_file,

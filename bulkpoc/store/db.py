@@ -43,6 +43,7 @@ from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.schedules import ScheduleBook
+from bulkpoc.store.sessions import WebSessions
 
 T = TypeVar("T")
 
@@ -86,7 +87,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
+class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, WebSessions, PocDirectory):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 
     def __init__(self, url: str) -> None:
@@ -333,7 +334,8 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, PocDirectory):
             granted = connection.scalars(
                 select(perms.c.permission).where(perms.c.user_id == row.id)
             ).all()
-        return User(row.name, row.email, frozenset(granted), row.password_hash)
+        disabled = row.disabled_at is not None
+        return User(row.name, row.email, frozenset(granted), row.password_hash, disabled)
 
     def list_users(self) -> list[User]:
         with self.engine.connect() as connection:

@@ -122,6 +122,7 @@ users = Table(
     Column("email", String(320), nullable=True),
     Column("password_hash", String(200), nullable=True),
     Column("created_at", DateTime, nullable=False),
+    Column("disabled_at", DateTime, nullable=True),  # set: no login, no session, no token
 )
 
 user_permissions = Table(
@@ -166,6 +167,7 @@ batches = Table(
     Column("failure", Text, nullable=True),
     Column("failure_code", String(40), nullable=True),
     Column("warnings", JSON, nullable=False),
+    Column("timings", JSON, nullable=True),  # seconds per stage; None before migration 0008
     Column("report_path", Text, nullable=True),
     Column("error_file_path", Text, nullable=True),
     Column("email_path", Text, nullable=True),
@@ -222,6 +224,9 @@ outbox = Table(
     Column("created_at", DateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime, nullable=False),
+    # Until when the sender that claimed the message may send it; no other sender takes it
+    # meanwhile, whatever the next attempt says (a sender that died leaves it to the others).
+    Column("claimed_until", DateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("sent_at", DateTime, nullable=True),
     Column("destination", Text, nullable=True),
@@ -272,14 +277,29 @@ api_tokens = Table(
     Column("revoked_at", DateTime, nullable=True),
 )
 
-# Recent failed logins by the name typed (known or not), so every server process throttles alike.
+# Recent failed logins by the name typed (known or not) and by the client's address, so every
+# server process throttles alike.
 login_failures = Table(
     "login_failures",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("user_name", String(100), nullable=False),
     Column("failed_at", DateTime, nullable=False),
+    Column("client", String(64), nullable=True),
     Index("ix_login_failures_user_name_failed_at", "user_name", "failed_at"),
+    Index("ix_login_failures_client_failed_at", "client", "failed_at"),
+)
+
+# Web sessions: the cookie carries a random id, the store only its SHA-256, so ending a session
+# (logout, a new password, a lock, a disabled or removed user) ends it in every server process.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Index("ix_web_sessions_user_id", "user_id"),
 )
 
 # Secrets every server process shares, such as the key that signs session cookies.

@@ -93,7 +93,12 @@ def _read_unique(
 
 
 def _select_in(connection: Connection, columns: list, column: Column, wanted: list) -> pd.DataFrame:
-    """``columns`` of the rows whose ``column`` is one of ``wanted``, a few queries at most."""
+    """``columns`` of the rows whose ``column`` is one of ``wanted``, a few queries at most.
+
+    The values are bound as Python scalars: SQLite binds a numpy integer (what a key column
+    with a missing value yields) as a blob, which equals no ID, so the records were not found.
+    """
+    wanted = [value.item() if isinstance(value, np.generic) else value for value in wanted]
     rows = [
         row
         for start in range(0, len(wanted), KEYS_PER_QUERY)

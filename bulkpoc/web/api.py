@@ -26,13 +26,14 @@ from pydantic import StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bulkpoc.batch.submit import load_result, submit
+from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
+from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.store import schema
 from bulkpoc.web.access import (
     LOGIN,
@@ -142,7 +143,10 @@ async def _no_blank_options(request: Request, _user: MayUpload) -> None:
         400: _problem("The body is not multipart form data."),
         403: _problem("The user may not upload this record type."),
         413: _problem("The file is larger than the upload limit."),
-        503: _problem("The store stayed busy longer than the lock timeout."),
+        503: _problem(
+            "The store stayed busy longer than the lock timeout, or the job queue could not "
+            "take the batch: nothing was stored."
+        ),
     },
 )
 def upload(
@@ -163,7 +167,7 @@ def upload(
     UPLOADED_TYPE.refuse(user, RECORD_TYPES[form.record_type])
     if form.email_results and not user.email:
         raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, no_email_address(user))
-    settings, store = get_settings(request), get_store(request)
+    settings = get_settings(request)
     check_size(form.file, settings)
     options = ImportOptions(
         record_type=form.record_type,
@@ -178,13 +182,13 @@ def upload(
         display_name=display_name(form.file.filename),
         upload_id=idempotency_key,
     )
+    queue: JobQueue = request.app.state.queue
     try:
-        batch_id = submit(store, form.file.file, options, settings)
+        # Recorded and queued together; the same key again answers with its first batch.
+        batch_id = queue.submit(form.file.file, options, settings)
     except StoreBusy as busy:
         raise HTTPException(http.HTTP_503_SERVICE_UNAVAILABLE, str(busy)) from None
     batch = _batch(request, batch_id)
-    if batch["status"] == BatchStatus.QUEUED:
-        request.app.state.queue.enqueue(batch_id)
     response.headers["Location"] = request.app.url_path_for("batch_result", batch_id=batch_id)
     return _progress(request, batch)
 

@@ -6,17 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
-from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bulkpoc import __version__
-from bulkpoc.config import Settings
+from bulkpoc.config import Settings, proxy_list
 from bulkpoc.jobs.queue import ThreadQueue, queue_for
 from bulkpoc.services.auth import session_secret
 from bulkpoc.store.db import Store
@@ -24,14 +23,12 @@ from bulkpoc.web import api, docs
 from bulkpoc.web.access import check_declared
 from bulkpoc.web.api import http_error
 from bulkpoc.web.api_http import invalid_request, validation_sentence
-from bulkpoc.web.csrf import repair_asgi_csrf
+from bulkpoc.web.csrf import CsrfProtection
 from bulkpoc.web.deps import NotLoggedIn, current_user
 from bulkpoc.web.routes import account, history, manage, pocs, results
 from bulkpoc.web.security import SecurityHeaders
+from bulkpoc.web.sessions import Sessions
 from bulkpoc.web.templating import HERE, render
-
-SESSION_COOKIE = "bulkpoc_session"
-SESSION_SECONDS = 8 * 3600  # a working day; then log in again
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> ASGIApp:
@@ -42,20 +39,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     secret = session_secret(store)
 
     app = build_app(settings, store)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_SECONDS,
-        same_site="lax",
-    )
-    repair_asgi_csrf()
-    protected = asgi_csrf(
-        app,
-        signing_secret=secret,
-        skip_if_scope=lambda scope: scope["path"].startswith("/api/"),
-    )
-    return SecurityHeaders(protected)
+    app.state.secret = secret
+    # The last added runs first: proxy headers, then the session, then the CSRF check.
+    app.add_middleware(CsrfProtection, key=secret)
+    app.add_middleware(Sessions, store=store, settings=settings)
+    if settings.trusted_proxies:  # the client's address and scheme, as the proxy saw them
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=proxy_list(settings.trusted_proxies)
+        )
+    return SecurityHeaders(app)
 
 
 def build_app(settings: Settings, store: Store) -> FastAPI:
@@ -131,7 +123,7 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
 def _error(request: Request, status_code: int, message: str) -> Response:
     """The error page, with the navigation when someone is logged in."""
     try:
-        user = current_user(request) if "session" in request.scope else None
+        user = current_user(request)
     except NotLoggedIn:
         user = None
     return render(

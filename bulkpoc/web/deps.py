@@ -9,13 +9,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.codes import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
-from bulkpoc.domain.errors.types import UnknownUser
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.users import User
 from bulkpoc.services.auth import user_for_token
 from bulkpoc.store.db import Store
-
-SESSION_USER = "user"
+from bulkpoc.web.sessions import SCOPE_KEY
 
 
 class NotLoggedIn(Exception):
@@ -31,15 +29,12 @@ def get_settings(request: Request) -> Settings:
 
 
 def current_user(request: Request) -> User:
-    """The user of the signed session cookie; a page without one redirects to the login."""
-    name = request.session.get(SESSION_USER)
-    if not name:
+    """The user of the session cookie's live session; a page without one redirects to the
+    login."""
+    session = request.scope.get(SCOPE_KEY)
+    if session is None or session.user is None:
         raise NotLoggedIn
-    try:
-        return get_store(request).get_user(name)
-    except UnknownUser:
-        request.session.clear()
-        raise NotLoggedIn from None
+    return session.user  # type: ignore[no-any-return]
 
 
 # Declares the bearer scheme in the OpenAPI schema; api_user answers 401 itself, in a sentence.

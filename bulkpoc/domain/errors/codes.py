@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pandas is imported only where a batch runs, not by every CL
     import numpy as np
     import pandas as pd
 
-Level = Literal["cell", "row", "file"]
+Level = Literal["cell", "row", "file", "warning"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,9 +255,28 @@ NUMBER_IN_USE = ErrorType(
     "to another number first.",
 )
 
+# --- warnings: what a batch repaired -------------------------------------------------------
+
+HEADER_REPAIRED = ErrorType(
+    "header_repaired",
+    "Invisible characters repaired in a header",
+    "Repaired the header '{header}' (column {column}): {repair}.",
+    "warning",
+)
+REFERENCE_REPAIRED = ErrorType(
+    "reference_repaired",
+    "Invisible characters repaired in a name",
+    "Repaired {count:,} {header} cell(s) holding invisible characters ({rows}): with "
+    "{repair}, each names an existing {what}.",
+    "warning",
+)
+
 # --- whole files and batches ----------------------------------------------------------------
 
 FILE_MISSING = ErrorType("file_missing", "File missing", "The file {name} does not exist.", "file")
+FILE_UNREADABLE = ErrorType(
+    "file_unreadable", "File cannot be read", "The file {name} cannot be read: {reason}.", "file"
+)
 FILE_EMPTY = ErrorType("file_empty", "Empty file", "{file} is empty.", "file")
 FILE_TYPE_MISMATCH = ErrorType(
     "file_type_mismatch",
@@ -344,8 +363,9 @@ NO_KNOWN_COLUMNS = ErrorType(
 MISSING_COLUMNS = ErrorType(
     "missing_columns",
     "Required columns missing",
-    "The file is missing the required column{s} {headers}.",
+    "The file is missing the required column{s} {headers}.{detail}",
     "file",
+    defaults={"detail": ""},
 )
 NO_ROW_CHANGED_COLUMN = ErrorType(
     "no_row_changed_column",

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
+import numpy as np
 import pandas as pd
 
 from bulkpoc.domain.errors.codes import ErrorType
 from bulkpoc.domain.errors.types import RowError
+from bulkpoc.domain.invisible import name_in_messages
 
 # A parameter is a value for every row, a Series aligned to the rows, or a function that
 # computes it for just the failing rows (so rules never build text for rows that pass).
@@ -47,13 +49,15 @@ class ErrorLog:
             name: value(index) if callable(value) else value
             for name, value in (params or {}).items()
         }
+        picked = _pick(values, index)
         part = pd.DataFrame(
             {
                 "row": self.row_numbers.loc[index].to_numpy(),
                 "column": column,
-                "value": _pick(values, index),
+                "value": picked,
                 "code": error.code,
-                "message": error.render(index, resolved),
+                # A character nobody sees is written as its code and named (invisible.py).
+                "message": name_in_messages(error.render(index, resolved), picked),
             },
             index=index,
         )
@@ -88,7 +92,15 @@ class ErrorLog:
         ]
 
 
-def _pick(values: pd.Series | str, index: pd.Index) -> object:
+def _pick(values: pd.Series | str, index: pd.Index) -> np.ndarray | str:
     if isinstance(values, pd.Series):
         return values.loc[index].astype(object).fillna("").astype(str).to_numpy()
     return values
+
+
+def row_list(rows: list[int], limit: int = 10) -> str:
+    """A few row numbers and a count of the rest: "2, 5 and 9", "2, 3, … 11 and 1,990 more"."""
+    shown = [f"{row:,}" for row in rows[:limit]]
+    if len(rows) > limit:
+        return ", ".join(shown) + f" and {len(rows) - limit:,} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]

@@ -60,6 +60,11 @@ class StoreBusy(BulkpocError):
     """Another batch held the store for longer than this batch was allowed to wait."""
 
 
+class QueueUnavailable(StoreBusy):
+    """The job queue (in the store) did not take a new batch, so the batch was not recorded
+    either: like a busy store, sending the file again is the remedy."""
+
+
 class SettingsError(BulkpocError):
     """A setting (environment variable or bulkpoc.toml) has a value bulkpoc cannot use."""
 

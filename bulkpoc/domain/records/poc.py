@@ -20,6 +20,7 @@ from bulkpoc.domain.errors.codes import (
     SKILL_INACTIVE,
     SYSTEM_ADDRESS_CHANGED,
 )
+from bulkpoc.domain.errors.log import row_list
 from bulkpoc.domain.parsers import (
     PHONE_MEDIA,
     SYSTEM_ADDRESS_MEDIA,
@@ -120,7 +121,7 @@ def _check_address(sheet: Sheet) -> None:
             rows = sheet.rows[repaired[repaired].index].tolist()
             sheet.warnings.append(
                 f"Repaired {len(rows)} phone number(s) that a spreadsheet had turned into numbers "
-                f"(rows {_row_list(rows)}); format the Point of Contact column as Text to avoid it."
+                f"(rows {row_list(rows)}); format the Point of Contact column as Text to avoid it."
             )
 
     email = (media == "Email") & (cells != "")
@@ -203,11 +204,6 @@ def _deactivation_way_out(sheet: Sheet, media: pd.Series) -> pd.Series:
         hint + " and Active to N; or reactivate an old inactive skill, assign this point of "
         "contact to it, deactivate that skill, then deactivate the point of contact."
     )
-
-
-def _row_list(rows: list[int], limit: int = 10) -> str:
-    shown = ", ".join(str(row) for row in rows[:limit])
-    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 POC = RecordType(

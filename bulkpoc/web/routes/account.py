@@ -1,20 +1,30 @@
-"""Logging in and out."""
+"""Logging in and out.
+
+A successful login also leaves a *known device* cookie in the browser: a signed note that
+this browser logged in as that name. While the name is locked by someone else's wrong
+passwords, a browser holding it may still log in with the right password (the throttle by
+address still applies to it), so a lockout cannot keep the real user out.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from bulkpoc.domain.errors.types import BulkpocError
 from bulkpoc.domain.users import User
-from bulkpoc.services.auth import authenticate
+from bulkpoc.services.auth import LoginRefused, authenticate, client_key
 from bulkpoc.web.access import LOGIN, PUBLIC, page
-from bulkpoc.web.deps import SESSION_USER, get_store
+from bulkpoc.web.deps import get_settings, get_store
+from bulkpoc.web.sessions import cookie, log_in, log_out
 from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+DEVICE_COOKIE = "bulkpoc_device"
+DEVICE_SECONDS = 30 * 24 * 3600  # a browser stays known for a month after its last login
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,18 +57,46 @@ def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ) -> Response:
+    store, settings = get_store(request), get_settings(request)
+    name = name.strip()
+    devices = URLSafeTimedSerializer(request.app.state.secret, salt="known-device")
     try:
-        user = authenticate(get_store(request), name.strip(), password)
-    except BulkpocError as refused:
-        return render(
-            request, "login.html", 401, error=str(refused), name=name, next=_safe_next(next)
+        user = authenticate(
+            store,
+            name,
+            password,
+            client=client_key(request.client.host) if request.client else None,
+            known_device=_known_device(devices, request, name),
         )
-    request.session.clear()
-    request.session[SESSION_USER] = user.name
-    return RedirectResponse(_safe_next(next), status_code=303)
+    except LoginRefused as refused:
+        throttled = refused.retry_after is not None
+        page = render(
+            request,
+            "login.html",
+            status.HTTP_429_TOO_MANY_REQUESTS if throttled else status.HTTP_401_UNAUTHORIZED,
+            error=str(refused),
+            name=name,
+            next=_safe_next(next),
+        )
+        if throttled:
+            page.headers["retry-after"] = str(refused.retry_after)
+        return page
+    log_in(request, store, settings, user)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    known = cookie(DEVICE_COOKIE, devices.dumps(user.name), request.scope, settings, DEVICE_SECONDS)
+    response.headers.append("set-cookie", known)
+    return response
+
+
+def _known_device(devices: URLSafeTimedSerializer, request: Request, name: str) -> bool:
+    """Whether this browser logged in as ``name`` within ``DEVICE_SECONDS``."""
+    try:
+        return devices.loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_SECONDS) == name
+    except BadSignature:
+        return False
 
 
 @router.post("/logout", dependencies=[page(PUBLIC)])
 def logout(request: Request) -> Response:
-    request.session.clear()
+    log_out(request, get_store(request))
     return RedirectResponse("/login", status_code=303)

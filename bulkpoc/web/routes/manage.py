@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from bulkpoc import formats
-from bulkpoc.batch.submit import submit
 from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES, RecordType
@@ -180,12 +179,12 @@ def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -
     options = dataclasses.replace(
         options, upload_id=_upload_id(fields.get("upload_id"), form, options)
     )
-    store, settings, runner = get_store(request), get_settings(request), request.app.state.queue
+    settings, runner = get_settings(request), request.app.state.queue
     spool_ready = isinstance(runner, ThreadQueue)
     if spool_ready:  # wait a moment for the store, no longer: the spool can hold the file
         settings = settings.model_copy(update={"lock_timeout": SPOOL_AFTER_SECONDS})
     try:
-        batch_id = submit(store, form.file.file, options, settings)
+        batch_id = runner.submit(form.file.file, options, settings)
     except StoreBusy as busy:
         if not spool_ready:
             return _page(
@@ -194,9 +193,6 @@ def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -
         assert options.upload_id is not None
         runner.hold(options.upload_id, form.file.file, options)
         return RedirectResponse(f"/uploads/{options.upload_id}", status.HTTP_303_SEE_OTHER)
-    batch = store.batch(batch_id)
-    if batch is not None and batch["status"] == "queued":
-        runner.enqueue(batch_id)
     return RedirectResponse(f"/batches/{batch_id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
