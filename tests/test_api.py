@@ -186,7 +186,13 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
     }
 
     result = api.get(answer.headers["location"]).json()
-    assert result == load_result(store, batch_id).model_dump(mode="json")
+    assert result == load_result(store, batch_id).model_dump(mode="json") | {
+        "reports": {
+            "html": f"/api/v1/batches/{batch_id}/report.html",
+            "error_file": f"/api/v1/batches/{batch_id}/errors",
+            "email": None,
+        }
+    }
     assert result["counts"] == expected.counts.model_dump()
     assert result["errors"] == [
         {"row": e.row, "column": e.column, "value": e.value, "code": e.code, "message": e.message}
@@ -222,7 +228,10 @@ def test_a_batch_answers_the_same_object_as_import_json_timings_included(
     assert set(imported["timings"]) == {"snapshot", "read", "validate", "plan", "apply"}
     answered = api.get(f"/api/v1/batches/{imported['batch_id']}").json()
     assert answered["timings"] == imported["timings"]
-    assert answered == imported
+    # The same object, but for where its files are: the API's URLs, not the server's paths.
+    url = f"/api/v1/batches/{imported['batch_id']}"
+    links = {"html": f"{url}/report.html", "error_file": f"{url}/errors", "email": None}
+    assert answered == imported | {"reports": links}
 
 
 @on_postgres[0]
@@ -270,7 +279,36 @@ def test_a_file_name_is_only_shown_never_a_path(store, settings, api):
     )
     [result] = processed(api, store, settings, answer)
     assert result["file_name"] == "evil.csv"
-    assert Path(result["reports"]["html"]).resolve().is_relative_to(settings.report_dir.resolve())
+    assert result["reports"]["html"] == f"/api/v1/batches/{result['batch_id']}/report.html"
+
+
+def test_the_result_links_its_report_error_file_and_email_as_urls_of_the_api(store, settings, api):
+    """Issue 22 #8: the result showed the server's paths; it links what the API serves."""
+    [result] = processed(api, store, settings, upload(api, MISTAKES, email_results=True))
+    url = f"/api/v1/batches/{result['batch_id']}"
+    assert result["reports"] == {
+        "html": f"{url}/report.html",
+        "error_file": f"{url}/errors",
+        "email": f"{url}/email.eml",
+    }
+    report = api.get(result["reports"]["html"])
+    assert report.status_code == 200
+    assert report.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in report.headers["content-security-policy"]
+    assert f"Batch {result['batch_id']}" in report.text
+    assert api.get(result["reports"]["error_file"]).text.splitlines()[0].endswith(",Error")
+    email = api.get(result["reports"]["email"])
+    assert email.status_code == 200
+    assert email.headers["content-type"] == "message/rfc822"
+    assert "attachment" in email.headers["content-disposition"]
+    assert b"Subject: [bulkpoc] Completed with errors" in email.content
+
+
+def test_a_batch_without_a_report_or_email_says_so(store, settings, api):
+    [result] = processed(api, store, settings, upload(api, NEW_POCS))
+    assert (result["reports"]["error_file"], result["reports"]["email"]) == (None, None)
+    url = f"/api/v1/batches/{result['batch_id']}"
+    assert one_sentence(api.get(f"{url}/email.eml")).endswith("sent no email.")
 
 
 @pytest.mark.parametrize(
@@ -464,7 +502,7 @@ def test_unknown_batches_and_paths_are_404_in_one_sentence(api):
     ):
         response = api.get(path)
         assert response.status_code == 404
-        assert one_sentence(response) == "Batch 999 does not exist."
+        assert one_sentence(response) == "There is no batch 999."
     nowhere = api.get("/api/v1/nowhere")
     assert (nowhere.status_code, one_sentence(nowhere)) == (
         404,
@@ -552,7 +590,7 @@ def test_the_openapi_schema_declares_the_token_and_every_answer(api):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "bulkpoc tokens create" in scheme["description"]
     operations = [op for item in schema["paths"].values() for op in item.values()]
-    assert len(operations) == len(API_CALLS) == 7
+    assert len(operations) == len(API_CALLS) == 9
     for operation in operations:
         assert operation["security"] == [{"APIToken": []}]
         for code in ("401", "422"):

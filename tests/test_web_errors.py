@@ -44,7 +44,11 @@ def error_page(response, status: int) -> tuple[Element, str]:
         ("/nothing-here", "There is no page at /nothing-here."),
         ("/batches/999999", "There is no batch 999999."),
         ("/batches/99999999999999999999", "There is no batch 99999999999999999999."),
-        ("/manage/widget", "There is no record type 'widget'."),
+        (
+            "/manage/widget",
+            "There is no record type 'widget'; choose from poc, skill, script, chat-profile, "
+            "number.",
+        ),
         ("/manage/poc/export.pdf", "Downloads are .csv or .xlsx files."),
     ],
 )

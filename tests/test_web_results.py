@@ -20,6 +20,7 @@ from bulkpoc.batch.read import read_file
 from bulkpoc.batch.submit import load_result, record_duplicate, run_import, submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
+from bulkpoc.domain.result import Reports
 from bulkpoc.output import mail, report
 from bulkpoc.store.db import Store
 from bulkpoc.web.progress import STAGES
@@ -184,7 +185,12 @@ def test_the_report_error_file_and_email_are_the_batchs_own(client, store, mixed
 
     shown = client.get(f"/batches/{batch}/report.html")
     assert shown.status_code == 200
-    assert shown.text == report.render("report.html", load_result(store, batch))
+    written = load_result(store, batch)
+    assert written.reports.error_file
+    assert f"({written.reports.error_file})" in report.render("report.html", written)
+    # As the batch wrote it, but naming the error file by its URL, not the server's folder.
+    served = written.model_copy(update={"reports": Reports(error_file=f"/batches/{batch}/errors")})
+    assert shown.text == report.render("report.html", served)
     assert "'unsafe-inline'" in shown.headers["content-security-policy"]  # its own styles
 
     errors = client.get(f"/batches/{batch}/errors")
@@ -377,7 +383,7 @@ def test_a_batchs_rows_take_its_record_types_permission_as_in_the_api(
     response = other.get(f"/batches/{mixed.batch_id}{suffix}")
     assert response.status_code == 403
     assert page(response.text).all("p", "alert")[0].text == (
-        "skills may not do this: it needs the 'Points of Contact Create' permission."
+        "skills may not see points of contact: it needs the 'Points of Contact Create' permission."
     )
     assert other.get(f"/batches/{mixed.batch_id}/progress.json").json()["finished"] is True
     assert f'href="/batches/{mixed.batch_id}"' in other.get("/history").text

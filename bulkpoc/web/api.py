@@ -31,24 +31,37 @@ from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
-from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.store import schema
-from bulkpoc.web.api_http import ApiRoute, problem
-from bulkpoc.web.api_models import BatchList, BatchSummary, Problem, UploadForm
-from bulkpoc.web.deps import (
-    DOWNLOAD,
-    UPLOAD,
-    api_user,
-    check_record_permission,
-    get_settings,
-    get_store,
-    may_read_batch,
-    no_email_address,
+from bulkpoc.web.access import (
+    LOGIN,
+    api,
+    batch_in_path,
+    type_in_form,
+    type_in_path,
+    type_named,
 )
-from bulkpoc.web.downloads import MEDIA_TYPES, error_file, record_file
+from bulkpoc.web.api_http import ApiRoute, problem
+from bulkpoc.web.api_models import (
+    ApiBatchResult,
+    BatchList,
+    BatchSummary,
+    Problem,
+    ReportLinks,
+    UploadForm,
+)
+from bulkpoc.web.deps import DOWNLOAD, UPLOAD, get_settings, get_store, no_email_address
+from bulkpoc.web.downloads import (
+    API_FILES,
+    MEDIA_TYPES,
+    email_file,
+    error_file,
+    file_links,
+    record_file,
+    report_page,
+)
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.uploads import check_size, display_name
 
@@ -79,6 +92,12 @@ router = APIRouter(
 )
 
 BatchId = Annotated[int, Path(ge=1, le=MAX_ID, description="The batch's id.")]
+# Who may call each route (bulkpoc.web.access): every route declares one of these.
+TokenUser = Annotated[User, api(LOGIN)]
+MayReadBatch = Annotated[User, api(batch_in_path("batch_id"))]  # its record type's data
+MayDownload = Annotated[User, api(type_in_path("record_type", DOWNLOAD))]
+UPLOADED_TYPE = type_in_form("record_type", UPLOAD)
+MayUpload = Annotated[User, api(UPLOADED_TYPE)]
 # The names of path parameters of downloads; unknown values answer 404 (there is no such file).
 TypeInPath = Annotated[
     str, Path(description="The record type.", json_schema_extra={"enum": list(RECORD_TYPES)})
@@ -97,7 +116,7 @@ FILE_CONTENT = {
 # --- uploading ------------------------------------------------------------------------------
 
 
-async def _no_blank_options(request: Request, _user: Annotated[User, Depends(api_user)]) -> None:
+async def _no_blank_options(request: Request, _user: MayUpload) -> None:
     """FastAPI takes a blank form field for one left out, and its default: refuse it instead,
     so a blank record type never means points of contact."""
     form = await request.form()
@@ -133,7 +152,7 @@ async def _no_blank_options(request: Request, _user: Annotated[User, Depends(api
 def upload(
     request: Request,
     response: Response,
-    user: Annotated[User, Depends(api_user)],
+    user: MayUpload,
     form: Annotated[UploadForm, Form(media_type="multipart/form-data")],
     idempotency_key: Annotated[
         IdempotencyKey | SkipJsonSchema[None],
@@ -145,8 +164,7 @@ def upload(
     ] = None,
 ) -> BatchProgress:
     """Submit a file as a batch, as the upload form does, and answer at once (202)."""
-    rtype = RECORD_TYPES[form.record_type]
-    check_record_permission(user, rtype, UPLOAD)
+    UPLOADED_TYPE.refuse(user, RECORD_TYPES[form.record_type])
     if form.email_results and not user.email:
         raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, no_email_address(user))
     settings = get_settings(request)
@@ -183,9 +201,7 @@ def upload(
     summary="Follow a batch",
     responses={404: _problem("There is no such batch.")},
 )
-def progress(
-    request: Request, _user: Annotated[User, Depends(api_user)], batch_id: BatchId
-) -> BatchProgress:
+def progress(request: Request, _user: TokenUser, batch_id: BatchId) -> BatchProgress:
     """Its status and, while it runs, its stage and how far it has got; poll until finished."""
     return _progress(request, _batch(request, batch_id))
 
@@ -199,17 +215,65 @@ def progress(
         404: _problem("There is no such batch."),
     },
 )
-def batch_result(
-    request: Request, user: Annotated[User, Depends(api_user)], batch_id: BatchId
-) -> BatchResult:
-    """The result (what ``bulkpoc import --json`` prints): status, counts, every row error."""
-    may_read_batch(user, _batch(request, batch_id))
-    return load_result(get_store(request), batch_id)
+def batch_result(request: Request, _user: MayReadBatch, batch_id: BatchId) -> ApiBatchResult:
+    """The result (what ``bulkpoc import --json`` prints): status, counts, every row error,
+    and the links to its report, error file and email."""
+    result = load_result(get_store(request), batch_id)
+    links = file_links(request, batch_id, result.reports, API_FILES)
+    return ApiBatchResult(**dict(result) | {"reports": ReportLinks(**links.model_dump())})
+
+
+@router.get(
+    "/batches/{batch_id}/report.html",
+    summary="A batch's HTML report",
+    name="api_batch_report",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The report: summary, counts, every row error, the options.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch, or it has not finished."),
+    },
+)
+def batch_report(request: Request, _user: MayReadBatch, batch_id: BatchId) -> Response:
+    """The HTML report of a finished batch, as the batch wrote it; self-contained."""
+    batch = _batch(request, batch_id)
+    if not BatchStatus(batch["status"]).finished:
+        raise HTTPException(
+            http.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no report: it has not finished."
+        )
+    return report_page(request, load_result(get_store(request), batch_id), API_FILES)
+
+
+@router.get(
+    "/batches/{batch_id}/email.eml",
+    summary="A batch's results email",
+    name="api_batch_email",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The results email, as sent or waiting in the outbox (RFC 822).",
+            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch, or it sent no email."),
+    },
+)
+def batch_email(request: Request, _user: MayReadBatch, batch_id: BatchId) -> Response:
+    """The email the batch sent its results in, with the error file attached."""
+    _batch(request, batch_id)
+    email = email_file(get_store(request), batch_id)
+    if email is None:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} sent no email.")
+    return email
 
 
 @router.get(
     "/batches/{batch_id}/errors",
     summary="A batch's error file",
+    name="api_batch_errors",
     response_class=Response,
     responses={
         200: {"description": "The failed rows, in the uploaded format.", **FILE_CONTENT},
@@ -217,11 +281,9 @@ def batch_result(
         404: _problem("There is no such batch, or it has no error file."),
     },
 )
-def batch_error_file(
-    request: Request, user: Annotated[User, Depends(api_user)], batch_id: BatchId
-) -> Response:
+def batch_error_file(request: Request, _user: MayReadBatch, batch_id: BatchId) -> Response:
     """The failed rows with their original values and an Error column: fix them, upload again."""
-    batch = may_read_batch(user, _batch(request, batch_id))
+    batch = _batch(request, batch_id)
     kept = get_store(request).batch_file(batch_id, "errors")
     if kept is None:
         status = BatchStatus(batch["status"])
@@ -236,7 +298,7 @@ def batch_error_file(
 )
 def history(
     request: Request,
-    _user: Annotated[User, Depends(api_user)],
+    _user: TokenUser,
     status: Annotated[
         BatchStatus | SkipJsonSchema[None], Query(description="Only batches in this status.")
     ] = None,
@@ -268,7 +330,7 @@ def history(
 def _batch(request: Request, batch_id: int) -> dict[str, Any]:
     batch = get_store(request).batch(batch_id)
     if batch is None:
-        raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} does not exist.")
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"There is no batch {batch_id}.")
     return batch
 
 
@@ -292,13 +354,10 @@ DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=DOWNLOAD_RESPONSES,
 )
 def template(
-    request: Request,
-    user: Annotated[User, Depends(api_user)],
-    record_type: TypeInPath,
-    file_format: FormatInPath,
+    request: Request, _user: MayDownload, record_type: TypeInPath, file_format: FormatInPath
 ) -> Response:
     """The headers (CSV), or for XLSX also dropdowns fed by the reference data and instructions."""
-    return _download(request, user, record_type, file_format, template=True)
+    return _download(request, record_type, file_format, template=True)
 
 
 @router.get(
@@ -308,35 +367,24 @@ def template(
     responses=DOWNLOAD_RESPONSES,
 )
 def export(
-    request: Request,
-    user: Annotated[User, Depends(api_user)],
-    record_type: TypeInPath,
-    file_format: FormatInPath,
+    request: Request, _user: MayDownload, record_type: TypeInPath, file_format: FormatInPath
 ) -> Response:
     """Every record of the type, ready to edit and upload again."""
-    return _download(request, user, record_type, file_format, template=False)
+    return _download(request, record_type, file_format, template=False)
 
 
-def _download(
-    request: Request, user: User, type_name: str, file_format: str, template: bool
-) -> Response:
+def _download(request: Request, type_name: str, file_format: str, template: bool) -> Response:
     rtype = _record_type(type_name, file_format)
-    check_record_permission(user, rtype, DOWNLOAD)
     return record_file(get_store(request), rtype, file_format, template)
 
 
 def _record_type(type_name: str, file_format: str) -> RecordType:
-    if type_name not in RECORD_TYPES:
-        raise HTTPException(
-            http.HTTP_404_NOT_FOUND,
-            f"There is no record type {type_name!r}; choose from {', '.join(RECORD_TYPES)}.",
-        )
     if file_format not in MEDIA_TYPES:
         raise HTTPException(
             http.HTTP_404_NOT_FOUND,
             f"There is no {file_format!r} format; choose from {', '.join(MEDIA_TYPES)}.",
         )
-    return RECORD_TYPES[type_name]
+    return type_named(type_name)
 
 
 async def http_error(request: Request, error: StarletteHTTPException) -> Response:

@@ -1,4 +1,5 @@
-"""The bodies the JSON API answers with, besides the batch result itself (``BatchResult``)."""
+"""The bodies the JSON API answers with: the batch result (``BatchResult`` with the API's own
+links instead of the server's paths), its history and its problems."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from bulkpoc.domain.options import FileType, RecordTypeName, RowsMode
-from bulkpoc.domain.result import Counts, UtcDateTime
+from bulkpoc.domain.result import BatchResult, Counts, Reports, UtcDateTime
 from bulkpoc.domain.status import BatchStatus
 
 
@@ -56,10 +57,25 @@ class UploadForm(BaseModel):
     )
 
 
+class ReportLinks(Reports):
+    """Where the API serves the batch's HTML report, error file and results email; null for
+    what the batch has not (yet) produced. Never where the server keeps them."""
+
+    html: str | None = Field(None, examples=["/api/v1/batches/12/report.html"])
+    error_file: str | None = Field(None, examples=["/api/v1/batches/12/errors"])
+    email: str | None = Field(None, examples=["/api/v1/batches/12/email.eml"])
+
+
+class ApiBatchResult(BatchResult):
+    """A batch's result, as ``bulkpoc import --json`` prints it, with its files as links."""
+
+    reports: ReportLinks
+
+
 class Problem(BaseModel):
     """Why a request failed, in one sentence."""
 
-    detail: str = Field(examples=["Batch 12 does not exist."])
+    detail: str = Field(examples=["There is no batch 12."])
 
 
 class BatchSummary(BaseModel):

@@ -19,7 +19,8 @@ from bulkpoc.config import Settings, proxy_list
 from bulkpoc.jobs.queue import ThreadQueue, queue_for
 from bulkpoc.services.auth import session_secret
 from bulkpoc.store.db import Store
-from bulkpoc.web import api
+from bulkpoc.web import api, docs
+from bulkpoc.web.access import check_declared
 from bulkpoc.web.api import http_error
 from bulkpoc.web.api_http import invalid_request, validation_sentence
 from bulkpoc.web.csrf import CsrfProtection
@@ -37,26 +38,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store.ensure_ready()
     secret = session_secret(store)
 
-    app = FastAPI(
-        title="bulkpoc",
-        version=__version__,
-        summary="Manage contact-centre points of contact in bulk.",
-        lifespan=_run_jobs,
-        docs_url="/api/docs",
-        redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
-    )
-    app.state.store, app.state.settings, app.state.secret = store, settings, secret
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(account.router)
-    app.include_router(results.router)
-    app.include_router(history.router)
-    app.include_router(manage.router)
-    app.include_router(pocs.router)
-    app.include_router(api.router)
-    app.add_exception_handler(NotLoggedIn, _to_login)
-    app.add_exception_handler(StarletteHTTPException, _error_page)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app = build_app(settings, store)
+    app.state.secret = secret
     # The last added runs first: proxy headers, then the session, then the CSRF check.
     app.add_middleware(CsrfProtection, key=secret)
     app.add_middleware(Sessions, store=store, settings=settings)
@@ -65,6 +48,35 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             ProxyHeadersMiddleware, trusted_hosts=proxy_list(settings.trusted_proxies)
         )
     return SecurityHeaders(app)
+
+
+def build_app(settings: Settings, store: Store) -> FastAPI:
+    """The pages and the API, with their error handlers: what ``create_app`` wraps in the
+    session, CSRF and security-header middleware (tests read its routes)."""
+    app = FastAPI(
+        title="bulkpoc",
+        version=__version__,
+        summary="Manage contact-centre points of contact in bulk.",
+        lifespan=_run_jobs,
+        docs_url=None,  # bulkpoc.web.docs serves the schema and the docs page
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.store, app.state.settings = store, settings
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount(docs.ASSETS_URL, docs.assets(), name=docs.ASSETS_NAME)
+    app.include_router(account.router)
+    app.include_router(results.router)
+    app.include_router(history.router)
+    app.include_router(manage.router)
+    app.include_router(pocs.router)
+    app.include_router(api.router)
+    app.include_router(docs.router)
+    app.add_exception_handler(NotLoggedIn, _to_login)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    check_declared(app.routes)
+    return app
 
 
 @asynccontextmanager

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.codes import DOWNLOAD_NOT_PERMITTED, UPLOAD_NOT_PERMITTED, ErrorType
-from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.users import User
 from bulkpoc.services.auth import user_for_token
@@ -63,21 +62,6 @@ def api_user(
     return user
 
 
-def permitted(user: User, permission: str) -> User:
-    if permission not in user.permissions:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"{user.name} may not do this: it needs the '{permission}' permission.",
-        )
-    return user
-
-
-def may_read_batch(user: User, batch: dict[str, Any]) -> dict[str, Any]:
-    """A batch's rows are its record type's data: seeing them takes that type's permission."""
-    permitted(user, RECORD_TYPES[batch["record_type"]].permission)
-    return batch
-
-
 # What a user does with a record type's files; each takes the record type's permission.
 UPLOAD, DOWNLOAD = UPLOAD_NOT_PERMITTED, DOWNLOAD_NOT_PERMITTED
 
@@ -92,13 +76,6 @@ def record_refusal(user: User, rtype: RecordType, action: ErrorType) -> str | No
     if rtype.permission in user.permissions:
         return None
     return action.message(user=user.name, plural=rtype.plural, permission=rtype.permission)
-
-
-def check_record_permission(user: User, rtype: RecordType, action: ErrorType) -> None:
-    """HTTP 403 with ``record_refusal``'s sentence when ``user`` may not do ``action``."""
-    refusal = record_refusal(user, rtype, action)
-    if refusal is not None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
 
 
 def no_email_address(user: User) -> str:

@@ -1,5 +1,6 @@
 """Files as downloads: templates and exports (what ``bulkpoc template`` and ``export`` write),
-a batch's error file and email; a download's name is only ever a header, never a path."""
+a batch's error file, report and email; a download's name is only ever a header, never a
+path, and no answer says where the server keeps a file."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi.responses import FileResponse, Response
+from fastapi import Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
 from bulkpoc.domain.records import RecordType
+from bulkpoc.domain.result import BatchResult, Reports
+from bulkpoc.output import mail, report
 from bulkpoc.output.exports import write_records
 from bulkpoc.store.db import Store
 
@@ -20,6 +24,11 @@ MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# The report is self-contained: its styles are inline, and it runs no script.
+REPORT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def download_name(rtype: RecordType, file_format: str, template: bool) -> str:
@@ -51,6 +60,48 @@ def error_file(name: str, content: bytes) -> Response:
     """A batch's error file, in the format of its upload."""
     media_type = MEDIA_TYPES.get(Path(name).suffix.lstrip(".").lower(), "application/octet-stream")
     return attachment(content, name, media_type)
+
+
+# The routes that serve a batch's files, by the field of ``Reports`` that says where it is.
+PAGE_FILES = {"html": "batch_report", "error_file": "batch_error_file", "email": "batch_email"}
+API_FILES = {
+    "html": "api_batch_report",
+    "error_file": "api_batch_errors",
+    "email": "api_batch_email",
+}
+
+
+def file_links(request: Request, batch_id: int, files: Reports, routes: dict[str, str]) -> Reports:
+    """Where this server serves each file the batch has (``/batches/12/errors``), by the
+    route ``routes`` names for it: never the folder the server keeps it in."""
+    return Reports(
+        **{
+            kind: str(request.app.url_path_for(route, batch_id=batch_id))
+            if getattr(files, kind)
+            else None
+            for kind, route in routes.items()
+        }
+    )
+
+
+def report_page(request: Request, result: BatchResult, routes: dict[str, str]) -> HTMLResponse:
+    """A finished batch's HTML report, rendered from its stored result as the batch wrote it,
+    its files named by the URLs ``routes`` serve them at; under a policy that runs nothing."""
+    assert result.batch_id is not None
+    served = result.model_copy(
+        update={"reports": file_links(request, result.batch_id, result.reports, routes)}
+    )
+    return HTMLResponse(
+        report.render("report.html", served), headers={"content-security-policy": REPORT_POLICY}
+    )
+
+
+def email_file(store: Store, batch_id: int) -> Response | None:
+    """The batch's results email as it was sent (or waits in the outbox); None if it sent none."""
+    message = mail.batch_email(store, batch_id)
+    if message is None:
+        return None
+    return attachment(message, f"batch-{batch_id}-results.eml", "message/rfc822")
 
 
 def attachment(content: bytes, name: str, media_type: str) -> Response:

@@ -8,10 +8,24 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 HERE = Path(__file__).resolve().parent
 
 templates = Jinja2Templates(directory=HERE / "templates")
+
+
+@pass_context
+def url_path_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """A route's URL as a path on this site (``/static/app.css``), never an absolute URL:
+    Starlette's ``url_for`` builds one from the request's Host header, which any client
+    can forge, and would carry the forged host into every page's links."""
+    request: Request = context["request"]
+    return str(request.url_for(name, **path_params).path)
+
+
+templates.env.globals["url_for"] = url_path_for
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from bulkpoc.domain.users import User
 from bulkpoc.services.auth import LoginRefused, authenticate, client_key
-from bulkpoc.web.deps import current_user, get_settings, get_store
+from bulkpoc.web.access import LOGIN, PUBLIC, page
+from bulkpoc.web.deps import get_settings, get_store
 from bulkpoc.web.sessions import cookie, log_in, log_out
 from bulkpoc.web.templating import render
 
@@ -40,16 +41,16 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/")
-def home(_user: Annotated[User, Depends(current_user)]) -> Response:
+def home(_user: Annotated[User, page(LOGIN)]) -> Response:
     return RedirectResponse("/manage/poc", status_code=303)
 
 
-@router.get("/login")
+@router.get("/login", dependencies=[page(PUBLIC)])
 def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
     return render(request, "login.html", next=_safe_next(next))
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[page(PUBLIC)])
 def login(
     request: Request,
     name: Annotated[str, Form()],
@@ -95,7 +96,7 @@ def _known_device(devices: URLSafeTimedSerializer, request: Request, name: str) 
         return False
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[page(PUBLIC)])
 def logout(request: Request) -> Response:
     log_out(request, get_store(request))
     return RedirectResponse("/login", status_code=303)

@@ -14,7 +14,8 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.store.db import Store
-from bulkpoc.web.deps import current_user, get_store
+from bulkpoc.web.access import LOGIN, page
+from bulkpoc.web.deps import get_store
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import batch_progress
 from bulkpoc.web.templating import render
@@ -27,7 +28,7 @@ FILTERS = {"status": "status", "source": "source", "user": "user_name"}  # query
 @router.get("/history")
 def history_page(
     request: Request,
-    user: Annotated[User, Depends(current_user)],
+    user: Annotated[User, page(LOGIN)],
     store: Annotated[Store, Depends(get_store)],
 ) -> Response:
     chosen = {name: request.query_params.get(name) or None for name in FILTERS}

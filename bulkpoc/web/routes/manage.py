@@ -14,7 +14,7 @@ import re
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
@@ -25,11 +25,10 @@ from bulkpoc.domain.records import RECORD_TYPES, RecordType
 from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import ThreadQueue
 from bulkpoc.jobs.spool import Spool
+from bulkpoc.web.access import LOGIN, page, type_in_path, type_named
 from bulkpoc.web.deps import (
     DOWNLOAD,
     UPLOAD,
-    check_record_permission,
-    current_user,
     get_settings,
     get_store,
     no_email_address,
@@ -46,7 +45,9 @@ from bulkpoc.web.upload_form import (
 from bulkpoc.web.uploads import display_name, too_large
 
 router = APIRouter(include_in_schema=False)
-LoggedIn = Annotated[User, Depends(current_user)]
+LoggedIn = Annotated[User, page(LOGIN)]
+MayDownload = Annotated[User, page(type_in_path("type_name", DOWNLOAD))]
+MayUpload = Annotated[User, page(type_in_path("type_name", UPLOAD))]
 
 ROWS = {"all": "All Rows", "changed": "Changed Rows Only"}
 # What the form sends is 22 URL-safe characters; anything else is not ours.
@@ -54,12 +55,6 @@ FORM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # On SQLite, how long an upload waits for a writing batch before it goes to the spool: one try
 # at the write lock, which SQLite's busy timeout makes about a second (store.db.POLL_SECONDS).
 SPOOL_AFTER_SECONDS = 1.0
-
-
-def _record_type(type_name: str) -> RecordType:
-    if type_name not in RECORD_TYPES:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"There is no record type {type_name!r}.")
-    return RECORD_TYPES[type_name]
 
 
 def _file_format(file_format: str) -> str:
@@ -103,32 +98,29 @@ def _page(
 
 @router.get("/manage/{type_name}")
 def manage_page(request: Request, user: LoggedIn, type_name: str) -> Response:
-    return _page(request, user, _record_type(type_name))
+    return _page(request, user, type_named(type_name))
 
 
 @router.get("/manage/{type_name}/template.{file_format}")
 def download_template(
-    request: Request, user: LoggedIn, type_name: str, file_format: str
+    request: Request, _user: MayDownload, type_name: str, file_format: str
 ) -> Response:
-    rtype, file_format = _record_type(type_name), _file_format(file_format)
-    check_record_permission(user, rtype, DOWNLOAD)
+    rtype, file_format = type_named(type_name), _file_format(file_format)
     return record_file(get_store(request), rtype, file_format, template=True)
 
 
 @router.get("/manage/{type_name}/export.{file_format}")
 def download_existing(
-    request: Request, user: LoggedIn, type_name: str, file_format: str
+    request: Request, _user: MayDownload, type_name: str, file_format: str
 ) -> Response:
-    rtype, file_format = _record_type(type_name), _file_format(file_format)
-    check_record_permission(user, rtype, DOWNLOAD)
+    rtype, file_format = type_named(type_name), _file_format(file_format)
     return record_file(get_store(request), rtype, file_format, template=False)
 
 
 @router.post("/manage/{type_name}/upload")
-async def upload(request: Request, user: LoggedIn, type_name: str) -> Response:
+async def upload(request: Request, user: MayUpload, type_name: str) -> Response:
     """Queue the chosen file as a batch and go to its results page (303)."""
-    rtype = _record_type(type_name)
-    check_record_permission(user, rtype, UPLOAD)
+    rtype = type_named(type_name)
     settings = get_settings(request)
     try:
         form = await read_upload_form(request, settings)

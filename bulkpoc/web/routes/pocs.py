@@ -2,7 +2,8 @@
 
 Everything the list shows is in its URL (``/pocs?q=sales&media_type=Email&sort=name&page=3``),
 so a view can be shared and the page works without JavaScript. Unknown values are ignored
-rather than refused: a hand-edited URL still shows a list.
+rather than refused: a hand-edited URL still shows a list. It shows the points of contact's
+data, so it takes their record type's permission, as their export does.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bulkpoc.domain.parsers import MEDIA_TYPES
 from bulkpoc.domain.users import User
 from bulkpoc.store.pocs import SORTS, Active, PocFilter
-from bulkpoc.web.deps import current_user, get_store
+from bulkpoc.web.access import page, permission_of
+from bulkpoc.web.deps import get_store
 from bulkpoc.web.paging import page_number
 from bulkpoc.web.templating import render
 
@@ -99,7 +101,7 @@ def page_links(current: int, last: int, around: int = 2) -> list[int | None]:
 
 
 @router.get("/pocs")
-def poc_list(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
+def poc_list(request: Request, user: Annotated[User, page(permission_of("poc"))]) -> Response:
     store = get_store(request)
     view = ListView.from_query(dict(request.query_params))
     rows, total = store.search_pocs(

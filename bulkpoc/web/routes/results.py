@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.errors.codes import CATALOGUE
@@ -19,11 +19,11 @@ from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.formats.base import RawTable
-from bulkpoc.output import mail, report
 from bulkpoc.store.db import Store
 from bulkpoc.web import grid
-from bulkpoc.web.deps import current_user, get_store, may_read_batch
-from bulkpoc.web.downloads import attachment, error_file
+from bulkpoc.web.access import LOGIN, batch_in_path, page
+from bulkpoc.web.deps import get_store
+from bulkpoc.web.downloads import PAGE_FILES, email_file, error_file, report_page
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.templating import render
@@ -31,13 +31,9 @@ from bulkpoc.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 WHOLE_ROW = "(whole row)"  # the column filter's value for errors about a row as a whole
-# The stored report is self-contained: its styles are inline, and it runs no script.
-REPORT_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
-)
 
-LoggedIn = Annotated[User, Depends(current_user)]
+LoggedIn = Annotated[User, page(LOGIN)]
+MayRead = Annotated[User, page(batch_in_path("batch_id"))]  # the batch's record type's data
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
@@ -48,12 +44,8 @@ def _batch(store: Store, batch_id: int) -> dict:
     return batch
 
 
-def _readable_batch(store: Store, batch_id: int, user: User) -> dict:
-    return may_read_batch(user, _batch(store, batch_id))
-
-
-def _finished_result(store: Store, batch_id: int, user: User) -> BatchResult:
-    batch = _readable_batch(store, batch_id, user)
+def _finished_result(store: Store, batch_id: int) -> BatchResult:
+    batch = _batch(store, batch_id)
     if not BatchStatus(batch["status"]).finished:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has not finished yet: it has no result."
@@ -62,8 +54,8 @@ def _finished_result(store: Store, batch_id: int, user: User) -> BatchResult:
 
 
 @router.get("/batches/{batch_id:int}")
-def batch_page(request: Request, batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
-    batch = _readable_batch(store, batch_id, user)
+def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) -> Response:
+    batch = _batch(store, batch_id)
     if not BatchStatus(batch["status"]).finished:
         return render(
             request,
@@ -134,19 +126,14 @@ def batch_progress_json(
 
 
 @router.get("/batches/{batch_id:int}/report.html")
-def batch_report(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
+def batch_report(request: Request, batch_id: int, _user: MayRead, store: StoreDep) -> Response:
     """The HTML report, rendered from the stored result (the same as the file the batch wrote)."""
-    result = _finished_result(store, batch_id, user)
-    return HTMLResponse(
-        report.render("report.html", result),
-        headers={"content-security-policy": REPORT_POLICY},
-    )
+    return report_page(request, _finished_result(store, batch_id), PAGE_FILES)
 
 
 @router.get("/batches/{batch_id:int}/errors")
-def batch_error_file(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
+def batch_error_file(batch_id: int, _user: MayRead, store: StoreDep) -> Response:
     """The failed rows in the uploaded format, with an Error column: fix and upload again."""
-    _readable_batch(store, batch_id, user)
     stored = store.batch_file(batch_id, "errors")
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file.")
@@ -154,10 +141,9 @@ def batch_error_file(batch_id: int, user: LoggedIn, store: StoreDep) -> Response
 
 
 @router.get("/batches/{batch_id:int}/email.eml")
-def batch_email(batch_id: int, user: LoggedIn, store: StoreDep) -> Response:
+def batch_email(batch_id: int, _user: MayRead, store: StoreDep) -> Response:
     """The results email as it was sent (or is waiting in the outbox to be sent)."""
-    _readable_batch(store, batch_id, user)
-    message = mail.batch_email(store, batch_id)
-    if message is None:
+    email = email_file(store, batch_id)
+    if email is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} sent no email.")
-    return attachment(message, f"batch-{batch_id}-results.eml", "message/rfc822")
+    return email

@@ -1,0 +1,156 @@
+"""Every route of the app, with what it needs and a request that exercises it.
+
+tests/test_web_access.py checks that this table and the app's route table agree (a route
+added to the app and not here fails), then sends each sample without login and as a user
+lacking each permission. A route that shows a record type's data needs that type's
+permission; one that shows none needs a login, or nothing.
+
+``{poc_batch}`` and ``{skill_batch}`` in a URL stand for finished batches of each type, with
+failed rows, an error file and a results email.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bulkpoc.domain.permissions import POC_CREATE, REFERENCE_DATA_EDIT, SKILLS_EDIT
+
+PUBLIC = "public"  # anyone, logged in or not
+LOGIN = "login"  # any logged-in user (page) or any valid token (API)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A request to ``url`` and what it needs: PUBLIC, LOGIN or a permission. ``answers`` is
+    the status when allowed; ``body`` names a body: ``poc`` or ``skill``, a file of that type
+    to upload (a dry run), as the form or the API sends it; ``login``, a login form with a
+    wrong password."""
+
+    url: str
+    needs: str
+    answers: int = 200
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as the app's route table spells it
+    samples: tuple[Sample, ...] = field(default=())
+
+
+def _route(method: str, path: str, *samples: Sample) -> Route:
+    return Route(method, path, samples)
+
+
+def _(url: str, needs: str, answers: int = 200, body: str | None = None) -> Sample:
+    return Sample(url, needs, answers, body)
+
+
+ROUTES = [
+    # --- pages -----------------------------------------------------------------------------
+    _route("GET", "/", _("/", LOGIN, 303)),
+    _route("GET", "/login", _("/login", PUBLIC)),
+    _route("POST", "/login", _("/login", PUBLIC, 401, body="login")),
+    _route("GET", "/history", _("/history", LOGIN)),
+    _route("GET", "/pocs", _("/pocs?q=sales", POC_CREATE)),
+    _route(
+        "GET",
+        "/manage/{type_name}",
+        _("/manage/poc", LOGIN),  # the page says which permission is missing
+        _("/manage/skill", LOGIN),
+    ),
+    _route(
+        "GET",
+        "/manage/{type_name}/template.{file_format}",
+        _("/manage/poc/template.csv", POC_CREATE),
+        _("/manage/skill/template.xlsx", SKILLS_EDIT),
+    ),
+    _route(
+        "GET",
+        "/manage/{type_name}/export.{file_format}",
+        _("/manage/poc/export.xlsx", POC_CREATE),
+        _("/manage/number/export.csv", REFERENCE_DATA_EDIT),
+    ),
+    _route(
+        "POST",
+        "/manage/{type_name}/upload",
+        _("/manage/poc/upload", POC_CREATE, 303, body="poc"),
+        _("/manage/skill/upload", SKILLS_EDIT, 303, body="skill"),
+    ),
+    _route("GET", "/uploads/{key}", _("/uploads/no-such-upload", LOGIN, 404)),
+    _route(
+        "GET",
+        "/batches/{batch_id:int}",
+        _("/batches/{poc_batch}", POC_CREATE),
+        _("/batches/{skill_batch}", SKILLS_EDIT),
+    ),
+    _route(
+        "GET",
+        "/batches/{batch_id:int}/progress.json",
+        _("/batches/{poc_batch}/progress.json", LOGIN),
+    ),
+    _route(
+        "GET",
+        "/batches/{batch_id:int}/report.html",
+        _("/batches/{poc_batch}/report.html", POC_CREATE),
+    ),
+    _route(
+        "GET", "/batches/{batch_id:int}/errors", _("/batches/{skill_batch}/errors", SKILLS_EDIT)
+    ),
+    _route(
+        "GET", "/batches/{batch_id:int}/email.eml", _("/batches/{poc_batch}/email.eml", POC_CREATE)
+    ),
+    _route("GET", "/static", _("/static/app.css", PUBLIC)),
+    _route("GET", "/api/docs", _("/api/docs", PUBLIC)),
+    _route("GET", "/api/docs/assets", _("/api/docs/assets/swagger-ui.css", PUBLIC)),
+    _route("GET", "/api/v1/openapi.json", _("/api/v1/openapi.json", PUBLIC)),
+    # --- the API ---------------------------------------------------------------------------
+    _route(
+        "POST",
+        "/api/v1/batches",
+        _("/api/v1/batches", POC_CREATE, 202, body="poc"),
+        _("/api/v1/batches", SKILLS_EDIT, 202, body="skill"),
+    ),
+    _route("GET", "/api/v1/batches", _("/api/v1/batches", LOGIN)),
+    _route(
+        "GET",
+        "/api/v1/batches/{batch_id}/progress",
+        _("/api/v1/batches/{poc_batch}/progress", LOGIN),
+    ),
+    _route(
+        "GET",
+        "/api/v1/batches/{batch_id}",
+        _("/api/v1/batches/{poc_batch}", POC_CREATE),
+        _("/api/v1/batches/{skill_batch}", SKILLS_EDIT),
+    ),
+    _route(
+        "GET",
+        "/api/v1/batches/{batch_id}/report.html",
+        _("/api/v1/batches/{skill_batch}/report.html", SKILLS_EDIT),
+    ),
+    _route(
+        "GET",
+        "/api/v1/batches/{batch_id}/email.eml",
+        _("/api/v1/batches/{poc_batch}/email.eml", POC_CREATE),
+    ),
+    _route(
+        "GET",
+        "/api/v1/batches/{batch_id}/errors",
+        _("/api/v1/batches/{poc_batch}/errors", POC_CREATE),
+    ),
+    _route(
+        "GET",
+        "/api/v1/templates/{record_type}.{file_format}",
+        _("/api/v1/templates/poc.csv", POC_CREATE),
+        _("/api/v1/templates/chat-profile.xlsx", REFERENCE_DATA_EDIT),
+    ),
+    _route(
+        "GET",
+        "/api/v1/exports/{record_type}.{file_format}",
+        _("/api/v1/exports/poc.xlsx", POC_CREATE),
+        _("/api/v1/exports/skill.csv", SKILLS_EDIT),
+    ),
+    # Last: it ends the session its client has.
+    _route("POST", "/logout", _("/logout", PUBLIC, 303)),
+]
