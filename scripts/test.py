@@ -10,7 +10,7 @@ the install.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -33,7 +33,9 @@ def main(pytest_args: list[str]) -> int:
     if not ensure_chromium():
         print(NO_CHROMIUM, file=sys.stderr)
         return 1
-    install()
+    if problem := install():
+        print(problem, file=sys.stderr)
+        return 1
     env = os.environ | postgres_settings()
     step(f"Running pytest {' '.join(pytest_args)}".rstrip())
     command = [sys.executable, "-m", "pytest", *pytest_args]
@@ -58,11 +60,19 @@ def ensure_chromium() -> bool:
     return shutil.which("chromium") is not None
 
 
-def install() -> None:
-    """bulkpoc, editable, with the test extra at the locked versions."""
+def install() -> str | None:
+    """bulkpoc, editable, with the test extra at the locked versions; or why it could not be."""
+    if importlib.util.find_spec("pip") is None:
+        return (
+            f"The Python at {sys.executable} has no pip: make a virtual environment with "
+            "`python3 -m venv .venv && . .venv/bin/activate`, then run this again."
+        )
     step(f"Installing bulkpoc[test] into {sys.prefix}, pinned by constraints.txt")
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, check=True)
+    done = subprocess.run([*pip, "-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, check=False)
+    if done.returncode:
+        return "Installing the test dependencies failed: pip says why above."
+    return None
 
 
 def postgres_settings() -> dict[str, str]:
