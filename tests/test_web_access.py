@@ -24,7 +24,7 @@ from bulkpoc.store.db import Store
 from bulkpoc.web import access
 from bulkpoc.web.app import build_app
 from tests.routes import LOGIN, PUBLIC, ROUTES, Sample
-from tests.web import api_client, client_for, csrf_token, log_in
+from tests.web import api_client, client_for, csrf_token, log_in, page
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 FILES = {"poc": SAMPLES / "new-pocs.csv", "skill": SAMPLES / "skills.csv"}
@@ -182,3 +182,18 @@ def test_no_api_answer_shows_a_path_on_the_server(store, settings, batches, tmp_
                 assert response.status_code == sample.answers, (sample, outcome(response))
                 shown = [path for path in server_paths if path in response.text]
                 assert not shown, (sample, shown, response.text[:500])
+
+
+@pytest.mark.parametrize("permission", PERMISSIONS)
+def test_the_navigation_offers_only_pages_the_user_may_open(store, settings, permission):
+    """A link in the main navigation that answers 403 is a dead end: each user sees the
+    links they may follow, and every one of them opens."""
+    name = LACKING[permission]
+    store.add_user(name, [other for other in PERMISSIONS if other != permission])
+    with clients(store, settings, name) as lacking:
+        browser = lacking["page"]
+        nav = page(browser.get("/history").text).all("nav")[0]
+        links = [a.attrs["href"] for a in nav.all("a")]
+        assert links, "the navigation has links"
+        for href in links:
+            assert browser.get(href, follow_redirects=True).status_code == 200, href

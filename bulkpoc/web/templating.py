@@ -11,6 +11,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from bulkpoc.domain.permissions import POC_CREATE
+
 HERE = Path(__file__).resolve().parent
 
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -26,6 +28,7 @@ def url_path_for(context: Context, name: str, /, **path_params: Any) -> str:
 
 
 templates.env.globals["url_for"] = url_path_for
+templates.env.globals["POC_CREATE"] = POC_CREATE  # the POC list's permission, for its link
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
