@@ -22,7 +22,7 @@ from bulkpoc.batch.submit import submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.domain.status import BatchStatus
-from bulkpoc.jobs.queue import InProcessQueue, queue_for, submit_then_enqueue
+from bulkpoc.jobs.queue import InProcessQueue, LocalQueue, queue_for
 from bulkpoc.jobs.tasks import file_away, run_batch
 from bulkpoc.schedules.inbox import process_inbox
 from bulkpoc.schedules.runner import run_due
@@ -202,7 +202,7 @@ def test_files_still_being_written_are_left_for_a_later_pass(store, quick, inbox
 UNPRIVILEGED_PASS = """
 import sys
 from bulkpoc.config import Settings
-from bulkpoc.jobs.queue import InProcessQueue, queue_for, submit_then_enqueue
+from bulkpoc.jobs.queue import InProcessQueue
 from bulkpoc.schedules.inbox import process_inbox
 from bulkpoc.store.db import Store
 store, settings = Store(sys.argv[1]), Settings.from_env()
@@ -236,14 +236,12 @@ def test_a_file_the_process_may_not_read_fails_saying_so(store, inbox, nightly, 
     assert listing(inbox / "failed") == [f"{batch['id']}-secret.csv"]
 
 
-class Later:
+class Later(LocalQueue):
     """A queue whose batches a worker runs later (``run``), as on PostgreSQL."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        self.store, self.settings, self.batches = store, settings, []
-
-    def submit(self, source, options, settings=None, **recorded) -> int:
-        return submit_then_enqueue(self, self.store, source, options, self.settings, **recorded)
+        super().__init__(store, settings)
+        self.batches: list[int] = []
 
     def enqueue(self, batch_id: int) -> None:
         self.batches.append(batch_id)

@@ -40,31 +40,9 @@ class JobQueue(Protocol):
         ...
 
 
-def submit_then_enqueue(
-    queue: JobQueue,
-    store: Store,
-    source: Source,
-    options: ImportOptions,
-    settings: Settings,
-    **recorded: Any,
-) -> int:
-    """SQLite's ``JobQueue.submit``: record the batch, then enqueue it if it is new."""
-    new: list[int] = []
-    batch_id = submit(
-        store,
-        source,
-        options,
-        settings,
-        then=lambda _, recorded_id: new.append(recorded_id),
-        **recorded,
-    )
-    if batch_id in new:  # not an earlier upload's batch, which is in the queue already
-        queue.enqueue(batch_id)
-    return batch_id
-
-
-class InProcessQueue:
-    """SQLite: the batch runs at once in this process, one batch at a time."""
+class LocalQueue:
+    """SQLite's queues: ``submit`` records the batch, then enqueues it if it is new (the
+    batch an earlier upload with the same ``upload_id`` became is in the queue already)."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings = store, settings
@@ -76,14 +54,31 @@ class InProcessQueue:
         settings: Settings | None = None,
         **recorded: Any,
     ) -> int:
-        settings = settings or self.settings
-        return submit_then_enqueue(self, self.store, source, options, settings, **recorded)
+        new: list[int] = []
+        batch_id = submit(
+            self.store,
+            source,
+            options,
+            settings or self.settings,
+            then=lambda _, recorded_id: new.append(recorded_id),
+            **recorded,
+        )
+        if batch_id in new:
+            self.enqueue(batch_id)
+        return batch_id
+
+    def enqueue(self, batch_id: int) -> None:
+        raise NotImplementedError
+
+
+class InProcessQueue(LocalQueue):
+    """SQLite: the batch runs at once in this process, one batch at a time."""
 
     def enqueue(self, batch_id: int) -> None:
         run_batch(self.store, self.settings, batch_id)
 
 
-class ThreadQueue:
+class ThreadQueue(LocalQueue):
     """SQLite under ``bulkpoc serve``: one background thread runs the batches, one at a time,
     so a page returns at once and follows the batch's progress.
 
@@ -95,7 +90,7 @@ class ThreadQueue:
     """
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        self.store, self.settings = store, settings
+        super().__init__(store, settings)
         self.spool = Spool.beside(store)
         self._waiting: queue.Queue[int | str | None] = queue.Queue()
         self._progress: dict[int, ProgressReport] = {}
@@ -112,16 +107,6 @@ class ThreadQueue:
         """Let the running batch finish, then end the thread."""
         self._waiting.put(None)
         self._thread.join()
-
-    def submit(
-        self,
-        source: Source,
-        options: ImportOptions,
-        settings: Settings | None = None,
-        **recorded: Any,
-    ) -> int:
-        settings = settings or self.settings
-        return submit_then_enqueue(self, self.store, source, options, settings, **recorded)
 
     def enqueue(self, batch_id: int) -> None:
         self._waiting.put(batch_id)
