@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -61,16 +62,24 @@ def _email(_ctx: click.Context, _param: click.Parameter, address: str | None) ->
     return address
 
 
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def permissions_option(help_text: str) -> Callable[[F], F]:
+    """``--permission P`` (repeatable, any case), as ``users add`` and ``users revoke`` take it."""
+    return click.option(
+        "--permission",
+        "permissions",
+        multiple=True,
+        required=True,
+        type=click.Choice(PERMISSIONS, case_sensitive=False),
+        help=help_text,
+    )
+
+
 @users.command("add")
 @click.argument("name")
-@click.option(
-    "--permission",
-    "permissions",
-    multiple=True,
-    required=True,
-    type=click.Choice(PERMISSIONS, case_sensitive=False),
-    help="A permission to grant (repeatable).",
-)
+@permissions_option("A permission to grant (repeatable).")
 @click.option("--email", callback=_email, help="Where this user's results go.")
 @click.option(
     "--password-prompt",
@@ -139,14 +148,7 @@ def users_email(obj: Context, name: str, address: str) -> None:
 
 @users.command("revoke")
 @click.argument("name")
-@click.option(
-    "--permission",
-    "permissions",
-    multiple=True,
-    required=True,
-    type=click.Choice(PERMISSIONS, case_sensitive=False),
-    help="A permission to take away (repeatable).",
-)
+@permissions_option("A permission to take away (repeatable).")
 @click.pass_obj
 def users_revoke(obj: Context, name: str, permissions: tuple[str, ...]) -> None:
     """Take permissions away from a user; their next page, API call or batch goes without."""
