@@ -46,6 +46,14 @@ class Field:
     unique_column: str | None = None
 
 
+# The columns several record types share: a unique name (checked on its folded form), and a
+# media type that an update may not change.
+NAME = Field("Name", "name", "text", required=True, header_required=True, unique_column="name_key")
+MEDIA_TYPE = Field(
+    "Media Type", "media_type", "media_type", required=True, header_required=True, fixed=True
+)
+
+
 @dataclass(frozen=True)
 class RecordType:
     """A kind of record the bulk engine manages."""

@@ -30,7 +30,7 @@ from bulkpoc.domain.parsers import (
     strip_apostrophes,
 )
 from bulkpoc.domain.permissions import POC_CREATE, POC_DEACTIVATE, SKILLS_EDIT
-from bulkpoc.domain.records.base import Field, RecordType, Sheet
+from bulkpoc.domain.records.base import MEDIA_TYPE, NAME, Field, RecordType, Sheet
 from bulkpoc.domain.records.keys import casefold, lower
 
 ADDRESS = "Point of Contact"
@@ -212,17 +212,8 @@ POC = RecordType(
     plural="Points of Contact",
     key=Field("Point of Contact ID", "id", "id"),
     fields=(
-        Field(
-            "Name", "name", "text", required=True, header_required=True, unique_column="name_key"
-        ),
-        Field(
-            "Media Type",
-            "media_type",
-            "media_type",
-            required=True,
-            header_required=True,
-            fixed=True,
-        ),
+        NAME,
+        MEDIA_TYPE,
         Field(
             ADDRESS,
             "address",

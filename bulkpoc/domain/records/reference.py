@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bulkpoc.domain.permissions import REFERENCE_DATA_EDIT, SKILLS_EDIT
-from bulkpoc.domain.records.base import Field, RecordType
+from bulkpoc.domain.records.base import MEDIA_TYPE, NAME, Field, RecordType
 from bulkpoc.domain.records.keys import casefold
 
 
@@ -15,23 +15,14 @@ def _derive_name_key(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-_NAME = Field("Name", "name", "text", required=True, header_required=True, unique_column="name_key")
-
 SKILL = RecordType(
     name="skill",
     label="Skill",
     plural="Skills",
     key=Field("Skill ID", "id", "id"),
     fields=(
-        _NAME,
-        Field(
-            "Media Type",
-            "media_type",
-            "media_type",
-            required=True,
-            header_required=True,
-            fixed=True,
-        ),
+        NAME,
+        MEDIA_TYPE,
         Field("Active", "active", "yes_no", default=True, keep_if_blank=True),
     ),
     permission=SKILLS_EDIT,
@@ -50,15 +41,8 @@ SCRIPT = RecordType(
     plural="Scripts",
     key=Field("Script ID", "id", "id"),
     fields=(
-        _NAME,
-        Field(
-            "Media Type",
-            "media_type",
-            "media_type",
-            required=True,
-            header_required=True,
-            fixed=True,
-        ),
+        NAME,
+        MEDIA_TYPE,
     ),
     permission=REFERENCE_DATA_EDIT,
     sheet_names=("scripts", "script", "routingscripts"),
@@ -71,7 +55,7 @@ CHAT_PROFILE = RecordType(
     label="Chat Profile",
     plural="Chat Profiles",
     key=Field("Chat Profile ID", "id", "id"),
-    fields=(_NAME,),
+    fields=(NAME,),
     permission=REFERENCE_DATA_EDIT,
     sheet_names=("chatprofiles", "chatprofile"),
     derive=_derive_name_key,
