@@ -59,12 +59,23 @@ def _lines(content: bytes) -> int:
 
 def _place(inbox: Path, name: str, content: bytes) -> str:
     """Write ``content`` into the inbox as ``name`` (or ``name-2``…), whole at once; its name."""
-    target, number = inbox / name, 1
-    while target.exists():
-        number += 1
-        target = inbox / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    target = free_name(inbox, name)
     _write(target, content)
     return target.name
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3``… when taken: a file is never overwritten.
+
+    Only the process that ran a batch files its file or keeps its rest, and the batch id makes
+    the name its own, so there is no race to guard against here.
+    """
+    folder.mkdir(exist_ok=True)
+    target, number = folder / name, 1
+    while target.exists():
+        number += 1
+        target = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    return target
 
 
 def _write(path: Path, content: bytes) -> None:
