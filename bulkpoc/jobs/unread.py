@@ -9,6 +9,7 @@ for the next pass, and the batch's warnings say so. Nothing is dropped or filed 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -21,12 +22,16 @@ APPENDABLE = (".csv", ".tsv")
 def keep_unread(store: Store, batch: dict, path: Path) -> str | None:
     """If ``path`` no longer holds the bytes ``batch`` read, keep the rest for the next pass
     and record why on the batch; the warning, or None when the file is as it was read."""
-    read = store.file_content(batch["checksum"]) if batch["checksum"] else None
+    if not batch["checksum"]:
+        return None  # the batch read nothing to compare with
     try:
         now = path.read_bytes()
     except OSError:
         return None  # gone or unreadable: nothing more to keep
-    if read is None or now == read:
+    if hashlib.sha256(now).hexdigest() == batch["checksum"]:
+        return None  # as it was read: the stored bytes need not be fetched to say so
+    read = store.file_content(batch["checksum"])
+    if read is None:
         return None
     name = batch["file_name"]
     stem, suffix = Path(name).stem, Path(name).suffix
