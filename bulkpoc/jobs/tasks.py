@@ -87,4 +87,3 @@ def file_away(store: Store, batch: dict, status: BatchStatus) -> Path | None:
         return None
     store.update_batch(batch["id"], inbox_path=str(target))
     return target
-
