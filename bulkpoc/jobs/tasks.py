@@ -12,7 +12,7 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
-from bulkpoc.jobs.unread import keep_unread
+from bulkpoc.jobs.unread import free_name, keep_unread
 from bulkpoc.output.mail import deliver_due
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store
@@ -79,25 +79,11 @@ def file_away(store: Store, batch: dict, status: BatchStatus) -> Path | None:
     warning = keep_unread(store, batch, source)
     if warning is not None:
         log.warning("Batch %s: %s", batch["id"], warning)
-    target = _free_name(source.parent.parent / folder, f"{batch['id']}-{batch['file_name']}")
+    target = free_name(source.parent.parent / folder, f"{batch['id']}-{batch['file_name']}")
     try:
         os.rename(source, target)
     except FileNotFoundError:
         log.warning("Batch %s: its file %s is gone, so it was not filed.", batch["id"], source)
         return None
     store.update_batch(batch["id"], inbox_path=str(target))
-    return target
-
-
-def _free_name(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name-2``, ``name-3``… when taken: a filed file is never overwritten.
-
-    Only the process that ran a batch files it, and the batch id makes the name its own, so
-    there is no race to guard against here.
-    """
-    folder.mkdir(exist_ok=True)
-    target, number = folder / name, 1
-    while target.exists():
-        number += 1
-        target = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
     return target

@@ -9,6 +9,7 @@ for the next pass, and the batch's warnings say so. Nothing is dropped or filed 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -21,12 +22,16 @@ APPENDABLE = (".csv", ".tsv")
 def keep_unread(store: Store, batch: dict, path: Path) -> str | None:
     """If ``path`` no longer holds the bytes ``batch`` read, keep the rest for the next pass
     and record why on the batch; the warning, or None when the file is as it was read."""
-    read = store.file_content(batch["checksum"]) if batch["checksum"] else None
+    if not batch["checksum"]:
+        return None  # the batch read nothing to compare with
     try:
         now = path.read_bytes()
     except OSError:
         return None  # gone or unreadable: nothing more to keep
-    if read is None or now == read:
+    if hashlib.sha256(now).hexdigest() == batch["checksum"]:
+        return None  # as it was read: the stored bytes need not be fetched to say so
+    read = store.file_content(batch["checksum"])
+    if read is None:
         return None
     name = batch["file_name"]
     stem, suffix = Path(name).stem, Path(name).suffix
@@ -59,12 +64,23 @@ def _lines(content: bytes) -> int:
 
 def _place(inbox: Path, name: str, content: bytes) -> str:
     """Write ``content`` into the inbox as ``name`` (or ``name-2``…), whole at once; its name."""
-    target, number = inbox / name, 1
-    while target.exists():
-        number += 1
-        target = inbox / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    target = free_name(inbox, name)
     _write(target, content)
     return target.name
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3``… when taken: a file is never overwritten.
+
+    Only the process that ran a batch files its file or keeps its rest, and the batch id makes
+    the name its own, so there is no race to guard against here.
+    """
+    folder.mkdir(exist_ok=True)
+    target, number = folder / name, 1
+    while target.exists():
+        number += 1
+        target = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    return target
 
 
 def _write(path: Path, content: bytes) -> None:

@@ -224,21 +224,18 @@ def _claim(
     that picked the same message only the first takes it.
     """
     outbox = schema.outbox
-    pick = select(outbox.c.id).where(*claimable).order_by(outbox.c.id).limit(1)
+    pick = select(outbox).where(*claimable).order_by(outbox.c.id).limit(1)
     if connection.dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    message_id = connection.scalar(pick)
-    if message_id is None:
+    row = connection.execute(pick).first()
+    if row is None:
         return None
     claimed = connection.execute(
-        outbox.update()
-        .where(outbox.c.id == message_id, *claimable)
-        .values(claimed_until=lease_until)
+        outbox.update().where(outbox.c.id == row.id, *claimable).values(claimed_until=lease_until)
     )
     if claimed.rowcount != 1:
         return None
-    row = connection.execute(select(outbox).where(outbox.c.id == message_id)).one()
-    return dict(row._mapping)
+    return {**row._mapping, "claimed_until": lease_until}
 
 
 def _attempt(
