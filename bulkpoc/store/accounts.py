@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, delete, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Executable,
+    delete,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.domain.errors.codes import UNKNOWN_USER
@@ -64,22 +73,17 @@ class Accounts:
 
     def recent_login_failures(self, user_name: str, limit: int) -> list[dt.datetime]:
         """When the last ``limit`` failed logins for ``user_name`` happened, newest first."""
-        failures = schema.login_failures
-        query = (
-            select(failures.c.failed_at)
-            .where(failures.c.user_name == user_name)
-            .order_by(failures.c.failed_at.desc())
-            .limit(limit)
-        )
-        with self.engine.connect() as connection:
-            return list(connection.scalars(query))
+        return self._recent_failures(schema.login_failures.c.user_name == user_name, limit)
 
     def recent_failures_from(self, client: str, limit: int) -> list[dt.datetime]:
         """When the last ``limit`` failed logins from ``client`` happened, newest first."""
+        return self._recent_failures(schema.login_failures.c.client == client, limit)
+
+    def _recent_failures(self, which: ColumnElement[bool], limit: int) -> list[dt.datetime]:
         failures = schema.login_failures
         query = (
             select(failures.c.failed_at)
-            .where(failures.c.client == client)
+            .where(which)
             .order_by(failures.c.failed_at.desc())
             .limit(limit)
         )
