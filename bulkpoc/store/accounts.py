@@ -7,7 +7,7 @@ memory, so several server processes behind a load balancer agree on it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,11 +142,7 @@ class Accounts:
 
     def revoke_permissions(self, name: str, permissions: list[str]) -> None:
         """Take ``permissions`` away from user ``name``; ones they lack are no error."""
-        unknown = sorted(set(permissions) - set(PERMISSIONS))
-        if unknown:
-            raise UnknownPermission(
-                f"Unknown permission {unknown[0]!r}; choose from: " + ", ".join(PERMISSIONS) + "."
-            )
+        check_permissions(permissions)
         perms = schema.user_permissions
         user_id = self._user_id(name)
 
@@ -277,6 +273,15 @@ class Accounts:
         if user_id is None:
             raise UnknownUser(UNKNOWN_USER, name=name)
         return int(user_id)
+
+
+def check_permissions(permissions: Iterable[str]) -> None:
+    """``UnknownPermission`` naming the first unknown one, before anything is written."""
+    unknown = sorted(set(permissions) - set(PERMISSIONS))
+    if unknown:
+        raise UnknownPermission(
+            f"Unknown permission {unknown[0]!r}; choose from: " + ", ".join(PERMISSIONS) + "."
+        )
 
 
 def write_quickly(engine: Engine, statement: Executable) -> None:
