@@ -66,7 +66,8 @@ F = TypeVar("F", bound=Callable[..., object])
 
 
 def permissions_option(help_text: str) -> Callable[[F], F]:
-    """``--permission P`` (repeatable, any case), as ``users add`` and ``users revoke`` take it."""
+    """``--permission P`` (repeatable, any case), as ``users add`` and ``users revoke`` take it;
+    click.Choice hands the command each as PERMISSIONS spells it."""
     return click.option(
         "--permission",
         "permissions",
@@ -98,13 +99,12 @@ def users_add(
     them away)."""
     from bulkpoc.services.auth import PasswordRejected, check_password, set_password
 
-    canonical = {p.casefold(): p for p in PERMISSIONS}
     with user_errors(PasswordRejected):
         store = obj.store()
         password = _prompt_password() if password_prompt else None
         if password is not None:
             check_password(password)
-        user = store.add_user(name, [canonical[p.casefold()] for p in permissions], email=email)
+        user = store.add_user(name, permissions, email=email)
         if password is not None:
             set_password(store, name, password)
     click.echo(_describe(store.get_user(name) if password is not None else user))
@@ -152,10 +152,9 @@ def users_email(obj: Context, name: str, address: str) -> None:
 @click.pass_obj
 def users_revoke(obj: Context, name: str, permissions: tuple[str, ...]) -> None:
     """Take permissions away from a user; their next page, API call or batch goes without."""
-    canonical = {p.casefold(): p for p in PERMISSIONS}
     with user_errors(UnknownUser):
         store = obj.store()
-        store.revoke_permissions(name, [canonical[p.casefold()] for p in permissions])
+        store.revoke_permissions(name, list(permissions))
         user = store.get_user(name)
     click.echo(_describe(user))
 

@@ -7,11 +7,20 @@ memory, so several server processes behind a load balancer agree on it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, delete, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Executable,
+    delete,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.domain.errors.codes import UNKNOWN_USER
@@ -64,22 +73,17 @@ class Accounts:
 
     def recent_login_failures(self, user_name: str, limit: int) -> list[dt.datetime]:
         """When the last ``limit`` failed logins for ``user_name`` happened, newest first."""
-        failures = schema.login_failures
-        query = (
-            select(failures.c.failed_at)
-            .where(failures.c.user_name == user_name)
-            .order_by(failures.c.failed_at.desc())
-            .limit(limit)
-        )
-        with self.engine.connect() as connection:
-            return list(connection.scalars(query))
+        return self._recent_failures(schema.login_failures.c.user_name == user_name, limit)
 
     def recent_failures_from(self, client: str, limit: int) -> list[dt.datetime]:
         """When the last ``limit`` failed logins from ``client`` happened, newest first."""
+        return self._recent_failures(schema.login_failures.c.client == client, limit)
+
+    def _recent_failures(self, which: ColumnElement[bool], limit: int) -> list[dt.datetime]:
         failures = schema.login_failures
         query = (
             select(failures.c.failed_at)
-            .where(failures.c.client == client)
+            .where(which)
             .order_by(failures.c.failed_at.desc())
             .limit(limit)
         )
@@ -138,11 +142,7 @@ class Accounts:
 
     def revoke_permissions(self, name: str, permissions: list[str]) -> None:
         """Take ``permissions`` away from user ``name``; ones they lack are no error."""
-        unknown = sorted(set(permissions) - set(PERMISSIONS))
-        if unknown:
-            raise UnknownPermission(
-                f"Unknown permission {unknown[0]!r}; choose from: " + ", ".join(PERMISSIONS) + "."
-            )
+        check_permissions(permissions)
         perms = schema.user_permissions
         user_id = self._user_id(name)
 
@@ -273,6 +273,15 @@ class Accounts:
         if user_id is None:
             raise UnknownUser(UNKNOWN_USER, name=name)
         return int(user_id)
+
+
+def check_permissions(permissions: Iterable[str]) -> None:
+    """``UnknownPermission`` naming the first unknown one, before anything is written."""
+    unknown = sorted(set(permissions) - set(PERMISSIONS))
+    if unknown:
+        raise UnknownPermission(
+            f"Unknown permission {unknown[0]!r}; choose from: " + ", ".join(PERMISSIONS) + "."
+        )
 
 
 def write_quickly(engine: Engine, statement: Executable) -> None:

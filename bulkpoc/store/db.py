@@ -32,13 +32,12 @@ from bulkpoc.domain.errors.types import (
     SettingsError,
     StoreBusy,
     StoreNotReady,
-    UnknownPermission,
     UnknownUser,
 )
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.users import User
 from bulkpoc.store import bulk, schema
-from bulkpoc.store.accounts import Accounts
+from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.pocs import PocDirectory
@@ -289,11 +288,7 @@ class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, WebSessions, Poc
     ) -> User:
         """Create the user, or add the permissions (and email) to an existing one."""
         wanted = frozenset(permissions)
-        unknown = sorted(wanted - set(PERMISSIONS))
-        if unknown:
-            raise UnknownPermission(
-                f"Unknown permission {unknown[0]!r}; choose from: " + ", ".join(PERMISSIONS) + "."
-            )
+        check_permissions(wanted)
         users = schema.users
         with self.transaction() as connection:
             user_id = connection.scalar(select(users.c.id).where(users.c.name == name))

@@ -20,6 +20,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bulkpoc.web.security import local_path
 from bulkpoc.web.sessions import SCOPE_KEY, WebSession
 from bulkpoc.web.templating import render
 
@@ -81,8 +82,7 @@ def _back(request: Request) -> str:
     """The page the form was on (from Referer) when it is a page of this site, else home."""
     came_from = urlsplit(request.headers.get("referer", ""))
     path = came_from.path
-    own = came_from.netloc == request.headers.get("host")
-    if own and path.startswith("/") and path[1:2] not in ("/", "\\") and path.isprintable():
+    if came_from.netloc == request.headers.get("host") and local_path(path):
         return path + (f"?{came_from.query}" if came_from.query else "")
     return "/"
 

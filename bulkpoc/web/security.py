@@ -1,4 +1,5 @@
-"""Headers every response carries: no inline script, no framing, no sniffing."""
+"""Headers every response carries: no inline script, no framing, no sniffing; and which
+paths are this site's own, so a redirect or a link back never leads to another site."""
 
 from __future__ import annotations
 
@@ -40,3 +41,9 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site. Browsers read a backslash as a slash, so
+    ``/\\host`` is ``//host``, another site; a control character is never part of one."""
+    return target.startswith("/") and target[1:2] not in ("/", "\\") and target.isprintable()

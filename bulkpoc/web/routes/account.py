@@ -18,6 +18,7 @@ from bulkpoc.domain.users import User
 from bulkpoc.services.auth import LoginRefused, authenticate, client_key
 from bulkpoc.web.access import LOGIN, PUBLIC, page
 from bulkpoc.web.deps import get_settings, get_store
+from bulkpoc.web.security import local_path
 from bulkpoc.web.sessions import cookie, log_in, log_out
 from bulkpoc.web.templating import render
 
@@ -28,16 +29,8 @@ DEVICE_SECONDS = 30 * 24 * 3600  # a browser stays known for a month after its l
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to another one. Browsers read a
-    backslash as a slash, so ``/\\host`` is ``//host``, another site."""
-    if (
-        target
-        and target.startswith("/")
-        and target[1:2] not in ("/", "\\")
-        and target.isprintable()
-    ):
-        return target
-    return "/"
+    """Only a path on this site: never an open redirect to another one."""
+    return target if target and local_path(target) else "/"
 
 
 @router.get("/")
