@@ -80,10 +80,5 @@ def end_session(store: Store, session_id: str) -> None:
         store.end_session(_digest(session_id))
 
 
-def end_user_sessions(store: Store, user_name: str) -> None:
-    """End every session of ``user_name``."""
-    store.end_user_sessions(user_name)
-
-
 def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("ascii")).hexdigest()
