@@ -3,12 +3,13 @@
 One module per group of commands; importing them registers their commands on ``cli``.
 """
 
-from bulkpoc.cli import admin, batches, files, outbox, schedules, tokens, web, workers
+from bulkpoc.cli import admin, batches, changes, files, outbox, schedules, tokens, web, workers
 from bulkpoc.cli.app import cli
 
 __all__ = [
     "admin",
     "batches",
+    "changes",
     "cli",
     "files",
     "main",

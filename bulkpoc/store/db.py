@@ -41,7 +41,9 @@ from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.changes import ChangeRecords
+from bulkpoc.store.history import RecordLookups
 from bulkpoc.store.pocs import PocDirectory
+from bulkpoc.store.retention import ChangeRetention
 from bulkpoc.store.schedules import ScheduleBook
 from bulkpoc.store.sessions import WebSessions
 
@@ -88,7 +90,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Store(
-    RunHistory, HistoryLookups, ScheduleBook, Accounts, WebSessions, PocDirectory, ChangeRecords
+    RunHistory,
+    HistoryLookups,
+    ScheduleBook,
+    Accounts,
+    WebSessions,
+    PocDirectory,
+    ChangeRecords,
+    RecordLookups,
+    ChangeRetention,
 ):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 

@@ -171,6 +171,10 @@ batches = Table(
     Column("report_path", Text, nullable=True),
     Column("error_file_path", Text, nullable=True),
     Column("email_path", Text, nullable=True),
+    # Set when retention removed the batch's change records (and files only it needed), and
+    # the retention in days it applied: the batch can no longer be undone (migration 0011).
+    Column("changes_pruned_at", DateTime, nullable=True),
+    Column("changes_retention_days", Integer, nullable=True),
     Index("ix_batches_status_started", "status", "started_at"),
     # Run History's filters, newest first, and the counts beside them.
     Index("ix_batches_status_id", "status", "id"),
@@ -300,6 +304,14 @@ web_sessions = Table(
     Column("created_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime, nullable=False),
     Index("ix_web_sessions_user_id", "user_id"),
+)
+
+# Housekeeping done once a day whoever does it (retention): the last time each task ran.
+daily_runs = Table(
+    "daily_runs",
+    metadata,
+    Column("task", String(50), primary_key=True),
+    Column("last_run_at", DateTime, nullable=False),
 )
 
 # Secrets every server process shares, such as the key that signs session cookies.
