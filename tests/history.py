@@ -48,7 +48,13 @@ def removed(key: str, **values: str) -> dict:
 
 
 def updated(key: str, field: str, before: str, after: str) -> dict:
-    return {"record_key": key, "action": "updated", "field": field, "before": before, "after": after}
+    return {
+        "record_key": key,
+        "action": "updated",
+        "field": field,
+        "before": before,
+        "after": after,
+    }
 
 
 def write_changes(store: Store, batch_id: int, changes: list[dict], record_type: str = "poc"):

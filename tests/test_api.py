@@ -86,7 +86,12 @@ def one_sentence(response) -> str:
 # --- tokens and permissions -----------------------------------------------------------------
 
 API_CALLS = [
-    (method, route.path.replace("{batch_id}", "1").format(record_type="poc", file_format="csv"))
+    (
+        method,
+        route.path.replace("{batch_id}", "1").format(
+            record_type="poc", file_format="csv", collection="pocs", record_id="1"
+        ),
+    )
     for route in router.routes
     if isinstance(route, APIRoute)
     for method in route.methods
@@ -590,7 +595,7 @@ def test_the_openapi_schema_declares_the_token_and_every_answer(api):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "bulkpoc tokens create" in scheme["description"]
     operations = [op for item in schema["paths"].values() for op in item.values()]
-    assert len(operations) == len(API_CALLS) == 9
+    assert len(operations) == len(API_CALLS) == 11
     for operation in operations:
         assert operation["security"] == [{"APIToken": []}]
         for code in ("401", "422"):

@@ -106,7 +106,10 @@ def test_a_name_two_removed_records_had_shows_the_newest_and_names_the_other(sto
             "There is no point of contact with Point of Contact ID '999', now or in any "
             "change record.",
         ),
-        (("--name", "Nobody"), "No point of contact is named 'Nobody', now or in any change record."),
+        (
+            ("--name", "Nobody"),
+            "No point of contact is named 'Nobody', now or in any change record.",
+        ),
         (("--batch", "999"), "There is no batch 999."),
         (("--type", "number", "--name", "x"), "Numbers have no name; give the phone number."),
         (("--type", "skill", "--id", "abc"), "There is no skill with Skill ID 'abc', now or in"),
@@ -146,7 +149,9 @@ def test_a_batchs_changes_come_a_page_at_a_time(store, bulkpoc):
     assert len(lines) == 102 and lines[-1] == "Next page: --offset 100."
 
     last = bulkpoc("changes", "--batch", batch, "--offset", "4200", "--limit", "50")
-    assert last.output.splitlines()[0] == f"Batch {batch} (poc): showing 4,201-4,210 of 4,210 changes."
+    assert (
+        last.output.splitlines()[0] == f"Batch {batch} (poc): showing 4,201-4,210 of 4,210 changes."
+    )
     assert "Next page" not in last.output
 
     code, page = bulkpoc.json("changes", "--batch", batch, "--limit", "3")

@@ -62,6 +62,16 @@ def cannot_undo(batch: dict[str, Any]) -> str | None:
     return f"Batch {batch['id']} can no longer be undone: {reason}."
 
 
+def files_removed(batch: dict[str, Any]) -> str | None:
+    """Why a batch's error file is gone, when retention removed it with its change records:
+    "retention removed it on 2026-12-06 (90 days)"; None otherwise."""
+    pruned_at = batch.get("changes_pruned_at")
+    if pruned_at is None:
+        return None
+    days = batch.get("changes_retention_days")
+    return f"retention removed it on {pruned_at:%Y-%m-%d}" + (f" ({days:,} days)" if days else "")
+
+
 # --- the answers ---------------------------------------------------------------------------
 
 

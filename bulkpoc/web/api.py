@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.history import files_removed
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
@@ -288,7 +289,9 @@ def batch_error_file(request: Request, _user: MayReadBatch, batch_id: BatchId) -
     kept = get_store(request).batch_file(batch_id, "errors")
     if kept is None:
         status = BatchStatus(batch["status"])
-        why = "it has not finished" if not status.finished else "no row of it failed"
+        why = files_removed(batch) or (
+            "it has not finished" if not status.finished else "no row of it failed"
+        )
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file: {why}.")
     return error_file(*kept)
 
