@@ -41,7 +41,8 @@ def test_a_batchs_changes_are_paged_and_filtered(store, api):
         False,
         None,
     )
-    assert "offset" not in page and "limit" not in page
+    assert "offset" not in page
+    assert "limit" not in page
     last = api.get(f"/api/v1/batches/{batch}/changes", params={"page": 3}).json()
     assert [c["record_key"] for c in last["changes"][-3:]] == ["249", "7", "300"]
     assert last["changes"][-1] | {"change_id": 0} == {
@@ -83,7 +84,8 @@ def test_a_records_changes_come_with_their_batches_even_once_removed(store, api,
         (made.batch_id, "created"),
         (made.batch_id + 1, "updated"),
     ]
-    assert page["changes"][0]["user"] == "admin" and page["changes"][0]["source"] == "cli"
+    assert page["changes"][0]["user"] == "admin"
+    assert page["changes"][0]["source"] == "cli"
 
     batch = a_batch(store, record_type="skill")
     write_changes(store, batch, [removed("77", Name="Gone", Active="N")], record_type="skill")

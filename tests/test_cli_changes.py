@@ -3,8 +3,6 @@ stores, through the command line as a user types it."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bulkpoc.store.db import Store
@@ -40,7 +38,8 @@ def test_a_records_history_lists_every_batch_that_changed_it_with_before_and_aft
     ), shown.output
     assert lines[1].startswith(f"Batch {first.batch_id} · ")
     assert lines[1].endswith(" · admin · cli · upload-0.csv")
-    assert lines[2].startswith("  Row 2: created: ") and "Name=Sales line" in lines[2]
+    assert lines[2].startswith("  Row 2: created: ")
+    assert "Name=Sales line" in lines[2]
     assert lines[3].startswith(f"Batch {second.batch_id} · ")
     assert lines[4] == "  Row 2: Name: Sales line -> Sales hotline"
 
@@ -54,7 +53,8 @@ def test_a_records_history_lists_every_batch_that_changed_it_with_before_and_aft
     )
     [was_created, renamed] = page["changes"]
     assert (was_created["action"], was_created["values"]["Name"]) == ("created", "Sales line")
-    assert was_created["user"] == "admin" and was_created["file_name"] == "upload-0.csv"
+    assert was_created["user"] == "admin"
+    assert was_created["file_name"] == "upload-0.csv"
     assert {k: renamed[k] for k in ("batch_id", "action", "field", "before", "after")} == {
         "batch_id": second.batch_id,
         "action": "updated",
@@ -146,7 +146,8 @@ def test_a_batchs_changes_come_a_page_at_a_time(store, bulkpoc):
     lines = first.output.splitlines()
     assert lines[0] == f"Batch {batch} (poc): showing 1-100 of 4,210 changes."
     assert lines[1] == "  Row 2, 0: Skill: Sales -> Support"
-    assert len(lines) == 102 and lines[-1] == "Next page: --offset 100."
+    assert len(lines) == 102
+    assert lines[-1] == "Next page: --offset 100."
 
     last = bulkpoc("changes", "--batch", batch, "--offset", "4200", "--limit", "50")
     assert (
@@ -154,7 +155,7 @@ def test_a_batchs_changes_come_a_page_at_a_time(store, bulkpoc):
     )
     assert "Next page" not in last.output
 
-    code, page = bulkpoc.json("changes", "--batch", batch, "--limit", "3")
+    _code, page = bulkpoc.json("changes", "--batch", batch, "--limit", "3")
     assert (page["total"], page["offset"], page["limit"], len(page["changes"])) == (4210, 0, 3, 3)
     assert page["changes"][0] | {"change_id": 0} == {
         "change_id": 0,

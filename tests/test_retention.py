@@ -52,7 +52,7 @@ def history(empty_store: Store) -> dict[str, int]:
         "interrupted": a_batch(store, NOW - 100 * DAY, b"rerun me", status="interrupted"),
         "dry": a_batch(store, NOW - 95 * DAY, content=b"dry file", dry_run=True),
     }
-    for name, batch_id in batches.items():
+    for _name, batch_id in batches.items():
         write_changes(store, batch_id, [updated(str(n), "Skill", "A", "B") for n in range(3)])
     with store.transaction() as connection:
         store.keep_batch_file(connection, batches["old"], "errors", "old-errors.csv", b"x")
@@ -179,7 +179,8 @@ def test_the_scheduler_prunes_once_a_day_when_the_setting_says_so(empty_store, s
     assert changes_of(store, later) == 1
     # ...and the next day prunes again.
     tomorrow = apply_retention(store, yearly, now=today + DAY)
-    assert tomorrow is not None and (tomorrow.batches, tomorrow.changes) == (1, 1)
+    assert tomorrow is not None
+    assert (tomorrow.batches, tomorrow.changes) == (1, 1)
     assert apply_retention(store, yearly, now=today + DAY + dt.timedelta(hours=5)) is None
 
 
