@@ -40,7 +40,6 @@ from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
-from bulkpoc.store.changes import ChangeRecords
 from bulkpoc.store.history import RecordLookups
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.retention import ChangeRetention
@@ -96,7 +95,6 @@ class Store(
     Accounts,
     WebSessions,
     PocDirectory,
-    ChangeRecords,
     RecordLookups,
     ChangeRetention,
 ):

@@ -322,20 +322,3 @@ app_secrets = Table(
     Column("value", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
-
-# STUB of the lead's change records (reverted when main has them).
-changes = Table(
-    "changes",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("batch_id", Integer, nullable=False),
-    Column("row", Integer, nullable=True),
-    Column("record_type", String(20), nullable=False),
-    Column("record_key", String(320), nullable=False),
-    Column("action", String(10), nullable=False),
-    Column("field", String(100), nullable=True),
-    Column("before", Text, nullable=True),
-    Column("after", Text, nullable=True),
-    Index("ix_changes_batch_id_id", "batch_id", "id"),
-    Index("ix_changes_record_type_record_key", "record_type", "record_key"),
-)
