@@ -40,6 +40,7 @@ from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
+from bulkpoc.store.changes import ChangeLookups
 from bulkpoc.store.history import RecordLookups
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.retention import ChangeRetention
@@ -91,6 +92,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Store(
     RunHistory,
     HistoryLookups,
+    ChangeLookups,
     ScheduleBook,
     Accounts,
     WebSessions,
