@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 
 from sqlalchemy import insert
 
+from bulkpoc.domain.changes import joined
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store, utcnow
 
@@ -40,11 +40,15 @@ def a_batch(
 
 
 def created(key: str, **values: str) -> dict:
-    return {"record_key": key, "action": "created", "after": json.dumps(_row(values))}
+    """A created record's change: its headers in ``field``, its cells after."""
+    headers, cells = _row(values)
+    return {"record_key": key, "action": "created", "field": headers, "after": cells}
 
 
 def removed(key: str, **values: str) -> dict:
-    return {"record_key": key, "action": "removed", "before": json.dumps(_row(values))}
+    """A removed record's change: its headers in ``field``, its cells before."""
+    headers, cells = _row(values)
+    return {"record_key": key, "action": "removed", "field": headers, "before": cells}
 
 
 def updated(key: str, field: str, before: str, after: str) -> dict:
@@ -75,5 +79,6 @@ def write_changes(store: Store, batch_id: int, changes: list[dict], record_type:
         connection.execute(insert(schema.changes), rows)
 
 
-def _row(values: dict[str, str]) -> dict[str, str]:
-    return {key.replace("_", " "): value for key, value in values.items()}
+def _row(values: dict[str, str]) -> tuple[str, str]:
+    """The headers and the cells of a whole record, joined as a change row keeps them."""
+    return joined([key.replace("_", " ") for key in values]), joined(list(values.values()))

@@ -97,7 +97,7 @@ def test_a_records_changes_come_with_their_batches_even_once_removed(store, api,
     write_changes(store, number, [updated("+12025550100", "SMS", "N", "Y")], record_type="number")
     for written in ("+12025550100", "%2B1%20202%20555%200100"):
         by_number = api.get(f"/api/v1/numbers/{written}/changes").json()
-        assert (by_number["record_key"], by_number["total"]) == ("+12025550100", 1), written
+        assert (by_number["record_key"], by_number["total"]) == ("+12025550100", 2), written
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,8 @@ def test_the_changes_take_the_permission_of_their_record_type(store, settings):
                 "permission."
             )
         assert sam.get(f"/api/v1/batches/{skill_batch}/changes").json()["total"] == 1
-        assert sam.get("/api/v1/skills/1/changes").json()["total"] == 1
+        skill = sam.get("/api/v1/skills/1/changes").json()
+        assert [c["action"] for c in skill["changes"]] == ["created", "updated"]  # demo, then ours
     with api_client(store, settings) as anonymous:
         assert anonymous.get("/api/v1/skills/1/changes").status_code == 401
 

@@ -145,7 +145,7 @@ def test_a_batchs_changes_come_a_page_at_a_time(store, bulkpoc):
     first = bulkpoc("changes", "--batch", batch)
     lines = first.output.splitlines()
     assert lines[0] == f"Batch {batch} (poc): showing 1-100 of 4,210 changes."
-    assert lines[1] == "  Row 2, 0: Skill: Sales -> Support"
+    assert lines[1] == "  Row 2, Point of Contact ID 0: Skill: Sales -> Support"
     assert len(lines) == 102
     assert lines[-1] == "Next page: --offset 100."
 
@@ -177,7 +177,7 @@ def test_a_dry_runs_changes_say_they_are_what_it_would_do(store, bulkpoc):
     shown = bulkpoc("changes", "--batch", batch)
     assert shown.output.splitlines() == [
         f"Batch {batch} (poc, dry run: what it would change): showing 1-1 of 1 changes.",
-        "  Row 2, 3: Active: Y -> (blank)",
+        "  Row 2, Point of Contact ID 3: Active: Y -> (blank)",
     ]
 
 
@@ -190,5 +190,25 @@ def test_a_number_is_found_by_its_number_written_any_way(store, bulkpoc):
         ("--type", "number", "--id", "+12025550100"),
     ):
         code, page = bulkpoc.json("changes", *args)
-        assert (code, page["record_key"], page["total"]) == (0, "+12025550100", 1), args
-        assert page["exists"] is True  # a demo number
+        assert (code, page["record_key"], page["total"]) == (0, "+12025550100", 2), args
+        assert page["exists"] is True
+        # Created by the demo's numbers, then changed by the batch.
+        assert [c["action"] for c in page["changes"]] == ["created", "updated"]
+        assert page["changes"][0]["values"] == {"Voice": "Y", "SMS": "N"}
+
+
+def test_a_dry_run_is_marked_in_a_history_and_its_creates_have_no_id_yet(run, store, bulkpoc):
+    run([poc(Name="Sales line")])
+    [made] = stored_pocs(store)
+    rows = [
+        poc(Point_of_Contact_ID=str(made["id"]), Name="Renamed"),
+        poc(Name="Other", Point_of_Contact="+12025550101"),
+    ]
+    preview = run(rows, dry_run=True)
+    assert preview.counts.failed == 0, preview.errors
+
+    shown = bulkpoc("changes", "--id", made["id"])
+    assert f"Batch {preview.batch_id} (dry run: what it would change) · " in shown.output
+    assert "  Row 2: Name: Sales line -> Renamed" in shown.output
+    batch = bulkpoc("changes", "--batch", preview.batch_id)
+    assert "  Row 3, Point of Contact ID (new): created: Name=Other, " in batch.output

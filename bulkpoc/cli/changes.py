@@ -97,10 +97,16 @@ def _show_batch(page: BatchChanges, as_json: bool) -> None:
     click.echo(f"Batch {page.batch_id} ({kind}): {page.showing(len(page.changes))}.")
     if page.pruned:
         click.echo(page.pruned)
+    from bulkpoc.domain.records import RECORD_TYPES
+
+    key = RECORD_TYPES[page.record_type].key.header
     for change in page.changes:
-        where = f"Row {change.row}, " if change.row is not None else ""
+        where = [
+            *([f"Row {change.row}"] if change.row is not None else []),
+            f"{key} {change.record_key or '(new)'}",
+        ]
         for line in change.lines():
-            click.echo(f"  {where}{change.record_key}: {line}")
+            click.echo(f"  {', '.join(where)}: {line}")
     _next_page(page.offset, len(page.changes), page.total)
 
 
@@ -135,10 +141,10 @@ def _show_record(found: RecordHistory, as_json: bool) -> None:
 def _batch_line(change: RecordChange) -> str:
     """``Batch 9 · 2026-12-06 10:00:01 UTC · admin · cli · pocs.csv``: when it finished, who
     ran it, from where, which file."""
-    when = change.finished_at or change.submitted_at
+    when = change.finished_at or change.started_at
     parts = [
-        f"Batch {change.batch_id}",
-        f"{when:%Y-%m-%d %H:%M:%S} UTC" if when else "running",
+        f"Batch {change.batch_id}" + (" (dry run: what it would change)" if change.dry_run else ""),
+        f"{when:%Y-%m-%d %H:%M:%S} UTC" if when else "queued",
         change.user or "?",
         change.source or "?",
         change.file_name or "?",

@@ -3,19 +3,19 @@ and retention: how old change records may get, and what a batch whose were remov
 
 One model per answer, so ``bulkpoc changes --json`` prints what ``GET /api/v1/…/changes``
 answers. A change record keeps the export text of what it changed (bulkpoc.domain.changes);
-created and removed records keep their whole exported row as a JSON object, which is given
-here as ``values``.
+created and removed records keep their whole exported row, which is given here as ``values``
+(header to cell text).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bulkpoc.domain.changes import record_values
 from bulkpoc.domain.errors.types import BulkpocError
 from bulkpoc.domain.result import UtcDateTime
 
@@ -83,7 +83,10 @@ class Change(BaseModel):
     batch_id: int
     row: int | None = Field(description="The file row (spreadsheet row number) it came from.")
     record_type: str
-    record_key: str = Field(description="The record's id, or a number's phone number.")
+    record_key: str | None = Field(
+        description="The record's id, or a number's phone number; null for a dry run's create "
+        "of a record whose id the store would assign."
+    )
     action: Action
     field: str | None = Field(description="The column changed (updated); null otherwise.")
     before: str | None = Field(description="The field's export text before (updated).")
@@ -94,8 +97,10 @@ class Change(BaseModel):
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Change:
-        """A change from the store's row: created and removed rows' JSON becomes ``values``."""
+        """A change from the store's row: a created or removed record's cells (``field``
+        holds its headers) become ``values``."""
         action = row["action"]
+        updated = action == "updated"
         whole = row["after"] if action == "created" else row["before"]
         return cls(
             change_id=row["id"],
@@ -104,10 +109,10 @@ class Change(BaseModel):
             record_type=row["record_type"],
             record_key=row["record_key"],
             action=action,
-            field=row["field"],
-            before=row["before"] if action == "updated" else None,
-            after=row["after"] if action == "updated" else None,
-            values=_values(whole) if action != "updated" else None,
+            field=row["field"] if updated else None,
+            before=row["before"] if updated else None,
+            after=row["after"] if updated else None,
+            values=None if updated else whole_record(row["field"], whole),
         )
 
     def lines(self) -> list[str]:
@@ -121,21 +126,23 @@ class Change(BaseModel):
 class RecordChange(Change):
     """A change to one record, with the batch that made it: when, who, from which file."""
 
-    submitted_at: UtcDateTime | None = None
+    started_at: UtcDateTime | None = Field(None, description="When the batch started.")
     finished_at: UtcDateTime | None = Field(None, description="Null while the batch runs.")
     user: str | None = None
     source: str | None = Field(None, description="cli, web, api, schedule or undo.")
     file_name: str | None = None
+    dry_run: bool = Field(False, description="A dry run: what the batch would have done.")
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> RecordChange:
         return cls(
             **Change.of(row).model_dump(),
-            submitted_at=row.get("submitted_at"),
+            started_at=row.get("started_at"),
             finished_at=row.get("finished_at"),
             user=row.get("user_name"),
             source=row.get("source"),
             file_name=row.get("file_name"),
+            dry_run=bool((row.get("options") or {}).get("dry_run")),
         )
 
 
@@ -207,16 +214,15 @@ def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
-def _values(text: str | None) -> dict[str, str] | None:
-    if text is None:
+def whole_record(headers: str | None, cells: str | None) -> dict[str, str] | None:
+    """A created or removed record's values (header to cell text) from its change row; None
+    if the row does not hold a whole record."""
+    if headers is None or cells is None:
         return None
     try:
-        loaded = json.loads(text)
-    except ValueError:
+        return record_values(headers, cells)
+    except ValueError:  # not as many cells as headers: not a whole record
         return None
-    if not isinstance(loaded, dict):
-        return None
-    return {str(key): "" if value is None else str(value) for key, value in loaded.items()}
 
 
 def _shown(value: str | None) -> str:

@@ -4,11 +4,11 @@ when a batch created or removed it (a removed record has no row left, only chang
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, or_, select
 
+from bulkpoc.domain.history import whole_record
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.keys import fold
 from bulkpoc.store import schema
@@ -60,20 +60,24 @@ class RecordLookups:
         how a removed record is found by the name it had."""
         changes = schema.changes
         wanted = fold(name)
-        # A cheap filter in SQL (the name as JSON writes it, ASCII-escaped or not), the exact
-        # comparison on the folded form here.
-        spelled = {json.dumps(name)[1:-1], json.dumps(name, ensure_ascii=False)[1:-1]}
-        like = [
-            column.ilike(f"%{_escaped(text)}%", escape="\\")
-            for column in (changes.c.before, changes.c.after)
-            for text in spelled
-        ]
+        # A cheap filter in SQL (the name within the record's cells), the exact comparison on
+        # the folded form here.
+        like = f"%{_escaped(name.strip())}%"
         query = (
-            select(changes.c.record_key, changes.c.action, changes.c.before, changes.c.after)
+            select(
+                changes.c.record_key,
+                changes.c.action,
+                changes.c.field,
+                changes.c.before,
+                changes.c.after,
+            )
             .where(
                 changes.c.record_type == record_type,
-                changes.c.action.in_(("created", "removed")),
-                or_(*like),
+                changes.c.record_key.is_not(None),
+                or_(
+                    (changes.c.action == "created") & changes.c.after.ilike(like, escape="\\"),
+                    (changes.c.action == "removed") & changes.c.before.ilike(like, escape="\\"),
+                ),
             )
             .order_by(changes.c.id.desc())
             .limit(CANDIDATES)
@@ -81,8 +85,8 @@ class RecordLookups:
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
         keys: list[str] = []
-        for key, action, before, after in rows:
-            named = _name_in(after if action == "created" else before)
+        for key, action, headers, before, after in rows:
+            named = _name_in(headers, after if action == "created" else before)
             if named is not None and fold(named) == wanted and key not in keys:
                 keys.append(key)
         return keys
@@ -121,16 +125,12 @@ def _recorded_name(connection: Connection, record_type: str, key: str) -> str | 
         return None
     if row.action == "updated":
         return row.after
-    return _name_in(row.after if row.action == "created" else row.before)
+    return _name_in(row.field, row.after if row.action == "created" else row.before)
 
 
-def _name_in(text: str | None) -> str | None:
-    try:
-        values = json.loads(text or "")
-    except ValueError:
-        return None
-    name = values.get(NAME) if isinstance(values, dict) else None
-    return name if isinstance(name, str) else None
+def _name_in(headers: str | None, cells: str | None) -> str | None:
+    """The Name cell of a created or removed record's change row."""
+    return (whole_record(headers, cells) or {}).get(NAME)
 
 
 def _escaped(text: str) -> str:
