@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -14,11 +15,14 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.errors.types import SettingsError
 from bulkpoc.domain.history import BadAge, cannot_undo, parse_age
 from bulkpoc.schedules.runner import before_each_pass
+from bulkpoc.services.auth import create_token
 from bulkpoc.services.history import apply_retention, batch_changes
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store, utcnow
 from tests.history import a_batch, updated, write_changes
+from tests.test_api import one_sentence
 from tests.test_cli import Bulkpoc
+from tests.web import api_client
 
 NOW = dt.datetime(2026, 12, 6, 9, 30)
 DAY = dt.timedelta(days=1)
@@ -195,3 +199,37 @@ def test_the_retention_setting_is_days_or_unset():
     assert str(refused.value) == (
         "Setting BULKPOC_CHANGES_RETENTION_DAYS must be a whole number of at least 1, not '0'."
     )
+
+
+def test_an_error_file_retention_removed_says_so(empty_store, settings, history):
+    store = empty_store
+    store.prune_changes(90, now=NOW)
+    with api_client(store, settings, create_token(store, "partner", "admin")) as api:
+        answer = api.get(f"/api/v1/batches/{history['old']}/errors")
+    assert answer.status_code == 404
+    assert one_sentence(answer) == (
+        f"Batch {history['old']} has no error file: retention removed it on 2026-12-06 (90 days)."
+    )
+
+
+def test_two_schedulers_at_once_prune_once_a_day(empty_store, history):
+    store = empty_store
+    stores = [Store(store.url) for _ in range(2)]
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def daily(each: Store) -> None:
+        start.wait()
+        results.append(each.prune_changes_daily(90, now=NOW))
+
+    threads = [threading.Thread(target=daily, args=(each,)) for each in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for each in stores:
+        each.engine.dispose()
+    done = [result for result in results if result is not None]
+    assert len(results) == 2
+    assert len(done) == 1
+    assert count(store, schema.changes) == 6  # the recent and interrupted batches' own
