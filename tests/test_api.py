@@ -191,6 +191,7 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
             "html": f"/api/v1/batches/{batch_id}/report.html",
             "error_file": f"/api/v1/batches/{batch_id}/errors",
             "email": None,
+            "changes": None,
         }
     }
     assert result["counts"] == expected.counts.model_dump()
