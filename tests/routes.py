@@ -54,6 +54,11 @@ ROUTES = [
     _route("POST", "/login", _("/login", PUBLIC, 401, body="login")),
     _route("GET", "/history", _("/history", LOGIN)),
     _route("GET", "/pocs", _("/pocs?q=sales", POC_CREATE)),
+    _route("GET", "/pocs/{key:int}", _("/pocs/1", POC_CREATE)),
+    _route("GET", "/skills/{key:int}", _("/skills/1", SKILLS_EDIT)),
+    _route("GET", "/scripts/{key:int}", _("/scripts/1", REFERENCE_DATA_EDIT)),
+    _route("GET", "/chat-profiles/{key:int}", _("/chat-profiles/1", REFERENCE_DATA_EDIT)),
+    _route("GET", "/numbers/{key}", _("/numbers/+12025550100", REFERENCE_DATA_EDIT)),
     _route(
         "GET",
         "/manage/{type_name}",
