@@ -86,7 +86,12 @@ def one_sentence(response) -> str:
 # --- tokens and permissions -----------------------------------------------------------------
 
 API_CALLS = [
-    (method, route.path.replace("{batch_id}", "1").format(record_type="poc", file_format="csv"))
+    (
+        method,
+        route.path.replace("{batch_id}", "1")
+        .replace("{key}", "1" if "/numbers/" not in route.path else "+12025550100")
+        .format(record_type="poc", file_format="csv"),
+    )
     for route in router.routes
     if isinstance(route, APIRoute)
     for method in route.methods

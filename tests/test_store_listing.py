@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bulkpoc.store.db import Store
 from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.store.db import Store
 from bulkpoc.store.listing import COLLECTIONS, RecordFilter, filters, sort_keys
 
 POC = RECORD_TYPES["poc"]
@@ -147,7 +147,8 @@ def test_a_poc_is_found_by_its_id_with_its_references_and_their_ids(pocs: Store)
     assert found == rows[0]
     assert found is not None
     skill = pocs.find_record(RECORD_TYPES["skill"], found["skill_id"])
-    assert skill is not None and skill["name"] == "Web Chat"
+    assert skill is not None
+    assert skill["name"] == "Web Chat"
     assert pocs.find_record(POC, 999_999) is None
     assert pocs.find_record(POC, "1") is None  # a system key is a number
 

@@ -179,7 +179,7 @@ class RecordListing:
     def search_records(
         self,
         rtype: RecordType,
-        where: RecordFilter = RecordFilter(),  # noqa: B008 (frozen)
+        where: RecordFilter = RecordFilter(),
         sort: str | None = None,
         descending: bool = False,
         limit: int = 50,

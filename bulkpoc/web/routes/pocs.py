@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bulkpoc.domain.parsers import MEDIA_TYPES
-from bulkpoc.domain.users import User
 from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.users import User
 from bulkpoc.store.listing import Active, RecordFilter
 from bulkpoc.web.access import page, permission_of
 from bulkpoc.web.deps import get_store
