@@ -123,3 +123,23 @@ def test_a_reference_links_only_where_the_user_may_look(store, settings, run, br
             links(page(browser.get(f"/pocs/{poc_id(store, 'Website Chat')}").text))["Web Chat"]
         )
         assert refused.status_code == 403
+
+
+def test_a_failed_row_of_a_stored_record_links_to_its_page(browser, store, run):
+    hotline = poc_id(store, "Sales Hotline")
+    result = run(
+        [
+            {"Point of Contact ID": str(hotline), "Name": "Sales Hotline", "Media Type": "Email"},
+            {"Point of Contact ID": "999999", "Name": "Ghost Line", "Media Type": "Email"},
+        ]
+    )
+    assert result.counts.failed == 2, result.errors
+    html = page(browser.get(f"/batches/{result.batch_id}").text)
+    assert html.by_id("grid-caption")
+    names = {
+        th.text: th.all("a")
+        for th in html.all("th")
+        if th.attrs.get("scope") == "row" and th.text.startswith("Row ")
+    }
+    linked = {text: [a.attrs["href"] for a in links] for text, links in names.items()}
+    assert linked == {"Row 2 Sales Hotline": [f"/pocs/{hotline}"], "Row 3 Ghost Line": []}

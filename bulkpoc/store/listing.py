@@ -227,6 +227,24 @@ class RecordListing:
             row = connection.execute(query.records().where(query.key == key)).first()
         return dict(row._mapping) if row else None
 
+    def stored_keys(self, rtype: RecordType, cells: list[str]) -> dict[str, int | str]:
+        """Of ``cells`` (a file's key column), those naming a stored record of ``rtype``, each
+        with the record's key; one query, whatever the number of cells."""
+        wanted: dict[str, int | str] = {}
+        for cell in cells:
+            text = cell.strip()
+            if rtype.system_key and text.isdigit() and 0 < int(text) <= schema.MAX_ID:
+                wanted[cell] = int(text)
+            elif text and not rtype.system_key:
+                wanted[cell] = text
+        if not wanted:
+            return {}
+        column = TABLES[rtype.name].c[rtype.key.name]
+        query = select(column).where(column.in_(set(wanted.values())))
+        with self.engine.connect() as connection:
+            found = set(connection.scalars(query))
+        return {cell: key for cell, key in wanted.items() if key in found}
+
     def skill_names(self) -> list[str]:
         """Every skill's name, in name order (the list's skill filter offers them)."""
         skills = schema.skills
