@@ -36,7 +36,7 @@ from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.store import schema
-from bulkpoc.web import api_changes
+from bulkpoc.web import api_changes, api_records
 from bulkpoc.web.access import (
     LOGIN,
     api,
@@ -389,6 +389,11 @@ def _record_type(type_name: str, file_format: str) -> RecordType:
             f"There is no {file_format!r} format; choose from {', '.join(MEDIA_TYPES)}.",
         )
     return type_named(type_name)
+
+
+# --- records, one at a time or a page at a time ----------------------------------------------
+
+router.include_router(api_records.router)
 
 
 # --- history: a batch's changes, a record's changes (bulkpoc.web.api_changes) ----------------

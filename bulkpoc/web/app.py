@@ -25,7 +25,7 @@ from bulkpoc.web.api import http_error
 from bulkpoc.web.api_http import invalid_request, validation_sentence
 from bulkpoc.web.csrf import CsrfProtection
 from bulkpoc.web.deps import NotLoggedIn, current_user
-from bulkpoc.web.routes import account, history, manage, pocs, results
+from bulkpoc.web.routes import account, history, manage, pocs, records, results
 from bulkpoc.web.security import SecurityHeaders
 from bulkpoc.web.sessions import Sessions
 from bulkpoc.web.templating import HERE, render
@@ -70,6 +70,7 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(history.router)
     app.include_router(manage.router)
     app.include_router(pocs.router)
+    app.include_router(records.router)
     app.include_router(api.router)
     app.include_router(docs.router)
     app.add_exception_handler(NotLoggedIn, _to_login)
