@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Table
 from bulkpoc.batch.plan import same
 from bulkpoc.batch.progress import Progress, no_progress
 from bulkpoc.domain import rowhash
-from bulkpoc.domain.actions import CREATE, UPDATE
+from bulkpoc.domain.actions import CREATE, REMOVE, UPDATE
 from bulkpoc.domain.records.base import Sheet
 from bulkpoc.store import bulk, record_tables, row_hashes
 from bulkpoc.store.record_tables import unique_keys
@@ -68,7 +68,8 @@ def apply(
     table, key, columns = record_tables.table(rtype), rtype.key.name, record_tables.columns(rtype)
     updates = _rows(sheet.values, sheet.action == UPDATE)
     creates = rtype.assign(_rows(sheet.values, sheet.action == CREATE))
-    total, done = len(updates) + len(creates), 0
+    creates, restored = _restored(sheet, creates)
+    total, done = len(updates) + len(creates) + len(restored), 0
     stamp = _timestamp(connection, table, now)
 
     def reported(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -78,6 +79,7 @@ def apply(
             done += len(rows)
             progress("apply", done, total)
 
+    _remove(sheet, connection)
     if len(updates):
         _park_moving_keys(sheet, updates, connection)
         settable = [column for column in columns if column != key]
@@ -87,7 +89,33 @@ def apply(
     if len(creates):
         rows = _chunks(sheet, creates, columns, stamp, now)
         bulk.insert(connection, table, [*columns, "last_modified"], reported(rows))
+    if len(restored):
+        restored[key] = sheet.restoring[restored.index].astype(int)
+        rows = _chunks(sheet, restored, [key, *columns], stamp, now)
+        bulk.insert(connection, table, [key, *columns, "last_modified"], reported(rows))
     refresh_renamed(sheet, updates, connection)
+
+
+def _remove(sheet: Sheet, connection: Connection) -> None:
+    """Delete the records an undo removes (those the batch it undoes created); the plan made
+    sure nothing refers to them, and they give up their unique keys before the updates."""
+    removing = sheet.action == REMOVE
+    if not removing.any():
+        return
+    keys = sheet.values.loc[removing, sheet.rtype.key.name].astype(object).tolist()
+    table = record_tables.table(sheet.rtype)
+    bulk.delete(connection, table, sheet.rtype.key.name, keys)
+
+
+def _restored(sheet: Sheet, creates: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Creates as (new records, records an undo re-creates with the key they had): a key no
+    record holds now is given back; a taken one is not, and that record gets a new key."""
+    if sheet.restoring is None or not sheet.rtype.system_key or not len(creates):
+        return creates, creates.iloc[:0]
+    wanted = sheet.restoring[creates.index]
+    free = wanted.notna() & ~wanted.isin(sheet.snapshot.existing.index)
+    free &= ~wanted.duplicated(keep="first")
+    return creates[~free.to_numpy()], creates[free.to_numpy()].copy()
 
 
 # --- row hashes (bulkpoc.domain.rowhash): kept right by every write -------------------------

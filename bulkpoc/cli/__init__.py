@@ -3,7 +3,17 @@
 One module per group of commands; importing them registers their commands on ``cli``.
 """
 
-from bulkpoc.cli import admin, batches, files, outbox, schedules, tokens, web, workers
+from bulkpoc.cli import (
+    admin,
+    batches,
+    files,
+    outbox,
+    schedules,
+    tokens,
+    undo,
+    web,
+    workers,
+)
 from bulkpoc.cli.app import cli
 
 __all__ = [
@@ -15,6 +25,7 @@ __all__ = [
     "outbox",
     "schedules",
     "tokens",
+    "undo",
     "web",
     "workers",
 ]

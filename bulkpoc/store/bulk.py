@@ -30,6 +30,7 @@ from sqlalchemy import insert as insert_statement
 from sqlalchemy.exc import DBAPIError
 
 Chunks = Iterable[list[tuple] | pd.DataFrame]
+DELETE_CHUNK = 900  # keys a DELETE names: under SQLite's oldest limit on a statement's parameters
 
 
 def insert(connection: Connection, table: Table, columns: list[str], chunks: Chunks) -> None:
@@ -81,6 +82,13 @@ def update(
     statement = f"UPDATE {name} SET {assignments} WHERE {where} = {mark}"
     for rows in chunks:
         connection.exec_driver_sql(statement, _tuples(rows))
+
+
+def delete(connection: Connection, table: Table, key: str, keys: list) -> None:
+    """Delete the records whose ``key`` is one of ``keys``, a few hundred a statement."""
+    column = table.c[key]
+    for start in range(0, len(keys), DELETE_CHUNK):
+        connection.execute(table.delete().where(column.in_(keys[start : start + DELETE_CHUNK])))
 
 
 def insert_file(
