@@ -116,11 +116,14 @@ def _check_removals(sheet: Sheet) -> None:
     if not removing.any():
         return
     key = sheet.rtype.key
+    keys = sheet.values.loc[removing, key.name]
     for field in sheet.rtype.fields:
         granted = field.permission in sheet.user.permissions
         if field.permission and field.kind == "yes_no" and not granted:
+            # Read from the store: a row identical to it was never parsed.
+            stored = keys.map(sheet.snapshot.records(pd.Index(keys.unique()))[field.name])
             sheet.error(
-                removing & sheet.values[field.name].eq(True),
+                pd.Series(sheet.index.isin(stored.index[stored.eq(True)]), index=sheet.index),
                 field.header,
                 PERMISSION_DENIED,
                 permission=field.permission,
@@ -129,7 +132,6 @@ def _check_removals(sheet: Sheet) -> None:
     ways = _DEPENDENT_WAYS.get(sheet.rtype.name)
     if ways is None:
         return
-    keys = sheet.values.loc[removing, key.name]
     found = sheet.snapshot.dependents(pd.Index(keys.unique()))
     count, names = keys.map(found["count"]), keys.map(found["names"])
     needed = count.notna()

@@ -203,7 +203,7 @@ def _validate_and_apply(
                 if not options.dry_run:
                     clock = time.perf_counter()
                     apply(sheet, connection, utcnow(), progress)
-                    undo_applied(connection, result.batch_id, options)
+                    undo_applied(connection, result, options)
                     result.applied = True
                     result.timings["apply"] = time.perf_counter() - clock
                 result.status = (

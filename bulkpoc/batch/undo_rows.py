@@ -38,6 +38,7 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records.as_text import records_as_text
 from bulkpoc.domain.records.base import LAST_MODIFIED, ROW_CHANGED, RecordType, Sheet
 from bulkpoc.domain.records.snapshot import Snapshot
+from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.formats.base import RawTable, RowProblem
 from bulkpoc.store import undo as undo_store
@@ -118,10 +119,14 @@ def rows(
     return undo_rows(rtype, snapshot, changes, batch_id, force=options.overwrite)
 
 
-def applied(connection: Connection, undo_id: int | None, options: ImportOptions) -> None:
-    """In the undo's transaction, once applied: the undone batch is reverted by this one."""
-    if options.reverts is not None and undo_id is not None:
-        undo_store.mark_reverted(connection, undo_id, options.reverts)
+def applied(connection: Connection, result: BatchResult, options: ImportOptions) -> None:
+    """In the undo's transaction, once applied: the undone batch is reverted by this one,
+    unless every row failed (then nothing of it was undone, and it may be undone later)."""
+    counts = result.counts
+    if options.reverts is None or result.batch_id is None:
+        return
+    if counts.created + counts.updated + counts.removed:
+        undo_store.mark_reverted(connection, result.batch_id, options.reverts)
 
 
 def undo_rows(
@@ -145,7 +150,7 @@ def undo_rows(
     cells[ROW_CHANGED] = ""
     undo = UndoRows(_raw(headers, cells))
     problems = undo.raw.row_problems
-    context = {"batch": batch_id}
+    context = {"batch": str(batch_id)}  # text: a number column would read 6.0
 
     gone = ~exists & (kind != REMOVED)
     for row in gone[gone].index:
