@@ -28,8 +28,12 @@ def finished(api, store, settings, answer) -> dict:
 def test_undo_through_the_api_dry_run_then_for_real(api, store, settings, run):
     batch = run([poc()])
 
-    dry = finished(api, store, settings, api.post(f"/api/v1/batches/{batch.batch_id}/undo",
-                                                  json={"dry_run": True}))
+    dry = finished(
+        api,
+        store,
+        settings,
+        api.post(f"/api/v1/batches/{batch.batch_id}/undo", json={"dry_run": True}),
+    )
     assert (dry["status"], dry["dry_run"], dry["counts"]["removed"]) == ("succeeded", True, 1)
     assert (dry["source"], dry["options"]["reverts"]) == ("undo", batch.batch_id)
     assert len(stored_pocs(store)) == 1

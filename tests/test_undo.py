@@ -68,8 +68,16 @@ def ok(result, status: str = "succeeded") -> None:
 def test_undo_of_creates_removes_them_and_gives_their_numbers_back(store, run, undo):
     start = exported(store)
     created = run(
-        [poc(), poc(Name="Mail", Media_Type="Email", Point_of_Contact="a@example.com",
-                    Skill="Email Support", Script="Email Router")]
+        [
+            poc(),
+            poc(
+                Name="Mail",
+                Media_Type="Email",
+                Point_of_Contact="a@example.com",
+                Skill="Email Support",
+                Script="Email Router",
+            ),
+        ]
     )
     ok(created)
 
@@ -88,8 +96,13 @@ def test_undo_of_updates_sets_each_changed_field_back(store, run, undo):
     ok(run([poc(), poc(Name="Second", Point_of_Contact="+12025550101")]))
     before = exported(store)
     changed = run(
-        export_rows(store, **{"Main Line": {"Skill": "Support Calls", "Name": "Renamed"},
-                             "Second": {"Script": "After Hours IVR"}})
+        export_rows(
+            store,
+            **{
+                "Main Line": {"Skill": "Support Calls", "Name": "Renamed"},
+                "Second": {"Script": "After Hours IVR"},
+            },
+        )
     )
     assert changed.counts.updated == 2
 
@@ -133,10 +146,16 @@ def test_an_undo_that_would_break_the_deactivation_rule_fails_that_row(store, ru
 @pytest.mark.parametrize(
     ("type_name", "new", "change"),
     [
-        ("skill", {"Name": "Night Calls", "Media Type": "Phone Call", "Active": "Y"},
-         {"Sales Calls": {"Name": "Sales Line", "Active": "N"}}),
-        ("script", {"Name": "Night IVR", "Media Type": "Phone Call"},
-         {"Main IVR": {"Name": "Day IVR"}}),
+        (
+            "skill",
+            {"Name": "Night Calls", "Media Type": "Phone Call", "Active": "Y"},
+            {"Sales Calls": {"Name": "Sales Line", "Active": "N"}},
+        ),
+        (
+            "script",
+            {"Name": "Night IVR", "Media Type": "Phone Call"},
+            {"Main IVR": {"Name": "Day IVR"}},
+        ),
         ("chat-profile", {"Name": "French Chat"}, {"Default Chat": {"Name": "Chat FR"}}),
     ],
 )
@@ -144,9 +163,7 @@ def test_undo_of_each_reference_type(store, ref, undo, type_name, new, change):
     before = exported(store, type_name)
     created = ref(type_name, [new])
     ok(created)
-    rows = [
-        {**row, **change.get(row["Name"], {})} for row in exported(store, type_name)
-    ]
+    rows = [{**row, **change.get(row["Name"], {})} for row in exported(store, type_name)]
     updated = ref(type_name, rows)
     ok(updated)
     assert updated.counts.updated == 1
@@ -174,8 +191,14 @@ def test_undo_of_numbers_created_and_changed(store, ref, undo):
 def test_a_created_skill_a_poc_now_uses_is_not_removed(store, run, ref, undo):
     skill = ref("skill", [{"Name": "Night Calls", "Media Type": "Phone Call", "Active": "Y"}])
     ok(skill)
-    ok(run([poc(Skill="Night Calls"), poc(Name="Second", Point_of_Contact="+12025550101",
-                                          Skill="Night Calls")]))
+    ok(
+        run(
+            [
+                poc(Skill="Night Calls"),
+                poc(Name="Second", Point_of_Contact="+12025550101", Skill="Night Calls"),
+            ]
+        )
+    )
 
     result = undo(skill.batch_id)
 
@@ -262,8 +285,16 @@ def test_an_undo_needs_the_permissions_an_upload_needs(store, run, undo):
 def test_undoing_an_undo_applies_the_original_again_with_the_same_ids(store, run, undo):
     ok(run([poc()]))
     created = run(
-        [poc(Name="Chat", Media_Type="Chat", Point_of_Contact="", Skill="Web Chat",
-             Script="Chat Router", Chat_Profile="Default Chat")]
+        [
+            poc(
+                Name="Chat",
+                Media_Type="Chat",
+                Point_of_Contact="",
+                Skill="Web Chat",
+                Script="Chat Router",
+                Chat_Profile="Default Chat",
+            )
+        ]
     )
     ok(created)
     changed = run(export_rows(store, **{"Main Line": {"Skill": "Support Calls"}}))
@@ -334,7 +365,9 @@ def test_an_unknown_batch_has_nothing_to_undo(store, undo):
 def test_a_batch_whose_changes_were_pruned_can_no_longer_be_undone(store, run, undo):
     batch = run([poc()])
     with store.transaction() as connection:
-        connection.execute(schema.changes.delete().where(schema.changes.c.batch_id == batch.batch_id))
+        connection.execute(
+            schema.changes.delete().where(schema.changes.c.batch_id == batch.batch_id)
+        )
 
     result = undo(batch.batch_id)
 
@@ -368,10 +401,14 @@ def test_the_undo_command_has_the_exit_codes_and_json_of_import(store, run, sett
 def test_undo_rows_are_numbered_in_the_order_of_the_change_records(store, run, undo):
     batch = run([poc(Name=f"Line {i}", Point_of_Contact=f"+1202555010{i}") for i in range(3)])
     with store.engine.connect() as connection:
-        keys = pd.read_sql(
-            schema.changes.select().where(schema.changes.c.batch_id == batch.batch_id),
-            connection,
-        )["record_key"].drop_duplicates().tolist()
+        keys = (
+            pd.read_sql(
+                schema.changes.select().where(schema.changes.c.batch_id == batch.batch_id),
+                connection,
+            )["record_key"]
+            .drop_duplicates()
+            .tolist()
+        )
     store.add_user("nodeact", (POC_CREATE,), email=None)
 
     result = undo(batch.batch_id, user="nodeact")  # removing an active POC needs Deactivate
@@ -387,7 +424,9 @@ def test_undo_rows_are_numbered_in_the_order_of_the_change_records(store, run, u
 def test_a_killed_undo_applies_nothing_and_can_be_run_again(store, settings, tmp_path):
     from tests.test_jobs import bulkpoc, finish, kill, mailboxes, running_batch, wait_for
 
-    code, output = finish(bulkpoc(store, settings, "import", mailboxes(tmp_path / "big.csv", 100_000)))
+    code, output = finish(
+        bulkpoc(store, settings, "import", mailboxes(tmp_path / "big.csv", 100_000))
+    )
     assert code == 0, output
     (created,) = store.history(limit=1)
 

@@ -89,7 +89,7 @@ def apply(
     if len(creates):
         rows = _chunks(sheet, creates, columns, stamp, now)
         bulk.insert(connection, table, [*columns, "last_modified"], reported(rows))
-    if len(restored):
+    if len(restored) and sheet.restoring is not None:
         restored[key] = sheet.restoring[restored.index].astype(int)
         rows = _chunks(sheet, restored, [key, *columns], stamp, now)
         bulk.insert(connection, table, [key, *columns, "last_modified"], reported(rows))

@@ -24,6 +24,8 @@ from bulkpoc.domain.result import BatchResult
 from bulkpoc.store.db import Store
 
 SOURCE = "undo"
+
+
 def check(store: Store, batch_id: int) -> BulkpocError | None:
     """``refusal``, read outside any batch: what the CLI, the web UI and the API ask first."""
     with store.engine.connect() as connection:

@@ -150,7 +150,7 @@ def undo_rows(
     cells[ROW_CHANGED] = ""
     undo = UndoRows(_raw(headers, cells))
     problems = undo.raw.row_problems
-    context = {"batch": str(batch_id)}  # text: a number column would read 6.0
+    context: dict[str, object] = {"batch": str(batch_id)}  # text: a number column would read 6.0
 
     gone = ~exists & (kind != REMOVED)
     for row in gone[gone].index:
@@ -183,7 +183,9 @@ def undo_rows(
                 if header in values and header not in (rtype.key.header, LAST_MODIFIED):
                     now, then = current.loc[at, header], values[header].to_numpy()
                     conflict = live & (now.fillna("") != then).to_numpy()
-                    _conflicts(problems, CREATED_CHANGED, header, at, conflict, now, then, then, context)
+                    _conflicts(
+                        problems, CREATED_CHANGED, header, at, conflict, now, then, then, context
+                    )
 
     removed = changes[changes["action"] == REMOVED]
     if len(removed):
@@ -194,7 +196,8 @@ def undo_rows(
                 cells.loc[at, header] = values[header].to_numpy()
         if rtype.system_key:  # created anew, with its old ID when no record has taken it
             cells.loc[at, rtype.key.header] = ""
-            undo.restoring = {int(row): int(key) for row, key in zip(at, removed["record_key"])}
+            keys_then = removed["record_key"]
+            undo.restoring = {int(r): int(k) for r, k in zip(at, keys_then, strict=True)}
         cells.loc[at, LAST_MODIFIED] = ""
 
     undo.raw = _raw(headers, cells, problems)
@@ -228,7 +231,7 @@ def _conflicts(
     before: object,
     context: dict[str, object],
 ) -> None:
-    for row, found, was, then, clash in zip(at, now, after, before, conflict):  # type: ignore[call-overload]
+    for row, found, was, then, clash in zip(at, now, after, before, conflict, strict=True):  # type: ignore[call-overload]
         if clash:
             params = {"header": header, "current": found, "after": was, "before": then, **context}
             problems.append(RowProblem(int(row), header, str(found), error, params))
@@ -237,8 +240,8 @@ def _conflicts(
 def _labels(rtype: RecordType, rows: pd.Series, cells: pd.DataFrame) -> dict[int, str]:
     """How a message names each row's record: "Point of Contact 42 'Main Line'"."""
     labels = {}
-    names = cells["Name"] if "Name" in cells else None
+    names = cells.get("Name", pd.Series("", index=cells.index))
     for key, row in rows.items():
-        name = names[row] if names is not None else ""
+        name = names[row]
         labels[int(row)] = f"{rtype.label} {key}" + (f" '{name}'" if name else "")
     return labels

@@ -344,8 +344,11 @@ def _warn_repaired(sheet: Sheet, field: Field, cells: pd.Series, repaired: pd.Se
 
 
 def _check_duplicates(sheet: Sheet, key: pd.Series, header: str) -> None:
-    """The same key twice in one file fails every row that has it, naming a few of the others."""
+    """The same key twice in one file fails every row that has it, naming a few of the others.
+    A row that removes its record (an undo's) gives its keys up: it takes none."""
     present = key.notna().to_numpy()
+    if sheet.removing is not None:
+        present = present & ~sheet.removing.to_numpy()
     codes = _group_codes(key)
     counts = np.bincount(codes[present], minlength=1)
     duplicated = present & (counts[np.where(present, codes, 0)] > 1)

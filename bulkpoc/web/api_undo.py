@@ -29,9 +29,12 @@ class UndoRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dry_run: bool = Field(False, description="Report what the undo would do, apply nothing.")
+    dry_run: bool = Field(
+        default=False, description="Report what the undo would do, apply nothing."
+    )
     force: bool = Field(
-        False, description="Set fields back even where someone changed them since the batch."
+        default=False,
+        description="Set fields back even where someone changed them since the batch.",
     )
 
 
