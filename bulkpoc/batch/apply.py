@@ -10,19 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table
 
 from bulkpoc.batch.plan import same
 from bulkpoc.batch.progress import Progress, no_progress
-from bulkpoc.domain import rowhash
+from bulkpoc.domain import changes, rowhash
 from bulkpoc.domain.actions import CREATE, REMOVE, UPDATE
+from bulkpoc.domain.changes import ChangeSummary, Tally
+from bulkpoc.domain.records.as_text import records_as_text
 from bulkpoc.domain.records.base import Sheet
-from bulkpoc.store import bulk, record_tables, row_hashes
+from bulkpoc.store import bulk, record_tables, row_hashes, schema
 from bulkpoc.store.record_tables import unique_keys
 
 CHUNK = 20_000  # rows per executemany or COPY chunk: few calls, bounded memory
+Chunk = tuple[pd.DataFrame, pd.DataFrame]  # rows to write, and their change records
+
+
+class Writing(NamedTuple):
+    """What a write needs beside the rows: the batch whose change records it adds, and the
+    tally of them."""
+
+    batch_id: int
+    tally: Tally
 
 
 def _chunks(
@@ -31,19 +44,58 @@ def _chunks(
     columns: list[str],
     stamp: object,
     now: dt.datetime,
+    writing: Writing,
     key: str | None = None,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """``records``' ``columns`` with their row hashes, then Last Modified (``stamp``), then
-    ``key`` when given, a chunk at a time: the store writes a chunk while the next is hashed."""
+    ``key`` when given, a chunk at a time, each with its change records: the store writes a
+    chunk while the next is made."""
+    rtype, refs = sheet.rtype, sheet.snapshot.refs
     for start in range(0, len(records), CHUNK):
-        chunk = rowhash.with_row_hashes(
-            sheet.rtype, sheet.snapshot.refs, records.iloc[start : start + CHUNK], now
-        )
+        chunk = records.iloc[start : start + CHUNK]
+        exported = rowhash.exported(rtype, refs, chunk, now)
         # As an object column, so the driver gets ``stamp`` itself, not a pandas Timestamp.
-        rows = chunk[columns].assign(last_modified=pd.Series(stamp, chunk.index, dtype=object))
+        rows = chunk.assign(row_hash=exported.hashes)[columns].assign(
+            last_modified=pd.Series(stamp, chunk.index, dtype=object)
+        )
         if key is not None:
             rows[key] = chunk[key]
-        yield rows
+        changes = _changes(sheet, chunk, exported, writing.batch_id)
+        writing.tally.add(changes)
+        yield rows, changes
+
+
+def _changes(
+    sheet: Sheet, chunk: pd.DataFrame, exported: rowhash.Exported, batch_id: int
+) -> pd.DataFrame:
+    """The change records of a chunk of rows that all create, or all update, records."""
+    rtype, key = sheet.rtype, sheet.rtype.key.name
+    rows = sheet.rows.loc[chunk.index]
+    keys = chunk[key] if chunk[key].notna().all() else None  # a dry run's new IDs are unknown
+    if not sheet.is_update[chunk.index[0]]:
+        headers = rowhash.hashed_headers(rtype)
+        return changes.created_rows(batch_id, rtype.name, rows, keys, headers, exported.joined)
+    changed = sheet.changed.loc[chunk.index]
+    changed = changed.loc[:, changed.any().to_numpy()]
+    names = list(changed.columns)
+    fields = {name: rtype.field(name).header for name in names}
+    before = records_as_text(
+        rtype,
+        sheet.snapshot.refs,
+        sheet.stored.loc[chunk.index],
+        with_timestamps=False,
+        with_key=False,
+        only=names,
+    )
+    return changes.updated_rows(
+        batch_id,
+        rtype.name,
+        rows,
+        chunk[key],
+        changed.rename(columns=fields),
+        before,
+        exported.text[list(fields.values())],
+    )
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
@@ -61,61 +113,101 @@ def _timestamp(connection: Connection, table: Table, now: dt.datetime) -> object
 
 
 def apply(
-    sheet: Sheet, connection: Connection, now: dt.datetime, progress: Progress = no_progress
-) -> None:
-    """Write every row planned as create or update; the caller owns the transaction."""
+    sheet: Sheet,
+    connection: Connection,
+    now: dt.datetime,
+    batch_id: int,
+    progress: Progress = no_progress,
+    dry_run: bool = False,
+) -> ChangeSummary:
+    """Write every row planned as create or update, and the batch's change records; the
+    caller owns the transaction. A ``dry_run`` writes only the change records: what the batch
+    would do. Either way, the summary of the changes."""
     rtype = sheet.rtype
     table, key, columns = record_tables.table(rtype), rtype.key.name, record_tables.columns(rtype)
     updates = _rows(sheet.values, sheet.action == UPDATE)
     creates = rtype.assign(_rows(sheet.values, sheet.action == CREATE))
-    creates, restored = _restored(sheet, creates)
-    total, done = len(updates) + len(creates) + len(restored), 0
+    if rtype.system_key and len(creates) and not dry_run:
+        creates[key] = _new_ids(sheet, creates, connection)
+        columns = [key, *columns]
+    writing = Writing(batch_id, Tally())
+    side = bulk.Side(schema.changes, changes.COLUMNS)
+    total, done = len(updates) + len(creates), 0
     stamp = _timestamp(connection, table, now)
+    _remove(sheet, connection, writing, dry_run)
 
-    def reported(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def reported(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         nonlocal done
-        for rows in chunks:
-            yield rows
-            done += len(rows)
+        for chunk in chunks:
+            yield chunk
+            done += len(chunk[0])
             progress("apply", done, total)
 
-    _remove(sheet, connection)
+    if dry_run:
+        for chunks in (
+            _chunks(sheet, updates, columns, stamp, now, writing, key),
+            _chunks(sheet, creates, columns, stamp, now, writing),
+        ):
+            side_rows = (changed for _, changed in chunks)
+            bulk.insert(connection, side.table, side.columns, side_rows)
+        return writing.tally.summary()
+
     if len(updates):
         _park_moving_keys(sheet, updates, connection)
         settable = [column for column in columns if column != key]
-        rows = _chunks(sheet, updates, settable, stamp, now, key)
-        bulk.update(connection, table, key, [*settable, "last_modified"], reported(rows))
+        rows = _chunks(sheet, updates, settable, stamp, now, writing, key)
+        bulk.update(connection, table, key, [*settable, "last_modified"], reported(rows), side)
 
     if len(creates):
-        rows = _chunks(sheet, creates, columns, stamp, now)
-        bulk.insert(connection, table, [*columns, "last_modified"], reported(rows))
-    if len(restored) and sheet.restoring is not None:
-        restored[key] = sheet.restoring[restored.index].astype(int)
-        rows = _chunks(sheet, restored, [key, *columns], stamp, now)
-        bulk.insert(connection, table, [key, *columns, "last_modified"], reported(rows))
+        rows = _chunks(sheet, creates, columns, stamp, now, writing)
+        bulk.insert(connection, table, [*columns, "last_modified"], reported(rows), side)
     refresh_renamed(sheet, updates, connection)
+    return writing.tally.summary()
 
 
-def _remove(sheet: Sheet, connection: Connection) -> None:
-    """Delete the records an undo removes (those the batch it undoes created); the plan made
-    sure nothing refers to them, and they give up their unique keys before the updates."""
+# --- an undo's removals and re-creations ------------------------------------------------------
+
+
+def _remove(sheet: Sheet, connection: Connection, writing: Writing, dry_run: bool) -> None:
+    """Delete the records an undo removes (those the batch it undoes created), before the
+    updates, which may take their unique keys; each keeps a change record of every value it
+    had, from which undoing the undo re-creates it. The plan made sure nothing refers to them."""
     removing = sheet.action == REMOVE
     if not removing.any():
         return
-    keys = sheet.values.loc[removing, sheet.rtype.key.name].astype(object).tolist()
-    table = record_tables.table(sheet.rtype)
-    bulk.delete(connection, table, sheet.rtype.key.name, keys)
+    rtype, key = sheet.rtype, sheet.rtype.key.name
+    keys = sheet.values.loc[removing, key]
+    records = sheet.snapshot.records(pd.Index(keys))
+    text = records_as_text(rtype, sheet.snapshot.refs, records, with_key=False)
+    headers = rowhash.hashed_headers(rtype)
+    removed = changes.removed_rows(
+        writing.batch_id,
+        rtype.name,
+        sheet.rows[removing],
+        keys.astype(str),
+        headers,
+        rowhash.join_text([text[header] for header in headers]),
+    )
+    writing.tally.add(removed)
+    bulk.insert(connection, schema.changes, changes.COLUMNS, [removed])
+    if not dry_run:
+        bulk.delete(connection, record_tables.table(rtype), key, keys.astype(object).tolist())
 
 
-def _restored(sheet: Sheet, creates: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Creates as (new records, records an undo re-creates with the key they had): a key no
-    record holds now is given back; a taken one is not, and that record gets a new key."""
-    if sheet.restoring is None or not sheet.rtype.system_key or not len(creates):
-        return creates, creates.iloc[:0]
-    wanted = sheet.restoring[creates.index]
-    free = wanted.notna() & ~wanted.isin(sheet.snapshot.existing.index)
-    free &= ~wanted.duplicated(keep="first")
-    return creates[~free.to_numpy()], creates[free.to_numpy()].copy()
+def _new_ids(sheet: Sheet, creates: pd.DataFrame, connection: Connection) -> np.ndarray:
+    """The IDs of the records a batch creates: new ones, except for the records an undo
+    re-creates, which get back the ID they had while no record holds it (none is handed out
+    twice, so only another undo of the same removal could have taken it)."""
+    wanted = (
+        sheet.restoring[creates.index]
+        if sheet.restoring is not None
+        else pd.Series(np.nan, index=creates.index)
+    )
+    free = (wanted.notna() & ~wanted.isin(sheet.snapshot.existing.index)).to_numpy()
+    ids = np.zeros(len(creates), dtype=np.int64)
+    ids[free] = wanted[free].astype(np.int64).to_numpy()
+    ids[~free] = record_tables.reserve_ids(connection, sheet.rtype, int((~free).sum()))
+    return ids
 
 
 # --- row hashes (bulkpoc.domain.rowhash): kept right by every write -------------------------

@@ -17,13 +17,12 @@ The rows then go through the same validate, plan and apply as a file's.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Connection
 
-from bulkpoc.domain.changes import CREATED, REMOVED, UPDATED
+from bulkpoc.domain.changes import CREATED, REMOVED, UPDATED, record_values
 from bulkpoc.domain.errors.codes import (
     ALREADY_UNDONE,
     CREATED_CHANGED,
@@ -178,7 +177,7 @@ def undo_rows(
         live = exists[at].to_numpy()
         undo.removing = [int(row) for row in at[live]]
         if not force:
-            values = _json_rows(created["after"], at)
+            values = _record_rows(created, "after", at)
             for header in rtype.headers:
                 if header in values and header not in (rtype.key.header, LAST_MODIFIED):
                     now, then = current.loc[at, header], values[header].to_numpy()
@@ -190,7 +189,7 @@ def undo_rows(
     removed = changes[changes["action"] == REMOVED]
     if len(removed):
         at = removed["record_key"].map(rows).to_numpy()
-        values = _json_rows(removed["before"], at)
+        values = _record_rows(removed, "before", at)
         for header in headers:
             if header in values and header not in (ROW_CHANGED, LAST_MODIFIED):
                 cells.loc[at, header] = values[header].to_numpy()
@@ -213,9 +212,15 @@ def _raw(headers: list[str], cells: pd.DataFrame, problems: list | None = None) 
     return RawTable(list(headers), data, rows, "csv", row_problems=problems or [])
 
 
-def _json_rows(texts: pd.Series, rows: object) -> pd.DataFrame:
-    """Change records' JSON objects ({header: export text}) as a frame, a row each."""
-    frame = pd.DataFrame.from_records([json.loads(text or "{}") for text in texts])
+def _record_rows(changes: pd.DataFrame, column: str, rows: object) -> pd.DataFrame:
+    """Created or removed records' values, kept in their change records' ``column``, as a
+    frame with a column per header and a row each."""
+    frame = pd.DataFrame.from_records(
+        [
+            record_values(field, text or "")
+            for field, text in zip(changes["field"], changes[column], strict=True)
+        ]
+    )
     frame.index = pd.Index(rows)
     return frame.fillna("").astype(object)
 
