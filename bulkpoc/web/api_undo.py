@@ -49,6 +49,7 @@ class UndoRequest(BaseModel):
                 "Location": {"description": "The undo's result.", "schema": {"type": "string"}}
             },
         },
+        400: _problem("The body is not JSON."),
         401: _problem("No API token, or one that is unknown or revoked."),
         403: _problem("The user may not upload this record type."),
         404: _problem("There is no such batch."),
