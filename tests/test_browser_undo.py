@@ -15,7 +15,7 @@ from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
-from tests.test_browser_access import fits
+from tests.test_browser_access import WIDTHS
 
 STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder
 
@@ -44,6 +44,21 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
     yield tab
     context.close()
     assert not refused, f"Content Security Policy violations: {refused}"
+
+
+def fits(page: Page, visits: Visits, name: str) -> None:
+    """At each width: what undo adds to the page (its form, what it reverts or was reverted
+    by) fits without scrolling sideways, and axe-core finds nothing serious on the page.
+    (The results page's counts table is wider than 390 px whatever undo adds.)"""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        right = page.evaluate(
+            "Math.max(0, ...Array.from(document.querySelectorAll("
+            "'form.undo, form.undo *, #reverts, #reverted-by'))"
+            ".map(e => e.getBoundingClientRect().right))"
+        )
+        assert right <= width, f"{name}: the undo part reaches {right} px at {width} px"
+        visits.check(page, f"{name}-{width}")
 
 
 def pocs(server: Server) -> int:
