@@ -9,7 +9,7 @@ each parameter set cost more than the write itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -132,16 +132,22 @@ def apply(
         columns = [key, *columns]
     writing = Writing(batch_id, Tally())
     side = bulk.Side(schema.changes, changes.COLUMNS)
-    total, done = len(updates) + len(creates), 0
+    removing = sheet.action == REMOVE
+    total, done = len(updates) + len(creates) + int(removing.sum()), 0
     stamp = _timestamp(connection, table, now)
-    _remove(sheet, connection, writing, dry_run)
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        progress("apply", done, total)
 
     def reported(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
-        nonlocal done
         for chunk in chunks:
             yield chunk
-            done += len(chunk[0])
-            progress("apply", done, total)
+            advance(len(chunk[0]))
+
+    if removing.any():
+        _remove(sheet, removing, connection, writing, dry_run, advance)
 
     if dry_run:
         for chunks in (
@@ -168,30 +174,40 @@ def apply(
 # --- an undo's removals and re-creations ------------------------------------------------------
 
 
-def _remove(sheet: Sheet, connection: Connection, writing: Writing, dry_run: bool) -> None:
-    """Delete the records an undo removes (those the batch it undoes created), before the
-    updates, which may take their unique keys; each keeps a change record of every value it
-    had, from which undoing the undo re-creates it. The plan made sure nothing refers to them."""
-    removing = sheet.action == REMOVE
-    if not removing.any():
-        return
+def _remove(
+    sheet: Sheet,
+    removing: pd.Series,
+    connection: Connection,
+    writing: Writing,
+    dry_run: bool,
+    advance: Callable[[int], None],
+) -> None:
+    """Delete the records an undo removes (those the batch it undoes created), a chunk at a
+    time, before the updates, which may take their unique keys; each keeps a change record of
+    every value it had, from which undoing the undo re-creates it. The plan made sure nothing
+    refers to them."""
     rtype, key = sheet.rtype, sheet.rtype.key.name
-    keys = sheet.values.loc[removing, key]
-    records = sheet.snapshot.records(pd.Index(keys))
-    text = records_as_text(rtype, sheet.snapshot.refs, records, with_key=False)
-    headers = rowhash.hashed_headers(rtype)
-    removed = changes.removed_rows(
-        writing.batch_id,
-        rtype.name,
-        sheet.rows[removing],
-        keys.astype(str),
-        headers,
-        rowhash.join_text([text[header] for header in headers]),
-    )
-    writing.tally.add(removed)
-    bulk.insert(connection, schema.changes, changes.COLUMNS, [removed])
-    if not dry_run:
-        bulk.delete(connection, record_tables.table(rtype), key, keys.astype(object).tolist())
+    table, headers = record_tables.table(rtype), rowhash.hashed_headers(rtype)
+    rows = sheet.rows[removing]
+    stored = sheet.snapshot.records(pd.Index(sheet.values.loc[removing, key]))
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows.iloc[start : start + CHUNK]
+        keys = sheet.values.loc[chunk.index, key]
+        records = stored.loc[keys.to_numpy()]
+        text = records_as_text(rtype, sheet.snapshot.refs, records, with_key=False)
+        removed = changes.removed_rows(
+            writing.batch_id,
+            rtype.name,
+            chunk,
+            keys.astype(str),
+            headers,
+            rowhash.join_text([text[header] for header in headers]),
+        )
+        writing.tally.add(removed)
+        bulk.insert(connection, schema.changes, changes.COLUMNS, [removed])
+        if not dry_run:
+            bulk.delete(connection, table, key, keys.astype(object).tolist())
+            advance(len(chunk))
 
 
 def _new_ids(sheet: Sheet, creates: pd.DataFrame, connection: Connection) -> np.ndarray:
