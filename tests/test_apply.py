@@ -79,6 +79,7 @@ def test_changed_rows_only_processes_marked_rows(run_rows, store):
         "created": 7,
         "updated": 0,
         "unchanged": 0,
+        "removed": 0,
         "skipped": 5,
         "failed": 0,
     }
@@ -198,6 +199,7 @@ def test_partial_success_applies_the_good_rows(run, store):
         "created": 2,
         "updated": 1,
         "unchanged": 0,
+        "removed": 0,
         "skipped": 0,
         "failed": 1,
     }

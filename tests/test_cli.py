@@ -26,7 +26,16 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 NEW_POCS = SAMPLES / "new-pocs.csv"
 CORPUS = Path(__file__).resolve().parent / "files" / "corpus"
 MISTAKES = SAMPLES / "pocs-with-mistakes.csv"
-COUNT_KEYS = {"total", "processed", "created", "updated", "unchanged", "skipped", "failed"}
+COUNT_KEYS = {
+    "total",
+    "processed",
+    "created",
+    "updated",
+    "unchanged",
+    "removed",
+    "skipped",
+    "failed",
+}
 ERROR_KEYS = {"row", "column", "value", "code", "message"}
 
 
@@ -311,6 +320,7 @@ def test_import_json_has_the_documented_shape_and_values(demo_db):
         "created": 1,
         "updated": 0,
         "unchanged": 0,
+        "removed": 0,
         "skipped": 0,
         "failed": 14,
     }

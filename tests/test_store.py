@@ -118,6 +118,7 @@ def test_run_history_records_everything_about_a_batch(store, settings, tmp_path)
         "created": 1,
         "updated": 0,
         "unchanged": 0,
+        "removed": 0,
         "skipped": 0,
         "failed": 1,
     }

@@ -9,16 +9,17 @@ each parameter set cost more than the write itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table
 
 from bulkpoc.batch.plan import same
 from bulkpoc.batch.progress import Progress, no_progress
 from bulkpoc.domain import changes, rowhash
-from bulkpoc.domain.actions import CREATE, UPDATE
+from bulkpoc.domain.actions import CREATE, REMOVE, UPDATE
 from bulkpoc.domain.changes import ChangeSummary, Tally
 from bulkpoc.domain.records.as_text import records_as_text
 from bulkpoc.domain.records.base import Sheet
@@ -127,19 +128,26 @@ def apply(
     updates = _rows(sheet.values, sheet.action == UPDATE)
     creates = rtype.assign(_rows(sheet.values, sheet.action == CREATE))
     if rtype.system_key and len(creates) and not dry_run:
-        creates[key] = record_tables.reserve_ids(connection, rtype, len(creates))
+        creates[key] = _new_ids(sheet, creates, connection)
         columns = [key, *columns]
     writing = Writing(batch_id, Tally())
     side = bulk.Side(schema.changes, changes.COLUMNS)
-    total, done = len(updates) + len(creates), 0
+    removing = sheet.action == REMOVE
+    total, done = len(updates) + len(creates) + int(removing.sum()), 0
     stamp = _timestamp(connection, table, now)
 
-    def reported(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    def advance(count: int) -> None:
         nonlocal done
+        done += count
+        progress("apply", done, total)
+
+    def reported(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         for chunk in chunks:
             yield chunk
-            done += len(chunk[0])
-            progress("apply", done, total)
+            advance(len(chunk[0]))
+
+    if removing.any():
+        _remove(sheet, removing, connection, writing, dry_run, advance)
 
     if dry_run:
         for chunks in (
@@ -161,6 +169,61 @@ def apply(
         bulk.insert(connection, table, [*columns, "last_modified"], reported(rows), side)
     refresh_renamed(sheet, updates, connection)
     return writing.tally.summary()
+
+
+# --- an undo's removals and re-creations ------------------------------------------------------
+
+
+def _remove(
+    sheet: Sheet,
+    removing: pd.Series,
+    connection: Connection,
+    writing: Writing,
+    dry_run: bool,
+    advance: Callable[[int], None],
+) -> None:
+    """Delete the records an undo removes (those the batch it undoes created), a chunk at a
+    time, before the updates, which may take their unique keys; each keeps a change record of
+    every value it had, from which undoing the undo re-creates it. The plan made sure nothing
+    refers to them."""
+    rtype, key = sheet.rtype, sheet.rtype.key.name
+    table, headers = record_tables.table(rtype), rowhash.hashed_headers(rtype)
+    rows = sheet.rows[removing]
+    stored = sheet.snapshot.records(pd.Index(sheet.values.loc[removing, key]))
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows.iloc[start : start + CHUNK]
+        keys = sheet.values.loc[chunk.index, key]
+        records = stored.loc[keys.to_numpy()]
+        text = records_as_text(rtype, sheet.snapshot.refs, records, with_key=False)
+        removed = changes.removed_rows(
+            writing.batch_id,
+            rtype.name,
+            chunk,
+            keys.astype(str),
+            headers,
+            rowhash.join_text([text[header] for header in headers]),
+        )
+        writing.tally.add(removed)
+        bulk.insert(connection, schema.changes, changes.COLUMNS, [removed])
+        if not dry_run:
+            bulk.delete(connection, table, key, keys.astype(object).tolist())
+            advance(len(chunk))
+
+
+def _new_ids(sheet: Sheet, creates: pd.DataFrame, connection: Connection) -> np.ndarray:
+    """The IDs of the records a batch creates: new ones, except for the records an undo
+    re-creates, which get back the ID they had while no record holds it (none is handed out
+    twice, so only another undo of the same removal could have taken it)."""
+    wanted = (
+        sheet.restoring[creates.index]
+        if sheet.restoring is not None
+        else pd.Series(np.nan, index=creates.index)
+    )
+    free = (wanted.notna() & ~wanted.isin(sheet.snapshot.existing.index)).to_numpy()
+    ids = np.zeros(len(creates), dtype=np.int64)
+    ids[free] = wanted[free].astype(np.int64).to_numpy()
+    ids[~free] = record_tables.reserve_ids(connection, sheet.rtype, int((~free).sum()))
+    return ids
 
 
 # --- row hashes (bulkpoc.domain.rowhash): kept right by every write -------------------------

@@ -18,8 +18,14 @@ from functools import partial
 
 import pandas as pd
 
-from bulkpoc.domain.actions import CREATE, FAILED, UNCHANGED, UPDATE
-from bulkpoc.domain.errors.codes import ALREADY_USED, CONFLICT, FIXED_ON_UPDATE, PERMISSION_DENIED
+from bulkpoc.domain.actions import CREATE, FAILED, REMOVE, UNCHANGED, UPDATE
+from bulkpoc.domain.errors.codes import (
+    ALREADY_USED,
+    CONFLICT,
+    FIXED_ON_UPDATE,
+    PERMISSION_DENIED,
+    STILL_NEEDED,
+)
 from bulkpoc.domain.parsers import at_precision_of, parse_last_modified
 from bulkpoc.domain.records.base import LAST_MODIFIED, Sheet
 from bulkpoc.domain.records.keys import UniqueKey
@@ -50,10 +56,13 @@ def plan(sheet: Sheet) -> Sheet:
     action = pd.Series(CREATE, index=sheet.index, dtype=object)
     action[sheet.is_update & any_change] = UPDATE
     action[sheet.is_update & ~any_change] = UNCHANGED
+    if sheet.removing is not None:
+        action[sheet.removing & sheet.is_update] = REMOVE
     sheet.action = action
 
     _check_fixed(sheet)
     _check_permissions(sheet)
+    _check_removals(sheet)
     if rtype.has_last_modified and not sheet.overwrite:
         _check_conflicts(sheet)
     if rtype.check_changes:
@@ -88,6 +97,63 @@ def _check_permissions(sheet: Sheet) -> None:
                 permission=field.permission,
                 user=sheet.user.name,
             )
+
+
+# How a removal names what still refers to the record: (verb for one, for several, remedy).
+_DEPENDENT_WAYS = {
+    "skill": ("is assigned to", "are assigned to", "assign them to another skill"),
+    "script": ("uses", "use", "give them another script"),
+    "chat-profile": ("uses", "use", "give them another chat profile"),
+    "number": ("uses", "use", "move them to another number"),
+}
+
+
+def _check_removals(sheet: Sheet) -> None:
+    """An undo removes a record its batch created only if nothing refers to it now, and
+    removing an active record takes it out of service: that needs the permission that
+    deactivating it needs (``Points of Contact Deactivate`` for a POC)."""
+    removing = sheet.action == REMOVE
+    if not removing.any():
+        return
+    key = sheet.rtype.key
+    keys = sheet.values.loc[removing, key.name]
+    for field in sheet.rtype.fields:
+        granted = field.permission in sheet.user.permissions
+        if field.permission and field.kind == "yes_no" and not granted:
+            # Read from the store: a row identical to it was never parsed.
+            stored = keys.map(sheet.snapshot.records(pd.Index(keys.unique()))[field.name])
+            sheet.error(
+                pd.Series(sheet.index.isin(stored.index[stored.eq(True)]), index=sheet.index),
+                field.header,
+                PERMISSION_DENIED,
+                permission=field.permission,
+                user=sheet.user.name,
+            )
+    ways = _DEPENDENT_WAYS.get(sheet.rtype.name)
+    if ways is None:
+        return
+    found = sheet.snapshot.dependents(pd.Index(keys.unique()))
+    count, names = keys.map(found["count"]), keys.map(found["names"])
+    needed = count.notna()
+    if not needed.any():
+        return
+    count, names = count[needed].astype(int), names[needed]
+    listed = names.map(lambda shown: ", ".join(f"'{name}'" for name in shown))
+    more = (count - names.map(len)).map(lambda rest: f" and {rest:,} more" if rest else "")
+    one = count == 1
+    dependents = ("point of contact " + listed).where(
+        one, count.map("{:,}".format) + " points of contact (" + listed + more + ")"
+    )
+    verb = pd.Series(ways[1], index=count.index).where(~one, ways[0])
+    remedy = pd.Series(ways[2], index=count.index).where(~one, ways[2].replace("them", "it"))
+    sheet.error(
+        pd.Series(sheet.index.isin(count.index), index=sheet.index),
+        key.header,
+        STILL_NEEDED,
+        dependents=dependents,
+        verb=verb,
+        remedy=remedy,
+    )
 
 
 def _check_conflicts(sheet: Sheet) -> None:
@@ -137,14 +203,17 @@ def _check_unique(sheet: Sheet) -> None:
         key: _holders(key, sheet.snapshot.unique_values(key, values[taken]))
         for key, taken in taking.items()
     }
+    removing = sheet.action == REMOVE
     while True:
         still_applied = ~sheet.failed()[rows]
+        # Records an undo removes give up their keys too.
+        removed = sheet.values.loc[removing & ~sheet.failed(), sheet.rtype.key.name]
         clashes = []
         for key, taken in taking.items():
             takes = taken & still_applied
             released = own[takes & is_update]
             owner = new[key][takes].map(holder[key])
-            owner = owner[owner.notna() & ~owner.isin(released)]
+            owner = owner[owner.notna() & ~owner.isin(released) & ~owner.isin(removed)]
             if len(owner):
                 clashes.append((key, owner))
         if not clashes:

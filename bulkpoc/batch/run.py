@@ -24,9 +24,12 @@ from bulkpoc.batch.memory import use_returning_pool
 from bulkpoc.batch.plan import plan
 from bulkpoc.batch.progress import Progress, both, no_progress
 from bulkpoc.batch.read import read_file
+from bulkpoc.batch.undo_rows import UndoRows
+from bulkpoc.batch.undo_rows import applied as undo_applied
+from bulkpoc.batch.undo_rows import rows as undo_rows
 from bulkpoc.batch.validate import validate
 from bulkpoc.config import Settings
-from bulkpoc.domain.actions import CREATE, FAILED, UNCHANGED, UPDATE
+from bulkpoc.domain.actions import CREATE, FAILED, REMOVE, UNCHANGED, UPDATE
 from bulkpoc.domain.errors.codes import (
     ALL_OR_NOTHING,
     INTERNAL_ERROR,
@@ -152,6 +155,8 @@ def _process(
             plural=rtype.plural.lower(),
             permission=rtype.permission,
         )
+    if options.reverts is not None:  # an undo: its rows come from the store, not a file
+        return _validate_and_apply(store, None, options, settings, progress, result, user, waiting)
     # The file is read in a worker thread while the batch takes the store's lock and loads
     # its snapshot: calamine and pyarrow release the GIL, so the two overlap on two cores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-read") as pool:
@@ -174,7 +179,7 @@ def _read(
 
 def _validate_and_apply(
     store: Store,
-    reading: Future[tuple[RawTable, float]],
+    reading: Future[tuple[RawTable, float]] | None,
     options: ImportOptions,
     settings: Settings,
     progress: Progress,
@@ -201,6 +206,8 @@ def _validate_and_apply(
                     sheet, connection, utcnow(), result.batch_id, progress, options.dry_run
                 )
                 result.applied = not options.dry_run
+                if result.applied:
+                    undo_applied(connection, result, options)
                 # A dry run only records what it would change.
                 stage = "changes" if options.dry_run else "apply"
                 result.timings[stage] = time.perf_counter() - clock
@@ -223,7 +230,7 @@ def _validate_and_apply(
 def _check(
     store: Store,
     connection: Connection,
-    reading: Future[tuple[RawTable, float]],
+    reading: Future[tuple[RawTable, float]] | None,
     options: ImportOptions,
     settings: Settings,
     progress: Progress,
@@ -235,13 +242,18 @@ def _check(
     progress("read", 0, 1)
     clock = time.perf_counter()
     snapshot = load_snapshot(store, rtype, connection, summary=True)
-    if not reading.done() and "number" in rtype.needs and snapshot.existing.empty:
+    if reading and not reading.done() and "number" in rtype.needs and snapshot.existing.empty:
         # Load the inventory while the file is still read, when every row will need it: into
         # a store holding records, the file may well be a re-upload whose unchanged rows
         # never look at it.
         snapshot.numbers  # noqa: B018
     result.timings["snapshot"] = time.perf_counter() - clock
-    raw, result.timings["read"] = reading.result()
+    undo: UndoRows | None = None
+    if reading is None:
+        undo = undo_rows(connection, options, rtype, snapshot)
+        raw, result.timings["read"] = undo.raw, 0.0
+    else:
+        raw, result.timings["read"] = reading.result()
     result.file_type = raw.file_type
     positions, warnings = map_headers(raw, rtype)
     result.warnings.extend(raw.warnings + warnings)
@@ -257,6 +269,7 @@ def _check(
         options.rows,
         settings.default_region,
         options.overwrite,
+        undo.mark if undo else None,
     )
     result.timings["validate"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -264,7 +277,7 @@ def _check(
     plan(sheet)
     result.timings["plan"] = time.perf_counter() - clock
     _tally(result, sheet, total=len(raw.data))
-    result.errors = sheet.log.records()
+    result.errors = undo.named(sheet.log.records()) if undo else sheet.log.records()
     result.warnings.extend(sheet.warnings)
     if not result.counts.total:
         result.warnings.append("The file has no data rows.")
@@ -282,6 +295,7 @@ def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:
         created=int((action == CREATE).sum()),
         updated=int((action == UPDATE).sum()),
         unchanged=int((action == UNCHANGED).sum()),
+        removed=int((action == REMOVE).sum()),
         skipped=total - processed,
         failed=int((action == FAILED).sum()),
     )

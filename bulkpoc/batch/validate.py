@@ -7,6 +7,8 @@ changes happen in ``plan``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -70,10 +72,14 @@ def validate(
     rows_mode: str = "all",
     region: str = "US",
     overwrite: bool = False,
+    prepare: Callable[[Sheet], None] | None = None,
 ) -> Sheet:
-    """Parse and check every cell of the rows to process."""
+    """Parse and check every cell of the rows to process; ``prepare`` marks the new sheet's
+    rows first (an undo's: which remove and which re-create a record)."""
     cells, rows, bad_row_changed = select_rows(raw, positions, rtype, rows_mode)
     sheet = Sheet(rtype, user, snapshot, region, overwrite, cells, rows, ErrorLog(rows))
+    if prepare is not None:
+        prepare(sheet)
     sheet.error(bad_row_changed, ROW_CHANGED, INVALID_YES_NO)
     _report_error_cells(sheet, raw, positions)
     _report_row_problems(sheet, raw)
@@ -338,8 +344,11 @@ def _warn_repaired(sheet: Sheet, field: Field, cells: pd.Series, repaired: pd.Se
 
 
 def _check_duplicates(sheet: Sheet, key: pd.Series, header: str) -> None:
-    """The same key twice in one file fails every row that has it, naming a few of the others."""
+    """The same key twice in one file fails every row that has it, naming a few of the others.
+    A row that removes its record (an undo's) gives its keys up: it takes none."""
     present = key.notna().to_numpy()
+    if sheet.removing is not None:
+        present = present & ~sheet.removing.to_numpy()
     codes = _group_codes(key)
     counts = np.bincount(codes[present], minlength=1)
     duplicated = present & (counts[np.where(present, codes, 0)] > 1)

@@ -3,7 +3,18 @@
 One module per group of commands; importing them registers their commands on ``cli``.
 """
 
-from bulkpoc.cli import admin, batches, changes, files, outbox, schedules, tokens, web, workers
+from bulkpoc.cli import (
+    admin,
+    batches,
+    changes,
+    files,
+    outbox,
+    schedules,
+    tokens,
+    undo,
+    web,
+    workers,
+)
 from bulkpoc.cli.app import cli
 
 __all__ = [
@@ -16,6 +27,7 @@ __all__ = [
     "outbox",
     "schedules",
     "tokens",
+    "undo",
     "web",
     "workers",
 ]

@@ -1,3 +1,6 @@
-"""What the plan decides for each row; its own module so record types need not import the sheet."""
+"""What the plan decides for each row; its own module so record types need not import the sheet.
 
-CREATE, UPDATE, UNCHANGED, FAILED = "create", "update", "unchanged", "failed"
+``REMOVE`` is for an undo only: it takes back a record the undone batch created.
+"""
+
+CREATE, UPDATE, UNCHANGED, FAILED, REMOVE = "create", "update", "unchanged", "failed", "remove"

@@ -33,6 +33,9 @@ class ImportOptions:
     # The client's own key for this upload: the same key from the same user within ten minutes
     # gives back the batch the first upload became instead of a second one (web and API).
     upload_id: str | None = None
+    # An undo: the batch it takes back (its rows come from that batch's change records, not a
+    # file). ``overwrite`` is its Force: fields changed since that batch are set back anyway.
+    reverts: int | None = None
 
     def recorded(self) -> dict[str, object]:
         """The options as kept in the run history."""

@@ -35,6 +35,7 @@ class Counts(BaseModel):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    removed: int = 0  # records an undo removed (those the batch it undid had created)
     skipped: int = 0
     failed: int = 0
 
@@ -106,6 +107,7 @@ class BatchResult(BaseModel):
         parts = [
             f"{c.created} {verb} created".replace("  ", " "),
             f"{c.updated} {verb} updated".replace("  ", " "),
+            *([f"{c.removed} {verb} removed".replace("  ", " ")] if c.removed else []),
             f"{c.unchanged} unchanged",
             f"{c.skipped} skipped",
             f"{c.failed} failed",

@@ -33,6 +33,7 @@ Rows: TypeAlias = list[tuple] | pd.DataFrame
 # A chunk, or a chunk and the rows it adds to a side table (a batch's change records), which
 # are written right after it, in the same stream.
 Chunks = Iterable[Rows | tuple[Rows, pd.DataFrame]]
+DELETE_CHUNK = 900  # keys a DELETE names: under SQLite's oldest limit on a statement's parameters
 
 
 class Side(NamedTuple):
@@ -124,6 +125,13 @@ def update(
     for rows, extra in _split(chunks):
         connection.exec_driver_sql(statement, _tuples(rows))
         _insert_side(connection, side, extra)
+
+
+def delete(connection: Connection, table: Table, key: str, keys: list) -> None:
+    """Delete the records whose ``key`` is one of ``keys``, a few hundred a statement."""
+    column = table.c[key]
+    for start in range(0, len(keys), DELETE_CHUNK):
+        connection.execute(table.delete().where(column.in_(keys[start : start + DELETE_CHUNK])))
 
 
 def insert_file(

@@ -164,6 +164,10 @@ batches = Table(
     Column("unchanged", Integer, nullable=False, default=0),
     Column("skipped", Integer, nullable=False, default=0),
     Column("failed", Integer, nullable=False, default=0),
+    # Records an undo removed (those the batch it undid had created).
+    Column("removed", Integer, nullable=False, default=0, server_default="0"),
+    # The batch this one undid, once applied; unique, so a batch is undone once.
+    Column("reverts", Integer, nullable=True),
     Column("failure", Text, nullable=True),
     Column("failure_code", String(40), nullable=True),
     Column("warnings", JSON, nullable=False),
@@ -182,6 +186,7 @@ batches = Table(
     Index("ix_batches_status_id", "status", "id"),
     Index("ix_batches_source_id", "source", "id"),
     Index("ix_batches_user_id", "user_name", "id"),
+    Index("ix_batches_reverts", "reverts", unique=True),
 )
 
 batch_errors = Table(

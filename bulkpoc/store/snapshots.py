@@ -8,8 +8,10 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Column, Connection, select
+from sqlalchemy import Column, Connection, func, select
 
+from bulkpoc.domain.parsers import PHONE_MEDIA
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.records.keys import UniqueKey
 from bulkpoc.domain.records.snapshot import EMPTY_INVENTORY, Inventory, Snapshot
@@ -61,6 +63,7 @@ def load_snapshot(
     if summary:
         snapshot.load_records = partial(_read_records, store, rtype, connection, len(existing))
         snapshot.load_unique = partial(_read_unique, store, rtype, connection, len(existing))
+    snapshot.load_dependents = partial(_read_dependents, connection, rtype)
     for ref in rtype.needs:
         if ref == "number":
             snapshot.load_numbers = partial(read_inventory, store, connection)
@@ -120,3 +123,44 @@ def _read_records(
     else:
         frame = _select_in(connection, list(kept.columns), kept.c[key], wanted)
     return rtype.derive(frame).set_index(key, drop=False).reindex(wanted)
+
+
+SHOWN_DEPENDENTS = 3  # names a message lists of the POCs that refer to a record
+
+
+def _read_dependents(connection: Connection, rtype: RecordType, keys: pd.Index) -> pd.DataFrame:
+    """For each record of ``rtype`` with one of ``keys`` that points of contact refer to
+    (their skill, script or chat profile; the number they use): how many, and the first few
+    names. Indexed by key; records nothing refers to are left out."""
+    pocs = schema.pocs
+    if rtype.name == "number":
+        column, where = pocs.c.address, [pocs.c.media_type.in_(PHONE_MEDIA)]
+    else:
+        named = [f.name for f in RECORD_TYPES["poc"].fields if f.ref == rtype.name]
+        if not named:
+            return pd.DataFrame({"count": [], "names": []})
+        column, where = pocs.c[named[0]], []
+    wanted = [key.item() if isinstance(key, np.generic) else key for key in keys]
+    counts: dict = {}
+    names: dict = {}
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        ranked = (
+            select(
+                column.label("key"),
+                pocs.c.name,
+                func.count().over(partition_by=column).label("count"),
+                func.row_number().over(partition_by=column, order_by=pocs.c.name_key).label("rank"),
+            )
+            .where(column.in_(chunk), *where)
+            .subquery()
+        )
+        query = select(ranked.c.key, ranked.c.name, ranked.c.count).where(
+            ranked.c.rank <= SHOWN_DEPENDENTS
+        )
+        for key, name, count in connection.execute(query.order_by(ranked.c.key, ranked.c.rank)):
+            counts[key] = count
+            names.setdefault(key, []).append(name)
+    return pd.DataFrame(
+        {"count": pd.Series(counts, dtype=object), "names": pd.Series(names, dtype=object)}
+    )

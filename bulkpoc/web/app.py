@@ -19,13 +19,13 @@ from bulkpoc.config import Settings, proxy_list
 from bulkpoc.jobs.queue import ThreadQueue, queue_for
 from bulkpoc.services.auth import session_secret
 from bulkpoc.store.db import Store
-from bulkpoc.web import api, docs
+from bulkpoc.web import api, api_undo, docs
 from bulkpoc.web.access import check_declared
 from bulkpoc.web.api import http_error
 from bulkpoc.web.api_http import invalid_request, validation_sentence
 from bulkpoc.web.csrf import CsrfProtection
 from bulkpoc.web.deps import NotLoggedIn, current_user
-from bulkpoc.web.routes import account, history, manage, pocs, records, results
+from bulkpoc.web.routes import account, history, manage, pocs, records, results, undo
 from bulkpoc.web.security import SecurityHeaders
 from bulkpoc.web.sessions import Sessions
 from bulkpoc.web.templating import HERE, render
@@ -71,7 +71,9 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(manage.router)
     app.include_router(pocs.router)
     app.include_router(records.router)
+    app.include_router(undo.router)
     app.include_router(api.router)
+    app.include_router(api_undo.router)
     app.include_router(docs.router)
     app.add_exception_handler(NotLoggedIn, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)

@@ -255,6 +255,34 @@ NUMBER_IN_USE = ErrorType(
     "to another number first.",
 )
 
+# --- undoing a batch: its rows ---------------------------------------------------------------
+
+UNDO_CONFLICT = ErrorType(
+    "undo_conflict",
+    "Changed since the batch",
+    "Not undone: {header} is now '{current}', not '{after}' as batch {batch} left it, so "
+    "someone changed it since; it stays as it is (undo with Force to set it back to "
+    "'{before}').",
+)
+STILL_NEEDED = ErrorType(
+    "still_needed",
+    "Still needed by other records",
+    "Cannot be removed: {dependents} {verb} it; {remedy} first, then undo again.",
+    level="row",
+)
+RECORD_GONE = ErrorType(
+    "record_gone",
+    "Record no longer exists",
+    "This {label} no longer exists, so there is nothing of batch {batch} to undo in it.",
+    level="row",
+)
+CREATED_CHANGED = ErrorType(
+    "created_changed",
+    "Created record changed since",
+    "Not removed: {header} is now '{current}', not '{after}' as batch {batch} created it, so "
+    "someone changed it since (undo with Force to remove it anyway).",
+)
+
 # --- warnings: what a batch repaired -------------------------------------------------------
 
 HEADER_REPAIRED = ErrorType(
@@ -424,6 +452,26 @@ DUPLICATE_FILE = ErrorType(
     "duplicate_file",
     "Same file already received",
     "The inbox already received this content in batch {first}, so it was not processed again.",
+    "file",
+)
+
+NOTHING_TO_UNDO = ErrorType(
+    "nothing_to_undo",
+    "Nothing to undo",
+    "Batch {batch} {reason}, so there is nothing to undo.",
+    "file",
+)
+ALREADY_UNDONE = ErrorType(
+    "already_undone",
+    "Already undone",
+    "Batch {batch} was already undone by batch {by}; a batch is undone once (undo batch {by} "
+    "to apply it again).",
+    "file",
+)
+UNDO_UNAVAILABLE = ErrorType(
+    "undo_unavailable",
+    "Can no longer be undone",
+    "Batch {batch} can no longer be undone: {reason}.",
     "file",
 )
 

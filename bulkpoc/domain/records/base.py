@@ -131,6 +131,10 @@ class Sheet:
     changed: pd.DataFrame = field(default_factory=pd.DataFrame)  # per field: value differs
     action: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     warnings: list[str] = field(default_factory=list)
+    # An undo's rows: those that remove the record the undone batch created, and, for rows
+    # that re-create a record an undo removed, the key it had (kept when still free).
+    removing: pd.Series | None = None
+    restoring: pd.Series | None = None
 
     @property
     def index(self) -> pd.Index:

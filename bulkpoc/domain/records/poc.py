@@ -139,12 +139,20 @@ def _check_address(sheet: Sheet) -> None:
     )
 
     system = media.isin(SYSTEM_ADDRESS_MEDIA)
-    given_on_create = system & is_create & (cells != "")
+    # An undo re-creating a point of contact it removed gives it back its identifier.
+    restoring = (
+        sheet.restoring[to_check].notna()
+        if sheet.restoring is not None
+        else pd.Series(False, index=cells.index)
+    )
+    given_on_create = system & is_create & (cells != "") & ~restoring
     sheet.error(given_on_create, ADDRESS, ASSIGNED_BY_SYSTEM, media=media)
     differs = system & is_update & (cells != "") & (cells != stored.astype(object).fillna(""))
     sheet.error(differs, ADDRESS, SYSTEM_ADDRESS_CHANGED, media=media)
     keep = system & is_update
     address[keep] = stored[keep]
+    restored = system & is_create & restoring & (cells != "")
+    address[restored] = cells[restored]
     sheet.values["address"] = sheet.with_stored("address", address, text=True)
 
 

@@ -48,6 +48,8 @@ class Snapshot:
     _numbers: Inventory | None = None
     load_records: Callable[[pd.Index], pd.DataFrame] | None = None
     load_unique: Callable[[UniqueKey, list], pd.DataFrame] | None = None
+    # For an undo's removals: what still refers to each record (``dependents``).
+    load_dependents: Callable[[pd.Index], pd.DataFrame] | None = None
 
     @property
     def numbers(self) -> Inventory:
@@ -70,3 +72,10 @@ class Snapshot:
             existing = self.existing
             return existing.loc[existing[key.column].isin(wanted), list(key.columns)]
         return self.load_unique(key, wanted)
+
+    def dependents(self, keys: pd.Index) -> pd.DataFrame:
+        """For each of these records that other records refer to (POCs assigned to a skill,
+        using a number…): ``count`` of them and ``names``, the first few, indexed by key."""
+        if self.load_dependents is None:
+            return pd.DataFrame({"count": [], "names": []})
+        return self.load_dependents(keys)

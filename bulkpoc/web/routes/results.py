@@ -28,6 +28,7 @@ from bulkpoc.web.downloads import PAGE_FILES, email_file, error_file, report_pag
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.routes.records import record_url
+from bulkpoc.web.routes.undo import undo_links
 from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -75,6 +76,7 @@ def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) 
         rtype=RECORD_TYPES.get(result.record_type),
         error_file_name=Path(result.reports.error_file).name if result.reports.error_file else None,
         **_row_errors(request, store, result),
+        **undo_links(store, result),
     )
 
 
