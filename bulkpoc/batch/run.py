@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from bulkpoc.batch import preview
 from bulkpoc.batch.apply import apply
 from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
@@ -241,11 +242,14 @@ def _check(
     result.file_type = raw.file_type
     positions, warnings = map_headers(raw, rtype)
     result.warnings.extend(raw.warnings + warnings)
+    kept, excluded = preview.leave_out(raw, options.exclude_rows)
+    if excluded:
+        result.warnings.append(preview.excluded_warning(excluded))
     progress("read", 1, 1)
     progress("validate", 0, len(raw.data))
     clock = time.perf_counter()
     sheet = validate(
-        raw,
+        kept,
         positions,
         rtype,
         snapshot,
@@ -264,6 +268,8 @@ def _check(
     result.warnings.extend(sheet.warnings)
     if not result.counts.total:
         result.warnings.append("The file has no data rows.")
+    if options.preview_of is not None:
+        preview.check_plan(store, connection, options, preview.plan_changes(sheet), result)
     if options.all_or_nothing and result.counts.failed:
         raise NothingApplied(ALL_OR_NOTHING, failed=result.counts.failed)
     return raw, sheet

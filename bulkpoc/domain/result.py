@@ -75,6 +75,11 @@ class BatchResult(BaseModel):
     file_type: str | None = None
     reports: Reports = Field(default_factory=Reports)
     timings: dict[str, float] = Field(default_factory=dict)
+    # Applying a dry run: the dry run this batch applies, the batch that applied this dry run,
+    # and the new dry run this batch queued because the plan had changed since.
+    preview_of: int | None = None
+    applied_as: int | None = None
+    new_preview: int | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
