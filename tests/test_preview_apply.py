@@ -113,14 +113,14 @@ def test_a_changed_field_value_counts_as_a_changed_plan(
     run, store: Store, settings: Settings
 ) -> None:
     # The dry run would move Line 1 from Sales Calls to Support Calls; meanwhile someone moved
-    # it to another skill: the row still updates Skill, but from another value.
+    # it to another script: the row now also puts the script back.
     created = run([ROWS[0]])
     assert created.status.value == "succeeded"
     poc_id = str(stored_pocs(store)[0]["id"])
     edited = dict(ROWS[0], **{"Point of Contact ID": poc_id, "Skill": "Support Calls"})
     shown = run([edited], dry_run=True)
     assert shown.counts.updated == 1
-    other = run([dict(ROWS[0], **{"Point of Contact ID": poc_id, "Skill": "Legacy Calls"})])
+    other = run([dict(ROWS[0], **{"Point of Contact ID": poc_id, "Script": "After Hours IVR"})])
     assert other.status.value == "succeeded", other.errors
     result, new_preview = _apply(store, settings, shown.batch_id)
     assert result.status.value == "failed", result.summary()
