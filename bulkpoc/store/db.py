@@ -40,6 +40,7 @@ from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
+from bulkpoc.store.changes import ChangeLookups
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.previews import Previews
 from bulkpoc.store.schedules import ScheduleBook
@@ -88,7 +89,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Store(
-    RunHistory, HistoryLookups, Previews, ScheduleBook, Accounts, WebSessions, PocDirectory
+    RunHistory,
+    HistoryLookups,
+    ChangeLookups,
+    Previews,
+    ScheduleBook,
+    Accounts,
+    WebSessions,
+    PocDirectory,
 ):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 
