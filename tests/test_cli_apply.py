@@ -93,12 +93,12 @@ def test_usage_errors_exit_2(bulkpoc, store, args, says):
     assert store.applied_as(preview) is None
 
 
-def test_a_changed_store_exits_3_applies_nothing_and_makes_a_new_dry_run(
-    bulkpoc, store, tmp_path
-):
+def test_a_changed_store_exits_3_applies_nothing_and_makes_a_new_dry_run(bulkpoc, store, tmp_path):
     rows = [poc(Name="Line 1"), poc(Name="Line 2", Point_of_Contact="+12025550101")]
     preview = _dry_run(bulkpoc, write_rows(tmp_path / "two.csv", rows))
-    taken = write_rows(tmp_path / "taken.csv", [poc(Name="Line 2", Point_of_Contact="+12025550102")])
+    taken = write_rows(
+        tmp_path / "taken.csv", [poc(Name="Line 2", Point_of_Contact="+12025550102")]
+    )
     assert bulkpoc("import", taken).exit_code == 0
     result = bulkpoc("apply", preview)
     assert result.exit_code == 3, result.output

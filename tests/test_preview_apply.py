@@ -81,7 +81,9 @@ def test_excluded_rows_are_skipped_by_the_reviewer(
     assert result.status.value == "succeeded", result.failure
     assert (result.counts.created, result.counts.skipped, result.counts.total) == (3, 2, 5)
     assert [p["name"] for p in stored_pocs(store)] == ["Line 1", "Line 3", "Line 5"]
-    assert any("2 rows skipped by the reviewer" in w and "rows 3 and 5" in w for w in result.warnings)
+    assert any(
+        "2 rows skipped by the reviewer" in w and "rows 3 and 5" in w for w in result.warnings
+    )
     assert load_result(store, result.batch_id).options["exclude_rows"] == [3, 5]
 
 
@@ -125,7 +127,22 @@ def test_a_changed_field_value_counts_as_a_changed_plan(
     result, new_preview = _apply(store, settings, shown.batch_id)
     assert result.status.value == "failed", result.summary()
     assert "row 2" in (result.failure or "")
-    assert new_preview is not None
+    assert any(
+        "showed updated Skill: Sales Calls -> Support Calls; now updated Script: "
+        "After Hours IVR -> Main IVR; updated Skill: Sales Calls -> Support Calls" in warning
+        for warning in result.warnings
+    ), result.warnings
+    assert stored_pocs(store)[0]["script_id"] != shown_script(store, "Main IVR")
+    assert new_preview is not None and new_preview.counts.updated == 1
+
+
+def shown_script(store: Store, name: str) -> int:
+    from sqlalchemy import select
+
+    from bulkpoc.store import schema
+
+    with store.engine.connect() as connection:
+        return connection.scalar(select(schema.scripts.c.id).where(schema.scripts.c.name == name))
 
 
 def test_a_dry_run_is_applied_once(store: Store, settings: Settings, preview: int) -> None:
@@ -240,3 +257,53 @@ def test_row_specs(specs: list[str], rows: tuple[int, ...]) -> None:
 def test_a_bad_row_spec_is_one_sentence(spec: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         parse_rows([spec])
+
+
+def test_the_rows_that_differ_are_named_a_few_then_counted(
+    run, store: Store, settings: Settings
+) -> None:
+    numbers = [f"+120255501{n:02d}" for n in range(0, 8)]
+    rows = [poc(Name=f"Line {n}", Point_of_Contact=number) for n, number in enumerate(numbers)]
+    shown = run(rows, dry_run=True)
+    assert shown.counts.created == 8
+    # Every name is taken meanwhile (with other numbers): all eight rows would now fail.
+    taken = [poc(Name=f"Line {n}", Point_of_Contact=f"+120255501{n + 10:02d}") for n in range(8)]
+    assert run(taken).counts.created == 8
+    result, _ = _apply(store, settings, shown.batch_id)
+    assert "8 row(s)" in (result.failure or "")
+    assert "rows 2, 3, 4, 5, 6, 7, 8 and 9" in (result.failure or "")
+    described = [w for w in result.warnings if w.startswith("Row ")]
+    assert len(described) == 5
+    assert "Row 2: the dry run showed created; now failed (already_used) Name:" in described[0]
+    assert "… and 3 more rows differ." in result.warnings
+
+
+def test_a_change_to_an_excluded_row_does_not_stop_the_others(
+    run, store: Store, settings: Settings, preview: int
+) -> None:
+    assert run([poc(Name="Line 3", Point_of_Contact="+18005550302")]).status.value == "succeeded"
+    result, new_preview = _apply(store, settings, preview, exclude_rows=(4,))
+    assert result.status.value == "succeeded", result.failure
+    assert new_preview is None
+    assert result.counts.created == 4 and result.counts.skipped == 1
+
+
+def test_what_the_store_assigns_anew_is_no_change_of_plan(
+    run, store: Store, settings: Settings
+) -> None:
+    """A chat point of contact's address and every new ID are assigned when applied: the dry
+    run's and the batch's differ, and that is not a changed plan."""
+    chat = poc(
+        Name="Web chat",
+        Media_Type="Chat",
+        Point_of_Contact="",
+        Skill="Web Chat",
+        Script="Chat Router",
+        IVR_Reporting_Enabled="N",
+    )
+    shown = run([chat], dry_run=True)
+    assert shown.counts.created == 1, shown.errors
+    result, new_preview = _apply(store, settings, shown.batch_id)
+    assert result.status.value == "succeeded", result.failure
+    assert new_preview is None
+    assert stored_pocs(store)[0]["address"].startswith("CHAT-")

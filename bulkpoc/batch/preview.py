@@ -15,11 +15,11 @@ import dataclasses
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from bulkpoc.domain.changes import CREATED
 from bulkpoc.domain.errors.codes import PREVIEW_CHANGED
 from bulkpoc.domain.errors.log import row_list
 from bulkpoc.domain.errors.types import PreviewChanged, RowError
 from bulkpoc.domain.options import ImportOptions
-from bulkpoc.domain.records.base import Sheet
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.formats.base import RawTable
 from bulkpoc.store import schema
@@ -51,17 +51,6 @@ def excluded_warning(rows: list[int]) -> str:
 
 
 # --- is the plan still the dry run's? --------------------------------------------------------
-
-
-def plan_changes(sheet: Sheet) -> pd.DataFrame:
-    """The sheet's plan as change records (row, action, field, before, after)."""
-    # Until the change records land (CHANGES-SPEC), a row's action alone.
-    from bulkpoc.domain.actions import CREATE, UPDATE
-
-    acting = sheet.action.isin([CREATE, UPDATE]) & False
-    frame = pd.DataFrame({"row": sheet.rows[acting], "action": sheet.action[acting], "field": None})
-    frame["before"] = frame["after"] = None
-    return frame
 
 
 def check_plan(
@@ -127,18 +116,7 @@ def _stored_outcomes(
     connection: Connection, batch_id: int, rows: list[int] | None = None
 ) -> pd.DataFrame:
     """What dry run ``batch_id`` recorded for its rows: change records and row errors."""
-    errors = schema.batch_errors
-    changes = getattr(schema, "changes", None)
-    if changes is None:  # TEMPORARY until the change records land
-        error_frame = pd.DataFrame(
-            connection.execute(
-                select(
-                    errors.c.row, errors.c.column, errors.c.value, errors.c.code, errors.c.message
-                ).where(errors.c.batch_id == batch_id)
-            ).all(),
-            columns=["row", "column", "value", "code", "message"],
-        )
-        return _error_items(error_frame)
+    changes, errors = schema.changes, schema.batch_errors
     change_query = select(
         changes.c.row, changes.c.action, changes.c.field, changes.c.before, changes.c.after
     ).where(changes.c.batch_id == batch_id, changes.c.row.is_not(None))
@@ -160,11 +138,12 @@ def _stored_outcomes(
 
 
 def _change_items(frame: pd.DataFrame) -> pd.DataFrame:
-    """ "updated Skill: Sales -> Support"; "created {...}" (the values it creates)."""
+    """ "updated Skill: Sales Calls -> Support Calls" per changed field; "created" for a new
+    record, whose values come from the file but for what the store assigns anew each time
+    (its ID, Last Modified, a chat address), so they are not compared."""
     text = frame[["action", "field", "before", "after"]].astype(object).fillna("")
     item = text["action"] + " " + text["field"] + ": " + text["before"] + " -> " + text["after"]
-    whole = text["field"] == ""
-    item[whole] = text["action"][whole] + " " + text["before"][whole] + text["after"][whole]
+    item = item.where(frame["action"] != CREATED, CREATED)
     return pd.DataFrame({"row": frame["row"].astype("int64"), "item": item.astype(object)})
 
 

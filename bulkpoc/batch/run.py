@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.batch import preview
-from bulkpoc.batch.apply import apply
+from bulkpoc.batch.apply import apply, planned_changes
 from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
@@ -271,7 +271,8 @@ def _check(
     if not result.counts.total:
         result.warnings.append("The file has no data rows.")
     if options.preview_of is not None:
-        preview.check_plan(store, connection, options, preview.plan_changes(sheet), result)
+        planned = planned_changes(sheet, utcnow())
+        preview.check_plan(store, connection, options, planned, result)
     if options.all_or_nothing and result.counts.failed:
         raise NothingApplied(ALL_OR_NOTHING, failed=result.counts.failed)
     return raw, sheet
