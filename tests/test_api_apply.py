@@ -57,8 +57,10 @@ def test_apply_answers_201_and_the_batch_applies_the_dry_run(api, store, setting
     answer = api.post(f"/api/v1/batches/{preview}/apply")
     result = _finished(api, store, settings, answer)
     assert result["status"] == "succeeded"
-    assert result["source"] == "api" and result["preview_of"] == preview
-    assert result["counts"]["created"] == 3 and result["dry_run"] is False
+    assert result["source"] == "api"
+    assert result["preview_of"] == preview
+    assert result["counts"]["created"] == 3
+    assert result["dry_run"] is False
     assert api.get(f"/api/v1/batches/{preview}").json()["applied_as"] == result["batch_id"]
     assert len(stored_pocs(store)) == 3
 
@@ -66,7 +68,8 @@ def test_apply_answers_201_and_the_batch_applies_the_dry_run(api, store, setting
 def test_apply_with_excluded_rows(api, store, settings, preview):
     answer = api.post(f"/api/v1/batches/{preview}/apply", json={"exclude_rows": [3]})
     result = _finished(api, store, settings, answer)
-    assert result["counts"]["created"] == 2 and result["counts"]["skipped"] == 1
+    assert result["counts"]["created"] == 2
+    assert result["counts"]["skipped"] == 1
     assert any("skipped by the reviewer" in warning for warning in result["warnings"])
     assert [p["name"] for p in stored_pocs(store)] == ["Line 1", "Line 3"]
 

@@ -50,7 +50,8 @@ def test_apply_json_exits_1_when_rows_fail_as_the_dry_run_showed(bulkpoc, store)
     shown = load_result(store, preview)
     code, body = bulkpoc.json("apply", preview)
     assert code == 1, body
-    assert body["preview_of"] == preview and body["status"] == "completed_with_errors"
+    assert body["preview_of"] == preview
+    assert body["status"] == "completed_with_errors"
     assert body["counts"] == shown.counts.model_dump()
 
 
@@ -71,7 +72,8 @@ def test_a_second_apply_exits_2_in_one_sentence(bulkpoc, store):
     assert again.exit_code == 2
     assert f"Batch {preview} was already applied, as batch" in again.stderr
     code, body = bulkpoc.json("apply", preview)
-    assert code == 2 and body["code"] == "already_applied"
+    assert code == 2
+    assert body["code"] == "already_applied"
     assert len(stored_pocs(store)) == 12
 
 
@@ -102,7 +104,8 @@ def test_a_changed_store_exits_3_applies_nothing_and_makes_a_new_dry_run(bulkpoc
     assert bulkpoc("import", taken).exit_code == 0
     result = bulkpoc("apply", preview)
     assert result.exit_code == 3, result.output
-    assert "Nothing was applied" in result.stdout and "row 3" in result.stdout
+    assert "Nothing was applied" in result.stdout
+    assert "row 3" in result.stdout
     assert "New dry run:" in result.stdout
     new_preview = load_result(store, load_result(store, preview).applied_as).new_preview
     assert f"bulkpoc apply {new_preview}" in result.stdout

@@ -53,7 +53,8 @@ def test_a_dry_run_keeps_its_file(store: Store, preview: int) -> None:
     batch = store.batch(preview)
     assert batch is not None
     content = store.file_content(batch["checksum"])
-    assert content is not None and b"Line 5" in content
+    assert content is not None
+    assert b"Line 5" in content
 
 
 def test_apply_with_no_change_between_does_what_the_dry_run_showed(
@@ -63,15 +64,18 @@ def test_apply_with_no_change_between_does_what_the_dry_run_showed(
     shown = load_result(store, preview)
     assert result.status.value == "succeeded", result.failure
     assert new_preview is None
-    assert result.applied and not result.dry_run
+    assert result.applied
+    assert not result.dry_run
     assert result.counts == shown.counts
     assert [p["name"] for p in stored_pocs(store)] == [f"Line {n}" for n in range(1, 6)]
     # Linked both ways, as the run history holds them.
     applied = load_result(store, result.batch_id)
     assert applied.preview_of == preview
     assert load_result(store, preview).applied_as == result.batch_id
-    assert applied.file_name == shown.file_name and applied.checksum == shown.checksum
-    assert applied.options["dry_run"] is False and applied.options["preview_of"] == preview
+    assert applied.file_name == shown.file_name
+    assert applied.checksum == shown.checksum
+    assert applied.options["dry_run"] is False
+    assert applied.options["preview_of"] == preview
 
 
 def test_excluded_rows_are_skipped_by_the_reviewer(
@@ -100,14 +104,16 @@ def test_a_change_in_the_store_since_the_dry_run_applies_nothing_and_previews_ag
     assert [p["name"] for p in stored_pocs(store)] == ["Line 3"]
     assert any(w.startswith("Row 4: the dry run showed created") for w in result.warnings)
     # The new dry run of the same file, linked, shows the plan as it is now.
-    assert new_preview is not None and new_preview.dry_run
+    assert new_preview is not None
+    assert new_preview.dry_run
     assert f"batch {new_preview.batch_id} previews the file again" in (result.failure or "")
     assert load_result(store, result.batch_id).new_preview == new_preview.batch_id
     assert (new_preview.counts.created, new_preview.counts.failed) == (4, 1)
     assert new_preview.checksum == load_result(store, preview).checksum
     # ...which can be applied in its turn.
     applied, again = _apply(store, settings, new_preview.batch_id)
-    assert applied.status.value == "completed_with_errors" and again is None
+    assert applied.status.value == "completed_with_errors"
+    assert again is None
     assert len(stored_pocs(store)) == 5
 
 
@@ -133,7 +139,8 @@ def test_a_changed_field_value_counts_as_a_changed_plan(
         for warning in result.warnings
     ), result.warnings
     assert stored_pocs(store)[0]["script_id"] != shown_script(store, "Main IVR")
-    assert new_preview is not None and new_preview.counts.updated == 1
+    assert new_preview is not None
+    assert new_preview.counts.updated == 1
 
 
 def shown_script(store: Store, name: str) -> int:
@@ -200,7 +207,7 @@ def test_two_requests_at_once_make_one_batch(
         thread.join()
     ids = [outcome for outcome in outcomes if isinstance(outcome, int)]
     refused = [outcome for outcome in outcomes if isinstance(outcome, ApplyRefused)]
-    assert len(ids) == 1 and len(refused) == 1, outcomes
+    assert (len(ids), len(refused)) == (1, 1), outcomes
     assert f"as batch {ids[0]}" in str(refused[0])
     assert store.applied_as(preview) == ids[0]
 
@@ -285,7 +292,8 @@ def test_a_change_to_an_excluded_row_does_not_stop_the_others(
     result, new_preview = _apply(store, settings, preview, exclude_rows=(4,))
     assert result.status.value == "succeeded", result.failure
     assert new_preview is None
-    assert result.counts.created == 4 and result.counts.skipped == 1
+    assert result.counts.created == 4
+    assert result.counts.skipped == 1
 
 
 def test_what_the_store_assigns_anew_is_no_change_of_plan(

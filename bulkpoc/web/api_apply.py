@@ -41,7 +41,7 @@ class ApplyBody(BaseModel):
         examples=[[4, 7]],
     )
     email_results: bool = Field(
-        False, description="Email the results to the token's user, as an upload does."
+        default=False, description="Email the results to the token's user, as an upload does."
     )
 
 
