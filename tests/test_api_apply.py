@@ -177,3 +177,22 @@ def test_a_bad_row_list_is_one_sentence(store, settings, preview):
     assert answer.status_code == 400
     assert "is not a row number" in page(answer.text).text
     assert store.applied_as(preview) is None
+
+
+def test_a_changed_plan_shows_the_rows_and_links_the_new_dry_run(store, settings, run, preview):
+    from bulkpoc.batch.applying import ApplyRequest, run_apply
+
+    assert run([poc(Name="Line 2", Point_of_Contact="+12025550103")]).status.value == "succeeded"
+    result, new_preview = run_apply(store, ApplyRequest(preview, "admin", "web"), settings)
+    assert new_preview is not None
+    client = logged_in(store, settings)
+    shown = page(client.get(f"/batches/{result.batch_id}").text)
+    assert "Nothing was applied: 1 row(s)" in shown.by_id("failure").text
+    assert "Row 3: the dry run showed created; now failed" in shown.by_id("warnings").text
+    links = shown.by_id("preview-links")
+    assert f"batch {new_preview.batch_id} previews the file again" in links.text
+    assert not shown.has_id("apply-form")
+    old = page(client.get(f"/batches/{preview}").text).by_id("preview-links").text
+    assert f"Batch {result.batch_id} tried to apply it and failed" in old
+    again = page(client.get(f"/batches/{new_preview.batch_id}").text)
+    assert again.by_id("apply-form").attrs["action"] == f"/batches/{new_preview.batch_id}/apply"

@@ -73,6 +73,8 @@ def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) 
         rtype=RECORD_TYPES.get(result.record_type),
         error_file_name=Path(result.reports.error_file).name if result.reports.error_file else None,
         can_apply=_can_apply(store, result, user),
+        apply_failed=result.applied_as is not None
+        and store.applied_as(batch_id, holding=True) is None,
         **_row_errors(request, store, result),
     )
 
