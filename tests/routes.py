@@ -54,6 +54,11 @@ ROUTES = [
     _route("POST", "/login", _("/login", PUBLIC, 401, body="login")),
     _route("GET", "/history", _("/history", LOGIN)),
     _route("GET", "/pocs", _("/pocs?q=sales", POC_CREATE)),
+    _route("GET", "/pocs/{key:int}", _("/pocs/1", POC_CREATE)),
+    _route("GET", "/skills/{key:int}", _("/skills/1", SKILLS_EDIT)),
+    _route("GET", "/scripts/{key:int}", _("/scripts/1", REFERENCE_DATA_EDIT)),
+    _route("GET", "/chat-profiles/{key:int}", _("/chat-profiles/1", REFERENCE_DATA_EDIT)),
+    _route("GET", "/numbers/{key}", _("/numbers/+12025550100", REFERENCE_DATA_EDIT)),
     _route(
         "GET",
         "/manage/{type_name}",
@@ -150,6 +155,21 @@ ROUTES = [
         "/api/v1/exports/{record_type}.{file_format}",
         _("/api/v1/exports/poc.xlsx", POC_CREATE),
         _("/api/v1/exports/skill.csv", SKILLS_EDIT),
+    ),
+    # Records, a page or one at a time: their record type's permission, as its export.
+    _route("GET", "/api/v1/pocs", _("/api/v1/pocs?q=line", POC_CREATE)),
+    _route("GET", "/api/v1/pocs/{key}", _("/api/v1/pocs/1", POC_CREATE)),
+    _route("GET", "/api/v1/skills", _("/api/v1/skills?active=true", SKILLS_EDIT)),
+    _route("GET", "/api/v1/skills/{key}", _("/api/v1/skills/1", SKILLS_EDIT)),
+    _route("GET", "/api/v1/scripts", _("/api/v1/scripts", REFERENCE_DATA_EDIT)),
+    _route("GET", "/api/v1/scripts/{key}", _("/api/v1/scripts/1", REFERENCE_DATA_EDIT)),
+    _route("GET", "/api/v1/chat-profiles", _("/api/v1/chat-profiles", REFERENCE_DATA_EDIT)),
+    _route("GET", "/api/v1/chat-profiles/{key}", _("/api/v1/chat-profiles/1", REFERENCE_DATA_EDIT)),
+    _route("GET", "/api/v1/numbers", _("/api/v1/numbers?per_page=5", REFERENCE_DATA_EDIT)),
+    _route(
+        "GET",
+        "/api/v1/numbers/{key}",
+        _("/api/v1/numbers/+12025550100", REFERENCE_DATA_EDIT),
     ),
     # Last: it ends the session its client has.
     _route("POST", "/logout", _("/logout", PUBLIC, 303)),

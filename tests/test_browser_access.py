@@ -1,11 +1,13 @@
 """In a real browser (Debian's Chromium, as tests/test_browser.py): the API's documentation
-page, served from the package under the site's own Content-Security-Policy, and the POC list
-as a user without the POC permission. Each page is checked by axe-core and must fit a
-1280 px and a 390 px wide window without scrolling sideways."""
+page, served from the package under the site's own Content-Security-Policy, the POC list
+as a user without the POC permission, and a record's page reached from the POC list. Each
+page is checked by axe-core and must fit a 1280 px and a 390 px wide window without
+scrolling sideways."""
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bulkpoc.domain.permissions import POC_CREATE, SKILLS_EDIT
 from bulkpoc.services.auth import set_password
-from bulkpoc.services.demo import run_demo
+from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
 from bulkpoc.store.db import Store
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
 
@@ -122,3 +124,27 @@ def test_the_poc_list_refuses_a_user_without_the_poc_permission(page: Page, visi
     )
     expect(page.locator("table")).to_have_count(0)
     fits(page, visits, "pocs-refused")
+
+
+def test_a_pocs_page_opens_from_the_list_and_reads_at_both_widths(
+    page: Page, visits: Visits
+) -> None:
+    page.goto("/pocs")
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Points of Contact")
+    first = page.locator("table.pocs tbody tr").first.get_by_role("link")
+    name = first.inner_text()
+    first.click()
+    expect(page).to_have_url(re.compile(r"/pocs/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Point of Contact {name}")
+    values = page.locator("#values")
+    expect(values.locator("dt").first).to_have_text("Point of Contact ID")
+    expect(values.locator("dt")).to_have_count(10)
+    expect(values.locator("dd").nth(1)).to_have_text(name)
+    fits(page, visits, "poc-page")
+    values.get_by_role("link").first.click()  # its skill
+    expect(page).to_have_url(re.compile(r"/skills/\d+$"))
+    expect(page.locator("#values dt")).to_have_count(5)
+    fits(page, visits, "skill-page")

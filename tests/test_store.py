@@ -25,7 +25,7 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.store import db as db_module
 from bulkpoc.store import schema
 from bulkpoc.store.db import MIGRATIONS, Store, alembic_config, newest_migration
-from bulkpoc.store.pocs import PocFilter
+from bulkpoc.store.listing import RecordFilter
 from bulkpoc.store.snapshots import read_inventory
 from tests.conftest import poc, write_rows
 
@@ -268,11 +268,18 @@ def test_an_unknown_permission_is_named_as_such_not_as_an_unknown_user(empty_sto
 
 # --- the pages' queries find their rows by index (100,000 POCs, many batches) ---------------
 
+POC = RECORD_TYPES["poc"]
 PAGE_QUERIES = {
-    "ix_pocs_skill_name": lambda store: store.search_pocs(PocFilter(skill="Sales Calls")),
-    "ix_pocs_media_type_name": lambda store: store.search_pocs(PocFilter(media_type="Email")),
-    "ix_pocs_active_name": lambda store: store.search_pocs(PocFilter(active="no")),
-    "ix_pocs_last_modified": lambda store: store.search_pocs(PocFilter(), "last_modified", True),
+    "ix_pocs_skill_name": lambda store: store.search_records(
+        POC, RecordFilter(skill="Sales Calls")
+    ),
+    "ix_pocs_media_type_name": lambda store: store.search_records(
+        POC, RecordFilter(media_type="Email")
+    ),
+    "ix_pocs_active_name": lambda store: store.search_records(POC, RecordFilter(active="no")),
+    "ix_pocs_last_modified": lambda store: store.search_records(
+        POC, RecordFilter(), "last_modified", True
+    ),
     "ix_batches_status_id": lambda store: store.history_page(status="failed"),
     "ix_batches_source_id": lambda store: store.history_page(source="api"),
     "ix_batches_user_id": lambda store: store.history_page(user="carol"),

@@ -202,7 +202,9 @@ def _validate_and_apply(
                     sheet, connection, utcnow(), result.batch_id, progress, options.dry_run
                 )
                 result.applied = not options.dry_run
-                result.timings["apply"] = time.perf_counter() - clock
+                # A dry run only records what it would change.
+                stage = "changes" if options.dry_run else "apply"
+                result.timings[stage] = time.perf_counter() - clock
                 result.status = (
                     BatchStatus.COMPLETED_WITH_ERRORS
                     if result.counts.failed

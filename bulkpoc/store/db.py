@@ -41,7 +41,7 @@ from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.changes import ChangeLookups
-from bulkpoc.store.pocs import PocDirectory
+from bulkpoc.store.listing import RecordListing
 from bulkpoc.store.previews import Previews
 from bulkpoc.store.schedules import ScheduleBook
 from bulkpoc.store.sessions import WebSessions
@@ -96,7 +96,7 @@ class Store(
     ScheduleBook,
     Accounts,
     WebSessions,
-    PocDirectory,
+    RecordListing,
 ):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 

@@ -35,6 +35,7 @@ from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.store import schema
+from bulkpoc.web import api_records
 from bulkpoc.web.access import (
     LOGIN,
     api,
@@ -385,6 +386,11 @@ def _record_type(type_name: str, file_format: str) -> RecordType:
             f"There is no {file_format!r} format; choose from {', '.join(MEDIA_TYPES)}.",
         )
     return type_named(type_name)
+
+
+# --- records, one at a time or a page at a time ----------------------------------------------
+
+router.include_router(api_records.router)
 
 
 async def http_error(request: Request, error: StarletteHTTPException) -> Response:

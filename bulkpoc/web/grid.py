@@ -26,12 +26,13 @@ class Cell:
 @dataclass
 class GridRow:
     """One failed row: its number, its record's name, its cells, and the errors that concern
-    the row as a whole (or a column the file does not have)."""
+    the row as a whole (or a column the file does not have); ``key``, its key column's cell."""
 
     row: int
     name: str
     cells: list[Cell]
     row_errors: list[RowError]
+    key: str = ""
 
 
 @dataclass
@@ -76,6 +77,7 @@ def build_grid(
         headers = list(dict.fromkeys(e.column for e in errors if e.column))
     position_of = {_key(header): i for i, header in enumerate(headers)}
     name_at = position_of.get(_key(name_header(rtype)))
+    key_at = position_of.get(_key(rtype.key.header))
     rows = []
     for failure in failed:
         if raw is not None:
@@ -93,5 +95,6 @@ def build_grid(
             if raw is None:
                 cells[at].value = error.value
         name = cells[name_at].value.strip() if name_at is not None else ""
-        rows.append(GridRow(failure.row, name, cells, row_errors))
+        key = cells[key_at].value.strip() if key_at is not None else ""
+        rows.append(GridRow(failure.row, name, cells, row_errors, key))
     return Grid(headers, rows)

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bulkpoc.domain.parsers import MEDIA_TYPES
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.users import User
-from bulkpoc.store.pocs import SORTS, Active, PocFilter
+from bulkpoc.store.listing import Active, RecordFilter
 from bulkpoc.web.access import page, permission_of
 from bulkpoc.web.deps import get_store
 from bulkpoc.web.paging import page_number
@@ -26,13 +27,15 @@ from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
+POC = RECORD_TYPES["poc"]
+
 PAGE_SIZE = 50
 QUERY_LENGTH = 200  # longer than any name or address
 ACTIVE: dict[str, Active] = {"yes": "yes", "no": "no"}
 COLUMNS = {  # sort key: column heading
     "name": "Name",
     "media_type": "Media Type",
-    "address": "Point of Contact",
+    "point_of_contact": "Point of Contact",
     "skill": "Skill",
     "active": "Active",
     "last_modified": "Last Modified",
@@ -43,7 +46,7 @@ COLUMNS = {  # sort key: column heading
 class ListView:
     """What the URL asks for, cleaned: the filter, the order and the page."""
 
-    where: PocFilter
+    where: RecordFilter
     sort: str
     descending: bool
     page: int
@@ -52,7 +55,7 @@ class ListView:
     def from_query(cls, params: dict[str, str]) -> ListView:
         active = ACTIVE.get(params.get("active", ""))
         media_type = params.get("media_type", "")
-        where = PocFilter(
+        where = RecordFilter(
             query=params.get("q", "").strip()[:QUERY_LENGTH],
             media_type=media_type if media_type in MEDIA_TYPES else "",
             skill=params.get("skill", "").strip()[:QUERY_LENGTH],
@@ -61,7 +64,7 @@ class ListView:
         sort = params.get("sort", "")
         return cls(
             where=where,
-            sort=sort if sort in SORTS else "name",
+            sort=sort if sort in COLUMNS else "name",
             descending=params.get("dir") == "desc",
             page=page_number(params.get("page", "")),
         )
@@ -104,14 +107,14 @@ def page_links(current: int, last: int, around: int = 2) -> list[int | None]:
 def poc_list(request: Request, user: Annotated[User, page(permission_of("poc"))]) -> Response:
     store = get_store(request)
     view = ListView.from_query(dict(request.query_params))
-    rows, total = store.search_pocs(
-        view.where, view.sort, view.descending, PAGE_SIZE, (view.page - 1) * PAGE_SIZE
+    rows, total = store.search_records(
+        POC, view.where, view.sort, view.descending, PAGE_SIZE, (view.page - 1) * PAGE_SIZE
     )
     last = max(math.ceil(total / PAGE_SIZE), 1)
     if view.page > last:  # past the end (the list shrank): show the last page
         view = ListView(view.where, view.sort, view.descending, last)
-        rows, total = store.search_pocs(
-            view.where, view.sort, view.descending, PAGE_SIZE, (last - 1) * PAGE_SIZE
+        rows, total = store.search_records(
+            POC, view.where, view.sort, view.descending, PAGE_SIZE, (last - 1) * PAGE_SIZE
         )
     return render(
         request,
@@ -126,5 +129,5 @@ def poc_list(request: Request, user: Annotated[User, page(permission_of("poc"))]
         columns=COLUMNS,
         media_types=MEDIA_TYPES,
         skills=store.skill_names(),
-        filtered=view.where != PocFilter(),
+        filtered=view.where != RecordFilter(),
     )

@@ -26,6 +26,7 @@ from bulkpoc.web.deps import get_store
 from bulkpoc.web.downloads import PAGE_FILES, email_file, error_file, report_page
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
+from bulkpoc.web.routes.records import record_url
 from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -113,13 +114,17 @@ def _row_errors(request: Request, store: Store, result: BatchResult) -> dict:
     raw = _error_file(store, batch_id, total, filtered) if failed else None
     rtype = RECORD_TYPES[result.record_type]
     errors = store.errors_in_rows(batch_id, [f.row for f in failed])
+    failed_grid = grid.build_grid(rtype, raw, failed, errors)
+    stored = store.stored_keys(rtype, [row.key for row in failed_grid.rows])
     return {
         "counts": counts,
         "titles": {known: error_type.title for known, error_type in CATALOGUE.items()},
         "column": column,
         "code": code,
         "whole_row": WHOLE_ROW,
-        "grid": grid.build_grid(rtype, raw, failed, errors),
+        "grid": failed_grid,
+        # The rows naming a stored record link to its page (the page needs this batch's permission).
+        "record_links": {cell: record_url(rtype, key) for cell, key in stored.items()},
         "name_header": grid.name_header(rtype),
         "pager": pages,
     }
