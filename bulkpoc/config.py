@@ -127,8 +127,21 @@ class Settings(BaseSettings):
         "X-Forwarded-For and X-Forwarded-Proto are believed; unset: none.",
     )
 
+    changes_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Days a finished batch keeps its change records (and so can be undone); "
+        "the scheduler removes older ones once a day; unset: kept forever.",
+    )
+
     @field_validator(
-        "smtp_host", "smtp_port", "smtp_user", "smtp_password", "smtp_ca_file", mode="before"
+        "smtp_host",
+        "smtp_port",
+        "smtp_user",
+        "smtp_password",
+        "smtp_ca_file",
+        "changes_retention_days",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:

@@ -143,6 +143,9 @@ def test_a_pocs_page_opens_from_the_list_and_reads_at_both_widths(
     expect(values.locator("dt").first).to_have_text("Point of Contact ID")
     expect(values.locator("dt")).to_have_count(10)
     expect(values.locator("dd").nth(1)).to_have_text(name)
+    # Its history: the batch that created it, with the values it was created with.
+    history = page.locator("#history tbody tr")
+    expect(history.first).to_contain_text(f"created: Name={name}")
     fits(page, visits, "poc-page")
     values.get_by_role("link").first.click()  # its skill
     expect(page).to_have_url(re.compile(r"/skills/\d+$"))

@@ -315,3 +315,14 @@ def test_what_the_store_assigns_anew_is_no_change_of_plan(
     assert result.status.value == "succeeded", result.failure
     assert new_preview is None
     assert stored_pocs(store)[0]["address"].startswith("CHAT-")
+
+
+def test_a_dry_run_whose_plan_retention_removed_cannot_be_applied(
+    store: Store, settings: Settings, preview: int
+) -> None:
+    from bulkpoc.store.batches import utcnow
+
+    store.update_batch(preview, changes_pruned_at=utcnow(), changes_retention_days=90)
+    with pytest.raises(ApplyRefused, match="removed by retention"):
+        _apply(store, settings, preview)
+    assert stored_pocs(store) == []

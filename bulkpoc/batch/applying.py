@@ -29,6 +29,7 @@ from bulkpoc.domain.errors.codes import (
     DRY_RUN_FAILED,
     DRY_RUN_FILE_GONE,
     DRY_RUN_NOT_FINISHED,
+    DRY_RUN_PRUNED,
     NOT_A_DRY_RUN,
 )
 from bulkpoc.domain.errors.types import ApplyRefused, StoreBusy
@@ -96,6 +97,8 @@ def _refusal(store: Store, batch: dict) -> ApplyRefused | None:
     applied_as = store.applied_as(batch_id, holding=True)
     if applied_as is not None:
         return ApplyRefused(ALREADY_APPLIED, batch_id=batch_id, applied_as=applied_as)
+    if batch.get("changes_pruned_at") is not None:
+        return ApplyRefused(DRY_RUN_PRUNED, batch_id=batch_id)
     return None
 
 

@@ -3,13 +3,25 @@
 One module per group of commands; importing them registers their commands on ``cli``.
 """
 
-from bulkpoc.cli import admin, apply, batches, files, outbox, schedules, tokens, web, workers
+from bulkpoc.cli import (
+    admin,
+    apply,
+    batches,
+    changes,
+    files,
+    outbox,
+    schedules,
+    tokens,
+    web,
+    workers,
+)
 from bulkpoc.cli.app import cli
 
 __all__ = [
     "admin",
     "apply",
     "batches",
+    "changes",
     "cli",
     "files",
     "main",

@@ -19,6 +19,7 @@ from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.jobs.tasks import housekeeping
 from bulkpoc.schedules.inbox import PassResult, process_inbox
+from bulkpoc.services.history import apply_retention
 from bulkpoc.store.db import Store, utcnow
 
 # How long the loop sleeps at most before it reads the schedules again, so that a schedule
@@ -53,8 +54,10 @@ def run_due(
 
 
 def before_each_pass(store: Store, settings: Settings) -> None:
-    """What every pass does first, whether or not a schedule is due."""
+    """What every pass does first, whether or not a schedule is due; and once a day, with
+    ``changes_retention_days`` set, retention (whichever scheduler's pass comes first)."""
     housekeeping(store, settings)
+    apply_retention(store, settings)
 
 
 def run_forever(

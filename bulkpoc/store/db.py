@@ -41,8 +41,10 @@ from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.changes import ChangeLookups
+from bulkpoc.store.history import RecordLookups
 from bulkpoc.store.listing import RecordListing
 from bulkpoc.store.previews import Previews
+from bulkpoc.store.retention import ChangeRetention
 from bulkpoc.store.schedules import ScheduleBook
 from bulkpoc.store.sessions import WebSessions
 
@@ -97,6 +99,8 @@ class Store(
     Accounts,
     WebSessions,
     RecordListing,
+    RecordLookups,
+    ChangeRetention,
 ):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 

@@ -175,6 +175,10 @@ batches = Table(
     Column("email_path", Text, nullable=True),
     # What the batch changed (or would), field by field: bulkpoc.domain.changes.ChangeSummary.
     Column("changes_summary", JSON, nullable=True),
+    # Set when retention removed the batch's change records (and files only it needed), and
+    # the retention in days it applied: the batch can no longer be undone (migration 0011).
+    Column("changes_pruned_at", DateTime, nullable=True),
+    Column("changes_retention_days", Integer, nullable=True),
     # Applying a dry run: the dry-run batch this batch applies, and, when the store had
     # changed since, the new dry run of the file it queued. A dry run is applied once: one
     # batch that has not failed (a failed one applied nothing) per preview_of.
@@ -345,6 +349,14 @@ web_sessions = Table(
     Column("created_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime, nullable=False),
     Index("ix_web_sessions_user_id", "user_id"),
+)
+
+# Housekeeping done once a day whoever does it (retention): the last time each task ran.
+daily_runs = Table(
+    "daily_runs",
+    metadata,
+    Column("task", String(50), primary_key=True),
+    Column("last_run_at", DateTime, nullable=False),
 )
 
 # Secrets every server process shares, such as the key that signs session cookies.

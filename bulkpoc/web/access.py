@@ -28,7 +28,17 @@ from bulkpoc.domain.users import User
 from bulkpoc.store import schema
 from bulkpoc.web.deps import NotLoggedIn, api_user, bearer_token, current_user, get_store
 
-Kind = Literal["nothing", "login", "record type", "type in path", "batch in path", "type in form"]
+Kind = Literal[
+    "nothing",
+    "login",
+    "record type",
+    "type in path",
+    "collection in path",
+    "batch in path",
+    "type in form",
+]
+# The API's name of each record type's records in a path: pocs, skills, chat-profiles…
+COLLECTIONS: dict[str, RecordType] = {f"{name}s": rtype for name, rtype in RECORD_TYPES.items()}
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class Needs:
             return RECORD_TYPES[self.name]
         if self.kind == "type in path":
             return type_named(str(request.path_params[self.name]))
+        if self.kind == "collection in path":
+            return type_of_collection(str(request.path_params[self.name]))
         if self.kind == "batch in path":
             return _type_of_batch(request, request.path_params[self.name])
         return None
@@ -85,6 +97,11 @@ def type_in_path(param: str, action: ErrorType | None = None) -> Needs:
     return Needs("type in path", param, action)
 
 
+def collection_in_path(param: str) -> Needs:
+    """The permission of the record type whose collection (``pocs``) ``param`` names."""
+    return Needs("collection in path", param)
+
+
 def batch_in_path(param: str = "batch_id") -> Needs:
     """The permission of the record type of the batch whose id is the path parameter
     ``param``: a batch's rows are its record type's data."""
@@ -104,6 +121,15 @@ def type_named(name: str) -> RecordType:
             f"There is no record type {name!r}; choose from {', '.join(RECORD_TYPES)}.",
         )
     return RECORD_TYPES[name]
+
+
+def type_of_collection(name: str) -> RecordType:
+    if name not in COLLECTIONS:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"There is no record type {name!r}; choose from {', '.join(COLLECTIONS)}.",
+        )
+    return COLLECTIONS[name]
 
 
 def _type_of_batch(request: Request, value: Any) -> RecordType | None:

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.history import files_removed
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
@@ -35,7 +36,7 @@ from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.store import schema
-from bulkpoc.web import api_records
+from bulkpoc.web import api_changes, api_records
 from bulkpoc.web.access import (
     LOGIN,
     api,
@@ -288,7 +289,9 @@ def batch_error_file(request: Request, _user: MayReadBatch, batch_id: BatchId) -
     kept = get_store(request).batch_file(batch_id, "errors")
     if kept is None:
         status = BatchStatus(batch["status"])
-        why = "it has not finished" if not status.finished else "no row of it failed"
+        why = files_removed(batch) or (
+            "it has not finished" if not status.finished else "no row of it failed"
+        )
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file: {why}.")
     return error_file(*kept)
 
@@ -391,6 +394,11 @@ def _record_type(type_name: str, file_format: str) -> RecordType:
 # --- records, one at a time or a page at a time ----------------------------------------------
 
 router.include_router(api_records.router)
+
+
+# --- history: a batch's changes, a record's changes (bulkpoc.web.api_changes) ----------------
+
+api_changes.add_routes(router)
 
 
 async def http_error(request: Request, error: StarletteHTTPException) -> Response:

@@ -460,6 +460,13 @@ ALREADY_APPLIED = ErrorType(
     "Batch {batch_id} was already applied, as batch {applied_as}; a dry run is applied once.",
     "file",
 )
+DRY_RUN_PRUNED = ErrorType(
+    "dry_run_pruned",
+    "Dry run's plan no longer kept",
+    "The plan of batch {batch_id} was removed by retention, so there is nothing to compare "
+    "with; upload the file again as a new dry run.",
+    "file",
+)
 DRY_RUN_FILE_GONE = ErrorType(
     "dry_run_file_gone",
     "Dry run's file no longer kept",

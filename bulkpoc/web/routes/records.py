@@ -3,7 +3,8 @@ values, as a definition list labelled with the file's column headers.
 
 Each page takes its record type's permission, as the type's export does. The values are the
 ``values`` block of ``record.html`` (the ``_record_values.html`` partial); the record's history
-goes in the ``history`` block after it.
+(``_record_history.html``: every batch that changed it, a page at a time) in the ``history``
+block after it.
 """
 
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from bulkpoc.domain.users import User
 from bulkpoc.store.listing import LAST_MODIFIED, Record, collection, field_names
 from bulkpoc.web.access import page, permission_of
 from bulkpoc.web.deps import get_store
+from bulkpoc.web.record_history import history_section
 from bulkpoc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -90,7 +92,8 @@ def _detail_route(rtype: RecordType) -> None:
     def detail(
         request: Request, user: Annotated[User, page(permission_of(rtype.name))], key: int | str
     ) -> Response:
-        record = get_store(request).find_record(rtype, key)
+        store = get_store(request)
+        record = store.find_record(rtype, key)
         if record is None:
             raise not_found(rtype, key)
         return render(
@@ -103,6 +106,7 @@ def _detail_route(rtype: RecordType) -> None:
             name=title(rtype, record),
             values=record_values(rtype, record, user),
             back=back,
+            **history_section(request, store, rtype, key),
         )
 
     router.add_api_route(path, detail, methods=["GET"], name=f"{rtype.name}_page")

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.errors.codes import CATALOGUE
+from bulkpoc.domain.history import files_removed
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
@@ -158,7 +159,11 @@ def batch_error_file(batch_id: int, _user: MayRead, store: StoreDep) -> Response
     """The failed rows in the uploaded format, with an Error column: fix and upload again."""
     stored = store.batch_file(batch_id, "errors")
     if stored is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no error file.")
+        why = files_removed(_batch(store, batch_id))
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"Batch {batch_id} has no error file" + (f": {why}." if why else "."),
+        )
     return error_file(*stored)
 
 
