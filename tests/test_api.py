@@ -595,7 +595,7 @@ def test_the_openapi_schema_declares_the_token_and_every_answer(api):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "bulkpoc tokens create" in scheme["description"]
     operations = [op for item in schema["paths"].values() for op in item.values()]
-    assert len(operations) == len(API_CALLS) == 21
+    assert len(operations) == len(API_CALLS) == 22
     for operation in operations:
         assert operation["security"] == [{"APIToken": []}]
         for code in ("401", "422"):

@@ -171,6 +171,35 @@ def apply(
     return writing.tally.summary()
 
 
+def planned_changes(sheet: Sheet, now: dt.datetime) -> pd.DataFrame:
+    """The change records a dry run of ``sheet`` would write (row, action, field, before,
+    after), without writing anything: what a batch applying a dry run compares with it. A
+    created record's values are left out (``before``/``after`` null): they come from the
+    file, except what the store assigns anew each time (an ID, Last Modified)."""
+    rtype = sheet.rtype
+    key, columns = rtype.key.name, record_tables.columns(rtype)
+    updates = _rows(sheet.values, sheet.action == UPDATE)
+    creates = _rows(sheet.values, sheet.action == CREATE)
+    writing = Writing(0, Tally())
+    wanted = ["row", "action", "field", "before", "after"]
+    frames = [
+        changed[wanted] for _, changed in _chunks(sheet, updates, columns, None, now, writing, key)
+    ]
+    if len(creates):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "row": sheet.rows.loc[creates.index].to_numpy(),
+                    "action": changes.CREATED,
+                    "field": None,
+                    "before": None,
+                    "after": None,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=wanted)
+
+
 # --- an undo's removals and re-creations ------------------------------------------------------
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bulkpoc.batch.apply import apply
+from bulkpoc.batch import preview
+from bulkpoc.batch.apply import apply, planned_changes
 from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
@@ -257,11 +258,14 @@ def _check(
     result.file_type = raw.file_type
     positions, warnings = map_headers(raw, rtype)
     result.warnings.extend(raw.warnings + warnings)
+    kept, excluded = preview.leave_out(raw, options.exclude_rows)
+    if excluded:
+        result.warnings.append(preview.excluded_warning(excluded))
     progress("read", 1, 1)
     progress("validate", 0, len(raw.data))
     clock = time.perf_counter()
     sheet = validate(
-        raw,
+        kept,
         positions,
         rtype,
         snapshot,
@@ -281,6 +285,9 @@ def _check(
     result.warnings.extend(sheet.warnings)
     if not result.counts.total:
         result.warnings.append("The file has no data rows.")
+    if options.preview_of is not None:
+        planned = planned_changes(sheet, utcnow())
+        preview.check_plan(store, connection, options, planned, result)
     if options.all_or_nothing and result.counts.failed:
         raise NothingApplied(ALL_OR_NOTHING, failed=result.counts.failed)
     return raw, sheet

@@ -204,6 +204,8 @@ def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchR
     result.reports.html = batch["report_path"]
     result.reports.error_file = batch["error_file_path"]
     result.reports.email = batch["email_path"]
+    result.preview_of, result.new_preview = batch["preview_of"], batch["new_preview"]
+    result.applied_as = store.applied_as(batch_id) if result.dry_run else None
     return result
 
 

@@ -5,6 +5,7 @@ One module per group of commands; importing them registers their commands on ``c
 
 from bulkpoc.cli import (
     admin,
+    apply,
     batches,
     changes,
     files,
@@ -19,6 +20,7 @@ from bulkpoc.cli.app import cli
 
 __all__ = [
     "admin",
+    "apply",
     "batches",
     "changes",
     "cli",

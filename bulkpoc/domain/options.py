@@ -36,11 +36,16 @@ class ImportOptions:
     # An undo: the batch it takes back (its rows come from that batch's change records, not a
     # file). ``overwrite`` is its Force: fields changed since that batch are set back anyway.
     reverts: int | None = None
+    # Applying a dry run (``bulkpoc apply``): the dry-run batch whose plan this batch applies,
+    # and the spreadsheet rows the reviewer left out (reported as skipped).
+    preview_of: int | None = None
+    exclude_rows: tuple[int, ...] = ()
 
     def recorded(self) -> dict[str, object]:
         """The options as kept in the run history."""
         kept = asdict(self)
         kept["notify"] = list(self.notify)
+        kept["exclude_rows"] = list(self.exclude_rows)
         kept["report_dir"] = str(self.report_dir) if self.report_dir else None
         return kept
 
@@ -50,6 +55,7 @@ class ImportOptions:
         names = {field.name for field in dataclasses.fields(cls)}
         values = {key: value for key, value in kept.items() if key in names}
         values["notify"] = tuple(values.get("notify") or ())
+        values["exclude_rows"] = tuple(values.get("exclude_rows") or ())
         values["report_dir"] = Path(values["report_dir"]) if values.get("report_dir") else None
         return cls(**values)
 

@@ -80,6 +80,11 @@ class BatchResult(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     # What the batch changed (a dry run: would change), field by field; None before planning.
     changes: ChangeSummary | None = None
+    # Applying a dry run: the dry run this batch applies, the batch that applied this dry run,
+    # and the new dry run this batch queued because the plan had changed since.
+    preview_of: int | None = None
+    applied_as: int | None = None
+    new_preview: int | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

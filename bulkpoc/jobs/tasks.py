@@ -6,6 +6,7 @@ import logging
 import os
 from pathlib import Path
 
+from bulkpoc.batch.applying import run_new_preview
 from bulkpoc.batch.progress import Progress
 from bulkpoc.batch.submit import process
 from bulkpoc.config import Settings
@@ -32,9 +33,14 @@ HOUSEKEEPING_PATIENCE = 5.0  # seconds a pass waits for a busy store before leav
 def run_batch(
     store: Store, settings: Settings, batch_id: int, progress: Progress | None = None
 ) -> BatchResult:
-    """Process the batch, then file its inbox file (if it came from one) by its outcome."""
+    """Process the batch, then file its inbox file (if it came from one) by its outcome. A
+    batch that applied nothing because its dry run's plan had changed queued a new dry run:
+    it runs here next."""
     result = process(store, batch_id, settings, progress)
     log.info("%s", result.summary())
+    new_preview = run_new_preview(store, batch_id, settings, progress)
+    if new_preview is not None:
+        log.info("%s", new_preview.summary())
     batch = store.batch(batch_id)
     if batch is not None and batch["inbox_path"] and result.status.finished:
         file_away(store, batch, result.status)

@@ -18,9 +18,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 MAX_ID = 2**31 - 1  # the largest id an Integer primary key holds, on either backend
+NOT_FAILED = "status <> 'failed'"  # the batches that hold their dry run (ix_batches_preview_of)
 
 
 def is_ours(name: str | None) -> bool:
@@ -181,6 +183,18 @@ batches = Table(
     # the retention in days it applied: the batch can no longer be undone (migration 0011).
     Column("changes_pruned_at", DateTime, nullable=True),
     Column("changes_retention_days", Integer, nullable=True),
+    # Applying a dry run: the dry-run batch this batch applies, and, when the store had
+    # changed since, the new dry run of the file it queued. A dry run is applied once: one
+    # batch that has not failed (a failed one applied nothing) per preview_of.
+    Column("preview_of", Integer, nullable=True),
+    Column("new_preview", Integer, nullable=True),
+    Index(
+        "ix_batches_preview_of",
+        "preview_of",
+        unique=True,
+        sqlite_where=text(NOT_FAILED),
+        postgresql_where=text(NOT_FAILED),
+    ),
     Index("ix_batches_status_started", "status", "started_at"),
     # Run History's filters, newest first, and the counts beside them.
     Index("ix_batches_status_id", "status", "id"),

@@ -19,13 +19,13 @@ from bulkpoc.config import Settings, proxy_list
 from bulkpoc.jobs.queue import ThreadQueue, queue_for
 from bulkpoc.services.auth import session_secret
 from bulkpoc.store.db import Store
-from bulkpoc.web import api, api_undo, docs
+from bulkpoc.web import api, api_apply, api_undo, docs
 from bulkpoc.web.access import check_declared
 from bulkpoc.web.api import http_error
 from bulkpoc.web.api_http import invalid_request, validation_sentence
 from bulkpoc.web.csrf import CsrfProtection
 from bulkpoc.web.deps import NotLoggedIn, current_user
-from bulkpoc.web.routes import account, history, manage, pocs, records, results, undo
+from bulkpoc.web.routes import account, apply, history, manage, pocs, records, results, undo
 from bulkpoc.web.security import SecurityHeaders
 from bulkpoc.web.sessions import Sessions
 from bulkpoc.web.templating import HERE, render
@@ -67,11 +67,13 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.mount(docs.ASSETS_URL, docs.assets(), name=docs.ASSETS_NAME)
     app.include_router(account.router)
     app.include_router(results.router)
+    app.include_router(apply.router)
     app.include_router(history.router)
     app.include_router(manage.router)
     app.include_router(pocs.router)
     app.include_router(records.router)
     app.include_router(undo.router)
+    assert api_apply.router is api.router  # its route is on the API's router
     app.include_router(api.router)
     app.include_router(api_undo.router)
     app.include_router(docs.router)

@@ -474,6 +474,52 @@ UNDO_UNAVAILABLE = ErrorType(
     "Batch {batch} can no longer be undone: {reason}.",
     "file",
 )
+# Applying a dry run (``bulkpoc apply``): the plan it showed, or nothing.
+PREVIEW_CHANGED = ErrorType(
+    "preview_changed",
+    "The plan differs from the dry run",
+    "Nothing was applied: {count} row(s) would now do something other than dry run batch "
+    "{preview} showed ({rows}); batch {new_preview} previews the file again.",
+    "file",
+)
+NOT_A_DRY_RUN = ErrorType(
+    "not_a_dry_run",
+    "Not a dry run",
+    "Batch {batch_id} is not a dry run, so there is nothing to apply: only a dry run's file "
+    "can be applied.",
+    "file",
+)
+DRY_RUN_NOT_FINISHED = ErrorType(
+    "dry_run_not_finished",
+    "Dry run not finished",
+    "Batch {batch_id} is {status}: a dry run can be applied once it has finished.",
+    "file",
+)
+DRY_RUN_FAILED = ErrorType(
+    "dry_run_failed",
+    "Dry run failed",
+    "Batch {batch_id} failed, so it has no plan to apply; upload a corrected file.",
+    "file",
+)
+ALREADY_APPLIED = ErrorType(
+    "already_applied",
+    "Dry run already applied",
+    "Batch {batch_id} was already applied, as batch {applied_as}; a dry run is applied once.",
+    "file",
+)
+DRY_RUN_PRUNED = ErrorType(
+    "dry_run_pruned",
+    "Dry run's plan no longer kept",
+    "The plan of batch {batch_id} was removed by retention, so there is nothing to compare "
+    "with; upload the file again as a new dry run.",
+    "file",
+)
+DRY_RUN_FILE_GONE = ErrorType(
+    "dry_run_file_gone",
+    "Dry run's file no longer kept",
+    "The file of batch {batch_id} is no longer kept, so it cannot be applied; upload it again.",
+    "file",
+)
 
 INTERNAL_ERROR = ErrorType(
     "internal_error",

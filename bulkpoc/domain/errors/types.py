@@ -56,6 +56,14 @@ class NothingApplied(BulkpocError):
     """All or nothing was chosen and a row failed."""
 
 
+class PreviewChanged(NothingApplied):
+    """The store changed since the dry run that a batch applies: its plan differs."""
+
+
+class ApplyRefused(BulkpocError):
+    """A dry run that cannot be applied (not a dry run, not finished, failed, already applied)."""
+
+
 class StoreBusy(BulkpocError):
     """Another batch held the store for longer than this batch was allowed to wait."""
 

@@ -75,8 +75,25 @@ def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) 
         result=result,
         rtype=RECORD_TYPES.get(result.record_type),
         error_file_name=Path(result.reports.error_file).name if result.reports.error_file else None,
+        can_apply=_can_apply(store, result, user),
+        apply_failed=result.applied_as is not None
+        and store.applied_as(batch_id, holding=True) is None,
         **_row_errors(request, store, result),
         **undo_links(store, result),
+    )
+
+
+def _can_apply(store: Store, result: BatchResult, user: User) -> bool:
+    """Whether the page offers "Apply this file": a dry run that finished, not applied yet
+    (by a batch that did not fail), and a user who may upload its record type."""
+    rtype = RECORD_TYPES.get(result.record_type)
+    return (
+        result.dry_run
+        and result.status in (BatchStatus.SUCCEEDED, BatchStatus.COMPLETED_WITH_ERRORS)
+        and rtype is not None
+        and rtype.permission in user.permissions
+        and result.batch_id is not None
+        and store.applied_as(result.batch_id, holding=True) is None
     )
 
 
