@@ -290,9 +290,9 @@ def fail_second_insert(monkeypatch, error: Exception) -> list[FailingInserts]:
     real_insert = bulkpoc.store.bulk.insert
     seen: list[FailingInserts] = []
 
-    def insert(connection, table, columns, chunks):
+    def insert(connection, table, columns, chunks, side=None):
         seen.append(FailingInserts(error))
-        return real_insert(connection, table, columns, seen[-1].chunks(chunks))
+        return real_insert(connection, table, columns, seen[-1].chunks(chunks), side)
 
     monkeypatch.setattr("bulkpoc.store.bulk.insert", insert)
     return seen
@@ -360,7 +360,7 @@ def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, mon
     sales = before[0]["skill_id"]
     script = before[0]["script_id"]
 
-    def racing_apply(sheet, connection, now, progress=None):
+    def racing_apply(sheet, connection, now, batch_id, progress=None, dry_run=False):
         connection.execute(
             insert(schema.pocs).values(
                 name="Line 3",
@@ -375,7 +375,7 @@ def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, mon
                 last_modified=utcnow(),
             )
         )
-        real_apply(sheet, connection, now, progress)
+        return real_apply(sheet, connection, now, batch_id, progress, dry_run)
 
     monkeypatch.setattr("bulkpoc.batch.run.apply", racing_apply)
     result = run([poc(Point_of_Contact_ID="1", Name="Renamed"), *lines(3, start=1)])

@@ -10,19 +10,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pandas as pd
 from sqlalchemy import Connection, Table
 
 from bulkpoc.batch.plan import same
 from bulkpoc.batch.progress import Progress, no_progress
-from bulkpoc.domain import rowhash
+from bulkpoc.domain import changes, rowhash
 from bulkpoc.domain.actions import CREATE, UPDATE
+from bulkpoc.domain.changes import ChangeSummary, Tally
+from bulkpoc.domain.records.as_text import records_as_text
 from bulkpoc.domain.records.base import Sheet
-from bulkpoc.store import bulk, record_tables, row_hashes
+from bulkpoc.store import bulk, record_tables, row_hashes, schema
 from bulkpoc.store.record_tables import unique_keys
 
 CHUNK = 20_000  # rows per executemany or COPY chunk: few calls, bounded memory
+Chunk = tuple[pd.DataFrame, pd.DataFrame]  # rows to write, and their change records
+
+
+class Writing(NamedTuple):
+    """What a write needs beside the rows: the batch whose change records it adds, and the
+    tally of them."""
+
+    batch_id: int
+    tally: Tally
 
 
 def _chunks(
@@ -31,19 +43,58 @@ def _chunks(
     columns: list[str],
     stamp: object,
     now: dt.datetime,
+    writing: Writing,
     key: str | None = None,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """``records``' ``columns`` with their row hashes, then Last Modified (``stamp``), then
-    ``key`` when given, a chunk at a time: the store writes a chunk while the next is hashed."""
+    ``key`` when given, a chunk at a time, each with its change records: the store writes a
+    chunk while the next is made."""
+    rtype, refs = sheet.rtype, sheet.snapshot.refs
     for start in range(0, len(records), CHUNK):
-        chunk = rowhash.with_row_hashes(
-            sheet.rtype, sheet.snapshot.refs, records.iloc[start : start + CHUNK], now
-        )
+        chunk = records.iloc[start : start + CHUNK]
+        exported = rowhash.exported(rtype, refs, chunk, now)
         # As an object column, so the driver gets ``stamp`` itself, not a pandas Timestamp.
-        rows = chunk[columns].assign(last_modified=pd.Series(stamp, chunk.index, dtype=object))
+        rows = chunk.assign(row_hash=exported.hashes)[columns].assign(
+            last_modified=pd.Series(stamp, chunk.index, dtype=object)
+        )
         if key is not None:
             rows[key] = chunk[key]
-        yield rows
+        changes = _changes(sheet, chunk, exported, writing.batch_id)
+        writing.tally.add(changes)
+        yield rows, changes
+
+
+def _changes(
+    sheet: Sheet, chunk: pd.DataFrame, exported: rowhash.Exported, batch_id: int
+) -> pd.DataFrame:
+    """The change records of a chunk of rows that all create, or all update, records."""
+    rtype, key = sheet.rtype, sheet.rtype.key.name
+    rows = sheet.rows.loc[chunk.index]
+    keys = chunk[key] if chunk[key].notna().all() else None  # a dry run's new IDs are unknown
+    if not sheet.is_update[chunk.index[0]]:
+        headers = rowhash.hashed_headers(rtype)
+        return changes.created_rows(batch_id, rtype.name, rows, keys, headers, exported.joined)
+    changed = sheet.changed.loc[chunk.index]
+    changed = changed.loc[:, changed.any().to_numpy()]
+    names = list(changed.columns)
+    fields = {name: rtype.field(name).header for name in names}
+    before = records_as_text(
+        rtype,
+        sheet.snapshot.refs,
+        sheet.stored.loc[chunk.index],
+        with_timestamps=False,
+        with_key=False,
+        only=names,
+    )
+    return changes.updated_rows(
+        batch_id,
+        rtype.name,
+        rows,
+        chunk[key],
+        changed.rename(columns=fields),
+        before,
+        exported.text[list(fields.values())],
+    )
 
 
 def _rows(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
@@ -61,33 +112,55 @@ def _timestamp(connection: Connection, table: Table, now: dt.datetime) -> object
 
 
 def apply(
-    sheet: Sheet, connection: Connection, now: dt.datetime, progress: Progress = no_progress
-) -> None:
-    """Write every row planned as create or update; the caller owns the transaction."""
+    sheet: Sheet,
+    connection: Connection,
+    now: dt.datetime,
+    batch_id: int,
+    progress: Progress = no_progress,
+    dry_run: bool = False,
+) -> ChangeSummary:
+    """Write every row planned as create or update, and the batch's change records; the
+    caller owns the transaction. A ``dry_run`` writes only the change records: what the batch
+    would do. Either way, the summary of the changes."""
     rtype = sheet.rtype
     table, key, columns = record_tables.table(rtype), rtype.key.name, record_tables.columns(rtype)
     updates = _rows(sheet.values, sheet.action == UPDATE)
     creates = rtype.assign(_rows(sheet.values, sheet.action == CREATE))
+    if rtype.system_key and len(creates) and not dry_run:
+        creates[key] = record_tables.reserve_ids(connection, rtype, len(creates))
+        columns = [key, *columns]
+    writing = Writing(batch_id, Tally())
+    side = bulk.Side(schema.changes, changes.COLUMNS)
     total, done = len(updates) + len(creates), 0
     stamp = _timestamp(connection, table, now)
 
-    def reported(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def reported(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
         nonlocal done
-        for rows in chunks:
-            yield rows
-            done += len(rows)
+        for chunk in chunks:
+            yield chunk
+            done += len(chunk[0])
             progress("apply", done, total)
+
+    if dry_run:
+        for chunks in (
+            _chunks(sheet, updates, columns, stamp, now, writing, key),
+            _chunks(sheet, creates, columns, stamp, now, writing),
+        ):
+            side_rows = (changed for _, changed in chunks)
+            bulk.insert(connection, side.table, side.columns, side_rows)
+        return writing.tally.summary()
 
     if len(updates):
         _park_moving_keys(sheet, updates, connection)
         settable = [column for column in columns if column != key]
-        rows = _chunks(sheet, updates, settable, stamp, now, key)
-        bulk.update(connection, table, key, [*settable, "last_modified"], reported(rows))
+        rows = _chunks(sheet, updates, settable, stamp, now, writing, key)
+        bulk.update(connection, table, key, [*settable, "last_modified"], reported(rows), side)
 
     if len(creates):
-        rows = _chunks(sheet, creates, columns, stamp, now)
-        bulk.insert(connection, table, [*columns, "last_modified"], reported(rows))
+        rows = _chunks(sheet, creates, columns, stamp, now, writing)
+        bulk.insert(connection, table, [*columns, "last_modified"], reported(rows), side)
     refresh_renamed(sheet, updates, connection)
+    return writing.tally.summary()
 
 
 # --- row hashes (bulkpoc.domain.rowhash): kept right by every write -------------------------

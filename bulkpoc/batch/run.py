@@ -195,11 +195,13 @@ def _validate_and_apply(
                 # Nothing is written before apply, so the failure is recorded in this transaction.
                 fail(result, stop)
             else:
-                if not options.dry_run:
-                    clock = time.perf_counter()
-                    apply(sheet, connection, utcnow(), progress)
-                    result.applied = True
-                    result.timings["apply"] = time.perf_counter() - clock
+                clock = time.perf_counter()
+                assert result.batch_id is not None, "a batch is recorded before it runs"
+                result.changes = apply(
+                    sheet, connection, utcnow(), result.batch_id, progress, options.dry_run
+                )
+                result.applied = not options.dry_run
+                result.timings["apply"] = time.perf_counter() - clock
                 result.status = (
                     BatchStatus.COMPLETED_WITH_ERRORS
                     if result.counts.failed

@@ -17,6 +17,7 @@ from typing import Any
 from bulkpoc.batch.progress import Progress, no_progress
 from bulkpoc.batch.run import fail, new_result, run, waiting_for
 from bulkpoc.config import Settings
+from bulkpoc.domain.changes import ChangeSummary
 from bulkpoc.domain.errors.codes import (
     DUPLICATE_FILE,
     FILE_MISSING,
@@ -189,6 +190,8 @@ def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchR
     result.failure, result.failure_code = batch["failure"], batch["failure_code"]
     result.warnings = list(batch["warnings"] or [])
     result.timings = dict(batch["timings"] or {})
+    summary = batch.get("changes_summary")
+    result.changes = ChangeSummary.model_validate(summary) if summary else None
     result.applied = (
         result.status
         in (

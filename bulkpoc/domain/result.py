@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainSerializer, computed_field
 
+from bulkpoc.domain.changes import ChangeSummary
 from bulkpoc.domain.errors.types import RowError
 from bulkpoc.domain.status import BatchStatus
 
@@ -47,6 +48,7 @@ class Reports(BaseModel):
     html: str | None = None
     error_file: str | None = None
     email: str | None = None
+    changes: str | None = None  # changes.csv: every change, a line per field
 
 
 class BatchResult(BaseModel):
@@ -75,6 +77,8 @@ class BatchResult(BaseModel):
     file_type: str | None = None
     reports: Reports = Field(default_factory=Reports)
     timings: dict[str, float] = Field(default_factory=dict)
+    # What the batch changed (a dry run: would change), field by field; None before planning.
+    changes: ChangeSummary | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -9,7 +9,7 @@ the unit separator, kept as a signed 64-bit integer; stored text never holds the
 (validation refuses control characters), so equal hashes mean equal cells but for a chance of
 one in 2^64. NULL means not known: such a record is compared value by value, as before.
 
-Every write keeps the hash right: apply stamps the rows it writes (``with_row_hashes``), and a
+Every write keeps the hash right: apply stamps the rows it writes (``exported``), and a
 rename of a skill, script or chat profile recomputes the hashes of the records whose exported
 rows name it (``naming``; the store's ``bulkpoc.store.row_hashes`` rewrites them).
 """
@@ -17,6 +17,7 @@ rows name it (``naming``; the store's ``bulkpoc.store.row_hashes`` rewrites them
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -41,15 +42,23 @@ def hashed_headers(rtype: RecordType) -> list[str]:
 
 
 def hash_text(columns: list[pd.Series]) -> np.ndarray:
-    """The hash of each row of equally long text columns, as int64.
+    """The hash of each row of equally long text columns, as int64."""
+    return hash_joined(join_text(columns))
 
-    The cells are joined by Arrow in one pass; only the hash itself is a call per row.
-    """
+
+def join_text(columns: list[pd.Series]) -> pa.Array:
+    """Each row's cells joined by the unit separator, by Arrow in one pass."""
     if not columns or not len(columns[0]):
-        return np.empty(0, dtype=np.int64)
+        return pa.array([], type=pa.string())
     arrays = [pa.array(column, type=pa.string(), from_pandas=True) for column in columns]
-    joined = pc.binary_join_element_wise(*arrays, SEPARATOR, options=_JOIN).cast(pa.binary())
-    digests = map(xxh3_64_intdigest, joined.to_pylist())
+    return pc.binary_join_element_wise(*arrays, SEPARATOR, options=_JOIN)
+
+
+def hash_joined(joined: pa.Array) -> np.ndarray:
+    """The hash of each joined row, as int64: only the hash itself is a call per row."""
+    if not len(joined):
+        return np.empty(0, dtype=np.int64)
+    digests = map(xxh3_64_intdigest, joined.cast(pa.binary()).to_pylist())
     return np.fromiter(digests, dtype=np.uint64, count=len(joined)).view(np.int64)
 
 
@@ -84,14 +93,26 @@ def record_hashes(
     return hash_text([text[header] for header in hashed_headers(rtype)])
 
 
-def with_row_hashes(
+class Exported(NamedTuple):
+    """Records as their export will show them once written: the cells per header, each row's
+    cells joined (what its hash covers, and what a change record keeps of a whole record),
+    and the hashes."""
+
+    text: pd.DataFrame
+    joined: pa.Array
+    hashes: np.ndarray
+
+
+def exported(
     rtype: RecordType, refs: dict[str, pd.DataFrame], records: pd.DataFrame, written_at: dt.datetime
-) -> pd.DataFrame:
-    """``records`` with the hash of the row their export will show once written at
-    ``written_at``; ``refs`` holds the names their references show."""
-    if records.empty:
-        return records.assign(row_hash=pd.Series(dtype="int64"))
-    return records.assign(row_hash=record_hashes(rtype, refs, records, written_at=written_at))
+) -> Exported:
+    """``records`` as exported once written at ``written_at``; ``refs`` holds the names their
+    references show."""
+    text = records_as_text(rtype, refs, records, with_timestamps=False, with_key=False)
+    if rtype.has_last_modified:
+        text[LAST_MODIFIED] = timestamps_as_text(pd.Series([written_at])).iloc[0]
+    joined = join_text([text[header] for header in hashed_headers(rtype)])
+    return Exported(text, joined, hash_joined(joined))
 
 
 def naming(rtype: RecordType) -> list[tuple[RecordType, str]]:

@@ -296,6 +296,7 @@ class RunHistory(HistoryLookups):
                 failure_code=result.failure_code,
                 warnings=result.warnings,
                 timings=result.timings,
+                changes_summary=result.changes.model_dump() if result.changes else None,
                 file_type=result.file_type,
                 report_path=result.reports.html,
                 error_file_path=result.reports.error_file,

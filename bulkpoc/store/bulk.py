@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -29,27 +29,69 @@ from sqlalchemy import Connection, Table, bindparam, func
 from sqlalchemy import insert as insert_statement
 from sqlalchemy.exc import DBAPIError
 
-Chunks = Iterable[list[tuple] | pd.DataFrame]
+Rows: TypeAlias = list[tuple] | pd.DataFrame
+# A chunk, or a chunk and the rows it adds to a side table (a batch's change records), which
+# are written right after it, in the same stream.
+Chunks = Iterable[Rows | tuple[Rows, pd.DataFrame]]
 
 
-def insert(connection: Connection, table: Table, columns: list[str], chunks: Chunks) -> None:
-    """Insert rows holding ``columns``' values, in that order."""
-    names = ", ".join(_quote(connection, name) for name in columns)
+class Side(NamedTuple):
+    """A table that every chunk of a write may add rows to, holding ``columns``."""
+
+    table: Table
+    columns: list[str]
+
+
+def insert(
+    connection: Connection,
+    table: Table,
+    columns: list[str],
+    chunks: Chunks,
+    side: Side | None = None,
+) -> None:
+    """Insert rows holding ``columns``' values, in that order (and each chunk's ``side`` rows)."""
     if uses_copy(connection):
-        copy = f"COPY {_quote(connection, table.name)} ({names}) FROM STDIN"
-        _stream(connection, table, chunks, lambda cursor, rows: _copy_in(cursor, copy, rows))
+        copy = _copy_statement(connection, table, columns)
+        _stream(connection, table, chunks, lambda cursor, rows: _copy_in(cursor, copy, rows), side)
         return
-    marks = ", ".join([_mark(connection)] * len(columns))
-    statement = f"INSERT INTO {_quote(connection, table.name)} ({names}) VALUES ({marks})"
-    for rows in chunks:
+    statement = _insert_statement(connection, table, columns)
+    for rows, extra in _split(chunks):
         connection.exec_driver_sql(statement, _tuples(rows))
+        _insert_side(connection, side, extra)
+
+
+def _copy_statement(connection: Connection, table: Table, columns: list[str]) -> str:
+    names = ", ".join(_quote(connection, name) for name in columns)
+    return f"COPY {_quote(connection, table.name)} ({names}) FROM STDIN"
+
+
+def _insert_statement(connection: Connection, table: Table, columns: list[str]) -> str:
+    names = ", ".join(_quote(connection, name) for name in columns)
+    marks = ", ".join([_mark(connection)] * len(columns))
+    return f"INSERT INTO {_quote(connection, table.name)} ({names}) VALUES ({marks})"
+
+
+def _split(chunks: Chunks) -> Iterator[tuple[Rows, pd.DataFrame | None]]:
+    for chunk in chunks:
+        yield chunk if isinstance(chunk, tuple) else (chunk, None)
+
+
+def _insert_side(connection: Connection, side: Side | None, rows: pd.DataFrame | None) -> None:
+    if side is not None and rows is not None and len(rows):
+        statement = _insert_statement(connection, side.table, side.columns)
+        connection.exec_driver_sql(statement, _tuples(rows[side.columns]))
 
 
 def update(
-    connection: Connection, table: Table, key: str, columns: list[str], chunks: Chunks
+    connection: Connection,
+    table: Table,
+    key: str,
+    columns: list[str],
+    chunks: Chunks,
+    side: Side | None = None,
 ) -> None:
     """Set ``columns`` of the records named by ``key``: each row holds the new values, in
-    ``columns``' order, and the key last."""
+    ``columns``' order, and the key last (and add each chunk's ``side`` rows)."""
     name, quoted = _quote(connection, table.name), [_quote(connection, c) for c in columns]
     where = _quote(connection, key)
     if uses_copy(connection):
@@ -73,14 +115,15 @@ def update(
             cursor.execute(apply)
             cursor.execute(f"TRUNCATE {changes}")
 
-        _stream(connection, table, chunks, write)
+        _stream(connection, table, chunks, write, side)
         connection.exec_driver_sql(f"DROP TABLE {changes}")
         return
     mark = _mark(connection)
     assignments = ", ".join(f"{c} = {mark}" for c in quoted)
     statement = f"UPDATE {name} SET {assignments} WHERE {where} = {mark}"
-    for rows in chunks:
+    for rows, extra in _split(chunks):
         connection.exec_driver_sql(statement, _tuples(rows))
+        _insert_side(connection, side, extra)
 
 
 def insert_file(
@@ -129,21 +172,36 @@ def read_columns(connection: Connection, table: Table, names: list[str]) -> list
 Write = Callable[[Any, "list[tuple] | memoryview"], None]
 
 
-def _stream(connection: Connection, table: Table, chunks: Chunks, write: Write) -> None:
+def _stream(
+    connection: Connection, table: Table, chunks: Chunks, write: Write, side: Side | None = None
+) -> None:
     """``write(cursor, rows)`` for each chunk in turn, in a worker thread, while this thread
     makes the next chunk (and turns a DataFrame into CSV: pyarrow lets go of the GIL for
-    that, psycopg while it waits for the server). One chunk is written at a time; an error
-    stops the stream, and the worker has finished before the caller can roll back."""
+    that, psycopg while it waits for the server). One chunk is written at a time, then its
+    ``side`` rows; an error stops the stream, and the worker has finished before the caller
+    can roll back."""
+    side_copy = _copy_statement(connection, side.table, side.columns) if side else ""
+
+    def write_both(cursor: Any, rows: list[tuple] | memoryview, extra: memoryview | None) -> None:
+        write(cursor, rows)
+        if extra is not None:
+            _copy_in(cursor, side_copy, extra)
+
     with (
         _driver_cursor(connection, f"COPY {table.name}") as cursor,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-write") as worker,
     ):
         writing: Future | None = None
-        for chunk in chunks:
+        for chunk, extra in _split(chunks):
             rows = chunk if isinstance(chunk, list) else _csv(table, chunk)
+            extra_csv = (
+                _csv(side.table, extra[side.columns])
+                if side is not None and extra is not None and len(extra)
+                else None
+            )
             if writing is not None:
                 writing.result()
-            writing = worker.submit(write, cursor, rows)
+            writing = worker.submit(write_both, cursor, rows, extra_csv)
         if writing is not None:
             writing.result()
 

@@ -40,6 +40,7 @@ from bulkpoc.store import bulk, schema
 from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
+from bulkpoc.store.changes import ChangeLookups
 from bulkpoc.store.pocs import PocDirectory
 from bulkpoc.store.schedules import ScheduleBook
 from bulkpoc.store.sessions import WebSessions
@@ -86,7 +87,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store(RunHistory, HistoryLookups, ScheduleBook, Accounts, WebSessions, PocDirectory):
+class Store(
+    RunHistory, HistoryLookups, ChangeLookups, ScheduleBook, Accounts, WebSessions, PocDirectory
+):
     """One database. Reads come back as DataFrames; writes go in chunks inside a transaction."""
 
     def __init__(self, url: str) -> None:

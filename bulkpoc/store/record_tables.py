@@ -7,7 +7,8 @@ the store, and apply parks a key while records swap it.
 
 from __future__ import annotations
 
-from sqlalchemy import Table, UniqueConstraint
+import numpy as np
+from sqlalchemy import Connection, Table, UniqueConstraint, func, insert, select, text, update
 
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import Field, RecordType
@@ -66,3 +67,35 @@ def constraint_keys(table: Table, fields: tuple[Field, ...]) -> tuple[UniqueKey,
 _UNIQUE = {
     name: constraint_keys(TABLES[name], rtype.fields) for name, rtype in RECORD_TYPES.items()
 }
+
+
+def reserve_ids(connection: Connection, rtype: RecordType, count: int) -> np.ndarray:
+    """``count`` new IDs for ``rtype``'s records, so a batch knows the IDs it creates.
+
+    PostgreSQL takes them from the table's sequence. SQLite, whose batch holds the write
+    lock, counts on from the highest ID in the table or ever handed out (``record_ids``), so an
+    ID freed by an undo is not given to a new record.
+    """
+    records = table(rtype)
+    if connection.dialect.name == "postgresql":
+        sequence = connection.scalar(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": records.name}
+        )
+        ids = connection.execute(
+            text("SELECT nextval(:sequence) FROM generate_series(1, :count)"),
+            {"sequence": sequence, "count": count},
+        ).scalars()
+        return np.fromiter(ids, dtype=np.int64, count=count)
+    counter = schema.record_ids
+    highest = max(
+        connection.scalar(select(func.max(records.c.id))) or 0,
+        connection.scalar(select(counter.c.last_id).where(counter.c.record_type == rtype.name))
+        or 0,
+    )
+    last = highest + count
+    updated = connection.execute(
+        update(counter).where(counter.c.record_type == rtype.name).values(last_id=last)
+    )
+    if not updated.rowcount:
+        connection.execute(insert(counter).values(record_type=rtype.name, last_id=last))
+    return np.arange(highest + 1, last + 1, dtype=np.int64)

@@ -171,6 +171,8 @@ batches = Table(
     Column("report_path", Text, nullable=True),
     Column("error_file_path", Text, nullable=True),
     Column("email_path", Text, nullable=True),
+    # What the batch changed (or would), field by field: bulkpoc.domain.changes.ChangeSummary.
+    Column("changes_summary", JSON, nullable=True),
     Index("ix_batches_status_started", "status", "started_at"),
     # Run History's filters, newest first, and the counts beside them.
     Index("ix_batches_status_id", "status", "id"),
@@ -189,6 +191,35 @@ batch_errors = Table(
     Column("code", String(40), nullable=False),
     Column("message", Text, nullable=False),
     Index("ix_batch_errors_batch_row", "batch_id", "row"),
+)
+
+# What each batch did (or, for a dry run, would do) to each record: bulkpoc.domain.changes.
+# No foreign key to batches: checking one per row doubled the cost of COPY on PostgreSQL, and
+# nothing but a batch (in its own transaction) or retention writes or removes these rows.
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, nullable=False),
+    Column("row", Integer, nullable=True),
+    Column("record_type", String(20), nullable=False),
+    Column("record_key", String(320), nullable=True),  # None: a dry run's create of an ID
+    Column("action", String(10), nullable=False),
+    Column("field", Text, nullable=True),  # a header; for a whole record, all of them
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Index("ix_changes_batch_id", "batch_id", "id"),
+    Index("ix_changes_record", "record_type", "record_key"),
+)
+
+# SQLite only: the highest ID each record type has handed out, so an ID freed by an undo is
+# never given to another record (its history would become the new one's). PostgreSQL's
+# sequences never give an ID twice.
+record_ids = Table(
+    "record_ids",
+    metadata,
+    Column("record_type", String(20), primary_key=True),
+    Column("last_id", Integer, nullable=False),
 )
 
 # Every uploaded file's bytes, once per content, so any worker on any machine can run a batch.

@@ -20,10 +20,13 @@ def records_as_text(
     records: pd.DataFrame,
     with_timestamps: bool = True,
     with_key: bool = True,
+    only: list[str] | None = None,
 ) -> pd.DataFrame:
-    """One text column per header (Row Changed excluded), in the file's representation."""
+    """One text column per header (Row Changed excluded), in the file's representation;
+    ``only``: just the columns of these fields (by name)."""
     frame = pd.DataFrame(index=records.index)
-    for field in (rtype.key, *rtype.fields) if with_key else rtype.fields:
+    fields = (rtype.key, *rtype.fields) if with_key else rtype.fields
+    for field in fields if only is None else [f for f in fields if f.name in only]:
         values = records[field.name]
         if field.kind == "yes_no":
             text = pd.Series(np.where(values.astype(bool), "Y", "N"), index=records.index)
