@@ -33,6 +33,7 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult, Counts
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.formats.base import Source
+from bulkpoc.output.changes import FILE_NAME as CHANGES_FILE
 from bulkpoc.store.batches import RUNNING, Recorded
 from bulkpoc.store.db import Store, utcnow
 
@@ -204,6 +205,9 @@ def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchR
     result.reports.html = batch["report_path"]
     result.reports.error_file = batch["error_file_path"]
     result.reports.email = batch["email_path"]
+    if result.changes is not None and not result.changes.empty and batch["report_path"]:
+        # Every batch that changed something wrote changes.csv beside its report.
+        result.reports.changes = str(Path(batch["report_path"]).with_name(CHANGES_FILE))
     return result
 
 

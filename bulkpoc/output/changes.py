@@ -10,7 +10,6 @@ updated record gives one line per changed field; a created record one line, Fiel
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
@@ -19,7 +18,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
 
-from bulkpoc.domain.changes import CREATED, REMOVED
+from bulkpoc.domain.changes import CREATED, REMOVED, record_values
 from bulkpoc.store import schema
 from bulkpoc.store.record_tables import TABLES
 
@@ -51,46 +50,38 @@ class ChangeLine(NamedTuple):
 READ = ("id", "row", "record_type", "record_key", "action", "field", "before", "after")
 
 
-def _all_values(texts: list[str]) -> list[Any]:
-    """Each created or removed record's JSON object of header to text, decoded in one call
-    (a call per record cost more than the rest of the line); one at a time if any is not
-    JSON, which then stays as it is."""
+def values(field: str | None, text: str | None) -> dict[str, str] | None:
+    """A created or removed record's values, header to cell text; None if the change row
+    does not hold them as ``record_values`` reads them."""
     try:
-        return list(json.loads("[" + ",".join(texts) + "]"))
+        return record_values(field or "", text or "")
     except ValueError:
-        decoded: list[Any] = []
-        for text in texts:
-            try:
-                decoded.append(json.loads(text))
-            except ValueError:
-                decoded.append(None)
-        return decoded
+        return None
 
 
-def readable(values: Any, text: str) -> str:
+def readable(cells: dict[str, str] | None, text: str) -> str:
     """A created or removed record's values as ``Name: X; Skill: Y``, blanks left out (or
-    ``text`` as it is, when it is not a JSON object)."""
-    if not isinstance(values, dict):
+    ``text`` as it is, when the values cannot be read)."""
+    if cells is None:
         return text
-    return "; ".join([header + ": " + str(cell) for header, cell in values.items() if cell])
+    return "; ".join([header + ": " + cell for header, cell in cells.items() if cell])
 
 
 def lines(changes: Sequence[Sequence[Any]], names: Mapping[str, str]) -> list[ChangeLine]:
     """Change rows (tuples of the ``READ`` columns) as lines, each record named by ``names``
     (key to name) or by its own values."""
-    whole = [c for c in changes if c[4] in WHOLE_RECORD]
-    values = iter(_all_values([(c[7] if c[4] == CREATED else c[6]) or "{}" for c in whole]))
     shown = []
     for _id, row, record_type, key, action, field, before, after in changes:
         name = names.get(key, "") if key is not None else ""
         if action in WHOLE_RECORD:
-            cells = next(values)
-            if not name and isinstance(cells, dict):
-                name = str(cells.get("Name") or "")
+            cells = values(field, after if action == CREATED else before)
+            if not name and cells is not None:
+                name = cells.get("Name", "")
             if action == CREATED:
-                field, after = WHOLE_RECORD[action], readable(cells, after or "")
+                after = readable(cells, after or "")
             else:
-                field, before = WHOLE_RECORD[action], readable(cells, before or "")
+                before = readable(cells, before or "")
+            field = WHOLE_RECORD[action]
         if not name and record_type == "number" and key:
             name = key  # a number is its own name
         shown.append(

@@ -2,16 +2,15 @@
 written for every batch that changed something, so it must cost little beside the batch.
 
 The lines are those ``changes.lines`` gives, built a chunk of change rows at a time by Arrow,
-a column at a time: a created record's JSON values decoded for the whole chunk in one call,
-turned into ``Name: X; Skill: Y`` by joining columns; text a spreadsheet would run as a
-formula gets an apostrophe, as in exports. Python formatting each line cost as much as the
-batch's own writes.
+a column at a time: a created record's cells split for the whole chunk in one call, turned
+into ``Name: X; Skill: Y`` by joining columns; text a spreadsheet would run as a formula gets
+an apostrophe, as in exports. Formatting each line in Python cost as much as the batch's own
+writes.
 """
 
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,10 +18,10 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import pyarrow.json as pa_json
 from sqlalchemy import Connection
 
 from bulkpoc.domain.changes import CREATED, REMOVED
+from bulkpoc.domain.rowhash import SEPARATOR
 from bulkpoc.output.changes import (
     CHUNK,
     FILE_NAME,
@@ -31,6 +30,7 @@ from bulkpoc.output.changes import (
     change_chunks,
     names_of,
     readable,
+    values,
 )
 
 BOM = "\ufeff".encode()  # UTF-8 with a BOM, as the error file: Excel reads accents right
@@ -79,12 +79,13 @@ def table(rows: Sequence[Sequence[Any]], names: Mapping[str, str]) -> pa.Table:
     name = pc.cast(known, _TEXT) if len(known) else pa.array([], _TEXT)
     before = pa.array(column["before"], _TEXT)
     after = pa.array(column["after"], _TEXT)
-    for mask, values in ((created, after), (removed, before)):
+    for mask, whole in ((created, after), (removed, before)):
         if not pc.any(mask).as_py():
             continue
-        texts, own_names = _readable(pc.filter(values, mask))
-        shown = pc.replace_with_mask(values, mask, texts)
-        if values is after:
+        fields = pc.filter(pa.array(column["field"], _TEXT), mask)
+        texts, own_names = _readable(fields, pc.filter(whole, mask))
+        shown = pc.replace_with_mask(whole, mask, texts)
+        if whole is after:
             after = shown
         else:
             before = shown
@@ -99,7 +100,7 @@ def table(rows: Sequence[Sequence[Any]], names: Mapping[str, str]) -> pa.Table:
     return pa.table(
         {
             "Row": pa.array(column["row"], pa.int64()),
-            "ID": key,
+            "ID": _safe(pc.fill_null(key, "")),
             "Name": _safe(name),
             "Field": pc.fill_null(field, ""),
             "Before": _safe(pc.fill_null(before, "")),
@@ -114,53 +115,41 @@ def _scatter(mask: pa.Array, values: pa.Array) -> pa.Array:
     return pc.replace_with_mask(empty, mask, values)
 
 
-def _readable(texts: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Records' JSON values as ``Name: X; Skill: Y`` (blanks left out), and their names."""
-    try:
-        values = _decoded(texts)
-    except (pa.ArrowInvalid, ValueError):
-        # Not JSON objects of text, or of differing headers: a record at a time.
-        decoded = [_loads(text) for text in texts.to_pylist()]
-        shown = [readable(v, t or "") for v, t in zip(decoded, texts.to_pylist(), strict=True)]
-        own = [str(v.get("Name") or "") if isinstance(v, dict) else None for v in decoded]
-        return pa.array(shown, _TEXT), pa.array(own, _TEXT)
+def _readable(fields: pa.Array, texts: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Whole records' values (``texts``, their cells for the headers ``fields`` names, as
+    ``record_values`` reads them) as ``Name: X; Skill: Y``, blanks left out; and their names.
+    A column at a time for each set of headers (a batch has one)."""
+    shown, own = pa.nulls(len(texts), _TEXT), pa.nulls(len(texts), _TEXT)
+    for headers_text in pc.unique(fields).to_pylist():
+        mask = pc.fill_null(pc.equal(fields, headers_text), False)
+        some = pc.fill_null(pc.filter(texts, mask), "")
+        text, names = _joined((headers_text or "").split(SEPARATOR), some)
+        shown = pc.replace_with_mask(shown, mask, text)
+        own = pc.replace_with_mask(own, mask, names)
+    return shown, own
+
+
+def _joined(headers: list[str], texts: pa.Array) -> tuple[pa.Array, pa.Array]:
+    cells = pc.split_pattern(texts, SEPARATOR)
+    if not pc.all(pc.equal(pc.list_value_length(cells), len(headers))).as_py():
+        # Not one cell per header: a record at a time, as ``changes.lines`` does.
+        every = [(text, values(SEPARATOR.join(headers), text)) for text in texts.to_pylist()]
+        return (
+            pa.array([readable(cells, text) for text, cells in every], _TEXT),
+            pa.array([cells.get("Name") if cells else None for _text, cells in every], _TEXT),
+        )
     parts = []
-    for header in values.column_names:
-        cells = values[header]
-        cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, _TEXT), cells)
-        parts.append(pc.binary_join_element_wise(header + ": ", cells, ""))
-    if not parts:
-        return pa.array([""] * len(texts), _TEXT), pa.nulls(len(texts), _TEXT)
-    shown = pc.fill_null(pc.binary_join_element_wise(*parts, "; ", null_handling="skip"), "")
-    own = values["Name"] if "Name" in values.column_names else pa.nulls(len(texts), _TEXT)
-    return _flat(shown), _flat(own)
-
-
-def _decoded(texts: pa.Array) -> pa.Table:
-    """The JSON objects in ``texts``, each a row, every value text, in one call; raises if
-    any is not an object with the first one's headers."""
-    first = json.loads(texts[0].as_py() or "{}")
-    if not isinstance(first, dict):
-        raise ValueError("not a JSON object")
-    schema = pa.schema([(header, _TEXT) for header in first])
-    data = "\n".join(text or "{}" for text in texts.to_pylist()).encode()
-    values = pa_json.read_json(
-        io.BytesIO(data),
-        read_options=pa_json.ReadOptions(block_size=max(len(data), 1 << 20)),
-        parse_options=pa_json.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="error"
-        ),
+    for position, header in enumerate(headers):
+        cell = pc.list_element(cells, position)
+        cell = pc.if_else(pc.equal(cell, ""), pa.scalar(None, _TEXT), cell)
+        parts.append(pc.binary_join_element_wise(header + ": ", cell, ""))
+    joined = pc.fill_null(pc.binary_join_element_wise(*parts, "; ", null_handling="skip"), "")
+    names = (
+        pc.list_element(cells, headers.index("Name"))
+        if "Name" in headers
+        else pa.nulls(len(texts), _TEXT)
     )
-    if values.num_rows != len(texts):
-        raise ValueError("not one JSON object a line")
-    return values.combine_chunks()
-
-
-def _loads(text: str | None) -> Any:
-    try:
-        return json.loads(text or "")
-    except ValueError:
-        return None
+    return _flat(joined), _flat(names)
 
 
 def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
