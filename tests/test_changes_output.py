@@ -18,8 +18,8 @@ from sqlalchemy import insert
 
 from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.changes import joined
-from bulkpoc.domain.rowhash import SEPARATOR
 from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.rowhash import SEPARATOR
 from bulkpoc.output import changes, changes_csv, mail
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store

@@ -7,7 +7,7 @@ as in the API; its progress, like the Run History, is open to every logged-in us
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import Response
@@ -72,7 +72,7 @@ def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) 
         )
     result = load_result(store, batch_id, with_errors=False)
     tab, tabs = changes_tab.tabs(request, result)
-    shown = {"counts": None}
+    shown: dict[str, Any] = {"counts": None}
     if tab == changes_tab.ERRORS:
         shown = _row_errors(request, store, result)
     elif tab == changes_tab.CHANGES:
