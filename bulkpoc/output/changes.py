@@ -124,19 +124,30 @@ def change_chunks(
     changes = schema.changes
     columns = [changes.c[name] for name in READ]
     last = 0
-    while True:
-        query = (
-            select(*columns)
-            .where(changes.c.batch_id == batch_id, changes.c.id > last)
-            .order_by(changes.c.id)
-            .limit(chunk)
-        )
-        rows = connection.execute(query).all()
-        if rows:
-            yield rows
-        if len(rows) < chunk:
-            return
-        last = rows[-1][0]
+    # The driver's own cursor, in the connection's transaction: plain tuples, without the
+    # rows SQLAlchemy wraps them in, which cost a third of the file's time. The query's only
+    # values are whole numbers, written into it.
+    cursor = connection.connection.cursor()
+    try:
+        while True:
+            query = (
+                select(*columns)
+                .where(changes.c.batch_id == int(batch_id), changes.c.id > int(last))
+                .order_by(changes.c.id)
+                .limit(int(chunk))
+            )
+            compiled = query.compile(
+                dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+            )
+            cursor.execute(str(compiled))
+            rows = cursor.fetchall()
+            if rows:
+                yield rows
+            if len(rows) < chunk:
+                return
+            last = rows[-1][0]
+    finally:
+        cursor.close()
 
 
 def change_lines(connection: Connection, batch_id: int, chunk: int = CHUNK) -> Iterator[ChangeLine]:
