@@ -119,7 +119,8 @@ def test_a_reviewer_reads_filters_and_ticks_the_changes_of_a_dry_run(
     )
     fits(page, visits, "changes-filtered")
 
-    # Each row has a box to leave it out when the file is applied; the summary can tick all.
+    # Each row has a box to leave it out when the file is applied (the "Apply this file"
+    # form, apply-form, posts it); the summary can tick all of a transition.
     page.set_viewport_size({"width": 1280, "height": 800})
     first_box = page.locator("#changes-form input[name=exclude_rows]").first
     first_box.check()

@@ -2,8 +2,8 @@
 transition (before -> after) and by action, and one page of the changes, paged by the store.
 
 Everything the tab shows is in its URL (``?tab=changes&field=Skill&page=2``), so it works
-without JavaScript. A dry run's rows carry an ``exclude_rows`` checkbox each, in the form
-``changes-form``, for the reviewer to leave rows out when applying the file.
+without JavaScript. A dry run's rows carry an ``exclude_rows`` checkbox each, joined to the
+"Apply this file" form (``form="apply-form"``), for the reviewer to leave rows out.
 """
 
 from __future__ import annotations
