@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = Field(
         default=3600, gt=0, description="The retry delay doubles up to this many seconds."
     )
+    mail_attachment_max_bytes: int = Field(
+        default=10 * 1000 * 1000,
+        gt=0,
+        description="Largest changes.csv a results email attaches (zipped if larger); 10 MB.",
+    )
     worker_concurrency: int = Field(default=1, ge=1, description="Batches one worker runs at once.")
     upload_max_bytes: int = Field(
         default=50 * 1024 * 1024,

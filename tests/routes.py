@@ -106,6 +106,11 @@ ROUTES = [
     _route(
         "GET", "/batches/{batch_id:int}/email.eml", _("/batches/{poc_batch}/email.eml", POC_CREATE)
     ),
+    _route(
+        "GET",
+        "/batches/{batch_id:int}/changes.csv",
+        _("/batches/{skill_batch}/changes.csv", SKILLS_EDIT),
+    ),
     _route("GET", "/static", _("/static/app.css", PUBLIC)),
     _route("GET", "/api/docs", _("/api/docs", PUBLIC)),
     _route("GET", "/api/docs/assets", _("/api/docs/assets/swagger-ui.css", PUBLIC)),
@@ -143,6 +148,11 @@ ROUTES = [
         "GET",
         "/api/v1/batches/{batch_id}/errors",
         _("/api/v1/batches/{poc_batch}/errors", POC_CREATE),
+    ),
+    _route(
+        "GET",
+        "/api/v1/batches/{batch_id}/changes.csv",
+        _("/api/v1/batches/{skill_batch}/changes.csv", SKILLS_EDIT),
     ),
     _route(
         "GET",

@@ -195,7 +195,7 @@ def test_an_upload_gives_the_same_result_and_error_file_as_an_import(store, sett
             "html": f"/api/v1/batches/{batch_id}/report.html",
             "error_file": f"/api/v1/batches/{batch_id}/errors",
             "email": None,
-            "changes": None,
+            "changes": f"/api/v1/batches/{batch_id}/changes.csv",
         }
     }
     assert result["counts"] == expected.counts.model_dump()
@@ -236,6 +236,7 @@ def test_a_batch_answers_the_same_object_as_import_json_timings_included(
     # The same object, but for where its files are: the API's URLs, not the server's paths.
     url = f"/api/v1/batches/{imported['batch_id']}"
     links = {"html": f"{url}/report.html", "error_file": f"{url}/errors", "email": None}
+    links["changes"] = f"{url}/changes.csv"
     assert answered == imported | {"reports": links}
 
 
@@ -295,7 +296,11 @@ def test_the_result_links_its_report_error_file_and_email_as_urls_of_the_api(sto
         "html": f"{url}/report.html",
         "error_file": f"{url}/errors",
         "email": f"{url}/email.eml",
+        "changes": f"{url}/changes.csv",
     }
+    changes = api.get(result["reports"]["changes"])
+    assert changes.headers["content-type"].startswith("text/csv")
+    assert changes.text.splitlines()[0] == '\ufeff"Row","ID","Name","Field","Before","After"'
     report = api.get(result["reports"]["html"])
     assert report.status_code == 200
     assert report.headers["content-type"].startswith("text/html")
@@ -595,7 +600,7 @@ def test_the_openapi_schema_declares_the_token_and_every_answer(api):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "bulkpoc tokens create" in scheme["description"]
     operations = [op for item in schema["paths"].values() for op in item.values()]
-    assert len(operations) == len(API_CALLS) == 22
+    assert len(operations) == len(API_CALLS) == 23
     for operation in operations:
         assert operation["security"] == [{"APIToken": []}]
         for code in ("401", "422"):

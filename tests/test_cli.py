@@ -330,9 +330,12 @@ def test_import_json_has_the_documented_shape_and_values(demo_db):
     assert [(e["column"], e["value"], e["code"]) for e in typo] == [
         ("Skill", "Sales Cals", "unknown_reference")
     ]
-    assert set(body["reports"]) == {"html", "error_file", "email"}
-    for key in ("html", "error_file", "email"):
+    assert set(body["reports"]) == {"html", "error_file", "email", "changes"}
+    for key in ("html", "error_file", "email", "changes"):
         assert Path(body["reports"][key]).is_file(), key
+    # What the batch changed: the summary, and every change in changes.csv beside the report.
+    assert body["changes"] == {"created": 1, "updated": 0, "removed": 0, "fields": []}
+    assert Path(body["reports"]["changes"]).parent == Path(body["reports"]["html"]).parent
     # The JSON is the result object's own serialisation, which the API serves too.
     assert BatchResult.model_validate(body).model_dump(mode="json") == body
     assert body["dry_run"] is False
@@ -403,8 +406,12 @@ def test_import_dry_run_reports_but_leaves_the_store_unchanged(demo_db, tmp_path
     assert poc_count(demo_db) == 0
     demo_db("export", "--type", "number", "-o", after)
     assert before.read_bytes() == after.read_bytes()
+    assert body["changes"]["created"] == 12  # what it would change, and the file of it
+    assert Path(body["reports"]["changes"]).read_text(encoding="utf-8-sig").count("(created)") == 12
     text = demo_db("import", NEW_POCS, "--dry-run")
     assert "dry run" in text.stdout.lower()
+    assert "Changes it would make:\n  Created: 12 records\n" in text.stdout
+    assert "Changes file: " in text.stdout
     assert poc_count(demo_db) == 0
 
 

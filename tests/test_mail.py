@@ -118,8 +118,9 @@ def test_a_batch_with_notify_sends_one_message_with_both_parts_and_the_error_fil
     assert result.summary() in plain.get_content()
     assert "Sales Cals" in plain.get_content()
     assert "<td>Sales Cals</td>" in html.get_content()
-    (attachment,) = message.iter_attachments()
+    attachment, changes = message.iter_attachments()  # the error file, and every change
     error_file = Path(result.reports.error_file)
+    assert changes.get_filename() == "changes.csv"
     assert attachment.get_filename() == error_file.name == f"pocs-errors.{kind}"
     assert attachment.get_content_type() == CONTENT_TYPES[kind]
     assert attachment.get_payload(decode=True) == error_file.read_bytes()
@@ -154,8 +155,9 @@ def test_without_an_smtp_host_the_message_is_written_into_the_outbox_folder(
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert subject(message).startswith("[bulkpoc] Completed with errors: pocs.csv")
     assert message.get_body(preferencelist=("html",)) is not None
-    (attachment,) = message.iter_attachments()
+    attachment, changes = message.iter_attachments()
     assert attachment.get_payload(decode=True) == Path(result.reports.error_file).read_bytes()
+    assert changes.get_payload(decode=True) == Path(result.reports.changes).read_bytes()
     (row,) = outbox(store)
     assert row["destination"] == str(path)
     assert row["sent_at"] is not None

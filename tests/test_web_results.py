@@ -21,7 +21,7 @@ from bulkpoc.batch.submit import load_result, record_duplicate, run_import, subm
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.result import Reports
-from bulkpoc.output import mail, report
+from bulkpoc.output import changes, mail, report
 from bulkpoc.store.db import Store
 from bulkpoc.web.progress import STAGES
 from tests.conftest import POC_HEADERS, poc, write_rows
@@ -188,9 +188,12 @@ def test_the_report_error_file_and_email_are_the_batchs_own(client, store, mixed
     written = load_result(store, batch)
     assert written.reports.error_file
     assert f"({written.reports.error_file})" in report.render("report.html", written)
-    # As the batch wrote it, but naming the error file by its URL, not the server's folder.
-    served = written.model_copy(update={"reports": Reports(error_file=f"/batches/{batch}/errors")})
-    assert shown.text == report.render("report.html", served)
+    # As the batch wrote it, but naming its files by their URLs, not the server's folder.
+    links = Reports(error_file=f"/batches/{batch}/errors", changes=f"/batches/{batch}/changes.csv")
+    served = written.model_copy(update={"reports": links})
+    with store.engine.connect() as connection:
+        first = changes.first_lines(connection, batch)
+    assert shown.text == report.render("report.html", served, changes=first)
     assert "'unsafe-inline'" in shown.headers["content-security-policy"]  # its own styles
 
     errors = client.get(f"/batches/{batch}/errors")
@@ -236,6 +239,7 @@ def test_a_succeeded_batch_has_no_grid_error_file_or_email(client, run) -> None:
     assert not html.has_id("row-errors")
     assert [a.attrs["href"] for a in html.by_id("files").all("a")] == [
         f"/batches/{result.batch_id}/report.html",
+        f"/batches/{result.batch_id}/changes.csv",
         "/manage/poc",
     ]
     assert client.get(f"/batches/{result.batch_id}/errors").status_code == 404

@@ -51,7 +51,7 @@ from bulkpoc.domain.result import BatchResult, Counts
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.formats.base import RawTable, Source
-from bulkpoc.output import mail, report
+from bulkpoc.output import changes, changes_csv, mail, report
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store, utcnow
 from bulkpoc.store.snapshots import load_snapshot
@@ -217,7 +217,7 @@ def _validate_and_apply(
                     if result.counts.failed
                     else BatchStatus.SUCCEEDED
                 )
-            _finish(result, raw, options, settings, progress)
+            _finish(result, raw, options, settings, progress, connection)
             message_id = _queue_email(connection, result, options, settings)
             store.record_result(result, connection=connection)
             _keep_error_file(store, connection, result)
@@ -314,8 +314,10 @@ def _finish(
     options: ImportOptions,
     settings: Settings,
     progress: Progress,
+    connection: Connection | None = None,
 ) -> None:
-    """Write the HTML report and the error file."""
+    """Write the error file, changes.csv (from the change rows ``connection`` sees) and the
+    HTML report."""
     progress("report", 0, 1)
     result.finished_at = utcnow()
     folder = _report_folder(result, options, settings)
@@ -323,8 +325,17 @@ def _finish(
     stem = Path(result.file_name).stem or "upload"
     error_file = report.write_error_file(result, raw, folder, stem) if raw is not None else None
     result.reports.error_file = str(error_file) if error_file else None
-    result.reports.html = str(report.write_html_report(result, folder))
+    first: list[changes.ChangeLine] = []
+    if connection is not None and result.batch_id is not None and _changed(result):
+        written = changes_csv.write_changes_file(connection, result.batch_id, folder)
+        result.reports.changes = str(written) if written else None
+        first = changes.first_lines(connection, result.batch_id)
+    result.reports.html = str(report.write_html_report(result, folder, first))
     progress("report", 1, 1)
+
+
+def _changed(result: BatchResult) -> bool:
+    return result.changes is not None and not result.changes.empty
 
 
 def _keep_error_file(store: Store, connection: Connection, result: BatchResult) -> None:
@@ -347,7 +358,12 @@ def _queue_email(
     if not recipients:
         return None
     error_file = Path(result.reports.error_file) if result.reports.error_file else None
-    message = mail.build_email(result, settings, recipients, error_file)
+    first = (
+        changes.first_lines(connection, result.batch_id)
+        if result.batch_id is not None and _changed(result)
+        else []
+    )
+    message = mail.build_email(result, settings, recipients, error_file, first)
     message_id = mail.queue_email(connection, result.batch_id, message, recipients)
     result.reports.email = mail.pending(message_id)
     return message_id
@@ -377,7 +393,11 @@ def _deliver(
             f"The results email could not be sent yet: {delivery.error}; "
             "it is kept in the outbox and will be retried."
         )
-        report.write_html_report(result, _report_folder(result, options, settings))
+        first: list[changes.ChangeLine] = []
+        if result.batch_id is not None and _changed(result):
+            with store.engine.connect() as connection:
+                first = changes.first_lines(connection, result.batch_id)
+        report.write_html_report(result, _report_folder(result, options, settings), first)
         _record_apart(store, result, waiting)
 
 

@@ -33,6 +33,7 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult, Counts
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.formats.base import Source
+from bulkpoc.output.changes import FILE_NAME as CHANGES_FILE
 from bulkpoc.store.batches import RUNNING, Recorded
 from bulkpoc.store.db import Store, utcnow
 
@@ -206,6 +207,9 @@ def load_result(store: Store, batch_id: int, with_errors: bool = True) -> BatchR
     result.reports.email = batch["email_path"]
     result.preview_of, result.new_preview = batch["preview_of"], batch["new_preview"]
     result.applied_as = store.applied_as(batch_id) if result.dry_run else None
+    if result.changes is not None and not result.changes.empty and batch["report_path"]:
+        # Every batch that changed something wrote changes.csv beside its report.
+        result.reports.changes = str(Path(batch["report_path"]).with_name(CHANGES_FILE))
     return result
 
 

@@ -122,7 +122,13 @@ def _print_result(result: BatchResult) -> None:
         click.echo(f"  Row {error.row}, {error.column or 'row'}: {error.message}")
     if len(result.errors) > len(shown):
         click.echo(f"  … and {len(result.errors) - len(shown)} more errors in the report.")
+    if result.changes and not result.changes.empty:
+        click.echo("Changes:" if result.applied else "Changes it would make:")
+        for line in result.changes.lines():
+            click.echo(f"  {line}")
     click.echo(f"Report: {result.reports.html}")
+    if result.reports.changes:
+        click.echo(f"Changes file: {result.reports.changes}")
     if result.reports.error_file:
         click.echo(f"Error file (fix and upload again): {result.reports.error_file}")
     if result.reports.email:

@@ -17,7 +17,7 @@ import email.policy
 import smtplib
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -29,6 +29,8 @@ from sqlalchemy import ColumnElement, Connection, insert, or_, select
 
 from bulkpoc.config import Settings
 from bulkpoc.domain.result import BatchResult
+from bulkpoc.output import changes as changes_file
+from bulkpoc.output.changes import ChangeLine
 from bulkpoc.output.report import render
 from bulkpoc.store import schema
 from bulkpoc.store.batches import Waiting
@@ -37,6 +39,7 @@ from bulkpoc.store.db import Store, utcnow
 ATTACHMENT_TYPES = {
     ".csv": ("text", "csv"),
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".zip": ("application", "zip"),
 }
 # How long a claimed message is left to the process sending it: an SMTP conversation is a few
 # exchanges, each allowed ``smtp_timeout``. A process that dies meanwhile leaves it for later.
@@ -82,25 +85,40 @@ def subject(result: BatchResult) -> str:
 
 
 def build_email(
-    result: BatchResult, settings: Settings, recipients: list[str], attachment: Path | None
+    result: BatchResult,
+    settings: Settings,
+    recipients: list[str],
+    attachment: Path | None,
+    changes: Sequence[ChangeLine] = (),
 ) -> EmailMessage:
-    """Text and HTML rendered from the result, with the error file attached when rows failed."""
+    """Text and HTML rendered from the result and the first of its ``changes``, with the
+    error file attached when rows failed and changes.csv (or, if large, compressed) when
+    records changed."""
     message = EmailMessage()
     message["Subject"] = subject(result)
     message["From"] = settings.mail_from
     message["To"] = ", ".join(_one_line(address) for address in recipients)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="bulkpoc.local")
+    attached, note = None, None
+    if result.reports.changes:
+        limit = settings.mail_attachment_max_bytes
+        attached, note = changes_file.attachment(
+            Path(result.reports.changes), limit, result.batch_id
+        )
+    shown = {"changes": changes, "changes_note": note}
     # Quoted-printable, so servers without 8BITMIME take non-ASCII names unchanged.
-    message.set_content(render("email.txt", result), cte="quoted-printable")
-    message.add_alternative(render("email.html", result), subtype="html", cte="quoted-printable")
-    if attachment is not None and attachment.exists():
-        maintype, subtype = ATTACHMENT_TYPES.get(
-            attachment.suffix.lower(), ("application", "octet-stream")
-        )
-        message.add_attachment(
-            attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name
-        )
+    message.set_content(render("email.txt", result, **shown), cte="quoted-printable")
+    html = render("email.html", result, **shown)
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    for path in (attachment, attached):
+        if path is not None and path.exists():
+            maintype, subtype = ATTACHMENT_TYPES.get(
+                path.suffix.lower(), ("application", "octet-stream")
+            )
+            message.add_attachment(
+                path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+            )
     return message
 
 

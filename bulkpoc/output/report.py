@@ -3,6 +3,7 @@ results email (``mail``) renders."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bulkpoc import formats
 from bulkpoc.domain.records.base import ERROR_COLUMN
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.formats.base import RawTable
+from bulkpoc.output.changes import ChangeLine
 
 
 def templates_dir() -> Path:
@@ -35,12 +37,17 @@ def environment() -> jinja2.Environment:
 
 
 def render(template: str, result: BatchResult, **extra: object) -> str:
-    return environment().get_template(template).render(result=result, **extra)
+    """``template`` for ``result``; ``changes``, the first lines of its changes (default none),
+    and ``changes_note``, what the email says of its changes file."""
+    context = {"changes": (), "changes_note": None, **extra}
+    return environment().get_template(template).render(result=result, **context)
 
 
-def write_html_report(result: BatchResult, folder: Path) -> Path:
+def write_html_report(
+    result: BatchResult, folder: Path, changes: Sequence[ChangeLine] = ()
+) -> Path:
     path = folder / "report.html"
-    path.write_text(render("report.html", result), encoding="utf-8")
+    path.write_text(render("report.html", result, changes=changes), encoding="utf-8")
     return path
 
 

@@ -58,6 +58,7 @@ from bulkpoc.web.deps import DOWNLOAD, UPLOAD, get_settings, get_store, no_email
 from bulkpoc.web.downloads import (
     API_FILES,
     MEDIA_TYPES,
+    changes_file,
     email_file,
     error_file,
     file_links,
@@ -246,7 +247,32 @@ def batch_report(request: Request, _user: MayReadBatch, batch_id: BatchId) -> Re
         raise HTTPException(
             http.HTTP_404_NOT_FOUND, f"Batch {batch_id} has no report: it has not finished."
         )
-    return report_page(request, load_result(get_store(request), batch_id), API_FILES)
+    store = get_store(request)
+    return report_page(request, load_result(store, batch_id), API_FILES, store)
+
+
+@router.get(
+    "/batches/{batch_id}/changes.csv",
+    summary="A batch's changes file",
+    name="api_batch_changes_file",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Every change the batch made (a dry run: would make), one line a "
+            "field: Row, ID, Name, Field, Before, After.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        403: _problem("The user may not see this record type's data."),
+        404: _problem("There is no such batch, or it changed nothing."),
+    },
+)
+def batch_changes_file(request: Request, _user: MayReadBatch, batch_id: BatchId) -> Response:
+    """The changes.csv of a batch, as the results email attaches it."""
+    _batch(request, batch_id)
+    result = load_result(get_store(request), batch_id, with_errors=False)
+    if result.changes is None or result.changes.empty:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"Batch {batch_id} changed nothing.")
+    return changes_file(get_store(request), batch_id)
 
 
 @router.get(

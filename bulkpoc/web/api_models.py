@@ -58,12 +58,14 @@ class UploadForm(BaseModel):
 
 
 class ReportLinks(Reports):
-    """Where the API serves the batch's HTML report, error file and results email; null for
+    """Where the API serves the batch's HTML report, error file, results email and changes
+    file; null for
     what the batch has not (yet) produced. Never where the server keeps them."""
 
     html: str | None = Field(None, examples=["/api/v1/batches/12/report.html"])
     error_file: str | None = Field(None, examples=["/api/v1/batches/12/errors"])
     email: str | None = Field(None, examples=["/api/v1/batches/12/email.eml"])
+    changes: str | None = Field(None, examples=["/api/v1/batches/12/changes.csv"])
 
 
 class ApiBatchResult(BatchResult):

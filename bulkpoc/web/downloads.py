@@ -7,16 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from bulkpoc.domain.records import RecordType
 from bulkpoc.domain.result import BatchResult, Reports
-from bulkpoc.output import mail, report
+from bulkpoc.output import changes, changes_csv, mail, report
 from bulkpoc.output.exports import write_records
 from bulkpoc.store.db import Store
 
@@ -63,11 +64,17 @@ def error_file(name: str, content: bytes) -> Response:
 
 
 # The routes that serve a batch's files, by the field of ``Reports`` that says where it is.
-PAGE_FILES = {"html": "batch_report", "error_file": "batch_error_file", "email": "batch_email"}
+PAGE_FILES = {
+    "html": "batch_report",
+    "error_file": "batch_error_file",
+    "email": "batch_email",
+    "changes": "batch_changes_file",
+}
 API_FILES = {
     "html": "api_batch_report",
     "error_file": "api_batch_errors",
     "email": "api_batch_email",
+    "changes": "api_batch_changes_file",
 }
 
 
@@ -84,15 +91,39 @@ def file_links(request: Request, batch_id: int, files: Reports, routes: dict[str
     )
 
 
-def report_page(request: Request, result: BatchResult, routes: dict[str, str]) -> HTMLResponse:
-    """A finished batch's HTML report, rendered from its stored result as the batch wrote it,
-    its files named by the URLs ``routes`` serve them at; under a policy that runs nothing."""
+def report_page(
+    request: Request, result: BatchResult, routes: dict[str, str], store: Store
+) -> HTMLResponse:
+    """A finished batch's HTML report, rendered from its stored result as the batch wrote it
+    (with the first of its changes), its files named by the URLs ``routes`` serve them at;
+    under a policy that runs nothing."""
     assert result.batch_id is not None
     served = result.model_copy(
         update={"reports": file_links(request, result.batch_id, result.reports, routes)}
     )
+    with store.engine.connect() as connection:
+        first = changes.first_lines(connection, result.batch_id)
     return HTMLResponse(
-        report.render("report.html", served), headers={"content-security-policy": REPORT_POLICY}
+        report.render("report.html", served, changes=first),
+        headers={"content-security-policy": REPORT_POLICY},
+    )
+
+
+def changes_file(store: Store, batch_id: int) -> StreamingResponse:
+    """The batch's changes.csv, written from its change rows as it is sent (a chunk at a
+    time), so any process serves it, whatever its size."""
+
+    def pieces() -> Iterator[bytes]:
+        yield changes_csv.BOM
+        with store.engine.connect() as connection:
+            for piece, _lines in changes_csv.pieces(connection, batch_id):
+                yield piece
+
+    name = f"batch-{batch_id}-{changes.FILE_NAME}"
+    return StreamingResponse(
+        pieces(),
+        media_type=MEDIA_TYPES["csv"],
+        headers={"content-disposition": f'attachment; filename="{name}"'},
     )
 
 

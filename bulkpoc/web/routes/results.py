@@ -7,7 +7,7 @@ as in the API; its progress, like the Run History, is open to every logged-in us
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import Response
@@ -21,10 +21,16 @@ from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.formats.base import RawTable
 from bulkpoc.store.db import Store
-from bulkpoc.web import grid
+from bulkpoc.web import changes_tab, grid
 from bulkpoc.web.access import LOGIN, batch_in_path, page
 from bulkpoc.web.deps import get_store
-from bulkpoc.web.downloads import PAGE_FILES, email_file, error_file, report_page
+from bulkpoc.web.downloads import (
+    PAGE_FILES,
+    changes_file,
+    email_file,
+    error_file,
+    report_page,
+)
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
 from bulkpoc.web.routes.records import record_url
@@ -68,6 +74,12 @@ def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) 
             progress=batch_progress(request, store, batch),
         )
     result = load_result(store, batch_id, with_errors=False)
+    tab, tabs = changes_tab.tabs(request, result)
+    shown: dict[str, Any] = {"counts": None}
+    if tab == changes_tab.ERRORS:
+        shown = _row_errors(request, store, result)
+    elif tab == changes_tab.CHANGES:
+        shown = changes_tab.changes_tab(request, store, result)
     return render(
         request,
         "batch.html",
@@ -78,8 +90,10 @@ def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) 
         can_apply=_can_apply(store, result, user),
         apply_failed=result.applied_as is not None
         and store.applied_as(batch_id, holding=True) is None,
-        **_row_errors(request, store, result),
         **undo_links(store, result),
+        tab=tab,
+        tabs=tabs,
+        **shown,
     )
 
 
@@ -153,7 +167,7 @@ def batch_progress_json(
 @router.get("/batches/{batch_id:int}/report.html")
 def batch_report(request: Request, batch_id: int, _user: MayRead, store: StoreDep) -> Response:
     """The HTML report, rendered from the stored result (the same as the file the batch wrote)."""
-    return report_page(request, _finished_result(store, batch_id), PAGE_FILES)
+    return report_page(request, _finished_result(store, batch_id), PAGE_FILES, store)
 
 
 @router.get("/batches/{batch_id:int}/errors")
@@ -167,6 +181,16 @@ def batch_error_file(batch_id: int, _user: MayRead, store: StoreDep) -> Response
             f"Batch {batch_id} has no error file" + (f": {why}." if why else "."),
         )
     return error_file(*stored)
+
+
+@router.get("/batches/{batch_id:int}/changes.csv")
+def batch_changes_file(batch_id: int, _user: MayRead, store: StoreDep) -> Response:
+    """Every change the batch made (or, for a dry run, would make): Row, ID, Name, Field,
+    Before, After."""
+    result = _finished_result(store, batch_id)
+    if result.changes is None or result.changes.empty:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Batch {batch_id} changed nothing.")
+    return changes_file(store, batch_id)
 
 
 @router.get("/batches/{batch_id:int}/email.eml")
