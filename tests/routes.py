@@ -111,6 +111,10 @@ ROUTES = [
         "/batches/{batch_id:int}/changes.csv",
         _("/batches/{skill_batch}/changes.csv", SKILLS_EDIT),
     ),
+    # Taking a batch back, and applying a dry run: the batch's record type's permission.
+    _route(
+        "POST", "/batches/{batch_id:int}/apply", _("/batches/{poc_batch}/apply", POC_CREATE, 409)
+    ),
     _route("GET", "/static", _("/static/app.css", PUBLIC)),
     _route("GET", "/api/docs", _("/api/docs", PUBLIC)),
     _route("GET", "/api/docs/assets", _("/api/docs/assets/swagger-ui.css", PUBLIC)),
@@ -166,6 +170,22 @@ ROUTES = [
         _("/api/v1/exports/poc.xlsx", POC_CREATE),
         _("/api/v1/exports/skill.csv", SKILLS_EDIT),
     ),
+    _route(
+        "GET",
+        "/api/v1/batches/{batch_id}/changes",
+        _("/api/v1/batches/{skill_batch}/changes", SKILLS_EDIT),
+    ),
+    _route(
+        "POST",
+        "/api/v1/batches/{batch_id}/apply",
+        _("/api/v1/batches/{poc_batch}/apply", POC_CREATE, 409),
+    ),
+    _route(
+        "GET",
+        "/api/v1/{collection}/{record_id}/changes",
+        _("/api/v1/skills/1/changes", SKILLS_EDIT),
+        _("/api/v1/pocs/1/changes", POC_CREATE),
+    ),
     # Records, a page or one at a time: their record type's permission, as its export.
     _route("GET", "/api/v1/pocs", _("/api/v1/pocs?q=line", POC_CREATE)),
     _route("GET", "/api/v1/pocs/{key}", _("/api/v1/pocs/1", POC_CREATE)),
@@ -183,4 +203,13 @@ ROUTES = [
     ),
     # Last: it ends the session its client has.
     _route("POST", "/logout", _("/logout", PUBLIC, 303)),
+    # Last: an undo takes its batch back, which the samples above read.
+    _route(
+        "POST", "/batches/{batch_id:int}/undo", _("/batches/{skill_batch}/undo", SKILLS_EDIT, 303)
+    ),
+    _route(
+        "POST",
+        "/api/v1/batches/{batch_id}/undo",
+        _("/api/v1/batches/{poc_batch}/undo", POC_CREATE, 202),
+    ),
 ]

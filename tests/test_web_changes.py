@@ -79,7 +79,7 @@ def mixed(run, store, billing) -> BatchResult:
     result = run(rows)
     assert result.counts.as_dict() == {
         "total": 8, "processed": 8, "created": 1, "updated": 5, "unchanged": 1, "skipped": 0,
-        "failed": 1,
+        "failed": 1, "removed": 0,
     }, result.errors  # fmt: skip
     return result
 

@@ -95,8 +95,9 @@ def test_ticked_the_results_arrive_by_email_with_the_error_file(
     (message,) = received(mailbox)
     assert mailbox.envelopes[0].rcpt_tos == ["admin@example.com"]
     assert f"(batch {batch_id})" in str(message["Subject"])
-    (attachment,) = message.iter_attachments()
-    assert attachment.get_filename() == "pocs-with-mistakes-errors.csv"
+    attachments = {part.get_filename(): part for part in message.iter_attachments()}
+    assert sorted(attachments) == ["changes.csv", "pocs-with-mistakes-errors.csv"]  # the good rows changed records
+    attachment = attachments["pocs-with-mistakes-errors.csv"]
     kept = store.batch_file(batch_id, "errors")
     assert kept is not None
     assert attachment.get_payload(decode=True) == kept[1]
@@ -176,8 +177,9 @@ def test_the_api_emails_the_results_to_the_tokens_user(store, mailing, mailbox) 
         ]
     (message,) = received(mailbox)
     assert mailbox.envelopes[0].rcpt_tos == ["admin@example.com"]
-    (attachment,) = message.iter_attachments()
-    assert attachment.get_filename() == "pocs-with-mistakes-errors.csv"
+    attachments = {part.get_filename(): part for part in message.iter_attachments()}
+    assert sorted(attachments) == ["changes.csv", "pocs-with-mistakes-errors.csv"]  # the good rows changed records
+    attachment = attachments["pocs-with-mistakes-errors.csv"]
 
 
 def test_the_api_refuses_email_results_for_a_user_without_an_address(store, settings) -> None:

@@ -58,6 +58,7 @@ class ApplyBody(BaseModel):
                 "Location": {"description": "The batch's result.", "schema": {"type": "string"}}
             },
         },
+        400: _problem("The body is not JSON."),
         403: _problem("The user may not upload this batch's record type."),
         404: _problem("There is no such batch."),
         409: _problem(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException, Request, Response
+from fastapi import Body, HTTPException, Request, Response
 from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,12 +14,10 @@ from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import JobQueue
 from bulkpoc.web.access import api, batch_in_path
-from bulkpoc.web.api import BatchId, _problem
-from bulkpoc.web.api_http import ApiRoute
+from bulkpoc.web.api import BatchId, _problem, router
 from bulkpoc.web.deps import get_settings, get_store
 from bulkpoc.web.progress import BatchProgress, batch_progress
 
-router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
 # Undoing takes what uploading the batch's record type takes: its permission.
 MayUndo = Annotated[User, api(batch_in_path("batch_id"))]
 
