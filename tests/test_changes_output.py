@@ -235,7 +235,6 @@ def test_the_file_and_the_pages_show_the_same_lines_for_every_kind_of_change(sto
     ]
 
 
-
 def test_changes_csv_from_the_records_apply_kept_is_the_file_read_back_from_the_store(
     store, tmp_path
 ):
@@ -261,7 +260,8 @@ def test_changes_csv_from_the_records_apply_kept_is_the_file_read_back_from_the_
         (tmp_path / "kept").mkdir()
         kept = changes_csv.write_changes_file(connection, 78, tmp_path / "kept", frames)
         read = changes_csv.write_changes_file(connection, 78, tmp_path)
-    assert kept is not None and read is not None
+    assert kept is not None
+    assert read is not None
     assert kept.read_bytes() == read.read_bytes()
     assert len(read_changes(kept)) == len(rows) + 1
 
@@ -270,7 +270,8 @@ def test_apply_keeps_its_change_records_up_to_a_limit_then_none(updated, store):
     """Past the limit nothing more is held in memory: changes.csv is read back instead."""
     kept = Kept(limit=3)
     kept.add(pd.DataFrame({"row": [1, 2]}))
-    assert kept.frames is not None and len(kept.frames) == 1
+    assert kept.frames is not None
+    assert len(kept.frames) == 1
     kept.add(pd.DataFrame({"row": [3, 4]}))
     assert kept.frames is None
     kept.add(pd.DataFrame({"row": [5]}))
@@ -280,6 +281,7 @@ def test_apply_keeps_its_change_records_up_to_a_limit_then_none(updated, store):
         buffer = io.BytesIO()
         changes_csv.write(connection, updated.batch_id, buffer)
     assert Path(updated.reports.changes).read_bytes() == buffer.getvalue()
+
 
 # --- the HTML report ------------------------------------------------------------------------
 

@@ -332,9 +332,7 @@ def _finish(
     result.reports.error_file = str(error_file) if error_file else None
     first: list[changes.ChangeLine] = []
     if connection is not None and result.batch_id is not None and _changed(result):
-        written = changes_csv.write_changes_file(
-            connection, result.batch_id, folder, frames
-        )
+        written = changes_csv.write_changes_file(connection, result.batch_id, folder, frames)
         result.reports.changes = str(written) if written else None
         first = changes.first_lines(connection, result.batch_id)
     result.reports.html = str(report.write_html_report(result, folder, first))
