@@ -255,7 +255,10 @@ def test_changes_csv_from_the_records_apply_kept_is_the_file_read_back_from_the_
     frame = pd.DataFrame([dict(zip(keys, r, strict=True)) for r in rows]).assign(batch_id=78)
     frames = [frame.iloc[:3], frame.iloc[3:]]  # two chunks, as apply makes them
     with store.transaction() as connection:
-        connection.execute(insert(schema.changes), frame.to_dict("records"))
+        connection.execute(
+            insert(schema.changes),
+            [{"batch_id": 78, **dict(zip(keys, r, strict=True))} for r in rows],
+        )
     with store.engine.connect() as connection:
         (tmp_path / "kept").mkdir()
         kept = changes_csv.write_changes_file(connection, 78, tmp_path / "kept", frames)
