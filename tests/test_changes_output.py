@@ -12,10 +12,12 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 from sqlalchemy import insert
 
+from bulkpoc.batch.apply import Kept
 from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.changes import joined
 from bulkpoc.domain.result import BatchResult
@@ -231,6 +233,57 @@ def test_the_file_and_the_pages_show_the_same_lines_for_every_kind_of_change(sto
         ["6", "+12025550100", "+12025550100", "SMS", "N", "Y"],
         ["7", "1", "Sales Calls", "Name", "Sales Calls", "+Sales"],
     ]
+
+
+def test_changes_csv_from_the_records_apply_kept_is_the_file_read_back_from_the_store(
+    store, tmp_path
+):
+    """An import writes changes.csv from the change records it kept in memory (no second read
+    of them): byte for byte the file made by reading them back, for every kind of change."""
+    headers = joined(["Skill ID", "Name", "Media Type", "Active"])
+    poc_id = str(stored_pocs(store)[0]["id"]) if stored_pocs(store) else None
+    rows = [
+        (2, "skill", "7", "created", headers, None, SEPARATOR.join(["7", "New", "Email", "Y"])),
+        (3, "skill", "8", "removed", headers, SEPARATOR.join(["8", "=Old", "Chat", ""]), None),
+        (4, "skill", None, "created", headers, None, SEPARATOR.join(["", "Dry", "Chat", "N"])),
+        (5, "skill", "9", "removed", headers, "not cells", None),
+        (6, "number", "+12025550100", "updated", "SMS", "N", "Y"),
+        (7, "skill", "1", "updated", "Name", "Sales Calls", "+Sales"),
+        (8, "poc", poc_id, "updated", "Active", "Y", "N"),
+    ]
+    keys = ("row", "record_type", "record_key", "action", "field", "before", "after")
+    frame = pd.DataFrame([dict(zip(keys, r, strict=True)) for r in rows]).assign(batch_id=78)
+    frames = [frame.iloc[:3], frame.iloc[3:]]  # two chunks, as apply makes them
+    with store.transaction() as connection:
+        connection.execute(
+            insert(schema.changes),
+            [{"batch_id": 78, **dict(zip(keys, r, strict=True))} for r in rows],
+        )
+    with store.engine.connect() as connection:
+        (tmp_path / "kept").mkdir()
+        kept = changes_csv.write_changes_file(connection, 78, tmp_path / "kept", frames)
+        read = changes_csv.write_changes_file(connection, 78, tmp_path)
+    assert kept is not None
+    assert read is not None
+    assert kept.read_bytes() == read.read_bytes()
+    assert len(read_changes(kept)) == len(rows) + 1
+
+
+def test_apply_keeps_its_change_records_up_to_a_limit_then_none(updated, store):
+    """Past the limit nothing more is held in memory: changes.csv is read back instead."""
+    kept = Kept(limit=3)
+    kept.add(pd.DataFrame({"row": [1, 2]}))
+    assert kept.frames is not None
+    assert len(kept.frames) == 1
+    kept.add(pd.DataFrame({"row": [3, 4]}))
+    assert kept.frames is None
+    kept.add(pd.DataFrame({"row": [5]}))
+    assert kept.frames is None
+    # An import's file, whichever way it was made, is what the store holds.
+    with store.engine.connect() as connection:
+        buffer = io.BytesIO()
+        changes_csv.write(connection, updated.batch_id, buffer)
+    assert Path(updated.reports.changes).read_bytes() == buffer.getvalue()
 
 
 # --- the HTML report ------------------------------------------------------------------------

@@ -31,11 +31,37 @@ Chunk = tuple[pd.DataFrame, pd.DataFrame]  # rows to write, and their change rec
 
 
 class Writing(NamedTuple):
-    """What a write needs beside the rows: the batch whose change records it adds, and the
-    tally of them."""
+    """What a write needs beside the rows: the batch whose change records it adds, the
+    tally of them, and (when given) where to keep them, in the order they are written."""
 
     batch_id: int
     tally: Tally
+    kept: Kept | None = None
+
+
+class Kept:
+    """The change records a batch wrote, chunk by chunk, for its changes.csv to be written
+    without reading them back; up to ``limit`` rows, past which nothing is kept (``frames``
+    is None) and the file reads them from the store, in bounded memory."""
+
+    def __init__(self, limit: int = 1_000_000) -> None:
+        self.frames: list[pd.DataFrame] | None = []
+        self.limit, self.rows = limit, 0
+
+    def add(self, changes: pd.DataFrame) -> None:
+        if self.frames is None or changes.empty:
+            return
+        self.rows += len(changes)
+        if self.rows > self.limit:
+            self.frames = None
+            return
+        self.frames.append(changes)
+
+
+def _note(writing: Writing, changes: pd.DataFrame) -> None:
+    writing.tally.add(changes)
+    if writing.kept is not None:
+        writing.kept.add(changes)
 
 
 def _chunks(
@@ -61,7 +87,7 @@ def _chunks(
         if key is not None:
             rows[key] = chunk[key]
         changes = _changes(sheet, chunk, exported, writing.batch_id)
-        writing.tally.add(changes)
+        _note(writing, changes)
         yield rows, changes
 
 
@@ -119,10 +145,11 @@ def apply(
     batch_id: int,
     progress: Progress = no_progress,
     dry_run: bool = False,
+    kept: Kept | None = None,
 ) -> ChangeSummary:
     """Write every row planned as create or update, and the batch's change records; the
     caller owns the transaction. A ``dry_run`` writes only the change records: what the batch
-    would do. Either way, the summary of the changes."""
+    would do. Either way, the summary of the changes (and the change records in ``kept``)."""
     rtype = sheet.rtype
     table, key, columns = record_tables.table(rtype), rtype.key.name, record_tables.columns(rtype)
     updates = _rows(sheet.values, sheet.action == UPDATE)
@@ -130,7 +157,7 @@ def apply(
     if rtype.system_key and len(creates) and not dry_run:
         creates[key] = _new_ids(sheet, creates, connection)
         columns = [key, *columns]
-    writing = Writing(batch_id, Tally())
+    writing = Writing(batch_id, Tally(), kept)
     side = bulk.Side(schema.changes, changes.COLUMNS)
     removing = sheet.action == REMOVE
     total, done = len(updates) + len(creates) + int(removing.sum()), 0
@@ -232,7 +259,7 @@ def _remove(
             headers,
             rowhash.join_text([text[header] for header in headers]),
         )
-        writing.tally.add(removed)
+        _note(writing, removed)
         bulk.insert(connection, schema.changes, changes.COLUMNS, [removed])
         if not dry_run:
             bulk.delete(connection, table, key, keys.astype(object).tolist())

@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.batch import preview
-from bulkpoc.batch.apply import apply, planned_changes
+from bulkpoc.batch.apply import Kept, apply, planned_changes
 from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
@@ -55,6 +55,9 @@ from bulkpoc.output import changes, changes_csv, mail, report
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store, utcnow
 from bulkpoc.store.snapshots import load_snapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def run(
@@ -193,6 +196,7 @@ def _validate_and_apply(
         with store.transaction() as connection:
             store.lock_for_batch(connection, waiting)
             raw: RawTable | None = None
+            kept = Kept()
             try:
                 raw, sheet = _check(
                     store, connection, reading, options, settings, progress, result, user
@@ -204,7 +208,7 @@ def _validate_and_apply(
                 clock = time.perf_counter()
                 assert result.batch_id is not None, "a batch is recorded before it runs"
                 result.changes = apply(
-                    sheet, connection, utcnow(), result.batch_id, progress, options.dry_run
+                    sheet, connection, utcnow(), result.batch_id, progress, options.dry_run, kept
                 )
                 result.applied = not options.dry_run
                 if result.applied:
@@ -217,7 +221,7 @@ def _validate_and_apply(
                     if result.counts.failed
                     else BatchStatus.SUCCEEDED
                 )
-            _finish(result, raw, options, settings, progress, connection)
+            _finish(result, raw, options, settings, progress, connection, kept.frames)
             message_id = _queue_email(connection, result, options, settings)
             store.record_result(result, connection=connection)
             _keep_error_file(store, connection, result)
@@ -315,9 +319,10 @@ def _finish(
     settings: Settings,
     progress: Progress,
     connection: Connection | None = None,
+    frames: list[pd.DataFrame] | None = None,
 ) -> None:
-    """Write the error file, changes.csv (from the change rows ``connection`` sees) and the
-    HTML report."""
+    """Write the error file, changes.csv (from the change rows apply kept, ``frames``, or
+    else those ``connection`` sees) and the HTML report."""
     progress("report", 0, 1)
     result.finished_at = utcnow()
     folder = _report_folder(result, options, settings)
@@ -327,7 +332,7 @@ def _finish(
     result.reports.error_file = str(error_file) if error_file else None
     first: list[changes.ChangeLine] = []
     if connection is not None and result.batch_id is not None and _changed(result):
-        written = changes_csv.write_changes_file(connection, result.batch_id, folder)
+        written = changes_csv.write_changes_file(connection, result.batch_id, folder, frames)
         result.reports.changes = str(written) if written else None
         first = changes.first_lines(connection, result.batch_id)
     result.reports.html = str(report.write_html_report(result, folder, first))

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -38,12 +39,21 @@ FORMULA = r"^[=+\-@\t\r']"  # formats.csv_format.FORMULA_START, anchored for Arr
 _TEXT = pa.string()
 
 
-def write_changes_file(connection: Connection, batch_id: int, folder: Path) -> Path | None:
+def write_changes_file(
+    connection: Connection,
+    batch_id: int,
+    folder: Path,
+    frames: Sequence[pd.DataFrame] | None = None,
+) -> Path | None:
     """Write ``changes.csv`` of the batch into ``folder``; None, and no file, when the batch
-    changed nothing."""
+    changed nothing. Given ``frames``, the batch's change records as apply wrote them (in
+    order), the file is made from them rather than read back from the store."""
     path = folder / FILE_NAME
     with path.open("wb") as handle:
-        written = write(connection, batch_id, handle)
+        if frames is None:
+            written = write(connection, batch_id, handle)
+        else:
+            written = write_frames(connection, frames, handle)
     if not written:
         path.unlink()
         return None
@@ -60,6 +70,51 @@ def write(connection: Connection, batch_id: int, handle: BinaryIO) -> int:
     return written
 
 
+def write_frames(connection: Connection, frames: Sequence[pd.DataFrame], handle: BinaryIO) -> int:
+    """Write change records held in memory (frames of ``domain.changes.COLUMNS``, in the
+    order they were written) as CSV to ``handle``: the same bytes ``write`` gives."""
+    handle.write(BOM)
+    written, header = 0, True
+    for frame in frames:
+        for start in range(0, len(frame), CHUNK):
+            part = frame.iloc[start : start + CHUNK]
+            column = {name: _arrow(part[name]) for name in READ if name != "id"}
+            handle.write(_csv(_table(column, _names(connection, column)), header))
+            written += len(part)
+            header = False
+    return written
+
+
+def _arrow(series: pd.Series) -> pa.Array:
+    return _flat(pa.array(series, from_pandas=True))
+
+
+def _names(connection: Connection, column: Mapping[str, pa.Array]) -> dict[str, str]:
+    """``names_of`` the updated records among change rows held as columns."""
+    updated = pc.invert(pc.is_in(column["action"], pa.array([CREATED, REMOVED])))
+    if not pc.any(updated).as_py():
+        return {}
+    wanted = pa.table(
+        {
+            "id": pa.nulls(len(column["action"]), pa.int64()),
+            "record_type": column["record_type"],
+            "record_key": column["record_key"],
+            "action": column["action"],
+        }
+    ).filter(updated)
+    unique = wanted.group_by(["record_type", "record_key", "action"]).aggregate([])
+    rows = [
+        (None, None, record_type, key, action)
+        for record_type, key, action in zip(
+            unique["record_type"].to_pylist(),
+            unique["record_key"].to_pylist(),
+            unique["action"].to_pylist(),
+            strict=True,
+        )
+    ]
+    return names_of(connection, rows)
+
+
 def pieces(
     connection: Connection, batch_id: int, header: bool = True, chunk: int = CHUNK
 ) -> Iterator[tuple[bytes, int]]:
@@ -72,17 +127,26 @@ def pieces(
 def table(rows: Sequence[Sequence[Any]], names: Mapping[str, str]) -> pa.Table:
     """Change rows (tuples of the ``READ`` columns) as the columns of changes.csv."""
     column = dict(zip(READ, zip(*rows, strict=True), strict=True))
-    action = pa.array(column["action"], _TEXT)
-    key = pa.array(column["record_key"], _TEXT)
+    return _table({name: pa.array(column[name]) for name in READ if name != "id"}, names)
+
+
+def _table(column: Mapping[str, pa.Array], names: Mapping[str, str]) -> pa.Table:
+    """Change rows' columns (``READ`` but the id) as the columns of changes.csv, each
+    updated record named by ``names`` (key to name)."""
+    action = pc.cast(column["action"], _TEXT)
+    key = pc.cast(column["record_key"], _TEXT)
     created, removed = pc.equal(action, CREATED), pc.equal(action, REMOVED)
-    known = pa.array([names.get(k) if k is not None else None for k in column["record_key"]])
-    name = pc.cast(known, _TEXT) if len(known) else pa.array([], _TEXT)
-    before = pa.array(column["before"], _TEXT)
-    after = pa.array(column["after"], _TEXT)
+    if names:
+        known = pa.array(list(names.values()), _TEXT)
+        name = pc.take(known, pc.index_in(key, value_set=pa.array(list(names), _TEXT)))
+    else:
+        name = pa.nulls(len(key), _TEXT)
+    before = pc.cast(column["before"], _TEXT)
+    after = pc.cast(column["after"], _TEXT)
     for mask, whole in ((created, after), (removed, before)):
         if not pc.any(mask).as_py():
             continue
-        fields = pc.filter(pa.array(column["field"], _TEXT), mask)
+        fields = pc.filter(pc.cast(column["field"], _TEXT), mask)
         texts, own_names = _readable(fields, pc.filter(whole, mask))
         shown = pc.replace_with_mask(whole, mask, texts)
         if whole is after:
@@ -90,16 +154,16 @@ def table(rows: Sequence[Sequence[Any]], names: Mapping[str, str]) -> pa.Table:
         else:
             before = shown
         name = pc.if_else(pc.and_(mask, pc.is_null(name)), _scatter(mask, own_names), name)
-    number = pc.equal(pa.array(column["record_type"], _TEXT), "number")
+    number = pc.equal(pc.cast(column["record_type"], _TEXT), "number")
     name = pc.coalesce(name, pc.if_else(number, key, pa.scalar(None, _TEXT)), "")
     field = pc.if_else(
         created,
         WHOLE_RECORD[CREATED],
-        pc.if_else(removed, WHOLE_RECORD[REMOVED], pa.array(column["field"], _TEXT)),
+        pc.if_else(removed, WHOLE_RECORD[REMOVED], pc.cast(column["field"], _TEXT)),
     )
     return pa.table(
         {
-            "Row": pa.array(column["row"], pa.int64()),
+            "Row": pc.cast(column["row"], pa.int64()),
             "ID": _safe(pc.fill_null(key, "")),
             "Name": _safe(name),
             "Field": pc.fill_null(field, ""),
