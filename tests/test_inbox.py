@@ -527,6 +527,6 @@ def test_a_scheduled_file_emails_its_schedules_recipients_even_when_smtp_was_dow
     assert "partner.csv" in message["Subject"]
     assert "Completed with errors" in message["Subject"]
     attachments = {part.get_filename(): part for part in message.iter_attachments()}
-    assert sorted(attachments) == ["changes.csv", "partner-errors.csv"]  # the good rows changed records
+    assert sorted(attachments) == ["changes.csv", "partner-errors.csv"]
     attachment = attachments["partner-errors.csv"]
     assert "Nope" in attachment.get_content()

@@ -96,7 +96,7 @@ def test_ticked_the_results_arrive_by_email_with_the_error_file(
     assert mailbox.envelopes[0].rcpt_tos == ["admin@example.com"]
     assert f"(batch {batch_id})" in str(message["Subject"])
     attachments = {part.get_filename(): part for part in message.iter_attachments()}
-    assert sorted(attachments) == ["changes.csv", "pocs-with-mistakes-errors.csv"]  # the good rows changed records
+    assert sorted(attachments) == ["changes.csv", "pocs-with-mistakes-errors.csv"]
     attachment = attachments["pocs-with-mistakes-errors.csv"]
     kept = store.batch_file(batch_id, "errors")
     assert kept is not None
@@ -178,7 +178,7 @@ def test_the_api_emails_the_results_to_the_tokens_user(store, mailing, mailbox) 
     (message,) = received(mailbox)
     assert mailbox.envelopes[0].rcpt_tos == ["admin@example.com"]
     attachments = {part.get_filename(): part for part in message.iter_attachments()}
-    assert sorted(attachments) == ["changes.csv", "pocs-with-mistakes-errors.csv"]  # the good rows changed records
+    assert sorted(attachments) == ["changes.csv", "pocs-with-mistakes-errors.csv"]
     attachment = attachments["pocs-with-mistakes-errors.csv"]
 
 
