@@ -179,7 +179,6 @@ def test_the_api_emails_the_results_to_the_tokens_user(store, mailing, mailbox) 
     assert mailbox.envelopes[0].rcpt_tos == ["admin@example.com"]
     attachments = {part.get_filename(): part for part in message.iter_attachments()}
     assert sorted(attachments) == ["changes.csv", "pocs-with-mistakes-errors.csv"]
-    attachment = attachments["pocs-with-mistakes-errors.csv"]
 
 
 def test_the_api_refuses_email_results_for_a_user_without_an_address(store, settings) -> None:
