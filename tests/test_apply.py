@@ -362,7 +362,7 @@ def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, mon
     sales = before[0]["skill_id"]
     script = before[0]["script_id"]
 
-    def racing_apply(sheet, connection, now, batch_id, progress=None, dry_run=False):
+    def racing_apply(sheet, connection, now, batch_id, *rest):
         connection.execute(
             insert(schema.pocs).values(
                 name="Line 3",
@@ -377,7 +377,7 @@ def test_a_real_unique_violation_mid_batch_rolls_everything_back(run, store, mon
                 last_modified=utcnow(),
             )
         )
-        return real_apply(sheet, connection, now, batch_id, progress, dry_run)
+        return real_apply(sheet, connection, now, batch_id, *rest)
 
     monkeypatch.setattr("bulkpoc.batch.run.apply", racing_apply)
     result = run([poc(Point_of_Contact_ID="1", Name="Renamed"), *lines(3, start=1)])

@@ -44,7 +44,8 @@ class Kept:
     without reading them back; up to ``limit`` rows, past which nothing is kept (``frames``
     is None) and the file reads them from the store, in bounded memory."""
 
-    def __init__(self, limit: int = 1_000_000) -> None:
+    # About 60 MB of change rows: a 1,000,000-row import must stay under 1 GB at peak.
+    def __init__(self, limit: int = 200_000) -> None:
         self.frames: list[pd.DataFrame] | None = []
         self.limit, self.rows = limit, 0
 
