@@ -10,10 +10,11 @@ bulkpoc's own small modules only. The settings, the store and the libraries a co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, get_args
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
 
 import click
 
@@ -47,6 +48,30 @@ rows_option = click.option(
     show_default=True,
     help="Rows to Include: every row, or only rows marked in Row Changed.",
 )
+
+
+def result_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What every command that runs a batch takes: who acts, who is told, where the report
+    goes, and JSON output (import, apply, undo)."""
+    for option in reversed(
+        [
+            click.option("--as", "user", default=ADMIN, show_default=True, help="User to act as."),
+            click.option(
+                "--notify", multiple=True, metavar="EMAIL", help="Email the results (repeatable)."
+            ),
+            click.option(
+                "--report-dir",
+                type=click.Path(path_type=Path, file_okay=False),
+                help="Folder for the report and error file (default: $BULKPOC_REPORT_DIR or "
+                "./bulkpoc-reports).",
+            ),
+            click.option(
+                "--json", "as_json", is_flag=True, help="Print the result as one JSON object."
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
 
 
 class BadSetting(click.ClickException):

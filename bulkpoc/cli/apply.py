@@ -13,7 +13,14 @@ from pathlib import Path
 
 import click
 
-from bulkpoc.cli.app import ADMIN, EXIT_CODES, Context, UsageProblem, cli, user_errors
+from bulkpoc.cli.app import (
+    EXIT_CODES,
+    Context,
+    UsageProblem,
+    cli,
+    result_options,
+    user_errors,
+)
 from bulkpoc.cli.batches import _print_result, _progress_bar, _say_when_waiting
 from bulkpoc.domain.errors.types import ApplyRefused, UnknownUser
 
@@ -29,15 +36,7 @@ USAGE_ERROR = 2
     metavar="SPEC",
     help="Rows to leave out, as in the spreadsheet: 4,7-9 (repeatable); reported as skipped.",
 )
-@click.option("--as", "user", default=ADMIN, show_default=True, help="User to act as.")
-@click.option("--notify", multiple=True, metavar="EMAIL", help="Email the results (repeatable).")
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the report and error file (default: $BULKPOC_REPORT_DIR or "
-    "./bulkpoc-reports).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@result_options
 @click.pass_obj
 def apply_(
     obj: Context,

@@ -16,11 +16,11 @@ import click
 
 from bulkpoc.batch.progress import Progress
 from bulkpoc.cli.app import (
-    ADMIN,
     EXIT_CODES,
     FORMATS,
     Context,
     cli,
+    result_options,
     rows_option,
     type_option,
     user_errors,
@@ -51,15 +51,7 @@ if TYPE_CHECKING:
 @click.option(
     "--overwrite", is_flag=True, help="Apply rows even if the record changed since export."
 )
-@click.option("--as", "user", default=ADMIN, show_default=True, help="User to act as.")
-@click.option("--notify", multiple=True, metavar="EMAIL", help="Email the results (repeatable).")
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the report and error file (default: $BULKPOC_REPORT_DIR or "
-    "./bulkpoc-reports).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@result_options
 @click.pass_obj
 def import_(
     obj: Context,

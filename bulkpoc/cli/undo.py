@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bulkpoc.cli.app import ADMIN, EXIT_CODES, Context, cli
+from bulkpoc.cli.app import EXIT_CODES, Context, cli, result_options
 from bulkpoc.cli.batches import _fail_before_batch, _print_result, _progress_bar, _say_when_waiting
 from bulkpoc.domain.errors.types import BulkpocError
 
@@ -21,15 +21,7 @@ from bulkpoc.domain.errors.types import BulkpocError
     is_flag=True,
     help="Set fields back even where someone changed them since the batch.",
 )
-@click.option("--as", "user", default=ADMIN, show_default=True, help="User to act as.")
-@click.option("--notify", multiple=True, metavar="EMAIL", help="Email the results (repeatable).")
-@click.option(
-    "--report-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the report and error file (default: $BULKPOC_REPORT_DIR or "
-    "./bulkpoc-reports).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@result_options
 @click.pass_obj
 def undo(
     obj: Context,
