@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bulkpoc.domain.permissions import POC_CREATE, REFERENCE_DATA_EDIT, SKILLS_EDIT
+from bulkpoc.domain.permissions import POC_CREATE, REFERENCE_DATA_EDIT, SKILLS_EDIT, USERS_MANAGE
 
 PUBLIC = "public"  # anyone, logged in or not
 LOGIN = "login"  # any logged-in user (page) or any valid token (API)
@@ -115,6 +115,50 @@ ROUTES = [
     _route(
         "POST", "/batches/{batch_id:int}/apply", _("/batches/{poc_batch}/apply", POC_CREATE, 409)
     ),
+    # Administration: Users Manage. Actions on what does not exist (404) or with an empty
+    # form (400) leave the store as the samples after them need it.
+    _route("GET", "/admin/schedules", _("/admin/schedules", USERS_MANAGE)),
+    _route("POST", "/admin/schedules", _("/admin/schedules", USERS_MANAGE, 400)),
+    _route(
+        "GET", "/admin/schedules/{schedule_id:int}", _("/admin/schedules/999", USERS_MANAGE, 404)
+    ),
+    _route(
+        "POST", "/admin/schedules/{schedule_id:int}", _("/admin/schedules/999", USERS_MANAGE, 404)
+    ),
+    _route(
+        "POST",
+        "/admin/schedules/{schedule_id:int}/enabled",
+        _("/admin/schedules/999/enabled", USERS_MANAGE, 404),
+    ),
+    _route(
+        "POST",
+        "/admin/schedules/{schedule_id:int}/run",
+        _("/admin/schedules/999/run", USERS_MANAGE, 404),
+    ),
+    _route("GET", "/admin/users", _("/admin/users", USERS_MANAGE)),
+    _route("POST", "/admin/users", _("/admin/users", USERS_MANAGE, 400)),
+    _route("GET", "/admin/users/{name:path}", _("/admin/users/admin", USERS_MANAGE)),
+    _route(
+        "POST",
+        "/admin/users/{name:path}/permissions",
+        _("/admin/users/nobody/permissions", USERS_MANAGE, 404),
+    ),
+    _route(
+        "POST", "/admin/users/{name:path}/email", _("/admin/users/admin/email", USERS_MANAGE, 400)
+    ),
+    _route(
+        "POST",
+        "/admin/users/{name:path}/password",
+        _("/admin/users/nobody/password", USERS_MANAGE, 404),
+    ),
+    _route(
+        "POST", "/admin/users/{name:path}/unlock", _("/admin/users/nobody/unlock", USERS_MANAGE, 404)
+    ),
+    _route("GET", "/admin/tokens", _("/admin/tokens", USERS_MANAGE)),
+    _route("POST", "/admin/tokens", _("/admin/tokens", USERS_MANAGE, 400)),
+    _route("POST", "/admin/tokens/revoke", _("/admin/tokens/revoke", USERS_MANAGE, 400)),
+    _route("GET", "/admin/outbox", _("/admin/outbox", USERS_MANAGE)),
+    _route("POST", "/admin/outbox/retry", _("/admin/outbox/retry", USERS_MANAGE, 400)),
     _route("GET", "/static", _("/static/app.css", PUBLIC)),
     _route("GET", "/api/docs", _("/api/docs", PUBLIC)),
     _route("GET", "/api/docs/assets", _("/api/docs/assets/swagger-ui.css", PUBLIC)),

@@ -97,17 +97,14 @@ def users_add(
 ) -> None:
     """Create a user, or grant more permissions to an existing one (`users revoke` takes
     them away)."""
-    from bulkpoc.services.auth import PasswordRejected, check_password, set_password
+    from bulkpoc.services.auth import PasswordRejected
+    from bulkpoc.services.users import UserRejected, add_user
 
-    with user_errors(PasswordRejected):
+    with user_errors(PasswordRejected, UserRejected):
         store = obj.store()
         password = _prompt_password() if password_prompt else None
-        if password is not None:
-            check_password(password)
-        user = store.add_user(name, permissions, email=email)
-        if password is not None:
-            set_password(store, name, password)
-    click.echo(_describe(store.get_user(name) if password is not None else user))
+        user = add_user(store, name, permissions, email=email, password=password)
+    click.echo(_describe(user))
 
 
 @users.command("passwd")
@@ -139,10 +136,10 @@ def users_passwd(obj: Context, name: str) -> None:
 @click.pass_obj
 def users_email(obj: Context, name: str, address: str) -> None:
     """Set the email address a user's results go to (the web UI's "Email the results to me")."""
-    with user_errors(UnknownUser):
-        store = obj.store()
-        user = store.get_user(name)
-        store.add_user(name, user.permissions, email=address)
+    from bulkpoc.services.users import UserRejected, set_email
+
+    with user_errors(UnknownUser, UserRejected):
+        set_email(obj.store(), name, address)
     click.echo(f"Email address of {name} set to {address}.")
 
 
@@ -151,7 +148,8 @@ def users_email(obj: Context, name: str, address: str) -> None:
 @permissions_option("A permission to take away (repeatable).")
 @click.pass_obj
 def users_revoke(obj: Context, name: str, permissions: tuple[str, ...]) -> None:
-    """Take permissions away from a user; their next page, API call or batch goes without."""
+    """Take permissions away from a user; their web sessions end at once, and their next API
+    call or batch goes without."""
     with user_errors(UnknownUser):
         store = obj.store()
         store.revoke_permissions(name, list(permissions))

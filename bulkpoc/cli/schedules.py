@@ -92,32 +92,24 @@ def schedule_add(
 ) -> None:
     """Add a schedule that uploads each new file of an inbox folder."""
     from bulkpoc.domain.schedule import Schedule
+    from bulkpoc.services.schedules import add_schedule, with_inbox
 
-    folder = inbox.expanduser().resolve()
     new = Schedule(
         name=name,
         cron=cron,
         timezone=timezone,
-        inbox=str(folder),
+        inbox="",
         record_type=type_name,
         rows=cast(RowsMode, rows),
         all_or_nothing=all_or_nothing,
         recipients=notify,
         run_as=user,
     )
+    new = with_inbox(new, inbox)
     with schedule_errors():
-        store = obj.store()
-        added = store.add_schedule(new)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            store.remove_schedule(name)
-            raise UsageProblem(
-                f"Cannot create the inbox folder {folder} ({error.strerror}), so the schedule "
-                "was not added."
-            ) from None
+        added = add_schedule(obj.store(), new)
     click.echo(
-        f"Schedule {name!r} added: files dropped into {folder} are uploaded as {user} at "
+        f"Schedule {name!r} added: files dropped into {added.inbox} are uploaded as {user} at "
         f"{cron!r} ({timezone}); next run {_next_run(added)}."
     )
 
@@ -149,7 +141,7 @@ def schedule_list(obj: Context, as_json: bool) -> None:
             each.rows + (", all or nothing" if each.all_or_nothing else ""),
             each.run_as,
             ", ".join(each.recipients),
-            _next_run(each) if each.enabled else "disabled",
+            _next_run(each),
         )
     Console(width=200).print(table)
 
@@ -180,10 +172,9 @@ def _describe(each: Schedule) -> dict[str, Any]:
 
 
 def _next_run(each: Schedule) -> str:
-    from bulkpoc.domain.schedule import local_time
-    from bulkpoc.store.db import utcnow
+    from bulkpoc.services.schedules import next_run
 
-    return local_time(each.next_tick(utcnow()), each.timezone).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return next_run(each)
 
 
 @schedule.command("remove")
@@ -201,8 +192,10 @@ def schedule_remove(obj: Context, name: str) -> None:
 @click.pass_obj
 def schedule_enable(obj: Context, name: str) -> None:
     """Run a disabled schedule on time again."""
+    from bulkpoc.services.schedules import set_enabled
+
     with schedule_errors():
-        enabled = obj.store().enable_schedule(name)
+        enabled = set_enabled(obj.store(), name, enabled=True)
     click.echo(f"Schedule {name!r} enabled; next run {_next_run(enabled)}.")
 
 
@@ -211,8 +204,10 @@ def schedule_enable(obj: Context, name: str) -> None:
 @click.pass_obj
 def schedule_disable(obj: Context, name: str) -> None:
     """Stop running a schedule on time, keeping it (`schedule run` still runs it)."""
+    from bulkpoc.services.schedules import set_enabled
+
     with schedule_errors():
-        obj.store().enable_schedule(name, enabled=False)
+        set_enabled(obj.store(), name, enabled=False)
     click.echo(f"Schedule {name!r} disabled.")
 
 

@@ -182,6 +182,18 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
+def locked_until(store: Store, name: str, now: dt.datetime | None = None) -> dt.datetime | None:
+    """Until when failed logins lock ``name`` (naive UTC); None when it is not locked."""
+    return _locked_until(store, name[:NAME_LENGTH], now or utcnow())
+
+
+def unlock(store: Store, name: str) -> None:
+    """Lift the lock failed logins left on ``name`` (``UnknownUser`` if there is none), as
+    setting a password does, without changing the password."""
+    store.get_user(name)
+    store.clear_login_failures(name[:NAME_LENGTH])
+
+
 def _locked_until(store: Store, key: str, now: dt.datetime) -> dt.datetime | None:
     """When ``key`` may try again, if its recent failures lock it out at ``now``."""
     recent = store.recent_login_failures(key, MAX_FAILED_LOGINS)
@@ -260,8 +272,10 @@ __all__ = [
     "client_key",
     "create_token",
     "list_tokens",
+    "locked_until",
     "revoke_token",
     "session_secret",
     "set_password",
+    "unlock",
     "user_for_token",
 ]

@@ -141,15 +141,22 @@ class Accounts:
         self._write_when_free(change, None)
 
     def revoke_permissions(self, name: str, permissions: list[str]) -> None:
-        """Take ``permissions`` away from user ``name``; ones they lack are no error."""
+        """Take ``permissions`` away from user ``name``; ones they lack are no error.
+
+        When they held any of them, their web sessions end in the same transaction: a page
+        they have open was drawn with the permission, and its forms must not outlive it.
+        """
         check_permissions(permissions)
         perms = schema.user_permissions
         user_id = self._user_id(name)
 
         def revoke(connection: Connection) -> None:
-            connection.execute(
+            taken = connection.execute(
                 delete(perms).where(perms.c.user_id == user_id, perms.c.permission.in_(permissions))
             )
+            if taken.rowcount:
+                sessions = schema.web_sessions
+                connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
 
         self._write_when_free(revoke, None)
 

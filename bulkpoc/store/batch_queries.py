@@ -54,10 +54,12 @@ class HistoryLookups:
         *,
         source: str | None = None,
         user: str | None = None,
+        schedule: str | None = None,
         offset: int = 0,
     ) -> list[dict]:
-        """Batches newest first, optionally only those with ``status``, ``source``, ``user``."""
-        query = _filtered(select(schema.batches), status, source, user)
+        """Batches newest first, optionally only those with ``status``, ``source``, ``user``,
+        or of the schedule called ``schedule``."""
+        query = _filtered(select(schema.batches), status, source, user, schedule)
         query = query.order_by(schema.batches.c.id.desc()).offset(offset or None)
         if limit:
             query = query.limit(limit)
@@ -65,10 +67,16 @@ class HistoryLookups:
             return [dict(row._mapping) for row in connection.execute(query)]
 
     def count_history(
-        self, status: str | None = None, *, source: str | None = None, user: str | None = None
+        self,
+        status: str | None = None,
+        *,
+        source: str | None = None,
+        user: str | None = None,
+        schedule: str | None = None,
     ) -> int:
         """How many batches ``history`` would list without a limit."""
-        query = _filtered(select(func.count()).select_from(schema.batches), status, source, user)
+        counted = select(func.count()).select_from(schema.batches)
+        query = _filtered(counted, status, source, user, schedule)
         with self.engine.connect() as connection:
             return int(connection.scalar(query) or 0)
 
@@ -79,10 +87,12 @@ class HistoryLookups:
         user: str | None = None,
         offset: int = 0,
         limit: int = 50,
+        schedule: str | None = None,
     ) -> tuple[list[dict], int]:
         """One page of batches, newest first, and how many match the filters in all."""
-        rows = self.history(status, limit, source=source, user=user, offset=offset)
-        return rows, self.count_history(status, source=source, user=user)
+        wanted = {"source": source, "user": user, "schedule": schedule}
+        rows = self.history(status, limit, offset=offset, **wanted)
+        return rows, self.count_history(status, **wanted)
 
     def batch(self, batch_id: int) -> dict | None:
         """The batch's row; None for an id no batch can have (not an error from the driver)."""
@@ -200,13 +210,18 @@ class HistoryLookups:
 
 
 def _filtered(
-    query: Select[Any], status: str | None, source: str | None, user: str | None
+    query: Select[Any],
+    status: str | None,
+    source: str | None,
+    user: str | None,
+    schedule: str | None = None,
 ) -> Select[Any]:
     batches = schema.batches
     for column, wanted in (
         (batches.c.status, status),
         (batches.c.source, source),
         (batches.c.user_name, user),
+        (batches.c.schedule_name, schedule),
     ):
         if wanted and "\x00" in wanted:
             # No batch has such a value, and PostgreSQL refuses NUL in text: match nothing.

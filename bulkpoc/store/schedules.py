@@ -70,6 +70,42 @@ class ScheduleBook:
             raise UnknownSchedule(name)
         return _schedule(row._mapping)
 
+    def schedule_by_id(self, schedule_id: int) -> Schedule:
+        """The schedule with this id (the Administration pages' URLs name schedules by id)."""
+        table = schema.schedules
+        found = None
+        if 0 < schedule_id <= schema.MAX_ID:
+            with self.engine.connect() as connection:
+                found = connection.execute(select(table).where(table.c.id == schedule_id)).first()
+        if found is None:
+            raise UnknownSchedule(f"#{schedule_id}")
+        return _schedule(found._mapping)
+
+    def update_schedule(self, schedule: Schedule) -> Schedule:
+        """Keep new settings for the schedule with ``schedule.id``, checked as ``add_schedule``
+        checks a new one; its name, when it was added and when it last fired stay."""
+        check(
+            schedule.name,
+            schedule.cron,
+            schedule.timezone,
+            schedule.record_type,
+            schedule.rows,
+            schedule.recipients,
+        )
+        self.get_user(schedule.run_as)
+        table = schema.schedules
+        values = _columns(schedule)
+        for kept in ("id", "name", "enabled"):
+            values.pop(kept)
+
+        def change(connection: Connection) -> int:
+            update = table.update().where(table.c.id == schedule.id).values(**values)
+            return int(connection.execute(update).rowcount)
+
+        if not self._write_when_free(change, None):
+            raise UnknownSchedule(schedule.name)
+        return self.get_schedule(schedule.name)
+
     def remove_schedule(self, name: str) -> None:
         """Forget a schedule. Its batches stay in the run history, and what its inbox received
         stays known, so a schedule added again under that name still skips old content."""

@@ -5,7 +5,8 @@ build an app that has a route declaring nothing, so a route added later cannot b
 
 A route needs nothing, a login, or a record type's permission, the one that uploading and
 downloading that type take (README, Permissions): whatever shows a record type's data, its
-records or the rows of its batches, takes that type's permission.
+records or the rows of its batches, takes that type's permission. The Administration pages
+need a permission of their own (``permission(USERS_MANAGE)``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from bulkpoc.domain.errors.codes import ErrorType
+from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.users import User
@@ -36,6 +38,7 @@ Kind = Literal[
     "collection in path",
     "batch in path",
     "type in form",
+    "permission",
 ]
 # The API's name of each record type's records in a path: pocs, skills, chat-profiles…
 COLLECTIONS: dict[str, RecordType] = {f"{name}s": rtype for name, rtype in RECORD_TYPES.items()}
@@ -65,6 +68,20 @@ class Needs:
         if self.kind == "batch in path":
             return _type_of_batch(request, request.path_params[self.name])
         return None
+
+    def check(self, request: Request, user: User) -> None:
+        """HTTP 403 unless ``user`` holds what this request needs (404 as ``record_type``)."""
+        if self.kind == "permission":
+            if self.name not in user.permissions:
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    f"{user.name} may not open the Administration pages: they need the "
+                    f"'{self.name}' permission.",
+                )
+            return
+        rtype = self.record_type(request)
+        if rtype is not None:
+            self.refuse(user, rtype)
 
     def refuse(self, user: User, rtype: RecordType) -> None:
         """HTTP 403, in one sentence naming the permission, unless ``user`` holds it."""
@@ -112,6 +129,12 @@ def type_in_form(field: str, action: ErrorType) -> Needs:
     """The permission of the record type the form field ``field`` names, which the route
     checks (``Needs.refuse``) once it has read the form."""
     return Needs("type in form", field, action)
+
+
+def permission(name: str) -> Needs:
+    """A permission that is no record type's: ``USERS_MANAGE`` for the Administration pages."""
+    assert name in PERMISSIONS, name
+    return Needs("permission", name)
 
 
 def type_named(name: str) -> RecordType:
@@ -164,9 +187,7 @@ class PageGuard:
             except NotLoggedIn:
                 return None
         user = current_user(request)
-        rtype = self.needs.record_type(request)
-        if rtype is not None:
-            self.needs.refuse(user, rtype)
+        self.needs.check(request, user)
         return user
 
 
@@ -184,9 +205,7 @@ class ApiGuard:
         if self.needs.kind == "nothing":
             return None
         user = api_user(request, credentials)
-        rtype = self.needs.record_type(request)
-        if rtype is not None:
-            self.needs.refuse(user, rtype)
+        self.needs.check(request, user)
         return user
 
 

@@ -25,7 +25,20 @@ from bulkpoc.web.api import http_error
 from bulkpoc.web.api_http import invalid_request, validation_sentence
 from bulkpoc.web.csrf import CsrfProtection
 from bulkpoc.web.deps import NotLoggedIn, current_user
-from bulkpoc.web.routes import account, apply, history, manage, pocs, records, results, undo
+from bulkpoc.web.routes import (
+    account,
+    admin_outbox,
+    admin_schedules,
+    admin_tokens,
+    admin_users,
+    apply,
+    history,
+    manage,
+    pocs,
+    records,
+    results,
+    undo,
+)
 from bulkpoc.web.security import SecurityHeaders
 from bulkpoc.web.sessions import Sessions
 from bulkpoc.web.templating import HERE, render
@@ -73,6 +86,8 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(pocs.router)
     app.include_router(records.router)
     app.include_router(undo.router)
+    for admin in (admin_schedules, admin_users, admin_tokens, admin_outbox):
+        app.include_router(admin.router)
     # Their routes are on the API's router, registered when they were imported.
     assert api_apply.router is api_undo.router is api.router
     app.include_router(api.router)

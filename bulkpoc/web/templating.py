@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from bulkpoc.domain.permissions import POC_CREATE
+from bulkpoc.domain.permissions import POC_CREATE, USERS_MANAGE
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,6 +29,7 @@ def url_path_for(context: Context, name: str, /, **path_params: Any) -> str:
 
 templates.env.globals["url_for"] = url_path_for
 templates.env.globals["POC_CREATE"] = POC_CREATE  # the POC list's permission, for its link
+templates.env.globals["USERS_MANAGE"] = USERS_MANAGE  # the Administration pages', likewise
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

@@ -32,12 +32,14 @@ def history_page(
     store: Annotated[Store, Depends(get_store)],
 ) -> Response:
     chosen = {name: request.query_params.get(name) or None for name in FILTERS}
+    schedule = request.query_params.get("schedule") or None  # from a schedule's page
     page = requested_page(request)
     size = 50
-    batches, total = store.history_page(**chosen, offset=(page - 1) * size, limit=size)
+    wanted = chosen | {"schedule": schedule}
+    batches, total = store.history_page(**wanted, offset=(page - 1) * size, limit=size)
     pages = pager(request, total, page, size)
     if pages.page != page:  # past the last page: show the last
-        batches, total = store.history_page(**chosen, offset=pages.offset, limit=size)
+        batches, total = store.history_page(**wanted, offset=pages.offset, limit=size)
     running = {
         batch["id"]: batch_progress(request, store, batch).message
         for batch in batches
@@ -50,6 +52,7 @@ def history_page(
         batches=batches,
         running=running,
         chosen=chosen,
+        schedule=schedule,
         choices={name: store.history_counts(column) for name, column in FILTERS.items()},
         statuses={status.value: status.label for status in BatchStatus},
         record_types={name: rtype.plural for name, rtype in RECORD_TYPES.items()},
