@@ -74,7 +74,7 @@ def set_permissions(store: Store, name: str, wanted: Iterable[str], by: str) -> 
     if name == by and USERS_MANAGE in revoked:
         raise UserRejected(
             f"You cannot take '{USERS_MANAGE}' away from yourself; another administrator can "
-            f"(or `bulkpoc users revoke {name} --permission \"{USERS_MANAGE}\"`)."
+            f'(or `bulkpoc users revoke {name} --permission "{USERS_MANAGE}"`).'
         )
     if granted:
         store.add_user(name, granted)

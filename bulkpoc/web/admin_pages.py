@@ -29,10 +29,11 @@ def admin_render(
     user: User,
     section: str,
     status_code: int = status.HTTP_200_OK,
+    notices: dict[str, str] | None = None,
     **context: Any,
 ) -> Response:
-    """An Administration page, never cached (it can show a secret or a form's values)."""
-    done = request.query_params.get("done")
+    """An Administration page, never cached (it can show a secret or a form's values).
+    ``notices`` are the sentences its actions' ``?done=`` may name."""
     response = render(
         request,
         template,
@@ -40,7 +41,7 @@ def admin_render(
         user=user,
         sections=SECTIONS,
         section=section,
-        done=context.pop("done", None) or done_sentence(context.get("notices", {}), done),
+        done=done_sentence(notices or {}, request.query_params.get("done")),
         **context,
     )
     response.headers["Cache-Control"] = "no-store"

@@ -88,7 +88,9 @@ async def enable_schedule(
 
 
 @router.post("/admin/schedules/{schedule_id:int}/run")
-async def run_schedule(request: Request, user: Admin, store: StoreDep, schedule_id: int) -> Response:
+async def run_schedule(
+    request: Request, user: Admin, store: StoreDep, schedule_id: int
+) -> Response:
     """Look at the inbox now and submit its new files, as ``bulkpoc schedule run`` does."""
     chosen = _found(store, schedule_id)
     settings, queue = get_settings(request), request.app.state.queue
@@ -121,6 +123,7 @@ def _list(
         schedules=[(each, service.next_run(each), service.last_run(each)) for each in schedules],
         error=error,
         typed=typed or {"timezone": "UTC", "record_type": "poc", "rows": "all"},
+        notices=NOTICES,
         **_choices(store),
     )
 
@@ -157,7 +160,6 @@ def _choices(store: Store) -> dict[str, Any]:
         "record_types": {name: rtype.plural for name, rtype in RECORD_TYPES.items()},
         "rows_modes": ROWS,
         "users": [each.name for each in store.list_users()],
-        "notices": NOTICES,
     }
 
 
@@ -191,9 +193,7 @@ def _schedule(typed: dict[str, Any]) -> Schedule:
     one would depend on the folder the server was started in)."""
     inbox = Path(typed["inbox"]).expanduser()
     if not typed["inbox"] or not inbox.is_absolute():
-        raise BadSchedule(
-            "Give the inbox as a full path on the server, e.g. /srv/bulkpoc/inbox."
-        )
+        raise BadSchedule("Give the inbox as a full path on the server, e.g. /srv/bulkpoc/inbox.")
     schedule = Schedule(
         name=typed["name"],
         cron=typed["cron"],
