@@ -152,7 +152,9 @@ ROUTES = [
         _("/admin/users/nobody/password", USERS_MANAGE, 404),
     ),
     _route(
-        "POST", "/admin/users/{name:path}/unlock", _("/admin/users/nobody/unlock", USERS_MANAGE, 404)
+        "POST",
+        "/admin/users/{name:path}/unlock",
+        _("/admin/users/nobody/unlock", USERS_MANAGE, 404),
     ),
     _route("GET", "/admin/tokens", _("/admin/tokens", USERS_MANAGE)),
     _route("POST", "/admin/tokens", _("/admin/tokens", USERS_MANAGE, 400)),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 
 from bulkpoc.config import Settings
@@ -20,7 +21,7 @@ from bulkpoc.services.auth import (
     create_token,
     locked_until,
 )
-from bulkpoc.store.db import Store
+from bulkpoc.store.db import Store, alembic_config
 from tests.conftest import poc, write_rows
 from tests.mailserver import HOST, free_port, smtp_server
 from tests.test_mail import notify, upload
@@ -131,6 +132,18 @@ def test_a_schedule_is_added_edited_disabled_and_run_now_with_its_files(
 
 
 # --- users ----------------------------------------------------------------------------------
+
+
+def test_an_upgraded_store_gives_users_manage_to_its_admin_and_nobody_else(store: Store) -> None:
+    """A store from before Users Manage: its admin held every permission and still does, so
+    the Administration pages open at once; no other user gains the right to manage users."""
+    store.add_user("carol", [POC_CREATE, SKILLS_EDIT])
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0013")  # the store before Users Manage
+    assert USERS_MANAGE not in store.get_user("admin").permissions
+    store.ensure_ready()
+    assert USERS_MANAGE in store.get_user("admin").permissions
+    assert store.get_user("carol").permissions == frozenset({POC_CREATE, SKILLS_EDIT})
 
 
 @pytest.fixture
