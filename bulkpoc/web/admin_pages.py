@@ -63,3 +63,8 @@ def form_text(form: Any, name: str) -> str:
     """A text field of a submitted form, stripped; "" when it was not sent or is a file."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def form_values(form: Any, name: str) -> list[str]:
+    """Every value sent for a repeated field (ticked checkboxes), files left out."""
+    return [value for value in form.getlist(name) if isinstance(value, str)]

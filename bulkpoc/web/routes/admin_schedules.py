@@ -37,7 +37,7 @@ NOTICES = {
     "added": "Schedule added; its inbox folder is ready.",
     "saved": "Schedule saved.",
     "enabled": "Schedule enabled: it runs on time again.",
-    "disabled": "Schedule disabled: it does not run on time until enabled ('Run now' still runs it).",
+    "disabled": "Schedule disabled: it does not run on time until enabled ('Run now' still does).",
 }
 
 

@@ -19,7 +19,7 @@ from bulkpoc.domain.users import User
 from bulkpoc.services import auth
 from bulkpoc.services import users as service
 from bulkpoc.store.db import Store
-from bulkpoc.web.admin_pages import Admin, admin_render, back_to, form_text
+from bulkpoc.web.admin_pages import Admin, admin_render, back_to, form_text, form_values
 from bulkpoc.web.deps import get_store
 
 router = APIRouter(include_in_schema=False)
@@ -43,19 +43,15 @@ def users_page(request: Request, user: Admin, store: StoreDep) -> Response:
 @router.post("/admin/users")
 async def add_user(request: Request, user: Admin, store: StoreDep) -> Response:
     form = await request.form()
-    typed = {
-        "name": form_text(form, "name"),
-        "email": form_text(form, "email"),
-        "permissions": [p for p in form.getlist("permission") if p in PERMISSIONS],
-    }
+    name, email = form_text(form, "name"), form_text(form, "email")
+    permissions = form_values(form, "permission")
+    typed = {"name": name, "email": email, "permissions": permissions}
     sent = form.get("password")
     password = sent if isinstance(sent, str) and sent else None
     try:
         if password is not None and password != form.get("password_again"):
             raise service.UserRejected(DIFFERENT)
-        added = service.add_user(
-            store, typed["name"], typed["permissions"], typed["email"] or None, password
-        )
+        added = service.add_user(store, name, permissions, email or None, password)
     except BulkpocError as refused:
         code = status.HTTP_400_BAD_REQUEST
         return _list(request, user, store, code, error=str(refused), typed=typed)
@@ -70,7 +66,7 @@ def user_page(request: Request, user: Admin, store: StoreDep, name: str) -> Resp
 @router.post("/admin/users/{name:path}/permissions")
 async def set_permissions(request: Request, user: Admin, store: StoreDep, name: str) -> Response:
     chosen = _found(store, name)
-    wanted = (await request.form()).getlist("permission")
+    wanted = form_values(await request.form(), "permission")
     try:
         change = service.set_permissions(store, chosen.name, wanted, by=user.name)
     except BulkpocError as refused:
