@@ -93,9 +93,10 @@ def test_each_failed_row_shows_its_number_name_and_cells_with_the_failed_cell_ma
     html = page(client.get(f"/batches/{mixed.batch_id}").text)
     grid = html.by_id("grid")
 
-    # The columns the file filled; those it left blank in every failed row are named instead.
+    # The columns the file filled, the name beside the row's number; those the file left
+    # blank in every failed row are named instead.
     headers = [th.text for th in grid.all("thead")[0].all("th")]
-    assert headers[1:] == ["Name", "Media Type", "Point of Contact", "Skill", "Script"]
+    assert headers == ["Row and name", "Media Type", "Point of Contact", "Skill", "Script"]
     assert html.by_id("blank-columns").text == (
         "Not shown, blank in every failed row: Point of Contact ID, Row Changed, "
         "IVR Reporting Enabled, Chat Profile, Active, Last Modified."
@@ -124,6 +125,20 @@ def test_each_failed_row_shows_its_number_name_and_cells_with_the_failed_cell_ma
     assert messages(html, 6)[0].attrs["data-code"] == "invalid_phone"
 
 
+def test_a_failed_name_is_marked_beside_the_row_number(client, run) -> None:
+    result = run([poc(Name=""), poc(Name="Line Two", Point_of_Contact="12")])
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+
+    blank = html.by_id("row-2").all("th")[0]
+    assert blank.classes == {"failed-cell"}
+    assert blank.attrs["aria-describedby"] == "messages-2"
+    assert blank.text == "Row 2 Failed cell: (blank)"
+    assert [m.text for m in messages(html, 2)] == ["Name is required."]
+    named = html.by_id("row-3").all("th")[0]
+    assert "failed-cell" not in named.classes
+    assert named.text == "Row 3 Line Two"
+
+
 def test_the_filter_counts_each_column_and_code_and_filters_the_grid(client, mixed) -> None:
     html = page(client.get(f"/batches/{mixed.batch_id}").text)
 
@@ -146,8 +161,7 @@ def test_the_filter_counts_each_column_and_code_and_filters_the_grid(client, mix
     # The filtered row still shows its own cells (the fourth row of the error file).
     assert phones.by_id("row-6").all("th")[0].text == "Row 6 Bad Phone Line"
     cells = phones.by_id("row-6").all("td")
-    assert [cell.text for cell in cells][:2] == ["Bad Phone Line", "Phone Call"]
-    assert cells[2].text == "Failed cell: 12"
+    assert [cell.text for cell in cells][:2] == ["Phone Call", "Failed cell: 12"]
     assert messages(phones, 6)[0].text.startswith("Point of Contact is not a valid phone")
     assert phones.by_id("filter-code").all("option")[2].attrs.get("selected") == ""
     skills = page(client.get(f"/batches/{mixed.batch_id}?column=Skill&code=").text)
@@ -156,9 +170,7 @@ def test_the_filter_counts_each_column_and_code_and_filters_the_grid(client, mix
     assert skills.by_id("grid-caption").text == "Failed rows in Skill"
 
 
-def test_a_problem_with_a_whole_row_is_shown_under_the_row_and_can_be_filtered(
-    client, run
-) -> None:
+def test_a_problem_with_a_whole_row_is_shown_under_the_row_and_can_be_filtered(client, run) -> None:
     result = run(Path(__file__).parent / "files" / "pocs-extra-field.csv")
     html = page(client.get(f"/batches/{result.batch_id}").text)
 

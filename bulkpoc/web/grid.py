@@ -35,13 +35,19 @@ class GridRow:
     cells: list[Cell]
     row_errors: list[RowError]
     key: str = ""
+    name_cell: Cell | None = None  # the name's own cell, shown with the row's number
+
+    @property
+    def failed_name(self) -> bool:
+        return self.name_cell is not None and bool(self.name_cell.errors)
 
     @property
     def messages(self) -> list[tuple[str, RowError]]:
         """Every error of the row in the file's column order, each with what to say before
         it: nothing for a cell's (its message names the column), else the column it names or
         that it concerns the whole row. The line under the row lists them."""
-        found = [("", error) for cell in self.cells for error in cell.errors]
+        cells = [self.name_cell, *self.cells] if self.name_cell else self.cells
+        found = [("", error) for cell in cells for error in cell.errors]
         return found + [(error.column or WHOLE_ROW, error) for error in self.row_errors]
 
 
@@ -111,7 +117,19 @@ def build_grid(
         name = cells[name_at].value.strip() if name_at is not None else ""
         key = cells[key_at].value.strip() if key_at is not None else ""
         rows.append(GridRow(failure.row, name, cells, row_errors, key))
-    return _without_blank_columns(Grid(headers, rows), raw)
+    return _name_with_row_number(_without_blank_columns(Grid(headers, rows), raw), rtype)
+
+
+def _name_with_row_number(grid: Grid, rtype: RecordType) -> Grid:
+    """``grid`` with the name's column moved into each row's header, beside its number, so
+    the row says what it is once and the grid is a column narrower."""
+    names = [i for i, header in enumerate(grid.headers) if _key(header) == _key(name_header(rtype))]
+    if not names:
+        return grid
+    at = names[0]
+    for row in grid.rows:
+        row.name_cell = row.cells.pop(at)
+    return Grid(grid.headers[:at] + grid.headers[at + 1 :], grid.rows, grid.blank)
 
 
 def _without_blank_columns(grid: Grid, raw: RawTable | None) -> Grid:

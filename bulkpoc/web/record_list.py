@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlencode
 
 from bulkpoc.domain.parsers import MEDIA_TYPES
@@ -105,7 +106,7 @@ def page_links(current: int, last: int, around: int = 2) -> list[int | None]:
 
 def list_page(
     store: Store, rtype: RecordType, params: dict[str, str], columns: dict[str, str]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """What a list page shows: one page of the records the URL asks for, and its links."""
     view = ListView.from_query(params, rtype, columns)
 

@@ -35,7 +35,7 @@ def _list_route(rtype: RecordType) -> None:
     ) -> Response:
         store = get_store(request)
         shown = list_page(store, rtype, dict(request.query_params), columns)
-        keys = [row[key] for row in shown["rows"]]  # type: ignore[attr-defined]
+        keys = [row[key] for row in shown["rows"]]
         return render(
             request,
             "records.html",
