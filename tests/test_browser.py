@@ -76,7 +76,7 @@ def test_readme_starts_the_server_and_logs_in_as_these_tests_do() -> None:
     assert f"log in as `{USER}` with the password `{DEMO_PASSWORD}`" in readme
 
 
-def test_login_refuses_a_wrong_password_and_lands_on_manage_page(
+def test_login_refuses_a_wrong_password_and_lands_on_the_poc_list(
     page: Page, visits: Visits
 ) -> None:
     page.goto("/")
@@ -90,9 +90,9 @@ def test_login_refuses_a_wrong_password_and_lands_on_manage_page(
     visits.check(page, "login-refused")
 
     log_in(page)
-    expect(page).to_have_url(re.compile(r"/manage/poc$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Manage Multiple Points of")
-    visits.check(page, "manage")
+    expect(page).to_have_url(re.compile(r"/pocs$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Points of Contact")
+    visits.check(page, "poc-list")
 
 
 # --- download -> edit -> upload -> results -> fix -> re-upload -> history --------------------
@@ -145,6 +145,8 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
 ) -> None:
     page.goto("/login")
     log_in(page)
+    expect(page).to_have_url(re.compile(r"/pocs$"))
+    page.get_by_role("link", name="Manage Multiple Points of Contact").first.click()
     expect(page).to_have_url(re.compile(r"/manage/poc$"))
     visits.check(page, "manage")
 
@@ -175,7 +177,7 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
     failed_cell = failed_row.locator("td.failed-cell")
     expect(failed_cell).to_have_count(1)
     expect(failed_cell).to_contain_text(BROKEN_SKILL)
-    expect(failed_cell.locator(".cell-message")).to_contain_text(
+    expect(page.locator("#messages-3 .cell-message")).to_contain_text(
         f"Skill '{BROKEN_SKILL}' does not exist; did you mean '{SUGGESTED_SKILL}'?"
     )
     visits.check(page, "results-with-errors")

@@ -90,7 +90,8 @@ def test_a_dry_run_is_applied_from_its_results_page_without_a_row(
     page.get_by_label("User name").fill("admin")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/manage/poc$"))
+    expect(page).to_have_url(re.compile(r"/pocs$"))
+    page.goto("/manage/poc")
 
     page.get_by_label("Choose File").set_input_files(_new_pocs(tmp_path / "new-lines.csv"))
     page.get_by_label("Text (.csv)").check()

@@ -49,7 +49,7 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
 def fits(page: Page, visits: Visits, name: str) -> None:
     """At each width: what undo adds to the page (its form, what it reverts or was reverted
     by) fits without scrolling sideways, and axe-core finds nothing serious on the page.
-    (The results page's counts table is wider than 390 px whatever undo adds.)"""
+    (tests/test_browser_pages.py checks the whole page's width.)"""
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
         right = page.evaluate(

@@ -139,3 +139,13 @@ def test_a_page_number_past_any_store_shows_the_last_page(client, batches, numbe
     response = client.get(f"/history?page={number}")
     assert response.status_code == 200
     assert shown(page(response.text))[0] == batches["with_errors"]
+
+
+def test_a_status_no_batch_has_stays_in_its_filter_box_and_is_said_once(client) -> None:
+    html = page(client.get("/history?status=failed").text)
+
+    chosen = [o for o in html.by_id("filter-status").all("option") if "selected" in o.attrs]
+    assert [option.text for option in chosen] == ["Failed (0)"]
+    assert html.by_id("no-batches").text == "No batch matches these filters. Show every batch"
+    assert html.all("nav", "pager") == []  # not "Showing 0–0 of 0 batches" as well
+    assert client.get("/history").text.count("No batch matches") == 0

@@ -77,18 +77,31 @@ def test_results_page_shows_status_counts_options_and_user(client, mixed) -> Non
     assert details["File"] == "upload-0.csv (CSV)"
 
 
+def failed_rows(grid) -> list:
+    """The grid's failed rows (each followed by the line of its messages)."""
+    return grid.all("tr", "failed-row")
+
+
+def messages(html, row: int) -> list:
+    """The messages under failed row ``row``."""
+    return html.by_id(f"messages-{row}").all("li", "cell-message")
+
+
 def test_each_failed_row_shows_its_number_name_and_cells_with_the_failed_cell_marked(
     client, mixed
 ) -> None:
     html = page(client.get(f"/batches/{mixed.batch_id}").text)
     grid = html.by_id("grid")
 
+    # The columns the file filled, the name beside the row's number; those the file left
+    # blank in every failed row are named instead.
     headers = [th.text for th in grid.all("thead")[0].all("th")]
-    assert headers[1:] == [
-        "Point of Contact ID", "Row Changed", "Name", "Media Type", "Point of Contact", "Skill",
-        "Script", "IVR Reporting Enabled", "Chat Profile", "Active", "Last Modified",
-    ]  # fmt: skip
-    assert [row.attrs["id"] for row in grid.all("tbody")[0].all("tr")] == [
+    assert headers == ["Row and name", "Media Type", "Point of Contact", "Skill", "Script"]
+    assert html.by_id("blank-columns").text == (
+        "Not shown, blank in every failed row: Point of Contact ID, Row Changed, "
+        "IVR Reporting Enabled, Chat Profile, Active, Last Modified."
+    )
+    assert [row.attrs["id"] for row in failed_rows(grid)] == [
         "row-3", "row-4", "row-5", "row-6",
     ]  # fmt: skip
     row = html.by_id("row-3")
@@ -99,14 +112,31 @@ def test_each_failed_row_shows_its_number_name_and_cells_with_the_failed_cell_ma
     skill = cells[headers.index("Skill") - 1]
     assert skill.classes == {"failed-cell"}
     assert skill.all("span", "visually-hidden")[0].text == "Failed cell:"
-    (message,) = skill.all("span", "cell-message")
+    assert skill.attrs["aria-describedby"] == "messages-3"
+    assert "Email Suport" in skill.text
+    # The message on its own line under the row, as wide as the grid.
+    (message,) = messages(html, 3)
     assert message.attrs["data-code"] == "unknown_reference"
     assert message.text.startswith("Skill 'Email Suport' does not exist")
-    assert "Email Suport" in skill.text
-
+    (line,) = grid.all("tr", "messages")[0].all("td")
+    assert line.attrs["colspan"] == str(len(headers))
     phone = html.by_id("row-6").all("td")[headers.index("Point of Contact") - 1]
     assert phone.classes == {"failed-cell"}
-    assert phone.all("span", "cell-message")[0].attrs["data-code"] == "invalid_phone"
+    assert messages(html, 6)[0].attrs["data-code"] == "invalid_phone"
+
+
+def test_a_failed_name_is_marked_beside_the_row_number(client, run) -> None:
+    result = run([poc(Name=""), poc(Name="Line Two", Point_of_Contact="12")])
+    html = page(client.get(f"/batches/{result.batch_id}").text)
+
+    blank = html.by_id("row-2").all("th")[0]
+    assert blank.classes == {"failed-cell"}
+    assert blank.attrs["aria-describedby"] == "messages-2"
+    assert blank.text == "Row 2 Failed cell: (blank)"
+    assert [m.text for m in messages(html, 2)] == ["Name is required."]
+    named = html.by_id("row-3").all("th")[0]
+    assert "failed-cell" not in named.classes
+    assert named.text == "Row 3 Line Two"
 
 
 def test_the_filter_counts_each_column_and_code_and_filters_the_grid(client, mixed) -> None:
@@ -127,22 +157,20 @@ def test_the_filter_counts_each_column_and_code_and_filters_the_grid(client, mix
     assert columns == ["Every column", "Skill (3 rows)", "Point of Contact (1 row)"]
 
     phones = page(client.get(f"/batches/{mixed.batch_id}?code=invalid_phone").text)
-    assert [row.attrs["id"] for row in phones.by_id("grid").all("tbody")[0].all("tr")] == ["row-6"]
+    assert [row.attrs["id"] for row in failed_rows(phones.by_id("grid"))] == ["row-6"]
     # The filtered row still shows its own cells (the fourth row of the error file).
     assert phones.by_id("row-6").all("th")[0].text == "Row 6 Bad Phone Line"
     cells = phones.by_id("row-6").all("td")
-    assert [cell.text for cell in cells][2:4] == ["Bad Phone Line", "Phone Call"]
-    assert cells[4].text.startswith("Failed cell: 12 Point of Contact is not a valid phone")
+    assert [cell.text for cell in cells][:2] == ["Phone Call", "Failed cell: 12"]
+    assert messages(phones, 6)[0].text.startswith("Point of Contact is not a valid phone")
     assert phones.by_id("filter-code").all("option")[2].attrs.get("selected") == ""
     skills = page(client.get(f"/batches/{mixed.batch_id}?column=Skill&code=").text)
-    assert len(skills.by_id("grid").all("tbody")[0].all("tr")) == 3
+    assert len(failed_rows(skills.by_id("grid"))) == 3
     assert "Showing 1–3 of 3 failed rows." in skills.all("nav", "pager")[0].text
     assert skills.by_id("grid-caption").text == "Failed rows in Skill"
 
 
-def test_a_problem_with_a_whole_row_is_shown_beside_the_row_and_can_be_filtered(
-    client, run
-) -> None:
+def test_a_problem_with_a_whole_row_is_shown_under_the_row_and_can_be_filtered(client, run) -> None:
     result = run(Path(__file__).parent / "files" / "pocs-extra-field.csv")
     html = page(client.get(f"/batches/{result.batch_id}").text)
 
@@ -150,12 +178,12 @@ def test_a_problem_with_a_whole_row_is_shown_beside_the_row_and_can_be_filtered(
         item.text for item in html.by_id("kinds").all("li")
     ]
     whole = page(client.get(f"/batches/{result.batch_id}?column=(whole row)").text)
-    (row,) = whole.by_id("grid").all("tbody")[0].all("tr")
+    (row,) = failed_rows(whole.by_id("grid"))
     assert row.all("th")[0].text == "Row 3 Sales"
-    problems = row.all("td")[-1].all("span", "cell-message")
-    assert [problem.attrs["data-code"] for problem in problems] == ["extra_cells"]
-    headers = [th.text for th in whole.by_id("grid").all("th") if th.attrs.get("scope") == "col"]
-    assert headers[-1] == "Problems with the row"
+    # Under the row, after the messages of its cells: the one about the row as a whole.
+    problem = messages(whole, 3)[-1]
+    assert problem.attrs["data-code"] == "extra_cells"
+    assert problem.text.startswith("Whole row: ")
 
 
 def test_a_batch_with_many_failed_rows_shows_them_fifty_at_a_time(client, run) -> None:
@@ -164,11 +192,11 @@ def test_a_batch_with_many_failed_rows_shows_them_fifty_at_a_time(client, run) -
     assert result.counts.failed == 120
 
     first = page(client.get(f"/batches/{result.batch_id}").text)
-    assert len(first.by_id("grid").all("tbody")[0].all("tr")) == 50
+    assert len(failed_rows(first.by_id("grid"))) == 50
     pager = first.all("nav", "pager")[0]
     assert "Showing 1–50 of 120 failed rows (page 1 of 3)." in pager.text
     last = page(client.get(f"/batches/{result.batch_id}?page=3").text)
-    shown = last.by_id("grid").all("tbody")[0].all("tr")
+    shown = failed_rows(last.by_id("grid"))
     assert [row.attrs["id"] for row in shown] == [f"row-{n}" for n in range(102, 122)]
     # Each row's cells are its own, though the page is cut from the middle of the error file.
     assert shown[0].all("th")[0].text == "Row 102 Line 100"
@@ -187,13 +215,23 @@ def test_the_report_error_file_and_email_are_the_batchs_own(client, store, mixed
     assert shown.status_code == 200
     written = load_result(store, batch)
     assert written.reports.error_file
-    assert f"({written.reports.error_file})" in report.render("report.html", written)
+    # The file the batch wrote names its error file, not the server's folder, and links nowhere.
+    written_report = report.render("report.html", written)
+    assert "(upload-0-errors.csv)" in written_report
+    assert str(Path(written.reports.error_file).parent) not in written_report
+    assert 'id="batch-link"' not in written_report
     # As the batch wrote it, but naming its files by their URLs, not the server's folder.
     links = Reports(error_file=f"/batches/{batch}/errors", changes=f"/batches/{batch}/changes.csv")
     served = written.model_copy(update={"reports": links})
     with store.engine.connect() as connection:
         first = changes.first_lines(connection, batch)
-    assert shown.text == report.render("report.html", served, changes=first)
+    assert shown.text == report.render(
+        "report.html", served, changes=first, served=True, error_file_name="upload-0-errors.csv"
+    )
+    # The report the web UI serves links back to the batch's page and to the error file.
+    served_page = page(shown.text)
+    assert served_page.by_id("batch-link").all("a")[0].attrs["href"] == f"/batches/{batch}"
+    assert f'<a href="/batches/{batch}/errors">upload-0-errors.csv</a>' in shown.text
     assert "'unsafe-inline'" in shown.headers["content-security-policy"]  # its own styles
 
     errors = client.get(f"/batches/{batch}/errors")

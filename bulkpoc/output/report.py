@@ -38,9 +38,22 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, result: BatchResult, **extra: object) -> str:
     """``template`` for ``result``; ``changes``, the first lines of its changes (default none),
-    and ``changes_note``, what the email says of its changes file."""
-    context = {"changes": (), "changes_note": None, **extra}
+    and ``changes_note``, what the email says of its changes file. ``served``: the report is
+    the web UI's (it links to the batch's page and its files), not the file the batch wrote,
+    which names its error file without the folder the server keeps it in."""
+    context = {
+        "changes": (),
+        "changes_note": None,
+        "served": False,
+        "error_file_name": file_name(result.reports.error_file),
+        **extra,
+    }
     return environment().get_template(template).render(result=result, **context)
+
+
+def file_name(path: str | None) -> str:
+    """The last part of a file's path, whichever the separator; "" for none."""
+    return (path or "").replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def write_html_report(

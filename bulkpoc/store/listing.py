@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
 )
 
+from bulkpoc.domain.parsers import PHONE_MEDIA
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import Field, RecordType
 from bulkpoc.domain.records.keys import fold
@@ -244,6 +245,23 @@ class RecordListing:
         with self.engine.connect() as connection:
             found = set(connection.scalars(query))
         return {cell: key for cell, key in wanted.items() if key in found}
+
+    def number_users(self, phone_numbers: list[str]) -> dict[str, list[Record]]:
+        """Of ``phone_numbers``, those a point of contact uses (a Phone Call's or an SMS's
+        address), each with the points of contact (``id``, ``name``, ``media_type``)."""
+        pocs = schema.pocs
+        query = (
+            select(pocs.c.address_key, pocs.c.id, pocs.c.name, pocs.c.media_type)
+            .where(pocs.c.media_type.in_(PHONE_MEDIA), pocs.c.address_key.in_(set(phone_numbers)))
+            .order_by(pocs.c.name_key)
+        )
+        users: dict[str, list[Record]] = {}
+        with self.engine.connect() as connection:
+            for address, poc_id, name, media_type in connection.execute(query):
+                users.setdefault(address, []).append(
+                    {"id": poc_id, "name": name, "media_type": media_type}
+                )
+        return users
 
     def skill_names(self) -> list[str]:
         """Every skill's name, in name order (the list's skill filter offers them)."""

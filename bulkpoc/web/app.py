@@ -33,6 +33,7 @@ from bulkpoc.web.routes import (
     admin_users,
     apply,
     history,
+    lists,
     manage,
     pocs,
     records,
@@ -84,6 +85,7 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(history.router)
     app.include_router(manage.router)
     app.include_router(pocs.router)
+    app.include_router(lists.router)
     app.include_router(records.router)
     app.include_router(undo.router)
     for admin in (admin_schedules, admin_users, admin_tokens, admin_outbox):

@@ -104,7 +104,13 @@ def report_page(
     with store.engine.connect() as connection:
         first = changes.first_lines(connection, result.batch_id)
     return HTMLResponse(
-        report.render("report.html", served, changes=first),
+        report.render(
+            "report.html",
+            served,
+            changes=first,
+            served=True,
+            error_file_name=report.file_name(result.reports.error_file),
+        ),
         headers={"content-security-policy": REPORT_POLICY},
     )
 

@@ -2,7 +2,9 @@
 
 The cells come from the batch's stored error file (the failed rows, in row order, with their
 original values and an ``Error`` column); the errors come from the run history. A failed row's
-place among the batch's failed rows is its place in the error file.
+place among the batch's failed rows is its place in the error file. Columns the file left
+blank in every failed row (and no error on the page names) are left out, so the columns that
+matter fit the page; the grid says which.
 """
 
 from __future__ import annotations
@@ -33,12 +35,30 @@ class GridRow:
     cells: list[Cell]
     row_errors: list[RowError]
     key: str = ""
+    name_cell: Cell | None = None  # the name's own cell, shown with the row's number
+
+    @property
+    def failed_name(self) -> bool:
+        return self.name_cell is not None and bool(self.name_cell.errors)
+
+    @property
+    def messages(self) -> list[tuple[str, RowError]]:
+        """Every error of the row in the file's column order, each with what to say before
+        it: nothing for a cell's (its message names the column), else the column it names or
+        that it concerns the whole row. The line under the row lists them."""
+        cells = [self.name_cell, *self.cells] if self.name_cell else self.cells
+        found = [("", error) for cell in cells for error in cell.errors]
+        return found + [(error.column or WHOLE_ROW, error) for error in self.row_errors]
 
 
 @dataclass
 class Grid:
     headers: list[str]
     rows: list[GridRow]
+    blank: list[str] = field(default_factory=list)  # columns left out: blank in every row
+
+
+WHOLE_ROW = "Whole row"
 
 
 def _key(header: str) -> str:
@@ -97,4 +117,33 @@ def build_grid(
         name = cells[name_at].value.strip() if name_at is not None else ""
         key = cells[key_at].value.strip() if key_at is not None else ""
         rows.append(GridRow(failure.row, name, cells, row_errors, key))
-    return Grid(headers, rows)
+    return _name_with_row_number(_without_blank_columns(Grid(headers, rows), raw), rtype)
+
+
+def _name_with_row_number(grid: Grid, rtype: RecordType) -> Grid:
+    """``grid`` with the name's column moved into each row's header, beside its number, so
+    the row says what it is once and the grid is a column narrower."""
+    names = [i for i, header in enumerate(grid.headers) if _key(header) == _key(name_header(rtype))]
+    if not names:
+        return grid
+    at = names[0]
+    for row in grid.rows:
+        row.name_cell = row.cells.pop(at)
+    return Grid(grid.headers[:at] + grid.headers[at + 1 :], grid.rows, grid.blank)
+
+
+def _without_blank_columns(grid: Grid, raw: RawTable | None) -> Grid:
+    """``grid`` without the columns that are blank in every row of the file (``raw``, all its
+    failed rows, so the columns stay the same from page to page) and that no error names."""
+    if raw is None:
+        return grid
+    keep = [
+        i
+        for i, _header in enumerate(grid.headers)
+        if raw.data.iloc[:, i].astype(str).str.strip().ne("").any()
+        or any(row.cells[i].errors for row in grid.rows)
+    ]
+    for row in grid.rows:
+        row.cells = [row.cells[i] for i in keep]
+    blank = [header for i, header in enumerate(grid.headers) if i not in keep]
+    return Grid([grid.headers[i] for i in keep], grid.rows, blank)

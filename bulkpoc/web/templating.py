@@ -12,6 +12,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from bulkpoc.domain.permissions import POC_CREATE, USERS_MANAGE
+from bulkpoc.domain.records import RECORD_TYPES
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,6 +31,11 @@ def url_path_for(context: Context, name: str, /, **path_params: Any) -> str:
 templates.env.globals["url_for"] = url_path_for
 templates.env.globals["POC_CREATE"] = POC_CREATE  # the POC list's permission, for its link
 templates.env.globals["USERS_MANAGE"] = USERS_MANAGE  # the Administration pages', likewise
+# The other lists (routes/lists.py) for the navigation: path, name, the permission they take.
+templates.env.globals["RECORD_LISTS"] = [
+    (f"/{name}s", RECORD_TYPES[name].plural, RECORD_TYPES[name].permission)
+    for name in ("skill", "script", "chat-profile", "number")
+]
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

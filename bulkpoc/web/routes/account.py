@@ -14,8 +14,10 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.users import User
 from bulkpoc.services.auth import LoginRefused, authenticate, client_key
+from bulkpoc.store.listing import collection
 from bulkpoc.web.access import LOGIN, PUBLIC, page
 from bulkpoc.web.deps import get_settings, get_store
 from bulkpoc.web.security import local_path
@@ -34,7 +36,12 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/")
-def home(_user: Annotated[User, page(LOGIN)]) -> Response:
+def home(user: Annotated[User, page(LOGIN)]) -> Response:
+    """Where a login lands: the first list of records the user may see (the POC list for
+    most), else the upload page, which says which permission is missing."""
+    for rtype in RECORD_TYPES.values():
+        if rtype.permission in user.permissions:
+            return RedirectResponse(f"/{collection(rtype)}", status_code=303)
     return RedirectResponse("/manage/poc", status_code=303)
 
 

@@ -53,8 +53,19 @@ def history_page(
         running=running,
         chosen=chosen,
         schedule=schedule,
-        choices={name: store.history_counts(column) for name, column in FILTERS.items()},
+        choices={
+            name: _with_chosen(store.history_counts(column), chosen[name])
+            for name, column in FILTERS.items()
+        },
         statuses={status.value: status.label for status in BatchStatus},
         record_types={name: rtype.plural for name, rtype in RECORD_TYPES.items()},
         pager=pages,
     )
+
+
+def _with_chosen(counts: list[tuple[str, int]], chosen: str | None) -> list[tuple[str, int]]:
+    """The filter's choices with their batches, and the chosen one even when no batch has
+    it, so the filter box still shows what the list is filtered by."""
+    if chosen is None or chosen in dict(counts):
+        return counts
+    return [*counts, (chosen, 0)]

@@ -80,14 +80,7 @@ def _detail_route(rtype: RecordType) -> None:
     path = (
         f"/{collection(rtype)}/{{key:int}}" if rtype.system_key else f"/{collection(rtype)}/{{key}}"
     )
-    back = (
-        ("/pocs", "Points of Contact")
-        if rtype.name == "poc"
-        else (
-            f"/manage/{rtype.name}",
-            f"Manage {rtype.plural}",
-        )
-    )
+    back = (f"/{collection(rtype)}", rtype.plural)  # its list
 
     def detail(
         request: Request, user: Annotated[User, page(permission_of(rtype.name))], key: int | str
