@@ -35,6 +35,7 @@ from bulkpoc.domain.errors.codes import (
     ALL_OR_NOTHING,
     INTERNAL_ERROR,
     STORE_REFUSED,
+    TOO_MANY_FAILED,
     UPLOAD_NOT_PERMITTED,
 )
 from bulkpoc.domain.errors.types import (
@@ -289,7 +290,23 @@ def _check(
         preview.check_plan(store, connection, options, planned, result)
     if options.all_or_nothing and result.counts.failed:
         raise NothingApplied(ALL_OR_NOTHING, failed=result.counts.failed)
+    _check_failure_limit(options, result.counts)
     return raw, sheet
+
+
+def _check_failure_limit(options: ImportOptions, counts: Counts) -> None:
+    """Stop when too much fails: above the chosen limit, nothing is applied."""
+    limit = options.failure_limit
+    if limit is None or not limit.exceeded(counts.failed, counts.total):
+        return
+    raise NothingApplied(
+        TOO_MANY_FAILED,
+        failed=f"{counts.failed:,}",
+        total=f"{counts.total:,}",
+        share=limit.share(counts.failed, counts.total),
+        whose="this schedule's" if options.source == "schedule" else "this upload's",
+        limit=limit.described(),
+    )
 
 
 def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:

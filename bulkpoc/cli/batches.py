@@ -20,6 +20,7 @@ from bulkpoc.cli.app import (
     FORMATS,
     Context,
     cli,
+    max_failed_option,
     result_options,
     rows_option,
     type_option,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 @rows_option
 @click.option("--dry-run", is_flag=True, help="Check and report, apply nothing.")
 @click.option("--all-or-nothing", is_flag=True, help="Apply nothing if any row fails.")
+@max_failed_option
 @click.option(
     "--overwrite", is_flag=True, help="Apply rows even if the record changed since export."
 )
@@ -61,6 +63,7 @@ def import_(
     rows: str,
     dry_run: bool,
     all_or_nothing: bool,
+    max_failed: str | None,
     overwrite: bool,
     user: str,
     notify: tuple[str, ...],
@@ -76,6 +79,7 @@ def import_(
         rows=cast(RowsMode, rows),
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
+        max_failed=max_failed,
         overwrite=overwrite,
         user=user,
         notify=notify,

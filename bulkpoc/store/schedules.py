@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from bulkpoc.domain.limits import normalised
 from bulkpoc.domain.schedule import BadSchedule, Schedule, UnknownSchedule, check
 from bulkpoc.store import schema
 from bulkpoc.store.batches import utcnow
@@ -28,14 +30,7 @@ class ScheduleBook:
 
     def add_schedule(self, schedule: Schedule) -> Schedule:
         """Keep a new schedule, or refuse it in one sentence (``BadSchedule``, ``UnknownUser``)."""
-        check(
-            schedule.name,
-            schedule.cron,
-            schedule.timezone,
-            schedule.record_type,
-            schedule.rows,
-            schedule.recipients,
-        )
+        _check(schedule)
         self.get_user(schedule.run_as)
         values = _columns(schedule)
         values.update(created_at=utcnow(), last_fired_at=None)
@@ -81,6 +76,25 @@ class ScheduleBook:
         if not self._write_when_free(remove, None):
             raise UnknownSchedule(name)
 
+    def edit_schedule(self, name: str, **changes: Any) -> Schedule:
+        """Change some of a schedule's settings (``Schedule`` field names), checked as
+        ``add_schedule`` checks them; its name, its inbox's history and its last run stay."""
+        edited = replace(self.get_schedule(name), **changes)
+        _check(edited)
+        self.get_user(edited.run_as)
+        values = _columns(edited)
+        for kept in ("id", "name", "enabled"):
+            values.pop(kept)
+        table = schema.schedules
+
+        def change(connection: Connection) -> int:
+            update = table.update().where(table.c.id == edited.id).values(**values)
+            return int(connection.execute(update).rowcount)
+
+        if not self._write_when_free(change, None):
+            raise UnknownSchedule(name)
+        return self.get_schedule(name)
+
     def enable_schedule(self, name: str, enabled: bool = True) -> Schedule:
         table = schema.schedules
 
@@ -123,6 +137,18 @@ class ScheduleBook:
         return bool(self._write_when_free(claim, None))
 
 
+def _check(schedule: Schedule) -> None:
+    check(
+        schedule.name,
+        schedule.cron,
+        schedule.timezone,
+        schedule.record_type,
+        schedule.rows,
+        schedule.recipients,
+        schedule.max_failed,
+    )
+
+
 def _columns(schedule: Schedule) -> dict[str, Any]:
     return {
         "id": schedule.id,
@@ -133,6 +159,8 @@ def _columns(schedule: Schedule) -> dict[str, Any]:
         "record_type": schedule.record_type,
         "rows": schedule.rows,
         "all_or_nothing": schedule.all_or_nothing,
+        "max_failed": normalised(schedule.max_failed),
+        "hold_for_approval": schedule.hold_for_approval,
         "recipients": list(schedule.recipients),
         "run_as": schedule.run_as,
         "enabled": schedule.enabled,
