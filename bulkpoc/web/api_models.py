@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import UploadFile
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from bulkpoc.domain.options import FileType, RecordTypeName, RowsMode
+from bulkpoc.domain.limits import normalised
+from bulkpoc.domain.options import FileType, ImportOptions, RecordTypeName, RowsMode
 from bulkpoc.domain.result import BatchResult, Counts, Reports, UtcDateTime
 from bulkpoc.domain.status import BatchStatus
+from bulkpoc.domain.users import User
 
 
 def _true_or_false(value: Any) -> Any:
@@ -24,6 +26,8 @@ def _true_or_false(value: Any) -> Any:
 
 
 FormBool = Annotated[bool, BeforeValidator(_true_or_false)]
+# "10" or "5%" as the options keep it; blank: no limit.
+FailureLimitText = Annotated[str | None, AfterValidator(normalised)]
 
 
 class UploadForm(BaseModel):
@@ -45,6 +49,13 @@ class UploadForm(BaseModel):
     )
     dry_run: FormBool = Field(False, description="Check and report what would happen; no change.")
     all_or_nothing: FormBool = Field(False, description="Apply nothing if any row fails.")
+    max_failed: FailureLimitText | SkipJsonSchema[None] = Field(
+        None,
+        description="Stop when too much fails: apply nothing when more rows fail than this, a "
+        "number of rows (`10`) or a percentage of the file's rows (`5%`); the batch is then "
+        "Failed and its `failure` says why (default: no limit).",
+        examples=["5%"],
+    )
     overwrite: FormBool = Field(
         False,
         description="Apply rows even if the record changed since the file's Last Modified "
@@ -55,6 +66,23 @@ class UploadForm(BaseModel):
         description="Email the results (with the error file when rows fail) to the token's "
         "user, at the email address the store holds for them.",
     )
+
+    def options(self, user: User, file_name: str | None, upload_id: str | None) -> ImportOptions:
+        """The batch's options: this form's, acting as ``user``."""
+        return ImportOptions(
+            record_type=self.record_type,
+            file_type=self.file_type,
+            rows=self.rows,
+            dry_run=self.dry_run,
+            all_or_nothing=self.all_or_nothing,
+            max_failed=self.max_failed,
+            overwrite=self.overwrite,
+            user=user.name,
+            notify=(user.email,) if self.email_results and user.email else (),
+            source="api",
+            display_name=file_name,
+            upload_id=upload_id,
+        )
 
 
 class ReportLinks(Reports):
