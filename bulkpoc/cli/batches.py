@@ -190,6 +190,9 @@ def history(obj: Context, status: str | None, limit: int, as_json: bool) -> None
         store = obj.store()
         store.interrupt_dead_batches(obj.settings.stale_after_seconds)
         batches = store.history(status=status, limit=limit)
+        awaiting = store.awaiting_approval(batches)
+    for batch in batches:
+        batch["awaiting_approval"] = batch["id"] in awaiting
     if as_json:
         click.echo(json.dumps(batches, indent=2, default=str))
         return
@@ -234,6 +237,8 @@ def history(obj: Context, status: str | None, limit: int, as_json: bool) -> None
 def _status(batch: dict) -> str:
     """The status label; a running batch also says what it is doing."""
     label = BatchStatus(batch["status"]).label
+    if batch.get("awaiting_approval"):
+        return f"{label} (dry run), awaiting approval"
     if batch["status"] == BatchStatus.RUNNING and batch["stage"]:
         done, total = batch["stage_done"] or 0, batch["stage_total"] or 0
         return f"{label}: {batch['stage']} {done:,}/{total:,}"

@@ -38,8 +38,9 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, result: BatchResult, **extra: object) -> str:
     """``template`` for ``result``; ``changes``, the first lines of its changes (default none),
-    and ``changes_note``, what the email says of its changes file."""
-    context = {"changes": (), "changes_note": None, **extra}
+    ``changes_note``, what the email says of its changes file, and ``link``, the address of
+    the batch's page (none without the ``public_url`` setting)."""
+    context = {"changes": (), "changes_note": None, "link": None, **extra}
     return environment().get_template(template).render(result=result, **context)
 
 

@@ -49,6 +49,7 @@ def history_page(
         user=user,
         batches=batches,
         running=running,
+        awaiting=store.awaiting_approval(batches),
         chosen=chosen,
         choices={name: store.history_counts(column) for name, column in FILTERS.items()},
         statuses={status.value: status.label for status in BatchStatus},
