@@ -119,8 +119,11 @@ def test_the_api_takes_max_failed(store, settings, tmp_path):
             )
 
         bad = sent(max_failed="most")
-        assert bad.status_code == 422
-        assert "'most' is not a limit of failed rows" in bad.text
+        assert (bad.status_code, bad.json()["detail"]) == (
+            422,
+            "The form field 'max_failed' is not valid: 'most' is not a limit of failed rows: "
+            "write a number of rows such as 10, or a percentage of the file's rows such as 5%.",
+        )
         stopped = sent(max_failed="2")
         assert stopped.status_code == 202, stopped.text
         batch_id = stopped.json()["batch_id"]

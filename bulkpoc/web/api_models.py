@@ -26,8 +26,15 @@ def _true_or_false(value: Any) -> Any:
 
 
 FormBool = Annotated[bool, BeforeValidator(_true_or_false)]
-# "10" or "5%" as the options keep it; blank: no limit.
-FailureLimitText = Annotated[str | None, AfterValidator(normalised)]
+def _failure_limit(value: str | None) -> str | None:
+    """"10" or "5%" as the options keep it; blank: no limit."""
+    try:
+        return normalised(value)
+    except ValueError as error:
+        raise ValueError(str(error).rstrip(".")) from None  # the problem's sentence ends it
+
+
+FailureLimitText = Annotated[str | SkipJsonSchema[None], AfterValidator(_failure_limit)]
 
 
 class UploadForm(BaseModel):
@@ -49,7 +56,7 @@ class UploadForm(BaseModel):
     )
     dry_run: FormBool = Field(False, description="Check and report what would happen; no change.")
     all_or_nothing: FormBool = Field(False, description="Apply nothing if any row fails.")
-    max_failed: FailureLimitText | SkipJsonSchema[None] = Field(
+    max_failed: FailureLimitText = Field(
         None,
         description="Stop when too much fails: apply nothing when more rows fail than this, a "
         "number of rows (`10`) or a percentage of the file's rows (`5%`); the batch is then "
