@@ -16,7 +16,7 @@ from bulkpoc.jobs.queue import InProcessQueue
 from bulkpoc.schedules.runner import run_due
 from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store, utcnow
-from tests.conftest import poc, stored_pocs, write_rows
+from tests.conftest import stored_pocs, write_rows
 from tests.mailserver import HOST, smtp_server
 from tests.test_cli import Bulkpoc
 from tests.test_inbox import listing, scheduled, work_item
@@ -144,7 +144,9 @@ def test_the_upload_form_takes_max_failed(store, settings, tmp_path):
         assert page(browser.get("/manage/poc").text).has_id("max_failed")
         wrong = upload(browser, content(tmp_path), "partner.csv", max_failed="5 rows")
         assert wrong.status_code == 400
-        assert "'5 rows' is not a limit of failed rows" in page(wrong.text).by_id("upload-error").text
+        assert (
+            "'5 rows' is not a limit of failed rows" in page(wrong.text).by_id("upload-error").text
+        )
         assert 'value="5 rows"' in wrong.text  # kept for the user to fix
         batch_id = batch_of(upload(browser, content(tmp_path), "partner.csv", max_failed="50%"))
         assert finish(store, settings, batch_id)["status"] == "failed"
