@@ -8,9 +8,13 @@ in the batch's options in that spelling.
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass
 
+# Short enough for the schedules table's column once written back (``str(limit)``).
+_WRITTEN = re.compile(r"(?P<count>[0-9]{1,12})|(?P<percent>[0-9]{1,3}(?:\.[0-9]{1,4})?) *%")
+# The same, as a JSON Schema pattern for the API (a percentage is at most 100; blank: none).
+PATTERN = r"^\s*(?:[0-9]{1,12}|(?:100(?:\.0{1,4})?|[0-9]{1,2}(?:\.[0-9]{1,4})?) *%)?\s*$"
 MAX_FAILED_HELP = (
     "Apply nothing when more rows fail than this: a number of rows (10) or a percentage of "
     "the file's rows (5%)."
@@ -26,25 +30,22 @@ class FailureLimit:
 
     @classmethod
     def parse(cls, text: str) -> FailureLimit:
-        """``"10"`` or ``"5%"`` (``"2.5 %"`` too); ``ValueError`` with one sentence otherwise."""
-        spelled = text.strip().replace(" ", "")
-        percent = spelled.endswith("%")
-        number = spelled.removesuffix("%")
-        try:
-            amount = float(number) if percent else int(number)
-        except ValueError:
-            amount = -1
-        if percent and not (math.isfinite(amount) and 0 <= amount <= 100):
-            raise ValueError(
-                f"{text!r} is not a share of the rows: write a percentage from 0% to 100%, "
-                "such as 5%."
-            )
-        if amount < 0:
+        """``"10"`` or ``"5%"`` (``" 2.5 %"`` too); ``ValueError`` with one sentence otherwise."""
+        written = _WRITTEN.fullmatch(text.strip())
+        if written is None:
             raise ValueError(
                 f"{text!r} is not a limit of failed rows: write a number of rows such as 10, "
                 "or a percentage of the file's rows such as 5%."
             )
-        return cls(amount, percent)
+        if written["count"] is not None:
+            return cls(int(written["count"]), percent=False)
+        amount = float(written["percent"])
+        if amount > 100:
+            raise ValueError(
+                f"{text!r} is not a share of the rows: write a percentage from 0% to 100%, "
+                "such as 5%."
+            )
+        return cls(amount, percent=True)
 
     def __str__(self) -> str:
         """The limit as it is written: ``5%`` or ``10``."""

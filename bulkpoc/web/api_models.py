@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import UploadFile
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 
-from bulkpoc.domain.limits import normalised
+from bulkpoc.domain.limits import PATTERN, normalised
 from bulkpoc.domain.options import FileType, ImportOptions, RecordTypeName, RowsMode
 from bulkpoc.domain.result import BatchResult, Counts, Reports, UtcDateTime
 from bulkpoc.domain.status import BatchStatus
@@ -26,15 +26,21 @@ def _true_or_false(value: Any) -> Any:
 
 
 FormBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
 def _failure_limit(value: str | None) -> str | None:
-    """"10" or "5%" as the options keep it; blank: no limit."""
+    """The limit as the options keep it ("10" or "5%"); blank: no limit."""
     try:
         return normalised(value)
     except ValueError as error:
         raise ValueError(str(error).rstrip(".")) from None  # the problem's sentence ends it
 
 
-FailureLimitText = Annotated[str | SkipJsonSchema[None], AfterValidator(_failure_limit)]
+# The pattern is the schema's only: a value outside it gets _failure_limit's sentence.
+FailureLimitText = Annotated[
+    Annotated[str, WithJsonSchema({"type": "string", "pattern": PATTERN})] | SkipJsonSchema[None],
+    AfterValidator(_failure_limit),
+]
 
 
 class UploadForm(BaseModel):
