@@ -71,7 +71,8 @@ def test_the_share_shown_reads_as_above_the_limit():
         ("-1", "'-1' is not a limit of failed rows"),
         ("2.5", "'2.5' is not a limit of failed rows"),
         ("120%", "'120%' is not a share of the rows: write a percentage from 0% to 100%"),
-        ("nan%", "'nan%' is not a share of the rows"),
+        ("nan%", "'nan%' is not a limit of failed rows"),
+        ("1e3", "'1e3' is not a limit of failed rows"),
     ],
 )
 def test_a_limit_that_is_neither_is_one_sentence(written, says):

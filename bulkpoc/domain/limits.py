@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 # Short enough for the schedules table's column once written back (``str(limit)``).
 _WRITTEN = re.compile(r"(?P<count>[0-9]{1,12})|(?P<percent>[0-9]{1,3}(?:\.[0-9]{1,4})?) *%")
-# The same, as a JSON Schema pattern for the API (a percentage is at most 100; blank: none).
-PATTERN = r"^\s*(?:[0-9]{1,12}|(?:100(?:\.0{1,4})?|[0-9]{1,2}(?:\.[0-9]{1,4})?) *%)?\s*$"
+# The same, as a JSON Schema pattern for the API (a percentage is at most 100).
+PATTERN = r"^\s*(?:[0-9]{1,12}|(?:100(?:\.0{1,4})?|[0-9]{1,2}(?:\.[0-9]{1,4})?) *%)\s*$"
 MAX_FAILED_HELP = (
     "Apply nothing when more rows fail than this: a number of rows (10) or a percentage of "
     "the file's rows (5%)."
