@@ -11,6 +11,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -209,7 +210,8 @@ def schedule_edit(
     if not changes:
         raise UsageProblem("Nothing to change: give at least one option (see --help).")
     with schedule_errors():
-        edited = obj.store().edit_schedule(name, **changes)
+        store = obj.store()
+        edited = store.update_schedule(replace(store.get_schedule(name), **changes))
     if inbox is not None:
         Path(edited.inbox).mkdir(parents=True, exist_ok=True)
     click.echo(f"Schedule {name!r} changed: {_options(edited)}; next run {_next_run(edited)}.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
@@ -76,24 +75,23 @@ class ScheduleBook:
         if not self._write_when_free(remove, None):
             raise UnknownSchedule(name)
 
-    def edit_schedule(self, name: str, **changes: Any) -> Schedule:
-        """Change some of a schedule's settings (``Schedule`` field names), checked as
-        ``add_schedule`` checks them; its name, its inbox's history and its last run stay."""
-        edited = replace(self.get_schedule(name), **changes)
-        _check(edited)
-        self.get_user(edited.run_as)
-        values = _columns(edited)
+    def update_schedule(self, schedule: Schedule) -> Schedule:
+        """Keep new settings for the schedule with ``schedule.id``, checked as ``add_schedule``
+        checks a new one; its name, when it was added and when it last fired stay."""
+        _check(schedule)
+        self.get_user(schedule.run_as)
+        table = schema.schedules
+        values = _columns(schedule)
         for kept in ("id", "name", "enabled"):
             values.pop(kept)
-        table = schema.schedules
 
         def change(connection: Connection) -> int:
-            update = table.update().where(table.c.id == edited.id).values(**values)
+            update = table.update().where(table.c.id == schedule.id).values(**values)
             return int(connection.execute(update).rowcount)
 
         if not self._write_when_free(change, None):
-            raise UnknownSchedule(name)
-        return self.get_schedule(name)
+            raise UnknownSchedule(schedule.name)
+        return self.get_schedule(schedule.name)
 
     def enable_schedule(self, name: str, enabled: bool = True) -> Schedule:
         table = schema.schedules
