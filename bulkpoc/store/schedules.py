@@ -64,17 +64,6 @@ class ScheduleBook:
             raise UnknownSchedule(name)
         return _schedule(row._mapping)
 
-    def remove_schedule(self, name: str) -> None:
-        """Forget a schedule. Its batches stay in the run history, and what its inbox received
-        stays known, so a schedule added again under that name still skips old content."""
-        table = schema.schedules
-
-        def remove(connection: Connection) -> int:
-            return int(connection.execute(delete(table).where(table.c.name == name)).rowcount)
-
-        if not self._write_when_free(remove, None):
-            raise UnknownSchedule(name)
-
     def update_schedule(self, schedule: Schedule) -> Schedule:
         """Keep new settings for the schedule with ``schedule.id``, checked as ``add_schedule``
         checks a new one; its name, when it was added and when it last fired stay."""
@@ -92,6 +81,17 @@ class ScheduleBook:
         if not self._write_when_free(change, None):
             raise UnknownSchedule(schedule.name)
         return self.get_schedule(schedule.name)
+
+    def remove_schedule(self, name: str) -> None:
+        """Forget a schedule. Its batches stay in the run history, and what its inbox received
+        stays known, so a schedule added again under that name still skips old content."""
+        table = schema.schedules
+
+        def remove(connection: Connection) -> int:
+            return int(connection.execute(delete(table).where(table.c.name == name)).rowcount)
+
+        if not self._write_when_free(remove, None):
+            raise UnknownSchedule(name)
 
     def enable_schedule(self, name: str, enabled: bool = True) -> Schedule:
         table = schema.schedules
