@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         default=False,
         description="The web UI is reached over HTTPS: its cookies are sent over HTTPS only.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The web UI's address as its users reach it (https://bulkpoc.example.com), "
+        "for the links in results emails; unset: emails carry no links.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Addresses or networks (comma-separated) of reverse proxies whose "
@@ -146,6 +151,7 @@ class Settings(BaseSettings):
         "smtp_password",
         "smtp_ca_file",
         "changes_retention_days",
+        "public_url",
         mode="before",
     )
     @classmethod
@@ -166,6 +172,19 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError("a two-letter region code such as US or GB")
         return region
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit  # only when an address is configured
+
+        address = value.strip().rstrip("/")
+        parts = urlsplit(address)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("the web UI's address, such as https://bulkpoc.example.com")
+        return address
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -109,6 +109,8 @@ def test_a_schedule_is_added_listed_disabled_enabled_and_removed(bulkpoc, tmp_pa
         "type": "skill",
         "rows": "changed",
         "all_or_nothing": True,
+        "max_failed": None,
+        "hold_for_approval": False,
         "notify": ["a@example.com", "b@example.com"],
         "run_as": "admin",
         "enabled": True,

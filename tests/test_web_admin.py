@@ -108,6 +108,16 @@ def test_a_schedule_is_added_edited_disabled_and_run_now_with_its_files(
         "changed",
     )
     assert "Schedule saved." in said(admin.get(edited.headers["location"]))
+    held = post(admin, url, **schedule_form(inbox, max_failed="5 %", hold_for_approval="1"))
+    assert held.status_code == 303
+    kept = store.get_schedule("nightly")
+    assert (kept.max_failed, kept.hold_for_approval) == ("5%", True)
+    form = page(admin.get(url).text)
+    assert form.by_id("max_failed").attrs["value"] == "5%", "the page shows what the schedule keeps"
+    too_many = post(admin, url, **schedule_form(inbox, max_failed="lots", hold_for_approval="1"))
+    assert too_many.status_code == 400
+    assert "'lots' is not a limit of failed rows" in said(too_many)
+    assert store.get_schedule("nightly").max_failed == "5%"
     bad_user = post(admin, url, **schedule_form(inbox, run_as="nobody"))
     assert bad_user.status_code == 400
     assert "nobody" in said(bad_user)

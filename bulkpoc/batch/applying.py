@@ -74,6 +74,7 @@ def prepare(store: Store, request: ApplyRequest) -> tuple[Source, ImportOptions]
     options = dataclasses.replace(
         previewed,
         dry_run=False,
+        hold_for_approval=False,  # approved: this batch applies it
         user=request.user,
         source=request.source,
         notify=request.notify,

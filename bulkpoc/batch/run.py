@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -25,6 +24,7 @@ from bulkpoc.batch.memory import use_returning_pool
 from bulkpoc.batch.plan import plan
 from bulkpoc.batch.progress import Progress, both, no_progress
 from bulkpoc.batch.read import read_file
+from bulkpoc.batch.results import deliver, finish, keep_error_file, queue_email, record_apart
 from bulkpoc.batch.undo_rows import UndoRows
 from bulkpoc.batch.undo_rows import applied as undo_applied
 from bulkpoc.batch.undo_rows import rows as undo_rows
@@ -35,6 +35,7 @@ from bulkpoc.domain.errors.codes import (
     ALL_OR_NOTHING,
     INTERNAL_ERROR,
     STORE_REFUSED,
+    TOO_MANY_FAILED,
     UPLOAD_NOT_PERMITTED,
 )
 from bulkpoc.domain.errors.types import (
@@ -42,7 +43,6 @@ from bulkpoc.domain.errors.types import (
     FileRejected,
     NothingApplied,
     PermissionDenied,
-    StoreBusy,
 )
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
@@ -51,13 +51,9 @@ from bulkpoc.domain.result import BatchResult, Counts
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.formats.base import RawTable, Source
-from bulkpoc.output import changes, changes_csv, mail, report
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store, utcnow
 from bulkpoc.store.snapshots import load_snapshot
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def run(
@@ -82,12 +78,12 @@ def run(
         except BulkpocError as error:
             # Raised before the batch's transaction or while it rolled back: record it apart.
             fail(result, error)
-            _finish(result, None, options, settings, progress)
-            message_id = _record_apart(
+            finish(result, None, options, settings, progress)
+            message_id = record_apart(
                 store,
                 result,
                 waiting,
-                lambda connection: _queue_email(connection, result, options, settings),
+                lambda connection: queue_email(connection, result, options, settings),
             )
         except Exception:
             store.update_batch(
@@ -99,7 +95,7 @@ def run(
                 failure_code=INTERNAL_ERROR.code,
             )
             raise
-    _deliver(store, result, options, settings, waiting, message_id)
+    deliver(store, result, options, settings, waiting, message_id)
     return result
 
 
@@ -221,10 +217,10 @@ def _validate_and_apply(
                     if result.counts.failed
                     else BatchStatus.SUCCEEDED
                 )
-            _finish(result, raw, options, settings, progress, connection, kept.frames)
-            message_id = _queue_email(connection, result, options, settings)
+            finish(result, raw, options, settings, progress, connection, kept.frames)
+            message_id = queue_email(connection, result, options, settings)
             store.record_result(result, connection=connection)
-            _keep_error_file(store, connection, result)
+            keep_error_file(store, connection, result)
         return message_id
     except (IntegrityError, OperationalError) as error:
         # The plan checks every rule the schema enforces, so this is a full disk, a lost
@@ -294,7 +290,23 @@ def _check(
         preview.check_plan(store, connection, options, planned, result)
     if options.all_or_nothing and result.counts.failed:
         raise NothingApplied(ALL_OR_NOTHING, failed=result.counts.failed)
+    _check_failure_limit(options, result.counts)
     return raw, sheet
+
+
+def _check_failure_limit(options: ImportOptions, counts: Counts) -> None:
+    """Stop when too much fails: above the chosen limit, nothing is applied."""
+    limit = options.failure_limit
+    if limit is None or not limit.exceeded(counts.failed, counts.total):
+        return
+    raise NothingApplied(
+        TOO_MANY_FAILED,
+        failed=f"{counts.failed:,}",
+        total=f"{counts.total:,}",
+        share=limit.share(counts.failed, counts.total),
+        whose="this schedule's" if options.source == "schedule" else "this upload's",
+        limit=limit.described(),
+    )
 
 
 def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:
@@ -310,120 +322,3 @@ def _tally(result: BatchResult, sheet: Sheet, total: int) -> None:
         skipped=total - processed,
         failed=int((action == FAILED).sum()),
     )
-
-
-def _finish(
-    result: BatchResult,
-    raw: RawTable | None,
-    options: ImportOptions,
-    settings: Settings,
-    progress: Progress,
-    connection: Connection | None = None,
-    frames: list[pd.DataFrame] | None = None,
-) -> None:
-    """Write the error file, changes.csv (from the change rows apply kept, ``frames``, or
-    else those ``connection`` sees) and the HTML report."""
-    progress("report", 0, 1)
-    result.finished_at = utcnow()
-    folder = _report_folder(result, options, settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = Path(result.file_name).stem or "upload"
-    error_file = report.write_error_file(result, raw, folder, stem) if raw is not None else None
-    result.reports.error_file = str(error_file) if error_file else None
-    first: list[changes.ChangeLine] = []
-    if connection is not None and result.batch_id is not None and _changed(result):
-        written = changes_csv.write_changes_file(connection, result.batch_id, folder, frames)
-        result.reports.changes = str(written) if written else None
-        first = changes.first_lines(connection, result.batch_id)
-    result.reports.html = str(report.write_html_report(result, folder, first))
-    progress("report", 1, 1)
-
-
-def _changed(result: BatchResult) -> bool:
-    return result.changes is not None and not result.changes.empty
-
-
-def _keep_error_file(store: Store, connection: Connection, result: BatchResult) -> None:
-    """The error file is kept in the store too, so any process on any machine can serve it."""
-    if result.batch_id is None or not result.reports.error_file:
-        return
-    path = Path(result.reports.error_file)
-    store.keep_batch_file(connection, result.batch_id, "errors", path.name, path.read_bytes())
-
-
-def _report_folder(result: BatchResult, options: ImportOptions, settings: Settings) -> Path:
-    return (options.report_dir or settings.report_dir) / f"batch-{result.batch_id}"
-
-
-def _queue_email(
-    connection: Connection, result: BatchResult, options: ImportOptions, settings: Settings
-) -> int | None:
-    """Keep the results email in the outbox, in the transaction that records the result."""
-    recipients = list(dict.fromkeys(options.notify))
-    if not recipients:
-        return None
-    error_file = Path(result.reports.error_file) if result.reports.error_file else None
-    first = (
-        changes.first_lines(connection, result.batch_id)
-        if result.batch_id is not None and _changed(result)
-        else []
-    )
-    message = mail.build_email(result, settings, recipients, error_file, first)
-    message_id = mail.queue_email(connection, result.batch_id, message, recipients)
-    result.reports.email = mail.pending(message_id)
-    return message_id
-
-
-def _deliver(
-    store: Store,
-    result: BatchResult,
-    options: ImportOptions,
-    settings: Settings,
-    waiting: Waiting,
-    message_id: int | None,
-) -> None:
-    """Send the results email once the batch has committed; a failure to send is a warning."""
-    if message_id is None:
-        return
-    try:
-        deliveries = mail.deliver_due(store, settings, only=[message_id], waiting=waiting)
-    except StoreBusy as busy:
-        deliveries = [mail.Delivery(message_id, result.batch_id, [], error=str(busy).rstrip("."))]
-    # Empty when another process took the message meanwhile: that process sends it.
-    for delivery in deliveries:
-        if delivery.sent:
-            result.reports.email = delivery.destination
-            continue
-        result.warnings.append(
-            f"The results email could not be sent yet: {delivery.error}; "
-            "it is kept in the outbox and will be retried."
-        )
-        first: list[changes.ChangeLine] = []
-        if result.batch_id is not None and _changed(result):
-            with store.engine.connect() as connection:
-                first = changes.first_lines(connection, result.batch_id)
-        report.write_html_report(result, _report_folder(result, options, settings), first)
-        _record_apart(store, result, waiting)
-
-
-def _record_apart(
-    store: Store,
-    result: BatchResult,
-    waiting: Waiting,
-    queue: Callable[[Connection], int | None] | None = None,
-) -> int | None:
-    """Record the result outside the batch's transaction (and ``queue`` its email in the same
-    transaction); the store may still be busy."""
-
-    def record(connection: Connection) -> int | None:
-        message_id = queue(connection) if queue else None
-        store.record_result(result, connection=connection)
-        return message_id
-
-    try:
-        return store.write_when_free(record, waiting)
-    except StoreBusy as busy:
-        result.warnings.append(f"The run history could not record this outcome: {busy}")
-        if queue is not None:
-            result.reports.email = None  # queued in the transaction that rolled back
-        return None

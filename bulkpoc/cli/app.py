@@ -20,6 +20,7 @@ import click
 
 from bulkpoc import __version__
 from bulkpoc.domain.errors.types import BulkpocError, SettingsError
+from bulkpoc.domain.limits import MAX_FAILED_HELP, normalised
 from bulkpoc.domain.options import RecordTypeName
 from bulkpoc.domain.status import BatchStatus
 
@@ -47,6 +48,21 @@ rows_option = click.option(
     default="all",
     show_default=True,
     help="Rows to Include: every row, or only rows marked in Row Changed.",
+)
+
+
+def parse_max_failed(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--max-failed``: the limit as kept in the options; ``none`` (to clear it) is ``""``."""
+    if value is None or value.strip().lower() == "none":
+        return None if value is None else ""
+    try:
+        return normalised(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+max_failed_option = click.option(
+    "--max-failed", metavar="N|P%", callback=parse_max_failed, help=MAX_FAILED_HELP
 )
 
 

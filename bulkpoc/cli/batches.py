@@ -20,6 +20,7 @@ from bulkpoc.cli.app import (
     FORMATS,
     Context,
     cli,
+    max_failed_option,
     result_options,
     rows_option,
     type_option,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 @rows_option
 @click.option("--dry-run", is_flag=True, help="Check and report, apply nothing.")
 @click.option("--all-or-nothing", is_flag=True, help="Apply nothing if any row fails.")
+@max_failed_option
 @click.option(
     "--overwrite", is_flag=True, help="Apply rows even if the record changed since export."
 )
@@ -61,6 +63,7 @@ def import_(
     rows: str,
     dry_run: bool,
     all_or_nothing: bool,
+    max_failed: str | None,
     overwrite: bool,
     user: str,
     notify: tuple[str, ...],
@@ -76,6 +79,7 @@ def import_(
         rows=cast(RowsMode, rows),
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
+        max_failed=max_failed,
         overwrite=overwrite,
         user=user,
         notify=notify,
@@ -186,6 +190,9 @@ def history(obj: Context, status: str | None, limit: int, as_json: bool) -> None
         store = obj.store()
         store.interrupt_dead_batches(obj.settings.stale_after_seconds)
         batches = store.history(status=status, limit=limit)
+        awaiting = store.awaiting_approval(batches)
+    for batch in batches:
+        batch["awaiting_approval"] = batch["id"] in awaiting
     if as_json:
         click.echo(json.dumps(batches, indent=2, default=str))
         return
@@ -230,6 +237,8 @@ def history(obj: Context, status: str | None, limit: int, as_json: bool) -> None
 def _status(batch: dict) -> str:
     """The status label; a running batch also says what it is doing."""
     label = BatchStatus(batch["status"]).label
+    if batch.get("awaiting_approval"):
+        return f"{label} (dry run), awaiting approval"
     if batch["status"] == BatchStatus.RUNNING and batch["stage"]:
         done, total = batch["stage_done"] or 0, batch["stage_total"] or 0
         return f"{label}: {batch['stage']} {done:,}/{total:,}"

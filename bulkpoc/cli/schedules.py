@@ -11,12 +11,22 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from bulkpoc.cli.app import ADMIN, Context, cli, rows_option, type_option
+from bulkpoc.cli.app import (
+    ADMIN,
+    TYPES,
+    Context,
+    cli,
+    max_failed_option,
+    parse_max_failed,
+    rows_option,
+    type_option,
+)
 from bulkpoc.domain.errors.types import BulkpocError, UnknownUser
 from bulkpoc.domain.options import RowsMode
 
@@ -24,6 +34,12 @@ from bulkpoc.domain.options import RowsMode
 if TYPE_CHECKING:
     from bulkpoc.domain.schedule import Schedule
     from bulkpoc.schedules.inbox import PassResult
+
+
+HOLD_HELP = (
+    "Hold each file for approval: run it as a dry run, email its plan with a link, and apply "
+    "it when a person applies it from its page."
+)
 
 
 class UsageProblem(click.ClickException):
@@ -66,6 +82,8 @@ def schedule() -> None:
 @type_option
 @rows_option
 @click.option("--all-or-nothing", is_flag=True, help="Apply nothing from a file if any row fails.")
+@max_failed_option
+@click.option("--hold", is_flag=True, help=HOLD_HELP)
 @click.option(
     "--notify", multiple=True, metavar="EMAIL", help="Email each file's results (repeatable)."
 )
@@ -86,6 +104,8 @@ def schedule_add(
     type_name: str,
     rows: str,
     all_or_nothing: bool,
+    max_failed: str | None,
+    hold: bool,
     notify: tuple[str, ...],
     user: str,
     timezone: str,
@@ -102,16 +122,91 @@ def schedule_add(
         record_type=type_name,
         rows=cast(RowsMode, rows),
         all_or_nothing=all_or_nothing,
+        max_failed=max_failed,
+        hold_for_approval=hold,
         recipients=notify,
         run_as=user,
     )
     new = with_inbox(new, inbox)
     with schedule_errors():
         added = add_schedule(obj.store(), new)
+    held = "; each file is held for approval as a dry run" if hold else ""
     click.echo(
         f"Schedule {name!r} added: files dropped into {added.inbox} are uploaded as {user} at "
-        f"{cron!r} ({timezone}); next run {_next_run(added)}."
+        f"{cron!r} ({timezone}){held}; next run {_next_run(added)}."
     )
+
+
+@schedule.command("edit")
+@click.argument("name")
+@click.option("--cron", metavar="EXPR", help="When to look at the inbox (as for `add`).")
+@click.option(
+    "--inbox",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The folder files are dropped into (created if missing).",
+)
+@click.option("--type", "type_name", type=TYPES, help="Record type.")
+@click.option("--rows", type=click.Choice(["all", "changed"]), help="Rows to Include.")
+@click.option(
+    "--all-or-nothing/--not-all-or-nothing",
+    default=None,
+    help="Apply nothing from a file if any row fails, or apply the rows that pass.",
+)
+@click.option(
+    "--max-failed",
+    metavar="N|P%|none",
+    callback=parse_max_failed,
+    help="Apply nothing when more rows fail than this (as for `add`); none: no limit.",
+)
+@click.option("--hold/--no-hold", default=None, help=HOLD_HELP + " --no-hold: apply at once.")
+@click.option(
+    "--notify",
+    multiple=True,
+    metavar="EMAIL",
+    help="Email each file's results to these addresses instead (repeatable).",
+)
+@click.option("--no-notify", is_flag=True, help="Email the results to no one.")
+@click.option("--as", "user", help="User the uploads run as.")
+@click.option("--timezone", metavar="TZ", help="Time zone the cron expression is read in.")
+@click.pass_obj
+def schedule_edit(
+    obj: Context,
+    name: str,
+    cron: str | None,
+    inbox: Path | None,
+    type_name: str | None,
+    rows: str | None,
+    all_or_nothing: bool | None,
+    max_failed: str | None,
+    hold: bool | None,
+    notify: tuple[str, ...],
+    no_notify: bool,
+    user: str | None,
+    timezone: str | None,
+) -> None:
+    """Change a schedule's settings; those not given stay as they are."""
+    from bulkpoc.services.schedules import change_schedule
+
+    given = {
+        "cron": cron,
+        "inbox": str(inbox.expanduser().resolve()) if inbox else None,
+        "record_type": type_name,
+        "rows": rows,
+        "all_or_nothing": all_or_nothing,
+        "hold_for_approval": hold,
+        "recipients": () if no_notify else (notify or None),
+        "run_as": user,
+        "timezone": timezone,
+    }
+    changes: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
+    if max_failed is not None:
+        changes["max_failed"] = max_failed or None  # "" is `--max-failed none`
+    if not changes:
+        raise UsageProblem("Nothing to change: give at least one option (see --help).")
+    with schedule_errors():
+        store = obj.store()
+        edited = change_schedule(store, replace(store.get_schedule(name), **changes))
+    click.echo(f"Schedule {name!r} changed: {_options(edited)}; next run {_next_run(edited)}.")
 
 
 @schedule.command("list")
@@ -130,7 +225,9 @@ def schedule_list(obj: Context, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("Name", "Cron", "Time zone", "Inbox", "Type", "Rows", "As", "Notify", "Next run")
+    table = Table(
+        "Name", "Cron", "Time zone", "Inbox", "Type", "Options", "As", "Notify", "Next run"
+    )
     for each in schedules:
         table.add_row(
             each.name,
@@ -138,12 +235,27 @@ def schedule_list(obj: Context, as_json: bool) -> None:
             each.timezone,
             each.inbox,
             each.record_type,
-            each.rows + (", all or nothing" if each.all_or_nothing else ""),
+            _options(each),
             each.run_as,
             ", ".join(each.recipients),
             _next_run(each),
         )
     Console(width=200).print(table)
+
+
+def _options(each: Schedule) -> str:
+    """How a schedule uploads its files, in a few words: ``all rows, stop above 5%, held for
+    approval``."""
+    from bulkpoc.domain.limits import FailureLimit
+
+    said = [f"{each.rows} rows"]
+    if each.all_or_nothing:
+        said.append("all or nothing")
+    if each.max_failed:
+        said.append(f"stop above {FailureLimit.parse(each.max_failed).described()}")
+    if each.hold_for_approval:
+        said.append("held for approval")
+    return ", ".join(said)
 
 
 def _describe(each: Schedule) -> dict[str, Any]:
@@ -159,6 +271,8 @@ def _describe(each: Schedule) -> dict[str, Any]:
         "type": each.record_type,
         "rows": each.rows,
         "all_or_nothing": each.all_or_nothing,
+        "max_failed": each.max_failed,
+        "hold_for_approval": each.hold_for_approval,
         "notify": list(each.recipients),
         "run_as": each.run_as,
         "enabled": each.enabled,

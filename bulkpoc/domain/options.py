@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bulkpoc.domain.limits import FailureLimit
+
 FileType = Literal["csv", "xlsx"]
 RowsMode = Literal["all", "changed"]
 # The record types a file can hold, in the order they are offered: the names of
@@ -40,6 +42,16 @@ class ImportOptions:
     # and the spreadsheet rows the reviewer left out (reported as skipped).
     preview_of: int | None = None
     exclude_rows: tuple[int, ...] = ()
+    # Stop when too much fails: the most failed rows (``10``) or share of rows (``5%``) a
+    # batch may have and still apply; above it nothing is applied (``domain.limits``).
+    max_failed: str | None = None
+    # A scheduled file held for approval: it runs as a dry run, and waits for a person to
+    # apply it from its page.
+    hold_for_approval: bool = False
+
+    @property
+    def failure_limit(self) -> FailureLimit | None:
+        return FailureLimit.parse(self.max_failed) if self.max_failed else None
 
     def recorded(self) -> dict[str, object]:
         """The options as kept in the run history."""

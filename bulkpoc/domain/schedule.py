@@ -14,6 +14,7 @@ from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bulkpoc.domain.errors.types import BulkpocError
+from bulkpoc.domain.limits import normalised
 from bulkpoc.domain.options import ImportOptions, RecordTypeName, RowsMode
 
 ROWS_MODES = ("all", "changed")
@@ -50,6 +51,8 @@ class Schedule:
     record_type: str = "poc"
     rows: RowsMode = "all"
     all_or_nothing: bool = False
+    max_failed: str | None = None  # stop when too much fails: "10" rows or "5%" of the rows
+    hold_for_approval: bool = False  # run each file as a dry run that a person then applies
     recipients: tuple[str, ...] = ()
     run_as: str = "admin"
     enabled: bool = True
@@ -63,6 +66,9 @@ class Schedule:
             record_type=self.record_type,
             rows=self.rows,
             all_or_nothing=self.all_or_nothing,
+            max_failed=self.max_failed,
+            dry_run=self.hold_for_approval,
+            hold_for_approval=self.hold_for_approval,
             user=self.run_as,
             notify=self.recipients,
             source="schedule",
@@ -105,6 +111,7 @@ def check(
     record_type: str,
     rows: str,
     recipients: Iterable[str],
+    max_failed: str | None = None,
 ) -> None:
     """Refuse, in one sentence, what a schedule cannot be kept with (the user is the store's
     to check)."""
@@ -122,6 +129,10 @@ def check(
         raise BadSchedule(f"Rows to Include must be 'all' or 'changed', not {rows!r}.")
     for address in recipients:
         check_email(address)
+    try:
+        normalised(max_failed)
+    except ValueError as error:
+        raise BadSchedule(str(error)) from None
 
 
 def _ticks(expression: str, start: dt.datetime) -> Any:

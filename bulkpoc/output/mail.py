@@ -76,7 +76,8 @@ class NotSent(Exception):
 def subject(result: BatchResult) -> str:
     """Status, file name and counts, so the inbox alone tells how the batch went."""
     c = result.counts
-    status = result.status.label + (" (dry run)" if result.dry_run else "")
+    label = "Awaiting approval" if awaiting_approval(result) else result.status.label
+    status = label + (" (dry run)" if result.dry_run else "")
     batch = f" (batch {result.batch_id})" if result.batch_id is not None else ""
     return _one_line(
         f"[bulkpoc] {status}: {result.file_name}{batch}: {c.total} rows, "
@@ -106,7 +107,12 @@ def build_email(
         attached, note = changes_file.attachment(
             Path(result.reports.changes), limit, result.batch_id
         )
-    shown = {"changes": changes, "changes_note": note}
+    shown = {
+        "changes": changes,
+        "changes_note": note,
+        "link": batch_link(settings, result),
+        "awaiting": awaiting_approval(result),
+    }
     # Quoted-printable, so servers without 8BITMIME take non-ASCII names unchanged.
     message.set_content(render("email.txt", result, **shown), cte="quoted-printable")
     html = render("email.html", result, **shown)
@@ -120,6 +126,23 @@ def build_email(
                 path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
             )
     return message
+
+
+def batch_link(settings: Settings, result: BatchResult) -> str | None:
+    """The address of the batch's page in the web UI, from the ``public_url`` setting: never
+    from a request's Host, which whoever sends the request chooses."""
+    if settings.public_url is None or result.batch_id is None:
+        return None
+    return f"{settings.public_url}/batches/{result.batch_id}"
+
+
+def awaiting_approval(result: BatchResult) -> bool:
+    """A held file's dry run with a plan to apply: its email asks for approval."""
+    return (
+        bool(result.options.get("hold_for_approval"))
+        and result.dry_run
+        and result.status.value in ("succeeded", "completed_with_errors")
+    )
 
 
 def queue_email(

@@ -38,12 +38,14 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, result: BatchResult, **extra: object) -> str:
     """``template`` for ``result``; ``changes``, the first lines of its changes (default none),
-    and ``changes_note``, what the email says of its changes file. ``served``: the report is
+    and ``changes_note``, what the email says of its changes file; ``link``, the address of
+    the batch's page (none without the ``public_url`` setting). ``served``: the report is
     the web UI's (it links to the batch's page and its files), not the file the batch wrote,
     which names its error file without the folder the server keeps it in."""
     context = {
         "changes": (),
         "changes_note": None,
+        "link": None,
         "served": False,
         "error_file_name": file_name(result.reports.error_file),
         **extra,

@@ -35,6 +35,7 @@ def change_schedule(store: Store, schedule: Schedule) -> Schedule:
         schedule.record_type,
         schedule.rows,
         schedule.recipients,
+        schedule.max_failed,
     )
     store.get_user(schedule.run_as)
     _make_inbox(schedule.inbox)

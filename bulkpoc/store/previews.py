@@ -9,6 +9,7 @@ batch that failed applied nothing, so it leaves the index, and the dry run may b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
@@ -17,6 +18,8 @@ from bulkpoc.domain.status import BatchStatus
 from bulkpoc.store import schema
 from bulkpoc.store.batches import QUEUED, utcnow
 
+# What a dry run that can be applied has finished as.
+APPLICABLE = (BatchStatus.SUCCEEDED.value, BatchStatus.COMPLETED_WITH_ERRORS.value)
 # The columns of an apply batch its new dry run takes as they are.
 KEPT = (
     "record_type",
@@ -43,6 +46,27 @@ class Previews:
             query = query.where(batches.c.status != BatchStatus.FAILED.value)
         with self.engine.connect() as connection:
             return connection.scalar(query.order_by(batches.c.id.desc()).limit(1))
+
+    def awaiting_approval(self, batches: Iterable[dict]) -> set[int]:
+        """Of ``batches`` (history rows), the ids of those held for approval (a scheduled
+        file run as a dry run) that finished with a plan and that no batch has applied yet."""
+        held = [
+            batch["id"]
+            for batch in batches
+            if (batch["options"] or {}).get("hold_for_approval")
+            and (batch["options"] or {}).get("dry_run")
+            and batch["status"] in APPLICABLE
+        ]
+        if not held:
+            return set()
+        batches_table = schema.batches
+        query = select(batches_table.c.preview_of).where(
+            batches_table.c.preview_of.in_(held),
+            batches_table.c.status != BatchStatus.FAILED.value,
+        )
+        with self.engine.connect() as connection:
+            applied = set(connection.scalars(query))
+        return set(held) - applied
 
     @staticmethod
     def queue_new_preview(connection: Connection, batch_id: int) -> int:

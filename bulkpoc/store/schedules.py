@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from bulkpoc.domain.limits import normalised
 from bulkpoc.domain.schedule import BadSchedule, Schedule, UnknownSchedule, check
 from bulkpoc.store import schema
 from bulkpoc.store.batches import utcnow
@@ -28,14 +29,7 @@ class ScheduleBook:
 
     def add_schedule(self, schedule: Schedule) -> Schedule:
         """Keep a new schedule, or refuse it in one sentence (``BadSchedule``, ``UnknownUser``)."""
-        check(
-            schedule.name,
-            schedule.cron,
-            schedule.timezone,
-            schedule.record_type,
-            schedule.rows,
-            schedule.recipients,
-        )
+        _check(schedule)
         self.get_user(schedule.run_as)
         values = _columns(schedule)
         values.update(created_at=utcnow(), last_fired_at=None)
@@ -84,14 +78,7 @@ class ScheduleBook:
     def update_schedule(self, schedule: Schedule) -> Schedule:
         """Keep new settings for the schedule with ``schedule.id``, checked as ``add_schedule``
         checks a new one; its name, when it was added and when it last fired stay."""
-        check(
-            schedule.name,
-            schedule.cron,
-            schedule.timezone,
-            schedule.record_type,
-            schedule.rows,
-            schedule.recipients,
-        )
+        _check(schedule)
         self.get_user(schedule.run_as)
         table = schema.schedules
         values = _columns(schedule)
@@ -159,6 +146,18 @@ class ScheduleBook:
         return bool(self._write_when_free(claim, None))
 
 
+def _check(schedule: Schedule) -> None:
+    check(
+        schedule.name,
+        schedule.cron,
+        schedule.timezone,
+        schedule.record_type,
+        schedule.rows,
+        schedule.recipients,
+        schedule.max_failed,
+    )
+
+
 def _columns(schedule: Schedule) -> dict[str, Any]:
     return {
         "id": schedule.id,
@@ -169,6 +168,8 @@ def _columns(schedule: Schedule) -> dict[str, Any]:
         "record_type": schedule.record_type,
         "rows": schedule.rows,
         "all_or_nothing": schedule.all_or_nothing,
+        "max_failed": normalised(schedule.max_failed),
+        "hold_for_approval": schedule.hold_for_approval,
         "recipients": list(schedule.recipients),
         "run_as": schedule.run_as,
         "enabled": schedule.enabled,

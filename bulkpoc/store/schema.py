@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -298,6 +299,10 @@ schedules = Table(
     Column("record_type", String(20), nullable=False),
     Column("rows", String(10), nullable=False),
     Column("all_or_nothing", Boolean, nullable=False),
+    # Stop when too much fails: "10" failed rows or "5%" of the rows; NULL: no limit.
+    Column("max_failed", String(20), nullable=True),
+    # Each file runs as a dry run and waits for a person to apply it.
+    Column("hold_for_approval", Boolean, nullable=False, default=False, server_default=false()),
     Column("recipients", JSON, nullable=False),
     Column("run_as", String(100), nullable=False),
     Column("enabled", Boolean, nullable=False),

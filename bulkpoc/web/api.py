@@ -29,7 +29,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bulkpoc.batch.submit import load_result
 from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.history import files_removed
-from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.status import BatchStatus
@@ -172,19 +171,7 @@ def upload(
         raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, no_email_address(user))
     settings = get_settings(request)
     check_size(form.file, settings)
-    options = ImportOptions(
-        record_type=form.record_type,
-        file_type=form.file_type,
-        rows=form.rows,
-        dry_run=form.dry_run,
-        all_or_nothing=form.all_or_nothing,
-        overwrite=form.overwrite,
-        user=user.name,
-        notify=(user.email,) if form.email_results and user.email else (),
-        source="api",
-        display_name=display_name(form.file.filename),
-        upload_id=idempotency_key,
-    )
+    options = form.options(user, display_name(form.file.filename), idempotency_key)
     queue: JobQueue = request.app.state.queue
     try:
         # Recorded and queued together; the same key again answers with its first batch.

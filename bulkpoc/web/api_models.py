@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import UploadFile
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 
-from bulkpoc.domain.options import FileType, RecordTypeName, RowsMode
+from bulkpoc.domain.limits import PATTERN, normalised
+from bulkpoc.domain.options import FileType, ImportOptions, RecordTypeName, RowsMode
 from bulkpoc.domain.result import BatchResult, Counts, Reports, UtcDateTime
 from bulkpoc.domain.status import BatchStatus
+from bulkpoc.domain.users import User
 
 
 def _true_or_false(value: Any) -> Any:
@@ -24,6 +26,21 @@ def _true_or_false(value: Any) -> Any:
 
 
 FormBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
+def _failure_limit(value: str | None) -> str | None:
+    """The limit as the options keep it ("10" or "5%"); blank: no limit."""
+    try:
+        return normalised(value)
+    except ValueError as error:
+        raise ValueError(str(error).rstrip(".")) from None  # the problem's sentence ends it
+
+
+# The pattern is the schema's only: a value outside it gets _failure_limit's sentence.
+FailureLimitText = Annotated[
+    Annotated[str, WithJsonSchema({"type": "string", "pattern": PATTERN})] | SkipJsonSchema[None],
+    AfterValidator(_failure_limit),
+]
 
 
 class UploadForm(BaseModel):
@@ -45,6 +62,13 @@ class UploadForm(BaseModel):
     )
     dry_run: FormBool = Field(False, description="Check and report what would happen; no change.")
     all_or_nothing: FormBool = Field(False, description="Apply nothing if any row fails.")
+    max_failed: FailureLimitText = Field(
+        None,
+        description="Stop when too much fails: apply nothing when more rows fail than this, a "
+        "number of rows (`10`) or a percentage of the file's rows (`5%`); the batch is then "
+        "Failed and its `failure` says why (default: no limit).",
+        examples=["5%"],
+    )
     overwrite: FormBool = Field(
         False,
         description="Apply rows even if the record changed since the file's Last Modified "
@@ -55,6 +79,23 @@ class UploadForm(BaseModel):
         description="Email the results (with the error file when rows fail) to the token's "
         "user, at the email address the store holds for them.",
     )
+
+    def options(self, user: User, file_name: str | None, upload_id: str | None) -> ImportOptions:
+        """The batch's options: this form's, acting as ``user``."""
+        return ImportOptions(
+            record_type=self.record_type,
+            file_type=self.file_type,
+            rows=self.rows,
+            dry_run=self.dry_run,
+            all_or_nothing=self.all_or_nothing,
+            max_failed=self.max_failed,
+            overwrite=self.overwrite,
+            user=user.name,
+            notify=(user.email,) if self.email_results and user.email else (),
+            source="api",
+            display_name=file_name,
+            upload_id=upload_id,
+        )
 
 
 class ReportLinks(Reports):

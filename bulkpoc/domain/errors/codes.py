@@ -422,6 +422,13 @@ ALL_OR_NOTHING = ErrorType(
     "upload the file again.",
     "file",
 )
+TOO_MANY_FAILED = ErrorType(
+    "too_many_failed",
+    "Too many rows failed",
+    "Nothing was applied: {failed} of {total} rows failed ({share}), above {whose} limit of "
+    "{limit}.",
+    "file",
+)
 STORE_BUSY = ErrorType(
     "store_busy",
     "Store busy",

@@ -53,7 +53,7 @@ class UnknownPermission(BulkpocError):
 
 
 class NothingApplied(BulkpocError):
-    """All or nothing was chosen and a row failed."""
+    """All or nothing was chosen and a row failed, or more rows failed than the chosen limit."""
 
 
 class PreviewChanged(NothingApplied):

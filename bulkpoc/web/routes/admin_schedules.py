@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from bulkpoc.domain.errors.types import BulkpocError
+from bulkpoc.domain.limits import normalised
 from bulkpoc.domain.options import RowsMode
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.schedule import BadSchedule, Schedule, UnknownSchedule
@@ -178,6 +179,8 @@ FIELDS = ("name", "cron", "timezone", "inbox", "record_type", "rows", "notify", 
 def _typed(form: Any) -> dict[str, Any]:
     typed: dict[str, Any] = {name: form_text(form, name) for name in FIELDS}
     typed["all_or_nothing"] = form_text(form, "all_or_nothing") == "1"
+    typed["max_failed"] = form_text(form, "max_failed")
+    typed["hold_for_approval"] = form_text(form, "hold_for_approval") == "1"
     return typed
 
 
@@ -185,6 +188,8 @@ def _as_typed(schedule: Schedule) -> dict[str, Any]:
     typed = {name: getattr(schedule, name, "") for name in FIELDS if name != "notify"}
     typed["notify"] = ", ".join(schedule.recipients)
     typed["all_or_nothing"] = schedule.all_or_nothing
+    typed["max_failed"] = schedule.max_failed or ""
+    typed["hold_for_approval"] = schedule.hold_for_approval
     return typed
 
 
@@ -202,7 +207,17 @@ def _schedule(typed: dict[str, Any]) -> Schedule:
         record_type=typed["record_type"],
         rows=cast(RowsMode, typed["rows"]),
         all_or_nothing=typed["all_or_nothing"],
+        max_failed=_limit(typed["max_failed"]),
+        hold_for_approval=typed["hold_for_approval"],
         recipients=tuple(address for address in re.split(r"[,\s]+", typed["notify"]) if address),
         run_as=typed["run_as"],
     )
     return service.with_inbox(schedule, inbox)
+
+
+def _limit(text: str) -> str | None:
+    """The failure limit as a schedule keeps it; a bad one refused in one sentence."""
+    try:
+        return normalised(text)
+    except ValueError as error:
+        raise BadSchedule(str(error)) from None

@@ -51,6 +51,7 @@ def history_page(
         user=user,
         batches=batches,
         running=running,
+        awaiting=store.awaiting_approval(batches),
         chosen=chosen,
         schedule=schedule,
         choices={

@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bulkpoc import formats
 from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.limits import normalised
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES, RecordType
 from bulkpoc.domain.users import User
@@ -156,6 +157,10 @@ def _problem(form: UploadForm, user: User) -> str | None:
         return "Choose Rows to Include: All Rows or Changed Rows Only."
     if "email_results" in form.fields and not user.email:
         return no_email_address(user)
+    try:
+        normalised(form.fields.get("max_failed"))
+    except ValueError as error:
+        return str(error)
     return None
 
 
@@ -170,6 +175,7 @@ def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -
         rows=fields["rows"],  # type: ignore[arg-type]
         dry_run="dry_run" in fields,
         all_or_nothing="all_or_nothing" in fields,
+        max_failed=normalised(fields.get("max_failed")),
         overwrite="overwrite" in fields,
         user=user.name,
         notify=(user.email,) if "email_results" in fields and user.email else (),
@@ -225,6 +231,7 @@ def _upload_id(form_id: str | None, form: UploadForm, options: ImportOptions) ->
         options.rows,
         options.dry_run,
         options.all_or_nothing,
+        options.max_failed,
         options.overwrite,
         options.notify,
     )
