@@ -110,17 +110,19 @@ def _insert_many(connection: Connection, table: Table, columns: list[str], rows:
 
 def _constants(frame: pd.DataFrame) -> dict[int, object]:
     """The columns of ``frame`` (by position) holding one value, or only missing ones, with
-    that value: whole numbers and text only, which a statement can spell."""
+    that value: whole numbers and text only, which a statement can spell. A column whose
+    first and last values differ is passed over at once (most columns of most chunks)."""
     fixed: dict[int, object] = {}
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
-        if column.isna().all():
-            fixed[position] = None
+        first, last = column.iloc[0], column.iloc[-1]
+        if pd.isna(first):
+            if pd.isna(last) and column.isna().all():
+                fixed[position] = None
             continue
-        first = column.iloc[0]
         whole = isinstance(first, numbers.Integral) and not isinstance(first, (bool, np.bool_))
         text = isinstance(first, str) and "\x00" not in first
-        if (whole or text) and (column == first).all():
+        if (whole or text) and last == first and (column == first).all():
             fixed[position] = int(first) if whole else str(first)
     return fixed
 
