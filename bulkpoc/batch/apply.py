@@ -122,7 +122,7 @@ def _changes(
         changed.rename(columns=fields),
         before,
         exported.text[list(fields.values())],
-        exported.text[NAME] if NAME in exported.text else None,
+        exported.text.get(NAME),
     )
 
 

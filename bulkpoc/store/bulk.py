@@ -101,8 +101,9 @@ def _insert_many(connection: Connection, table: Table, columns: list[str], rows:
     """One ``executemany``. A frame's values that are the same on every row (a batch's id,
     its record type, an action, a Last Modified) are written into the statement once:
     binding fewer values per row costs the driver less."""
-    fixed = _constants(rows) if isinstance(rows, pd.DataFrame) else {}
-    if fixed:
+    fixed: dict[int, object] = {}
+    if isinstance(rows, pd.DataFrame):
+        fixed = _constants(rows)
         rows = rows.iloc[:, [i for i in range(rows.shape[1]) if i not in fixed]]
     statement = _insert_statement(connection, table, columns, fixed)
     connection.exec_driver_sql(statement, _tuples(rows))
