@@ -94,3 +94,37 @@ def test_read_frame_of_an_empty_table_keeps_the_column_types(empty_store):
         "last_modified": "datetime64[us]",
         "row_hash": "Int64",
     }
+
+
+def test_side_rows_whose_values_repeat_on_every_row_are_stored_exactly(empty_store):
+    # A batch's change rows repeat its id, record type and action on every row: SQLite gets
+    # those written into the statement once, which must keep awkward text and NULL exact.
+    import pandas as pd
+    from sqlalchemy import select
+
+    from bulkpoc.domain.changes import COLUMNS
+    from bulkpoc.store import bulk
+
+    for same in AWKWARD:
+        side = pd.DataFrame(
+            {
+                "batch_id": [7, 7],
+                "row": [2, 3],
+                "record_type": ["poc", "poc"],
+                "record_key": ["1", "2"],
+                "action": ["updated", "updated"],
+                "field": [same, same],
+                "before": [None, None],
+                "after": [same, f"{same} and more"],
+            }
+        )
+        with empty_store.engine.begin() as connection:
+            connection.execute(schema.changes.delete())
+            bulk.insert(connection, schema.changes, COLUMNS, [side])
+            stored = connection.execute(
+                select(*(schema.changes.c[name] for name in COLUMNS)).order_by(schema.changes.c.id)
+            ).all()
+        assert [tuple(row) for row in stored] == [
+            (7, 2, "poc", "1", "updated", same, None, same),
+            (7, 3, "poc", "2", "updated", same, None, f"{same} and more"),
+        ]

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from bulkpoc.domain.changes import CREATED, UPDATED, Tally, record_values, updated_rows
+from bulkpoc.domain.changes import (
+    CREATED,
+    UPDATED,
+    Tally,
+    record_values,
+    updated_rows,
+    whole_record_headers,
+)
 from bulkpoc.store import schema
 from tests.conftest import poc, stored_pocs
 from tests.test_apply import fail_second_insert, lines
@@ -35,6 +42,23 @@ def test_a_create_records_each_new_id_and_the_values_it_was_created_with(run, st
     assert result.changes.created == 2
     assert result.changes.updated == 0
     assert result.changes.lines() == ["Created: 2 records"]
+
+
+def test_a_created_records_change_row_stores_its_values_but_not_the_headers(run, store):
+    # The headers are the same on every created POC's row: stored once in code, not 100,000
+    # times, and filled in for every reader.
+    result = run(lines(2))
+    with store.engine.connect() as connection:
+        stored = connection.execute(
+            select(schema.changes.c.field, schema.changes.c.after).where(
+                schema.changes.c.batch_id == result.batch_id
+            )
+        ).all()
+    assert [field for field, _after in stored] == [None, None]
+    assert stored[0].after.split("\x1f")[0] == "Line 0"
+    read = changes_of(store, result.batch_id)[0]["field"]
+    assert read == whole_record_headers("poc")
+    assert read.split("\x1f")[:3] == ["Name", "Media Type", "Point of Contact"]
 
 
 def test_an_update_records_each_changed_field_before_and_after_and_nothing_else(run, store):

@@ -27,6 +27,7 @@ from bulkpoc.store import bulk, record_tables, row_hashes, schema
 from bulkpoc.store.record_tables import unique_keys
 
 CHUNK = 20_000  # rows per executemany or COPY chunk: few calls, bounded memory
+NAME = "Name"  # the header of a named record type's name
 Chunk = tuple[pd.DataFrame, pd.DataFrame]  # rows to write, and their change records
 
 
@@ -100,8 +101,7 @@ def _changes(
     rows = sheet.rows.loc[chunk.index]
     keys = chunk[key] if chunk[key].notna().all() else None  # a dry run's new IDs are unknown
     if not sheet.is_update[chunk.index[0]]:
-        headers = rowhash.hashed_headers(rtype)
-        return changes.created_rows(batch_id, rtype.name, rows, keys, headers, exported.joined)
+        return changes.created_rows(batch_id, rtype.name, rows, keys, exported.joined)
     changed = sheet.changed.loc[chunk.index]
     changed = changed.loc[:, changed.any().to_numpy()]
     names = list(changed.columns)
@@ -122,6 +122,7 @@ def _changes(
         changed.rename(columns=fields),
         before,
         exported.text[list(fields.values())],
+        exported.text.get(NAME),
     )
 
 
@@ -182,7 +183,7 @@ def apply(
             _chunks(sheet, updates, columns, stamp, now, writing, key),
             _chunks(sheet, creates, columns, stamp, now, writing),
         ):
-            side_rows = (changed for _, changed in chunks)
+            side_rows = (changed[side.columns] for _, changed in chunks)
             bulk.insert(connection, side.table, side.columns, side_rows)
         return writing.tally.summary()
 
@@ -257,7 +258,6 @@ def _remove(
             rtype.name,
             chunk,
             keys.astype(str),
-            headers,
             rowhash.join_text([text[header] for header in headers]),
         )
         _note(writing, removed)

@@ -19,10 +19,14 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from bulkpoc.domain.rowhash import SEPARATOR
+from bulkpoc.domain.records import RECORD_TYPES
+from bulkpoc.domain.rowhash import SEPARATOR, hashed_headers
 
 CREATED, UPDATED, REMOVED = "created", "updated", "removed"
 COLUMNS = ["batch_id", "row", "record_type", "record_key", "action", "field", "before", "after"]
+# A column beside ``COLUMNS`` that a batch's own change rows may carry, not stored: each
+# updated record's name as exported, which its changes.csv shows.
+NAMED = "name"
 ACTIVE = "Active"
 TOP_TRANSITIONS = 5
 # Past this many distinct transitions of one field (every name changed, say) none is common
@@ -103,9 +107,18 @@ def _shown(text: str) -> str:
 
 
 def joined(headers: list[str]) -> str:
-    """A whole record's headers as its change row's ``field``: the unit separator between
-    them, as between its cells (which validation keeps free of control characters)."""
+    """A whole record's headers as one text: the unit separator between them, as between its
+    cells (which validation keeps free of control characters)."""
     return SEPARATOR.join(headers)
+
+
+def whole_record_headers(record_type: str) -> str:
+    """The headers of a created or removed record's cells, joined: the columns its row hash
+    covers. They are the same for every record of a type, so its change row stores none
+    (``field`` null) and readers take them from here (the store fills them in as it reads).
+    Like the row hashes, a change of those columns needs a migration of the rows written before.
+    """
+    return joined(hashed_headers(RECORD_TYPES[record_type]))
 
 
 def record_values(field: str, text: str) -> dict[str, str]:
@@ -118,12 +131,12 @@ def created_rows(
     record_type: str,
     rows: pd.Series,
     keys: pd.Series | None,
-    headers: list[str],
     cells: pa.Array,
 ) -> pd.DataFrame:
-    """One change per created record: its ``cells`` (each record's cells for ``headers``,
-    joined by the unit separator: the text its row hash was computed from)."""
-    return _frame(batch_id, record_type, rows, keys, CREATED, joined(headers), None, cells)
+    """One change per created record: its ``cells`` (each record's cells for the headers
+    ``whole_record_headers`` gives, joined by the unit separator: the text its row hash was
+    computed from), without the headers."""
+    return _frame(batch_id, record_type, rows, keys, CREATED, None, None, cells)
 
 
 def removed_rows(
@@ -131,11 +144,10 @@ def removed_rows(
     record_type: str,
     rows: pd.Series,
     keys: pd.Series,
-    headers: list[str],
     cells: pa.Array,
 ) -> pd.DataFrame:
     """One change per removed record: every value it had, as ``created_rows`` keeps them."""
-    return _frame(batch_id, record_type, rows, keys, REMOVED, joined(headers), cells, None)
+    return _frame(batch_id, record_type, rows, keys, REMOVED, None, cells, None)
 
 
 def updated_rows(
@@ -146,9 +158,11 @@ def updated_rows(
     changed: pd.DataFrame,
     before: pd.DataFrame,
     after: pd.DataFrame,
+    names: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One change per field that changed: ``changed`` holds a flag per header for each row,
-    ``before`` and ``after`` the headers' text."""
+    ``before`` and ``after`` the headers' text; ``names``, when given, each record's name (in
+    the column ``NAMED``)."""
     frames = []
     for header in changed.columns:
         mask = changed[header].to_numpy(dtype=bool)
@@ -165,6 +179,8 @@ def updated_rows(
                     after[header][mask],
                 )
             )
+            if names is not None:
+                frames[-1][NAMED] = _texts(names[mask], int(mask.sum()))
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(frames, ignore_index=True)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 
 from bulkpoc.domain.changes import CREATED, REMOVED, record_values
 from bulkpoc.store import schema
+from bulkpoc.store.changes import change_columns
 from bulkpoc.store.record_tables import TABLES
 
 HEADERS = ["Row", "ID", "Name", "Field", "Before", "After"]
@@ -122,11 +123,11 @@ def change_chunks(
     """The batch's change rows (tuples of the ``READ`` columns) in the order they were
     written, ``chunk`` at a time, keyed on the id (each chunk is one range of the index)."""
     changes = schema.changes
-    columns = [changes.c[name] for name in READ]
+    columns = change_columns(READ)
     last = 0
     # The driver's own cursor, in the connection's transaction: plain tuples, without the
-    # rows SQLAlchemy wraps them in, which cost a third of the file's time. The query's only
-    # values are whole numbers, written into it.
+    # rows SQLAlchemy wraps them in, which cost a third of the file's time. The query's
+    # values (whole numbers, and the record types' headers) are written into it.
     cursor = connection.connection.cursor()
     try:
         while True:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection
 
-from bulkpoc.domain.changes import CREATED, REMOVED
+from bulkpoc.domain.changes import CREATED, NAMED, REMOVED, whole_record_headers
 from bulkpoc.domain.rowhash import SEPARATOR
 from bulkpoc.output.changes import (
     CHUNK,
@@ -72,14 +72,17 @@ def write(connection: Connection, batch_id: int, handle: BinaryIO) -> int:
 
 def write_frames(connection: Connection, frames: Sequence[pd.DataFrame], handle: BinaryIO) -> int:
     """Write change records held in memory (frames of ``domain.changes.COLUMNS``, in the
-    order they were written) as CSV to ``handle``: the same bytes ``write`` gives."""
+    order they were written) as CSV to ``handle``: the same bytes ``write`` gives. A frame
+    with a ``name`` column names its updated records by it rather than by the store."""
     handle.write(BOM)
     written, header = 0, True
     for frame in frames:
         for start in range(0, len(frame), CHUNK):
             part = frame.iloc[start : start + CHUNK]
             column = {name: _arrow(part[name]) for name in READ if name != "id"}
-            handle.write(_csv(_table(column, _names(connection, column)), header))
+            column["field"] = _with_headers(column["field"], column["record_type"])
+            names = _arrow(part[NAMED]) if NAMED in part else _names(connection, column)
+            handle.write(_csv(_table(column, names), header))
             written += len(part)
             header = False
     return written
@@ -87,6 +90,18 @@ def write_frames(connection: Connection, frames: Sequence[pd.DataFrame], handle:
 
 def _arrow(series: pd.Series) -> pa.Array:
     return _flat(pa.array(series, from_pandas=True))
+
+
+def _with_headers(field: pa.Array, record_type: pa.Array) -> pa.Array:
+    """``field`` with a whole record's headers where its change row holds none, as the store
+    fills them in (bulkpoc.store.changes.stored_field)."""
+    field = pc.cast(field, _TEXT)
+    if not field.null_count:
+        return field
+    for name in pc.unique(pc.filter(record_type, pc.is_null(field))).to_pylist():
+        missing = pc.and_(pc.is_null(field), pc.equal(record_type, name))
+        field = pc.if_else(missing, whole_record_headers(name), field)
+    return _flat(field)
 
 
 def _names(connection: Connection, column: Mapping[str, pa.Array]) -> dict[str, str]:
@@ -130,13 +145,15 @@ def table(rows: Sequence[Sequence[Any]], names: Mapping[str, str]) -> pa.Table:
     return _table({name: pa.array(column[name]) for name in READ if name != "id"}, names)
 
 
-def _table(column: Mapping[str, pa.Array], names: Mapping[str, str]) -> pa.Table:
+def _table(column: Mapping[str, pa.Array], names: Mapping[str, str] | pa.Array) -> pa.Table:
     """Change rows' columns (``READ`` but the id) as the columns of changes.csv, each
-    updated record named by ``names`` (key to name)."""
+    updated record named by ``names`` (key to name, or each row's name)."""
     action = pc.cast(column["action"], _TEXT)
     key = pc.cast(column["record_key"], _TEXT)
     created, removed = pc.equal(action, CREATED), pc.equal(action, REMOVED)
-    if names:
+    if isinstance(names, pa.Array):
+        name = pc.cast(names, _TEXT)
+    elif names:
         known = pa.array(list(names.values()), _TEXT)
         name = pc.take(known, pc.index_in(key, value_set=pa.array(list(names), _TEXT)))
     else:

@@ -16,16 +16,18 @@ driver's errors come back as SQLAlchemy's, as from any other statement.
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeAlias
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyarrow import csv as pa_csv
-from sqlalchemy import Connection, Table, bindparam, func
+from sqlalchemy import Connection, Table, bindparam, func, literal
 from sqlalchemy import insert as insert_statement
 from sqlalchemy.exc import DBAPIError
 
@@ -55,9 +57,8 @@ def insert(
         copy = _copy_statement(connection, table, columns)
         _stream(connection, table, chunks, lambda cursor, rows: _copy_in(cursor, copy, rows), side)
         return
-    statement = _insert_statement(connection, table, columns)
     for rows, extra in _split(chunks):
-        connection.exec_driver_sql(statement, _tuples(rows))
+        _insert_many(connection, table, columns, rows)
         _insert_side(connection, side, extra)
 
 
@@ -66,10 +67,24 @@ def _copy_statement(connection: Connection, table: Table, columns: list[str]) ->
     return f"COPY {_quote(connection, table.name)} ({names}) FROM STDIN"
 
 
-def _insert_statement(connection: Connection, table: Table, columns: list[str]) -> str:
+def _insert_statement(
+    connection: Connection, table: Table, columns: list[str], fixed: dict[int, object] | None = None
+) -> str:
+    """An INSERT of ``columns``, each a parameter but those ``fixed`` gives a value to (by
+    position)."""
+    fixed = fixed or {}
     names = ", ".join(_quote(connection, name) for name in columns)
-    marks = ", ".join([_mark(connection)] * len(columns))
+    marks = ", ".join(
+        _literal(connection, fixed[i]) if i in fixed else _mark(connection)
+        for i in range(len(columns))
+    )
     return f"INSERT INTO {_quote(connection, table.name)} ({names}) VALUES ({marks})"
+
+
+def _literal(connection: Connection, value: object) -> str:
+    return str(
+        literal(value).compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    )
 
 
 def _split(chunks: Chunks) -> Iterator[tuple[Rows, pd.DataFrame | None]]:
@@ -79,8 +94,38 @@ def _split(chunks: Chunks) -> Iterator[tuple[Rows, pd.DataFrame | None]]:
 
 def _insert_side(connection: Connection, side: Side | None, rows: pd.DataFrame | None) -> None:
     if side is not None and rows is not None and len(rows):
-        statement = _insert_statement(connection, side.table, side.columns)
-        connection.exec_driver_sql(statement, _tuples(rows[side.columns]))
+        _insert_many(connection, side.table, side.columns, rows[side.columns])
+
+
+def _insert_many(connection: Connection, table: Table, columns: list[str], rows: Rows) -> None:
+    """One ``executemany``. A frame's values that are the same on every row (a batch's id,
+    its record type, an action, a Last Modified) are written into the statement once:
+    binding fewer values per row costs the driver less."""
+    fixed: dict[int, object] = {}
+    if isinstance(rows, pd.DataFrame):
+        fixed = _constants(rows)
+        rows = rows.iloc[:, [i for i in range(rows.shape[1]) if i not in fixed]]
+    statement = _insert_statement(connection, table, columns, fixed)
+    connection.exec_driver_sql(statement, _tuples(rows))
+
+
+def _constants(frame: pd.DataFrame) -> dict[int, object]:
+    """The columns of ``frame`` (by position) holding one value, or only missing ones, with
+    that value: whole numbers and text only, which a statement can spell. A column whose
+    first and last values differ is passed over at once (most columns of most chunks)."""
+    fixed: dict[int, object] = {}
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        first, last = column.iloc[0], column.iloc[-1]
+        if pd.isna(first):
+            if pd.isna(last) and column.isna().all():
+                fixed[position] = None
+            continue
+        whole = isinstance(first, numbers.Integral) and not isinstance(first, (bool, np.bool_))
+        text = isinstance(first, str) and "\x00" not in first
+        if (whole or text) and last == first and (column == first).all():
+            fixed[position] = int(first) if whole else str(first)
+    return fixed
 
 
 def update(

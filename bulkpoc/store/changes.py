@@ -10,16 +10,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Label, Select, case, func, select
 
+from bulkpoc.domain.changes import whole_record_headers
+from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.store import schema
 
 CHANGE_COLUMNS = ("id", "batch_id", "row", "record_type", "record_key", "action", "field")
 
 
+def stored_field() -> Label[Any]:
+    """``changes.field`` as every reader wants it: a created or removed record's change row
+    stores no headers (bulkpoc.domain.changes.whole_record_headers), so they are filled in
+    from its record type here."""
+    changes = schema.changes
+    headers = {name: whole_record_headers(name) for name in RECORD_TYPES}
+    whole = case(headers, value=changes.c.record_type)
+    return func.coalesce(changes.c.field, whole).label("field")
+
+
+def change_columns(names: tuple[str, ...] = CHANGE_COLUMNS) -> list[Any]:
+    """The ``changes`` columns ``names``, ``field`` as ``stored_field`` reads it."""
+    changes = schema.changes
+    return [stored_field() if name == "field" else changes.c[name] for name in names]
+
+
 def _change_columns() -> list[Any]:
     changes = schema.changes
-    return [*(changes.c[name] for name in CHANGE_COLUMNS), changes.c.before, changes.c.after]
+    return [*change_columns(), changes.c.before, changes.c.after]
 
 
 class ChangeLookups:

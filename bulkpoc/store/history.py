@@ -12,6 +12,7 @@ from bulkpoc.domain.history import whole_record
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.keys import fold
 from bulkpoc.store import schema
+from bulkpoc.store.changes import stored_field
 from bulkpoc.store.record_tables import table
 
 NAME = "Name"  # the column header a named record type's name is exported under
@@ -67,7 +68,7 @@ class RecordLookups:
             select(
                 changes.c.record_key,
                 changes.c.action,
-                changes.c.field,
+                stored_field(),
                 changes.c.before,
                 changes.c.after,
             )
@@ -111,7 +112,7 @@ def _recorded_name(connection: Connection, record_type: str, key: str) -> str | 
     """The name the newest change record of the record gives it."""
     changes = schema.changes
     query = (
-        select(changes.c.action, changes.c.field, changes.c.before, changes.c.after)
+        select(changes.c.action, stored_field(), changes.c.before, changes.c.after)
         .where(
             changes.c.record_type == record_type,
             changes.c.record_key == key,

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, exists, select
 
 from bulkpoc.store import schema
+from bulkpoc.store.changes import change_columns
 
 CHANGE_COLUMNS = ["record_key", "action", "field", "before", "after"]
 
@@ -34,7 +35,7 @@ def changes(connection: Connection, batch_id: int) -> pd.DataFrame:
     """Every change record of the batch, in the order it wrote them."""
     table = schema.changes
     query = (
-        select(*(table.c[name] for name in CHANGE_COLUMNS))
+        select(*change_columns(tuple(CHANGE_COLUMNS)))
         .where(table.c.batch_id == batch_id)
         .order_by(table.c.id)
     )
