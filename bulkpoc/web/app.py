@@ -25,7 +25,18 @@ from bulkpoc.web.api import http_error
 from bulkpoc.web.api_http import invalid_request, validation_sentence
 from bulkpoc.web.csrf import CsrfProtection
 from bulkpoc.web.deps import NotLoggedIn, current_user
-from bulkpoc.web.routes import account, apply, history, manage, pocs, records, results, undo
+from bulkpoc.web.routes import (
+    account,
+    apply,
+    history,
+    manage,
+    mass_edit,
+    pocs,
+    record_forms,
+    records,
+    results,
+    undo,
+)
 from bulkpoc.web.security import SecurityHeaders
 from bulkpoc.web.sessions import Sessions
 from bulkpoc.web.templating import HERE, render
@@ -71,6 +82,9 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(history.router)
     app.include_router(manage.router)
     app.include_router(pocs.router)
+    app.include_router(mass_edit.router)
+    # Before the records' pages: /numbers/new is a form, not the number 'new'.
+    app.include_router(record_forms.router)
     app.include_router(records.router)
     app.include_router(undo.router)
     # Their routes are on the API's router, registered when they were imported.
