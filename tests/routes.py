@@ -59,6 +59,51 @@ ROUTES = [
     _route("GET", "/scripts/{key:int}", _("/scripts/1", REFERENCE_DATA_EDIT)),
     _route("GET", "/chat-profiles/{key:int}", _("/chat-profiles/1", REFERENCE_DATA_EDIT)),
     _route("GET", "/numbers/{key}", _("/numbers/+12025550100", REFERENCE_DATA_EDIT)),
+    # Single records (issue 24): each record type's form, its save and (De)activate; the
+    # permission of the record type. An empty form is one sentence (400), before any batch.
+    *[
+        route
+        for collection, key, sample_key, needs, actives in (
+            ("pocs", "{key:int}", "1", POC_CREATE, True),
+            ("skills", "{key:int}", "1", SKILLS_EDIT, True),
+            ("scripts", "{key:int}", "1", REFERENCE_DATA_EDIT, False),
+            ("chat-profiles", "{key:int}", "1", REFERENCE_DATA_EDIT, False),
+            ("numbers", "{key}", "+12025550100", REFERENCE_DATA_EDIT, False),
+        )
+        for route in (
+            _route("GET", f"/{collection}/new", _(f"/{collection}/new", needs)),
+            _route("POST", f"/{collection}/new", _(f"/{collection}/new", needs, 400)),
+            _route(
+                "GET", f"/{collection}/{key}/edit", _(f"/{collection}/{sample_key}/edit", needs)
+            ),
+            _route(
+                "POST",
+                f"/{collection}/{key}/edit",
+                _(f"/{collection}/{sample_key}/edit", needs, 400),
+            ),
+            *(
+                [
+                    _route(
+                        "POST",
+                        f"/{collection}/{key}/active",
+                        _(f"/{collection}/{sample_key}/active", needs, 400),
+                    )
+                ]
+                if actives
+                else []
+            ),
+        )
+    ],
+    _route(
+        "POST",
+        "/pocs/{key:int}/deactivate-via-skill",
+        _("/pocs/1/deactivate-via-skill", POC_CREATE, 400),
+    ),
+    # Mass edit from a list: the ticked records' type's permission.
+    _route("GET", "/pocs/mass-edit", _("/pocs/mass-edit?all=1&field=skill", POC_CREATE)),
+    _route("POST", "/pocs/mass-edit", _("/pocs/mass-edit", POC_CREATE, 400)),
+    _route("GET", "/skills/mass-edit", _("/skills/mass-edit", SKILLS_EDIT)),
+    _route("POST", "/skills/mass-edit", _("/skills/mass-edit", SKILLS_EDIT, 400)),
     _route(
         "GET",
         "/manage/{type_name}",

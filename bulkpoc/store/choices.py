@@ -72,13 +72,12 @@ def free_numbers(
         and_(free, numbers.c.phone_number.contains(digits, autoescape=True)) if digits else free
     )
     query = (
-        select(numbers.c.phone_number)
-        .where(matching)
-        .order_by(numbers.c.phone_number)
-        .limit(limit)
+        select(numbers.c.phone_number).where(matching).order_by(numbers.c.phone_number).limit(limit)
     )
     with engine.connect() as connection:
         shown = list(connection.scalars(query))
         found = int(connection.scalar(select(func.count()).where(matching)) or 0)
-        total = found if not digits else int(connection.scalar(select(func.count()).where(free)) or 0)
+        total = (
+            found if not digits else int(connection.scalar(select(func.count()).where(free)) or 0)
+        )
     return FreeNumbers(shown, found, total)

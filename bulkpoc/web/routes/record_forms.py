@@ -136,7 +136,7 @@ def create(request: Request, user: User, rtype: RecordType, data: Form) -> Respo
         user,
         rtype,
         form,
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
         action=f"/{collection(rtype)}/new",
         failed_batch=result.batch_id,
     )
@@ -191,7 +191,7 @@ def save(request: Request, user: User, rtype: RecordType, key: int | str, data: 
         user,
         rtype,
         form,
-        status.HTTP_409_CONFLICT if conflict else status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status.HTTP_409_CONFLICT if conflict else status.HTTP_422_UNPROCESSABLE_CONTENT,
         action=f"{record_url(rtype, key)}/edit",
         record_name=title(rtype, now),
         record_link=record_url(rtype, key),
@@ -227,7 +227,7 @@ def set_active(
         user,
         rtype,
         key,
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
         refusal=refusal(f"Not {verb}:", result),
         way_out=way_out(store, rtype, key, result),
     )
@@ -253,7 +253,7 @@ def deactivate_via_skill(request: Request, user: User, key: int, data: Form) -> 
         user,
         rtype,
         key,
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
         refusal=refusal("Not deactivated:", result),
         way_out=way_out(store, rtype, key, result),
     )
@@ -274,9 +274,7 @@ def _register(rtype: RecordType) -> None:
         data = await posted(request)
         return await run_in_threadpool(create, request, user, rtype, data)
 
-    def edit_form(
-        request: Request, user: Annotated[User, page(needs)], key: int | str
-    ) -> Response:
+    def edit_form(request: Request, user: Annotated[User, page(needs)], key: int | str) -> Response:
         return edit_page(request, user, rtype, key)
 
     async def save_route(
