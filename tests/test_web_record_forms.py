@@ -208,6 +208,14 @@ def test_a_deactivation_refused_on_an_active_skill_then_done_in_one_action(
     assert (back["active"], back["skill"]) == (True, before["skill"])
 
 
+def test_without_an_inactive_skill_of_its_media_type_the_page_says_how_to_get_one(browser, store):
+    key = poc_id(store, "Text Us")  # SMS: the demo has no inactive SMS skill
+    url = f"/pocs/{key}"
+    html = page(post(browser, f"{url}/active", url, {"active": "N"}).text)
+    assert "There is no inactive SMS skill" in html.by_id("no-inactive-skill").text
+    assert not any(e.attrs.get("name") == "skill" for e in html.all("select"))
+
+
 def test_activate_and_deactivate_a_skill_from_its_page(browser, store):
     skill = store.search_records(RECORD_TYPES["skill"], RecordFilter(query="Legacy Calls"))[0][0]
     url = f"/skills/{skill['id']}"
