@@ -141,7 +141,10 @@ def test_a_deactivation_refused_then_done_in_one_action(page: Page, tmp_path: Pa
 
 def test_a_mass_edit_from_the_list_with_its_preview(page: Page, tmp_path: Path) -> None:
     visits = Visits(tmp_path)
+    page.goto("/skills/mass-edit")
+    fits(page, visits, "skills-mass-edit")
     page.goto("/pocs?media_type=Phone+Call")
+    visits.check(page, "pocs-list")  # its width is the readable-pages issue's
     page.get_by_label(re.compile(r"All \d+ matching this filter")).check()
     page.get_by_role("button", name="Change the ticked ones").click()
     expect(page.locator("#selected")).to_contain_text("matching the list's filter")
