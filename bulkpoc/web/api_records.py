@@ -13,6 +13,7 @@ declarations, so each collection's schema names exactly its own fields and filte
 
 import inspect
 from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -59,6 +60,7 @@ def _model_name(rtype: RecordType) -> str:
     return rtype.label.title().replace(" ", "")  # PointOfContact, ChatProfile
 
 
+@cache  # one model per record type: the API's reads and its changes answer the same
 def record_model(rtype: RecordType) -> type[BaseModel]:
     """The body of one record of ``rtype``: a field per column of its file."""
     table = TABLES[rtype.name]
