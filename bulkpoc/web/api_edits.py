@@ -294,6 +294,8 @@ def _routes(rtype: RecordType) -> None:
         if isinstance(outcome, JSONResponse):
             return outcome
         key = edited_key(store, outcome) or str(fields.get(next(iter(field_names(rtype))), ""))
+        if not key:  # only a file's blank row creates nothing, and the edit refuses it
+            raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, "Nothing was created.")
         response.headers["Location"] = request.app.url_path_for(f"api_{rtype.name}", key=key)
         return _saved(request, rtype, _key(rtype, key), outcome)
 
