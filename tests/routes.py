@@ -204,17 +204,21 @@ ROUTES = [
     ),
     # Records, a page or one at a time: their record type's permission, as its export.
     _route("GET", "/api/v1/pocs", _("/api/v1/pocs?q=line", POC_CREATE)),
-    _route("GET", "/api/v1/pocs/{key}", _("/api/v1/pocs/1", POC_CREATE)),
+    _route("GET", "/api/v1/pocs/{key:record}", _("/api/v1/pocs/1", POC_CREATE)),
     _route("GET", "/api/v1/skills", _("/api/v1/skills?active=true", SKILLS_EDIT)),
-    _route("GET", "/api/v1/skills/{key}", _("/api/v1/skills/1", SKILLS_EDIT)),
+    _route("GET", "/api/v1/skills/{key:record}", _("/api/v1/skills/1", SKILLS_EDIT)),
     _route("GET", "/api/v1/scripts", _("/api/v1/scripts", REFERENCE_DATA_EDIT)),
-    _route("GET", "/api/v1/scripts/{key}", _("/api/v1/scripts/1", REFERENCE_DATA_EDIT)),
+    _route("GET", "/api/v1/scripts/{key:record}", _("/api/v1/scripts/1", REFERENCE_DATA_EDIT)),
     _route("GET", "/api/v1/chat-profiles", _("/api/v1/chat-profiles", REFERENCE_DATA_EDIT)),
-    _route("GET", "/api/v1/chat-profiles/{key}", _("/api/v1/chat-profiles/1", REFERENCE_DATA_EDIT)),
+    _route(
+        "GET",
+        "/api/v1/chat-profiles/{key:record}",
+        _("/api/v1/chat-profiles/1", REFERENCE_DATA_EDIT),
+    ),
     _route("GET", "/api/v1/numbers", _("/api/v1/numbers?per_page=5", REFERENCE_DATA_EDIT)),
     _route(
         "GET",
-        "/api/v1/numbers/{key}",
+        "/api/v1/numbers/{key:record}",
         _("/api/v1/numbers/+12025550100", REFERENCE_DATA_EDIT),
     ),
     # Changes to records: the permission of uploading their type. Samples a user may send again
@@ -236,7 +240,7 @@ ROUTES = [
             ),
             _route(
                 "PATCH",
-                f"/api/v1/{collection}/{{key}}",
+                f"/api/v1/{collection}/{{key:record}}",
                 _(f"/api/v1/{collection}/{key}", needs, body="no-change"),
             ),
             _route(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import get_args
 
@@ -89,8 +90,10 @@ def one_sentence(response) -> str:
 API_CALLS = [
     (
         method,
-        route.path.replace("{batch_id}", "1")
-        .replace("{key}", "1" if "/numbers/" not in route.path else "+12025550100")
+        re.sub(
+            r"{key(:\w+)?}", "1" if "/numbers/" not in route.path else "+12025550100", route.path
+        )
+        .replace("{batch_id}", "1")
         .format(record_type="poc", file_format="csv", collection="pocs", record_id="1"),
     )
     for route in access.routes(router.routes)  # the records' routes are an included router

@@ -154,7 +154,7 @@ def test_reference_records_and_numbers(api):
 
 def test_bodies_are_checked_and_the_permission_is_the_uploads(api, store, settings):
     saved = created(api)
-    for body in ({"active": "no"}, {"colour": "red"}, {"id": 5}):
+    for body in ({"active": "no"}, {"active": None}, {"colour": "red"}, {"id": 5}):
         answer = api.patch(f"/api/v1/pocs/{saved['id']}", json=body)
         assert answer.status_code == 422, answer.text
         one_sentence(answer)

@@ -44,7 +44,7 @@ from bulkpoc.store.record_tables import TABLES
 from bulkpoc.web.access import Needs, api
 from bulkpoc.web.api import _problem, router
 from bulkpoc.web.api_models import ApiBatchResult, Problem
-from bulkpoc.web.api_records import E164, _key_parameter, record_model
+from bulkpoc.web.api_records import E164, KEY_PATH, _key_parameter, record_model
 from bulkpoc.web.deps import UPLOAD, get_settings, get_store
 from bulkpoc.web.downloads import API_FILES, file_links
 
@@ -52,6 +52,16 @@ KEYWORD = inspect.Parameter.KEYWORD_ONLY
 MAX_KEYS = 100_000
 Flag = Annotated[bool, Strict()]
 Absent = SkipJsonSchema[None]  # may be left out, never null
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _optional(kind: Any, description: str) -> tuple[Any, Any]:
+    """A body field that may be left out but not sent as null: its default (None, meaning
+    left out) is neither validated nor in the schema, while a null sent is refused."""
+    return kind, ModelField(None, description=description, json_schema_extra=_no_default)
 
 
 class EditProblem(Problem):
@@ -100,8 +110,7 @@ def _fields(rtype: RecordType, creating: bool) -> dict[str, Any]:
         if creating and (field.required or field is rtype.key):
             found[name] = (kind, ModelField(description=_described(field)))
         else:
-            kind = kind if nullable else kind | Absent
-            found[name] = (kind, ModelField(None, description=_described(field)))
+            found[name] = _optional(kind, _described(field))
     return found
 
 
@@ -123,13 +132,10 @@ def _body_models(rtype: RecordType) -> tuple[type[BaseModel], type[BaseModel], t
         **changing,
     )
     if rtype.has_last_modified:
-        changing["last_modified"] = (
-            dt.datetime | Absent,
-            ModelField(
-                None,
-                description="The last_modified of the copy you changed: if the record changed "
-                "after it, nothing is changed and the answer is a conflict (422).",
-            ),
+        changing["last_modified"] = _optional(
+            dt.datetime,
+            "The last_modified of the copy you changed: if the record changed after it, "
+            "nothing is changed and the answer is a conflict (422).",
         )
     change = create_model(
         f"{base}Change",
@@ -137,23 +143,16 @@ def _body_models(rtype: RecordType) -> tuple[type[BaseModel], type[BaseModel], t
         __doc__=f"The fields of the {rtype.label.lower()} to change; the rest stay as they are.",
         **changing,
     )
-    ids: Any = list[_key_type(rtype)] | Absent  # type: ignore[misc]
-    chosen: Any = _filter_model(rtype) | Absent
+    some = ModelField(min_length=1, max_length=MAX_KEYS)
+    ids: Any = Annotated[list[_key_type(rtype)], some]  # type: ignore[misc]
     bulk = create_model(
         f"{base}BulkEdit",
         __config__=forbid,
         __doc__=f"Which {rtype.plural.lower()} to change (ids or filter) and the values to set.",
-        ids=(
-            ids,
-            ModelField(None, min_length=1, max_length=MAX_KEYS, description="The records' keys."),
-        ),
-        filter=(
-            chosen,
-            ModelField(
-                None,
-                description="Instead of ids: every record the list's filters select "
-                "(`{}` selects every record).",
-            ),
+        ids=_optional(ids, "The records' keys."),
+        filter=_optional(
+            _filter_model(rtype),
+            "Instead of ids: every record the list's filters select (`{}` selects every record).",
         ),
         fields=(fields, ModelField(description="The values to set on each of them.")),
         dry_run=(Flag, ModelField(False, description="Report what would change; change nothing.")),
@@ -169,17 +168,15 @@ def _key_type(rtype: RecordType) -> Any:
 
 def _filter_model(rtype: RecordType) -> type[BaseModel]:
     text = Annotated[str, Strict(), StringConstraints(max_length=200)]
-    given: dict[str, Any] = {
-        "q": (text | Absent, ModelField(None, description="Those with this in their name."))
-    }
+    given: dict[str, Any] = {"q": _optional(text, "Those with this in their name.")}
     taken = filters(rtype)
     if "media_type" in taken:
         media = Literal[MEDIA_TYPES]  # type: ignore[valid-type]
-        given["media_type"] = (media | Absent, ModelField(None, description="This media type."))
+        given["media_type"] = _optional(media, "This media type.")
     if "skill" in taken:
-        given["skill"] = (text | Absent, ModelField(None, description="This skill's name."))
+        given["skill"] = _optional(text, "This skill's name.")
     if "active" in taken:
-        given["active"] = (Flag | Absent, ModelField(None, description="Active or inactive."))
+        given["active"] = _optional(Flag, "Active or inactive.")
     return create_model(
         f"{record_model(rtype).__name__}Filter",
         __config__=ConfigDict(extra="forbid"),
@@ -339,6 +336,7 @@ def _routes(rtype: RecordType) -> None:
     )
     _with_signature(mass_edit, user, _parameter("body", Annotated[bulk, Body()]))
     common: dict[int | str, dict[str, Any]] = {
+        400: _problem("The body is not JSON."),
         403: refused,
         422: failed,
         503: _problem("The store stayed busy: nothing changed."),
@@ -375,7 +373,7 @@ def _routes(rtype: RecordType) -> None:
         responses={**common, 404: _problem(f"An id names no {label}, or none matches.")},
     )
     router.add_api_route(
-        f"{path}/{{key}}",
+        f"{path}/{KEY_PATH}",
         patch,
         methods=["PATCH"],
         response_model=saved,

@@ -22,6 +22,7 @@ from fastapi import status as http
 from pydantic import BaseModel, StringConstraints, create_model
 from pydantic import Field as ModelField
 from pydantic.json_schema import SkipJsonSchema
+from starlette.convertors import Convertor, register_url_convertor
 
 from bulkpoc.domain.parsers import MEDIA_TYPES
 from bulkpoc.domain.records import RECORD_TYPES
@@ -49,6 +50,24 @@ PER_PAGE, MAX_PER_PAGE, MAX_PAGE = 50, 500, 1_000_000
 E164 = r"^\+[1-9][0-9]{1,14}$"
 Text = Annotated[str, StringConstraints(max_length=200)]
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+
+class _RecordKey(Convertor[str]):
+    """A path segment that can name a record: any but the mass edit's (``bulk-edit``), so a
+    method that path does not take answers 405 there, not a bad key (422). The route's own
+    parameter checks the key in full."""
+
+    regex = r"(?!bulk-edit$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("record", _RecordKey())
+KEY_PATH = "{key:record}"  # one record's key in a path
 
 
 def _one_of(values: tuple[str, ...]) -> Any:
@@ -211,7 +230,7 @@ def _routes(rtype: RecordType) -> None:
         responses={403: refused},
     )
     router.add_api_route(
-        f"{path}/{{key}}",
+        f"{path}/{KEY_PATH}",
         one_record,
         methods=["GET"],
         response_model=model,
