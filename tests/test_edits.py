@@ -222,6 +222,8 @@ def test_what_names_no_record_or_no_field_is_refused_before_any_batch(store, set
         edit_record(store, settings, "poc", created, {"colour": "red"}, "admin")
     with pytest.raises(EditRefused, match="cannot change"):
         edit_record(store, settings, "poc", created, {"id": created + 1}, "admin")
+    with pytest.raises(EditRefused, match="all blank"):
+        create_record(store, settings, "chat-profile", {"name": " "}, "admin")
     with pytest.raises(EditRefused, match="assigned by the store"):
         create_record(store, settings, "poc", PHONE | {"id": 5}, "admin")
     with pytest.raises(RecordNotFound, match="998, 999"):

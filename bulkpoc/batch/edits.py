@@ -69,6 +69,8 @@ def create_record(
         raise EditRefused(f"The {rtype.key.header} is assigned by the store: leave it out.")
     if not rtype.system_key and not cells.get(rtype.key.header):
         raise EditRefused(f"A new {rtype.label.lower()} needs its {rtype.key.header}.")
+    if not any(cells.values()):  # a file's blank row is no row: say so rather than do nothing
+        raise EditRefused(f"Give the new {rtype.label.lower()}'s fields: they are all blank.")
     row = dict.fromkeys(rtype.headers, "") | cells
     return run_rows(store, settings, rtype, [row], _options(rtype, user, source, dry_run, "new"))
 
