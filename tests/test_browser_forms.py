@@ -120,6 +120,20 @@ def test_a_poc_of_each_media_type_then_one_assigned_to_another_skill(
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#saved")).to_be_visible()
 
+    # Two people editing it: the second save is a conflict, shown with both values.
+    page.get_by_role("link", name="Edit").click()
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.get_by_label("Name").fill("Browser Items (theirs)")
+    other.get_by_role("button", name="Save").click()
+    expect(other.locator("#saved")).to_be_visible()
+    other.close()
+    page.get_by_label("Name").fill("Browser Items (mine)")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#conflict")).to_contain_text("Browser Items (theirs)")
+    expect(page.locator("#conflict")).to_contain_text("Browser Items (mine)")
+    fits(page, visits, "conflict", "#conflict, .record-form")
+
 
 def test_a_deactivation_refused_then_done_in_one_action(page: Page, tmp_path: Path) -> None:
     visits = Visits(tmp_path)

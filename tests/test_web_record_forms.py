@@ -143,6 +143,22 @@ def test_the_number_list_offers_only_capable_free_numbers_and_finds_one(browser,
     }
 
 
+def test_thousands_of_free_numbers_are_a_bounded_list_with_a_search(browser, store, run):
+    rows = [{"Phone Number": f"+1312555{n:04d}", "Voice": "Y", "SMS": "N"} for n in range(300)]
+    headers = RECORD_TYPES["number"].headers
+    assert run(rows, headers=headers, record_type="number").status.value == "succeeded"
+    form = page(browser.get("/pocs/new?media_type=Phone Call").text)
+    assert len(options(form, "point_of_contact")) == 1 + 200  # "Choose…" and the first 200
+    count = form.by_id("field-point-of-contact-count").text
+    assert "free numbers left; the first 200 are listed." in count
+    search = form.by_id("number-q")
+    assert (search.attrs["form"], search.attrs["name"]) == ("number-search", "number_q")
+    found = page(browser.get("/pocs/new?media_type=Phone Call&number_q=312 555 029").text)
+    assert set(options(found, "point_of_contact")) - {""} == {
+        f"+1312555{n:04d}" for n in range(290, 300)
+    }
+
+
 def test_a_refused_save_shows_each_message_beside_its_field_and_keeps_the_values(browser, store):
     url = "/pocs/new?media_type=Email"
     data = {"media_type": "Email", "name": "", "point_of_contact": "not an address"}
@@ -152,6 +168,8 @@ def test_a_refused_save_shows_each_message_beside_its_field_and_keeps_the_values
     html = page(response.text)
     assert html.by_id("field-name-error").text
     assert "email address" in html.by_id("field-point-of-contact-error").text
+    assert "fix the fields marked below" in html.by_id("form-errors").text
+    assert "upload" not in html.by_id("form-errors").text  # a form is not a file
     assert inputs(html)["point_of_contact"] == "not an address"
     assert inputs(html)["skill"] == "Email Support"
     assert store.search_records(POC, RecordFilter(query="not an address"))[1] == 0

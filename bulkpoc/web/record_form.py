@@ -191,5 +191,5 @@ def place_errors(form: RecordForm, result: BatchResult) -> None:
             form.other_errors.append(
                 f"{error.column}: {error.message}" if error.column else error.message
             )
-    if result.failure:
+    if result.failure and not result.errors:  # with row errors, it only says none applied
         form.other_errors.append(result.failure)
