@@ -47,6 +47,22 @@ def _(url: str, needs: str, answers: int = 200, body: str | None = None) -> Samp
     return Sample(url, needs, answers, body)
 
 
+NAMED = {"name": ""}  # a blank name: every rule-checked create of these types refuses it
+# The JSON bodies the samples name.
+JSON_BODIES: dict[str, dict] = {
+    "no-change": {},
+    "new-pocs": {"name": "", "media_type": "Email", "skill": "Email Support", "script": "x"},
+    "new-skills": NAMED | {"media_type": "Email"},
+    "new-scripts": NAMED | {"media_type": "Email"},
+    "new-chat-profiles": NAMED,
+    "new-numbers": {"phone_number": "not a number"},
+    **{
+        f"bulk-{collection}": {"ids": [1], "fields": {"name": "Sample Name"}, "dry_run": True}
+        for collection in ("pocs", "skills", "scripts", "chat-profiles")
+    },
+    "bulk-numbers": {"ids": ["+12025550100"], "fields": {"voice": True}, "dry_run": True},
+}
+
 ROUTES = [
     # --- pages -----------------------------------------------------------------------------
     _route("GET", "/", _("/", LOGIN, 303)),
@@ -63,6 +79,51 @@ ROUTES = [
     _route("GET", "/scripts/{key:int}", _("/scripts/1", REFERENCE_DATA_EDIT)),
     _route("GET", "/chat-profiles/{key:int}", _("/chat-profiles/1", REFERENCE_DATA_EDIT)),
     _route("GET", "/numbers/{key}", _("/numbers/+12025550100", REFERENCE_DATA_EDIT)),
+    # Single records (issue 24): each record type's form, its save and (De)activate; the
+    # permission of the record type. An empty form is one sentence (400), before any batch.
+    *[
+        route
+        for collection, key, sample_key, needs, actives in (
+            ("pocs", "{key:int}", "1", POC_CREATE, True),
+            ("skills", "{key:int}", "1", SKILLS_EDIT, True),
+            ("scripts", "{key:int}", "1", REFERENCE_DATA_EDIT, False),
+            ("chat-profiles", "{key:int}", "1", REFERENCE_DATA_EDIT, False),
+            ("numbers", "{key}", "+12025550100", REFERENCE_DATA_EDIT, False),
+        )
+        for route in (
+            _route("GET", f"/{collection}/new", _(f"/{collection}/new", needs)),
+            _route("POST", f"/{collection}/new", _(f"/{collection}/new", needs, 400)),
+            _route(
+                "GET", f"/{collection}/{key}/edit", _(f"/{collection}/{sample_key}/edit", needs)
+            ),
+            _route(
+                "POST",
+                f"/{collection}/{key}/edit",
+                _(f"/{collection}/{sample_key}/edit", needs, 400),
+            ),
+            *(
+                [
+                    _route(
+                        "POST",
+                        f"/{collection}/{key}/active",
+                        _(f"/{collection}/{sample_key}/active", needs, 400),
+                    )
+                ]
+                if actives
+                else []
+            ),
+        )
+    ],
+    _route(
+        "POST",
+        "/pocs/{key:int}/deactivate-via-skill",
+        _("/pocs/1/deactivate-via-skill", POC_CREATE, 400),
+    ),
+    # Mass edit from a list: the ticked records' type's permission.
+    _route("GET", "/pocs/mass-edit", _("/pocs/mass-edit?all=1&field=skill", POC_CREATE)),
+    _route("POST", "/pocs/mass-edit", _("/pocs/mass-edit", POC_CREATE, 400)),
+    _route("GET", "/skills/mass-edit", _("/skills/mass-edit", SKILLS_EDIT)),
+    _route("POST", "/skills/mass-edit", _("/skills/mass-edit", SKILLS_EDIT, 400)),
     _route(
         "GET",
         "/manage/{type_name}",
@@ -238,18 +299,51 @@ ROUTES = [
     ),
     # Records, a page or one at a time: their record type's permission, as its export.
     _route("GET", "/api/v1/pocs", _("/api/v1/pocs?q=line", POC_CREATE)),
-    _route("GET", "/api/v1/pocs/{key}", _("/api/v1/pocs/1", POC_CREATE)),
+    _route("GET", "/api/v1/pocs/{key:record}", _("/api/v1/pocs/1", POC_CREATE)),
     _route("GET", "/api/v1/skills", _("/api/v1/skills?active=true", SKILLS_EDIT)),
-    _route("GET", "/api/v1/skills/{key}", _("/api/v1/skills/1", SKILLS_EDIT)),
+    _route("GET", "/api/v1/skills/{key:record}", _("/api/v1/skills/1", SKILLS_EDIT)),
     _route("GET", "/api/v1/scripts", _("/api/v1/scripts", REFERENCE_DATA_EDIT)),
-    _route("GET", "/api/v1/scripts/{key}", _("/api/v1/scripts/1", REFERENCE_DATA_EDIT)),
+    _route("GET", "/api/v1/scripts/{key:record}", _("/api/v1/scripts/1", REFERENCE_DATA_EDIT)),
     _route("GET", "/api/v1/chat-profiles", _("/api/v1/chat-profiles", REFERENCE_DATA_EDIT)),
-    _route("GET", "/api/v1/chat-profiles/{key}", _("/api/v1/chat-profiles/1", REFERENCE_DATA_EDIT)),
+    _route(
+        "GET",
+        "/api/v1/chat-profiles/{key:record}",
+        _("/api/v1/chat-profiles/1", REFERENCE_DATA_EDIT),
+    ),
     _route("GET", "/api/v1/numbers", _("/api/v1/numbers?per_page=5", REFERENCE_DATA_EDIT)),
     _route(
         "GET",
-        "/api/v1/numbers/{key}",
+        "/api/v1/numbers/{key:record}",
         _("/api/v1/numbers/+12025550100", REFERENCE_DATA_EDIT),
+    ),
+    # Changes to records: the permission of uploading their type. Samples a user may send again
+    # and again: a create the rules refuse, a change to nothing, a mass edit's dry run.
+    *(
+        route
+        for collection, needs, key in (
+            ("pocs", POC_CREATE, "1"),
+            ("skills", SKILLS_EDIT, "1"),
+            ("scripts", REFERENCE_DATA_EDIT, "1"),
+            ("chat-profiles", REFERENCE_DATA_EDIT, "1"),
+            ("numbers", REFERENCE_DATA_EDIT, "+12025550100"),
+        )
+        for route in (
+            _route(
+                "POST",
+                f"/api/v1/{collection}",
+                _(f"/api/v1/{collection}", needs, 422, body=f"new-{collection}"),
+            ),
+            _route(
+                "PATCH",
+                f"/api/v1/{collection}/{{key:record}}",
+                _(f"/api/v1/{collection}/{key}", needs, body="no-change"),
+            ),
+            _route(
+                "POST",
+                f"/api/v1/{collection}/bulk-edit",
+                _(f"/api/v1/{collection}/bulk-edit", needs, body=f"bulk-{collection}"),
+            ),
+        )
     ),
     # Last: it ends the session its client has.
     _route("POST", "/logout", _("/logout", PUBLIC, 303)),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import get_args
 
@@ -89,8 +90,10 @@ def one_sentence(response) -> str:
 API_CALLS = [
     (
         method,
-        route.path.replace("{batch_id}", "1")
-        .replace("{key}", "1" if "/numbers/" not in route.path else "+12025550100")
+        re.sub(
+            r"{key(:\w+)?}", "1" if "/numbers/" not in route.path else "+12025550100", route.path
+        )
+        .replace("{batch_id}", "1")
         .format(record_type="poc", file_format="csv", collection="pocs", record_id="1"),
     )
     for route in access.routes(router.routes)  # the records' routes are an included router
@@ -601,12 +604,17 @@ def test_the_openapi_schema_declares_the_token_and_every_answer(api):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "bulkpoc tokens create" in scheme["description"]
     operations = [op for item in schema["paths"].values() for op in item.values()]
-    assert len(operations) == len(API_CALLS) == 24
+    assert len(operations) == len(API_CALLS) == 39
+    problems = {"401": ["Problem"], "422": ["Problem", "EditProblem"]}
     for operation in operations:
         assert operation["security"] == [{"APIToken": []}]
-        for code in ("401", "422"):
+        for code, models in problems.items():
             problem = operation["responses"][code]["content"]["application/json"]["schema"]
-            assert problem == {"$ref": "#/components/schemas/Problem"}
+            assert problem in [{"$ref": f"#/components/schemas/{model}"} for model in models]
+    # A refused change of records (batch.edits) is a Problem with its failed batch.
+    edit_problem = schema["components"]["schemas"]["EditProblem"]
+    assert edit_problem["required"] == ["detail"]
+    assert set(edit_problem["properties"]) == {"detail", "batch"}
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     upload_body = schema["paths"]["/api/v1/batches"]["post"]["requestBody"]["content"]
     assert list(upload_body) == ["multipart/form-data"]

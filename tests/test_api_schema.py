@@ -23,6 +23,17 @@ EXAMPLES = 20  # per operation and mode: enough to find what a slip in the schem
 RUN_OPTIONS = ["--phases", "examples,coverage,fuzzing", "--checks", "all", "--workers", "1"]
 RUN_SECONDS = 600
 SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli", "--no-color"]
+# A change to records whose body fits the schema may still break a rule only the store can
+# check (a skill that does not exist, a name taken): its batch fails, and the answer is 422
+# with the error records (issue 24), not a refusal of the request's form.
+RULES_CHECKED = r"""
+[[operations]]
+include-path-regex = '^/api/v1/(pocs|skills|scripts|chat-profiles|numbers)(/bulk-edit|/\{key\})?$'
+include-method-regex = '^(POST|PATCH)$'
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx",
+]
+"""
 
 
 def test_the_api_answers_every_request_as_its_schema_says(store: Store, tmp_path: Path) -> None:
@@ -31,7 +42,7 @@ def test_the_api_answers_every_request_as_its_schema_says(store: Store, tmp_path
     token = create_token(store, "fuzz", "admin")
     config.write_text(
         f'[auth.openapi.APIToken]\nbearer = "{token}"\n\n'
-        f"[generation]\nmax-examples = {EXAMPLES}\ndatabase = 'none'\n"
+        f"[generation]\nmax-examples = {EXAMPLES}\ndatabase = 'none'\n" + RULES_CHECKED
     )
     with running_server(store.url, tmp_path) as server:  # bulkpoc serve, on loopback
         schema = f"{server.url}/api/v1/openapi.json"

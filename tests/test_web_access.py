@@ -23,7 +23,7 @@ from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store
 from bulkpoc.web import access
 from bulkpoc.web.app import build_app
-from tests.routes import LOGIN, PUBLIC, ROUTES, Sample
+from tests.routes import JSON_BODIES, LOGIN, PUBLIC, ROUTES, Sample
 from tests.web import api_client, client_for, csrf_token, log_in, page
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
@@ -95,6 +95,8 @@ def send(
             data = {"record_type": sample.body, "dry_run": "true"}
     elif sample.body == "login":
         data = {"name": "nobody", "password": "not the password", "next": "/"}
+    elif sample.body in JSON_BODIES:
+        return client.request(method, url, json=JSON_BODIES[sample.body], headers=headers)
     if method == "POST" and client is clients["page"]:
         data["csrftoken"] = csrf_token(client)
     return client.request(method, url, data=data or None, files=files, headers=headers)

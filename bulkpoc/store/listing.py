@@ -35,6 +35,7 @@ Active = Literal["yes", "no"]
 Record = dict[str, Any]
 LAST_MODIFIED = "last_modified"
 INDEXED_SORTS = ("name", "media_type")  # keys an index of each table is in the order of
+KEYS_PER_QUERY = 900  # under SQLite's oldest limit on a statement's parameters
 
 
 # Each record type by its plural collection name, as the API's and the pages' paths spell it.
@@ -227,6 +228,21 @@ class RecordListing:
         with self.engine.connect() as connection:
             row = connection.execute(query.records().where(query.key == key)).first()
         return dict(row._mapping) if row else None
+
+    def find_records(self, rtype: RecordType, keys: list[int | str]) -> list[Record]:
+        """The records of ``rtype`` whose key is one of ``keys``, in key order; a few
+        queries however many keys (those naming no record are left out)."""
+        query = _Query(rtype)
+        if rtype.system_key:
+            keys = [key for key in keys if isinstance(key, int) or str(key).isdigit()]
+            keys = [int(key) for key in keys if 0 < int(key) <= schema.MAX_ID]
+        found: list[Record] = []
+        with self.engine.connect() as connection:
+            for start in range(0, len(keys), KEYS_PER_QUERY):
+                chunk = keys[start : start + KEYS_PER_QUERY]
+                rows = connection.execute(query.records().where(query.key.in_(chunk)))
+                found += [dict(row._mapping) for row in rows]
+        return sorted(found, key=lambda record: record[next(iter(query.fields))])
 
     def stored_keys(self, rtype: RecordType, cells: list[str]) -> dict[str, int | str]:
         """Of ``cells`` (a file's key column), those naming a stored record of ``rtype``, each

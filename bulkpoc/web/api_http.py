@@ -11,7 +11,7 @@ from fastapi import status as http
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import Message
@@ -119,8 +119,9 @@ def problem(
     if error.status_code == http.HTTP_405_METHOD_NOT_ALLOWED:
         detail = f"{request.method} is not allowed on {request.url.path}."
         methods: set[str] = set()
-        for route in routes:
-            if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE:
+        # Flattened: an included router (the records' routes) is one entry of ``routes``.
+        for route in iter_route_contexts(list(routes)):
+            if route.matches(request.scope)[0] is not Match.NONE:
                 methods |= route.methods or set()
         headers["Allow"] = ", ".join(sorted(methods))
     return JSONResponse({"detail": detail}, error.status_code, headers=headers)

@@ -13,6 +13,7 @@ declarations, so each collection's schema names exactly its own fields and filte
 
 import inspect
 from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from fastapi import status as http
 from pydantic import BaseModel, StringConstraints, create_model
 from pydantic import Field as ModelField
 from pydantic.json_schema import SkipJsonSchema
+from starlette.convertors import Convertor, register_url_convertor
 
 from bulkpoc.domain.parsers import MEDIA_TYPES
 from bulkpoc.domain.records import RECORD_TYPES
@@ -50,6 +52,24 @@ Text = Annotated[str, StringConstraints(max_length=200)]
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 
+class _RecordKey(Convertor[str]):
+    """A path segment that can name a record: any but the mass edit's (``bulk-edit``), so a
+    method that path does not take answers 405 there, not a bad key (422). The route's own
+    parameter checks the key in full."""
+
+    regex = r"(?!bulk-edit$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("record", _RecordKey())
+KEY_PATH = "{key:record}"  # one record's key in a path
+
+
 def _one_of(values: tuple[str, ...]) -> Any:
     """The type whose values are ``values`` (an enum in the schema)."""
     return Literal[values]  # type: ignore[valid-type]
@@ -59,6 +79,7 @@ def _model_name(rtype: RecordType) -> str:
     return rtype.label.title().replace(" ", "")  # PointOfContact, ChatProfile
 
 
+@cache  # one model per record type: the API's reads and its changes answer the same
 def record_model(rtype: RecordType) -> type[BaseModel]:
     """The body of one record of ``rtype``: a field per column of its file."""
     table = TABLES[rtype.name]
@@ -209,7 +230,7 @@ def _routes(rtype: RecordType) -> None:
         responses={403: refused},
     )
     router.add_api_route(
-        f"{path}/{{key}}",
+        f"{path}/{KEY_PATH}",
         one_record,
         methods=["GET"],
         response_model=model,

@@ -40,9 +40,15 @@ async def apply_file(request: Request, batch_id: int, user: MayApply) -> Respons
     if "email_results" in form and not user.email:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, no_email_address(user))
     notify = (user.email,) if "email_results" in form and user.email else ()
-    applying = ApplyRequest(batch_id, user.name, "web", rows, notify)
+    applying = ApplyRequest(batch_id, user.name, _source(request, batch_id), rows, notify)
     new_id = await run_in_threadpool(submit_apply_request, request, applying)
     return RedirectResponse(f"/batches/{new_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _source(request: Request, batch_id: int) -> str:
+    """A mass edit's plan is applied as a mass edit (source ``list``); a file as a web upload."""
+    batch = get_store(request).batch(batch_id)
+    return "list" if batch is not None and batch["source"] == "list" else "web"
 
 
 def submit_apply_request(request: Request, applying: ApplyRequest) -> int:

@@ -8,16 +8,18 @@ block after it.
 """
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
 
+from bulkpoc.batch.edits import modified_text
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.users import User
 from bulkpoc.store.listing import LAST_MODIFIED, Record, collection, field_names
+from bulkpoc.store.schema import MAX_ID
 from bulkpoc.web.access import page, permission_of
 from bulkpoc.web.deps import get_store
 from bulkpoc.web.record_history import history_section
@@ -75,32 +77,63 @@ def title(rtype: RecordType, record: Record) -> str:
     return str(record.get("name") or record[next(iter(field_names(rtype)))])
 
 
+def back_link(rtype: RecordType) -> tuple[str, str]:
+    """Where a record's page leads back to: its list."""
+    if rtype.name == "poc":
+        return ("/pocs", "Points of Contact")
+    return (f"/manage/{rtype.name}", f"Manage {rtype.plural}")
+
+
+def record_page(
+    request: Request,
+    user: User,
+    rtype: RecordType,
+    key: int | str,
+    status_code: int = 200,
+    **shown: Any,
+) -> Response:
+    """The page of the record of ``rtype`` whose key is ``key``; ``shown`` adds to what it
+    shows (a refused change's messages, the deactivation's way out)."""
+    store = get_store(request)
+    record = store.find_record(rtype, key)
+    if record is None:
+        raise not_found(rtype, key)
+    return render(
+        request,
+        "record.html",
+        status_code,
+        user=user,
+        rtype=rtype,
+        record=record,
+        key=key,
+        name=title(rtype, record),
+        values=record_values(rtype, record, user),
+        back=back_link(rtype),
+        url=record_url(rtype, key),
+        last_modified=modified_text(record[LAST_MODIFIED]),
+        saved=saved_batch(request),
+        has_active="active" in field_names(rtype),
+        **history_section(request, store, rtype, key),
+        **shown,
+    )
+
+
+def saved_batch(request: Request) -> int | None:
+    """The batch a form's save just ran (``?saved=12``), which the page links."""
+    text = request.query_params.get("saved", "")
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
 def _detail_route(rtype: RecordType) -> None:
     """Register the page of ``rtype``'s records: ``/pocs/{key:int}``, ``/numbers/{key}``."""
     path = (
         f"/{collection(rtype)}/{{key:int}}" if rtype.system_key else f"/{collection(rtype)}/{{key}}"
     )
-    back = (f"/{collection(rtype)}", rtype.plural)  # its list
 
     def detail(
         request: Request, user: Annotated[User, page(permission_of(rtype.name))], key: int | str
     ) -> Response:
-        store = get_store(request)
-        record = store.find_record(rtype, key)
-        if record is None:
-            raise not_found(rtype, key)
-        return render(
-            request,
-            "record.html",
-            user=user,
-            rtype=rtype,
-            record=record,
-            key=key,
-            name=title(rtype, record),
-            values=record_values(rtype, record, user),
-            back=back,
-            **history_section(request, store, rtype, key),
-        )
+        return record_page(request, user, rtype, key)
 
     router.add_api_route(path, detail, methods=["GET"], name=f"{rtype.name}_page")
 
