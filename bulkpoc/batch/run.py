@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.batch import preview
-from bulkpoc.batch.apply import Kept, apply, planned_changes
+from bulkpoc.batch.apply import apply, planned_changes
 from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
@@ -52,12 +52,13 @@ from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.formats.base import RawTable, Source
 from bulkpoc.output import changes, changes_csv, mail, report
+from bulkpoc.output.changes_csv import KeptLines
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store, utcnow
 from bulkpoc.store.snapshots import load_snapshot
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 
 def run(
@@ -193,10 +194,9 @@ def _validate_and_apply(
 ) -> int | None:
     """One transaction: lock, check, apply, record the outcome and queue its email."""
     try:
-        with store.transaction() as connection:
+        with store.transaction() as connection, KeptLines() as kept:
             store.lock_for_batch(connection, waiting)
             raw: RawTable | None = None
-            kept = Kept()
             try:
                 raw, sheet = _check(
                     store, connection, reading, options, settings, progress, result, user
@@ -221,7 +221,7 @@ def _validate_and_apply(
                     if result.counts.failed
                     else BatchStatus.SUCCEEDED
                 )
-            _finish(result, raw, options, settings, progress, connection, kept.frames)
+            _finish(result, raw, options, settings, progress, connection, kept)
             message_id = _queue_email(connection, result, options, settings)
             store.record_result(result, connection=connection)
             _keep_error_file(store, connection, result)
@@ -319,10 +319,10 @@ def _finish(
     settings: Settings,
     progress: Progress,
     connection: Connection | None = None,
-    frames: list[pd.DataFrame] | None = None,
+    kept: KeptLines | None = None,
 ) -> None:
-    """Write the error file, changes.csv (from the change rows apply kept, ``frames``, or
-    else those ``connection`` sees) and the HTML report."""
+    """Write the error file, changes.csv (the lines made as apply wrote, ``kept``, or else
+    from the change records ``connection`` sees) and the HTML report."""
     progress("report", 0, 1)
     result.finished_at = utcnow()
     folder = _report_folder(result, options, settings)
@@ -332,7 +332,7 @@ def _finish(
     result.reports.error_file = str(error_file) if error_file else None
     first: list[changes.ChangeLine] = []
     if connection is not None and result.batch_id is not None and _changed(result):
-        written = changes_csv.write_changes_file(connection, result.batch_id, folder, frames)
+        written = changes_csv.write_changes_file(connection, result.batch_id, folder, kept)
         result.reports.changes = str(written) if written else None
         first = changes.first_lines(connection, result.batch_id)
     result.reports.html = str(report.write_html_report(result, folder, first))
