@@ -194,7 +194,8 @@ def _validate_and_apply(
 ) -> int | None:
     """One transaction: lock, check, apply, record the outcome and queue its email."""
     try:
-        with store.transaction() as connection, KeptLines() as kept:
+        with store.transaction() as connection:
+            kept = KeptLines()
             store.lock_for_batch(connection, waiting)
             raw: RawTable | None = None
             try:
