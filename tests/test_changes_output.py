@@ -17,12 +17,12 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import insert
 
-from bulkpoc.batch.apply import Kept
 from bulkpoc.batch.submit import load_result
-from bulkpoc.domain.changes import joined
+from bulkpoc.domain.changes import NAMED, joined
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.rowhash import SEPARATOR
 from bulkpoc.output import changes, changes_csv, mail
+from bulkpoc.output.changes_csv import KeptLines
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.conftest import poc, stored_pocs
@@ -253,6 +253,9 @@ def test_changes_csv_from_the_records_apply_kept_is_the_file_read_back_from_the_
     ]
     keys = ("row", "record_type", "record_key", "action", "field", "before", "after")
     frame = pd.DataFrame([dict(zip(keys, r, strict=True)) for r in rows]).assign(batch_id=78)
+    # Apply names each updated record as it wrote it, which is what the store then holds.
+    poc_name = stored_pocs(store)[0]["name"] if poc_id else None
+    frame[NAMED] = [None, None, None, None, None, "Sales Calls", poc_name]
     frames = [frame.iloc[:3], frame.iloc[3:]]  # two chunks, as apply makes them
     with store.transaction() as connection:
         connection.execute(
@@ -261,7 +264,10 @@ def test_changes_csv_from_the_records_apply_kept_is_the_file_read_back_from_the_
         )
     with store.engine.connect() as connection:
         (tmp_path / "kept").mkdir()
-        kept = changes_csv.write_changes_file(connection, 78, tmp_path / "kept", frames)
+        lines = KeptLines()
+        for chunk in frames:
+            lines.add(chunk)
+        kept = changes_csv.write_changes_file(connection, 78, tmp_path / "kept", lines)
         read = changes_csv.write_changes_file(connection, 78, tmp_path)
     assert kept is not None
     assert read is not None
@@ -269,16 +275,36 @@ def test_changes_csv_from_the_records_apply_kept_is_the_file_read_back_from_the_
     assert len(read_changes(kept)) == len(rows) + 1
 
 
-def test_apply_keeps_its_change_records_up_to_a_limit_then_none(updated, store):
+def test_apply_keeps_its_change_lines_up_to_a_limit_then_none(updated, store):
     """Past the limit nothing more is held in memory: changes.csv is read back instead."""
-    kept = Kept(limit=3)
-    kept.add(pd.DataFrame({"row": [1, 2]}))
-    assert kept.frames is not None
-    assert len(kept.frames) == 1
-    kept.add(pd.DataFrame({"row": [3, 4]}))
-    assert kept.frames is None
-    kept.add(pd.DataFrame({"row": [5]}))
-    assert kept.frames is None
+    number = {
+        "batch_id": 1,
+        "record_type": "number",
+        "record_key": "+12025550100",
+        "action": "updated",
+        "field": "SMS",
+        "before": "N",
+        "after": "Y",
+        NAMED: None,
+    }
+    kept = KeptLines(limit=3)
+    kept.add(pd.DataFrame([number | {"row": 2}, number | {"row": 3}]))
+    pieces = kept.pieces()
+    assert pieces is not None
+    assert [lines for _piece, lines in pieces] == [2]
+    line = pieces[0][0].decode().splitlines()[1]
+    assert line.split(",") == [
+        "2",
+        '"\'+12025550100"',
+        '"\'+12025550100"',
+        '"SMS"',
+        '"N"',
+        '"Y"',
+    ]
+    kept.add(pd.DataFrame([number | {"row": 4}, number | {"row": 5}]))
+    assert kept.pieces() is None
+    kept.add(pd.DataFrame([number | {"row": 6}]))
+    assert kept.pieces() is None
     # An import's file, whichever way it was made, is what the store holds.
     with store.engine.connect() as connection:
         buffer = io.BytesIO()

@@ -23,6 +23,7 @@ from bulkpoc.domain.actions import CREATE, REMOVE, UPDATE
 from bulkpoc.domain.changes import ChangeSummary, Tally
 from bulkpoc.domain.records.as_text import records_as_text
 from bulkpoc.domain.records.base import Sheet
+from bulkpoc.output.changes_csv import KeptLines
 from bulkpoc.store import bulk, record_tables, row_hashes, schema
 from bulkpoc.store.record_tables import unique_keys
 
@@ -33,31 +34,11 @@ Chunk = tuple[pd.DataFrame, pd.DataFrame]  # rows to write, and their change rec
 
 class Writing(NamedTuple):
     """What a write needs beside the rows: the batch whose change records it adds, the
-    tally of them, and (when given) where to keep them, in the order they are written."""
+    tally of them, and (when given) the changes.csv lines made of them as they are written."""
 
     batch_id: int
     tally: Tally
-    kept: Kept | None = None
-
-
-class Kept:
-    """The change records a batch wrote, chunk by chunk, for its changes.csv to be written
-    without reading them back; up to ``limit`` rows, past which nothing is kept (``frames``
-    is None) and the file reads them from the store, in bounded memory."""
-
-    # About 60 MB of change rows: a 1,000,000-row import must stay under 1 GB at peak.
-    def __init__(self, limit: int = 200_000) -> None:
-        self.frames: list[pd.DataFrame] | None = []
-        self.limit, self.rows = limit, 0
-
-    def add(self, changes: pd.DataFrame) -> None:
-        if self.frames is None or changes.empty:
-            return
-        self.rows += len(changes)
-        if self.rows > self.limit:
-            self.frames = None
-            return
-        self.frames.append(changes)
+    kept: KeptLines | None = None
 
 
 def _note(writing: Writing, changes: pd.DataFrame) -> None:
@@ -147,7 +128,7 @@ def apply(
     batch_id: int,
     progress: Progress = no_progress,
     dry_run: bool = False,
-    kept: Kept | None = None,
+    kept: KeptLines | None = None,
 ) -> ChangeSummary:
     """Write every row planned as create or update, and the batch's change records; the
     caller owns the transaction. A ``dry_run`` writes only the change records: what the batch

@@ -24,7 +24,7 @@ from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store, utcnow
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from bulkpoc.output.changes_csv import KeptLines
 
 
 def finish(
@@ -34,10 +34,10 @@ def finish(
     settings: Settings,
     progress: Progress,
     connection: Connection | None = None,
-    frames: list[pd.DataFrame] | None = None,
+    kept: KeptLines | None = None,
 ) -> None:
-    """Write the error file, changes.csv (from the change rows apply kept, ``frames``, or
-    else those ``connection`` sees) and the HTML report."""
+    """Write the error file, changes.csv (the lines made as apply wrote, ``kept``, or else
+    from the change records ``connection`` sees) and the HTML report."""
     progress("report", 0, 1)
     result.finished_at = utcnow()
     folder = _report_folder(result, options, settings)
@@ -47,7 +47,7 @@ def finish(
     result.reports.error_file = str(error_file) if error_file else None
     first: list[changes.ChangeLine] = []
     if connection is not None and result.batch_id is not None and _changed(result):
-        written = changes_csv.write_changes_file(connection, result.batch_id, folder, frames)
+        written = changes_csv.write_changes_file(connection, result.batch_id, folder, kept)
         result.reports.changes = str(written) if written else None
         first = changes.first_lines(connection, result.batch_id)
     result.reports.html = str(report.write_html_report(result, folder, first))

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.batch import preview
-from bulkpoc.batch.apply import Kept, apply, planned_changes
+from bulkpoc.batch.apply import apply, planned_changes
 from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.memory import use_returning_pool
@@ -51,6 +51,7 @@ from bulkpoc.domain.result import BatchResult, Counts
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.formats.base import RawTable, Source
+from bulkpoc.output.changes_csv import KeptLines
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store, utcnow
 from bulkpoc.store.snapshots import load_snapshot
@@ -190,9 +191,9 @@ def _validate_and_apply(
     """One transaction: lock, check, apply, record the outcome and queue its email."""
     try:
         with store.transaction() as connection:
+            kept = KeptLines()
             store.lock_for_batch(connection, waiting)
             raw: RawTable | None = None
-            kept = Kept()
             try:
                 raw, sheet = _check(
                     store, connection, reading, options, settings, progress, result, user
@@ -217,7 +218,7 @@ def _validate_and_apply(
                     if result.counts.failed
                     else BatchStatus.SUCCEEDED
                 )
-            finish(result, raw, options, settings, progress, connection, kept.frames)
+            finish(result, raw, options, settings, progress, connection, kept)
             message_id = queue_email(connection, result, options, settings)
             store.record_result(result, connection=connection)
             keep_error_file(store, connection, result)

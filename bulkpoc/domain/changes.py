@@ -161,8 +161,8 @@ def updated_rows(
     names: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One change per field that changed: ``changed`` holds a flag per header for each row,
-    ``before`` and ``after`` the headers' text; ``names``, when given, each record's name (in
-    the column ``NAMED``)."""
+    ``before`` and ``after`` the headers' text; ``names`` each record's name, if its type has
+    names (in the column ``NAMED``)."""
     frames = []
     for header in changed.columns:
         mask = changed[header].to_numpy(dtype=bool)
@@ -179,8 +179,7 @@ def updated_rows(
                     after[header][mask],
                 )
             )
-            if names is not None:
-                frames[-1][NAMED] = _texts(names[mask], int(mask.sum()))
+            frames[-1][NAMED] = _texts(None if names is None else names[mask], int(mask.sum()))
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(frames, ignore_index=True)
