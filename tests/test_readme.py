@@ -212,6 +212,10 @@ def test_every_shell_block_runs_as_written(tmp_path):
     export = next(p for n, p in downloads.items() if n.startswith("points-of-contact-2"))
     assert "Sales hotline" in export.read_text(encoding="utf-8-sig")
 
+    edits = _ran(outputs, "Single records and mass edits through the API")
+    assert "Cannot be deactivated because it is still assigned to an active skill" in edits
+    assert edits.count('"status":"succeeded"') == 6  # all but the refused deactivation
+
 
 def _ran(outputs: dict[int, str], title: str) -> str:
     """What the blocks of the section ``title`` printed."""

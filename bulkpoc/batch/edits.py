@@ -61,8 +61,10 @@ def create_record(
     user: str,
     source: str = "api",
     dry_run: bool = False,
+    **chosen: Any,
 ) -> BatchResult:
-    """Create one record of ``record_type`` from ``fields`` as a one-row batch."""
+    """Create one record of ``record_type`` from ``fields`` as a one-row batch. ``chosen``:
+    more options of the batch (``notify``, ``report_dir``), as for each function here."""
     rtype = _rtype(record_type)
     cells = cells_of(rtype, fields)
     if rtype.system_key and cells.get(rtype.key.header):
@@ -72,7 +74,8 @@ def create_record(
     if not any(cells.values()):  # a file's blank row is no row: say so rather than do nothing
         raise EditRefused(f"Give the new {rtype.label.lower()}'s fields: they are all blank.")
     row = dict.fromkeys(rtype.headers, "") | cells
-    return run_rows(store, settings, rtype, [row], _options(rtype, user, source, dry_run, "new"))
+    options = _options(rtype, user, source, dry_run, "new", chosen)
+    return run_rows(store, settings, rtype, [row], options)
 
 
 def edit_record(
@@ -85,6 +88,7 @@ def edit_record(
     source: str = "api",
     seen_modified: dt.datetime | str | None = None,
     dry_run: bool = False,
+    **chosen: Any,
 ) -> BatchResult:
     """Change the given ``fields`` of one record as a one-row batch; the rest stay as stored.
 
@@ -100,8 +104,8 @@ def edit_record(
     row = current_row(rtype, record) | cells
     if seen_modified is not None and rtype.has_last_modified:
         row[LAST_MODIFIED] = modified_text(seen_modified)
-    name = f"edit-{record_id}"
-    return run_rows(store, settings, rtype, [row], _options(rtype, user, source, dry_run, name))
+    options = _options(rtype, user, source, dry_run, f"edit-{record_id}", chosen)
+    return run_rows(store, settings, rtype, [row], options)
 
 
 def bulk_edit(
@@ -114,6 +118,7 @@ def bulk_edit(
     source: str = "list",
     dry_run: bool = False,
     where: RecordFilter | None = None,
+    **chosen: Any,
 ) -> BatchResult:
     """Set ``fields`` on every record in ``ids`` (or, with ``ids`` None, every record ``where``
     selects) as one batch, all or nothing. Raises ``RecordNotFound`` naming ids not stored."""
@@ -126,8 +131,8 @@ def bulk_edit(
     if not records:
         raise RecordNotFound(f"No {rtype.label.lower()} matches: nothing to edit.")
     rows = [current_row(rtype, record) | cells for record in records]
-    name = f"bulk-edit-{len(rows)}"
-    return run_rows(store, settings, rtype, rows, _options(rtype, user, source, dry_run, name))
+    options = _options(rtype, user, source, dry_run, f"bulk-edit-{len(rows)}", chosen)
+    return run_rows(store, settings, rtype, rows, options)
 
 
 def deactivate(
@@ -139,13 +144,16 @@ def deactivate(
     source: str = "cli",
     via_skill: str | None = None,
     seen_modified: dt.datetime | str | None = None,
+    **chosen: Any,
 ) -> BatchResult:
     """Set Active to N on one record; ``via_skill``: move it to that (inactive) skill in the
     same change, the deactivation rule's workaround, so one undo takes both back."""
     fields: dict[str, Any] = {"active": False}
     if via_skill is not None:
         fields["skill"] = via_skill
-    return edit_record(store, settings, record_type, record_id, fields, user, source, seen_modified)
+    return edit_record(
+        store, settings, record_type, record_id, fields, user, source, seen_modified, **chosen
+    )
 
 
 def edited_key(store: Store, result: BatchResult) -> str | None:
@@ -258,7 +266,9 @@ def run_rows(
     return run(store, batch, settings, None, stream)
 
 
-def _options(rtype: RecordType, user: str, source: str, dry_run: bool, what: str) -> ImportOptions:
+def _options(
+    rtype: RecordType, user: str, source: str, dry_run: bool, what: str, chosen: dict[str, Any]
+) -> ImportOptions:
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
     return ImportOptions(
@@ -269,6 +279,7 @@ def _options(rtype: RecordType, user: str, source: str, dry_run: bool, what: str
         user=user,
         source=source,
         display_name=f"{source}-{rtype.name}-{what}.csv",
+        **chosen,
     )
 
 

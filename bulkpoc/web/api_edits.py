@@ -54,8 +54,8 @@ Flag = Annotated[bool, Strict()]
 Absent = SkipJsonSchema[None]  # may be left out, never null
 
 
-def _no_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
+def _no_default(field_schema: dict[str, Any]) -> None:
+    field_schema.pop("default", None)
 
 
 def _optional(kind: Any, description: str) -> tuple[Any, Any]:
@@ -166,9 +166,16 @@ def _key_type(rtype: RecordType) -> Any:
     return Annotated[str, Strict(), StringConstraints(pattern=E164)]
 
 
+def _searched(rtype: RecordType) -> str:
+    """What the list's ``q`` finds text in, as GET /{collection} says."""
+    if rtype.name == "number":
+        return "their phone number"
+    return "their name" + (" or address" if rtype.name == "poc" else "")
+
+
 def _filter_model(rtype: RecordType) -> type[BaseModel]:
     text = Annotated[str, Strict(), StringConstraints(max_length=200)]
-    given: dict[str, Any] = {"q": _optional(text, "Those with this in their name.")}
+    given: dict[str, Any] = {"q": _optional(text, f"Those with this in {_searched(rtype)}.")}
     taken = filters(rtype)
     if "media_type" in taken:
         media = Literal[MEDIA_TYPES]  # type: ignore[valid-type]
