@@ -79,6 +79,15 @@ def test_search_text_is_not_a_pattern(pocs: Store) -> None:
     assert names(pocs, RecordFilter(query="old_")) == ["Old Queue"]  # _ matches only itself
 
 
+def test_a_search_or_filter_holding_nul_finds_nothing_on_every_backend(pocs: Store) -> None:
+    # No record holds a NUL, and PostgreSQL refuses one in text: the API answered 500.
+    assert names(pocs, RecordFilter(query="Support\x00")) == []
+    assert names(pocs, RecordFilter(skill="Sales\x00Calls")) == []
+    numbers = RECORD_TYPES["number"]
+    assert pocs.search_records(numbers, RecordFilter(query="\x00"))[1] == 0
+    assert pocs.find_record(numbers, "+1202\x00") is None
+
+
 def test_chat_identifiers_are_found_whatever_the_case_typed(pocs: Store) -> None:
     rows, _ = pocs.search_records(POC, RecordFilter(query="Website Chat"))
     identifier = rows[0]["point_of_contact"]

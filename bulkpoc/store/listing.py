@@ -19,6 +19,7 @@ from sqlalchemy import (
     FromClause,
     Select,
     Subquery,
+    false,
     func,
     or_,
     select,
@@ -112,6 +113,10 @@ class _Query:
         }
 
     def conditions(self, where: RecordFilter, dialect: str) -> list[ColumnElement[bool]]:
+        if any("\x00" in text for text in (where.query, where.media_type, where.skill)):
+            # No record holds a NUL, PostgreSQL refuses one in text and SQLite's LIKE stops
+            # at it: such a filter matches nothing.
+            return [false()]
         c, found = self.table.c, []
         text = where.query.strip()
         if text:
@@ -223,7 +228,7 @@ class RecordListing:
     def find_record(self, rtype: RecordType, key: int | str) -> Record | None:
         """The record of ``rtype`` whose key is ``key``, or None."""
         query = _Query(rtype)
-        if isinstance(key, str) and rtype.system_key:
+        if isinstance(key, str) and (rtype.system_key or "\x00" in key):
             return None
         with self.engine.connect() as connection:
             row = connection.execute(query.records().where(query.key == key)).first()
