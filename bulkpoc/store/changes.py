@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, false, func, select
 
 from bulkpoc.store import schema
 
@@ -46,7 +46,10 @@ class ChangeLookups:
             (changes.c.after, after),
             (changes.c.action, action),
         ):
-            if value is not None:
+            if value is not None and "\x00" in value:
+                # No change holds one, and PostgreSQL refuses NUL in text: match nothing.
+                query = query.where(false())
+            elif value is not None:
                 query = query.where(column == value)
         return self._page(query, changes.c.id, offset, limit)
 
