@@ -1,11 +1,12 @@
 """Set up everything the test suite needs, then run it: the README's test command.
 
 Run it with the Python of a fresh virtual environment; arguments go to pytest as they are
-(``python3 scripts/test.py -k browser -x``). It installs bulkpoc with the test extra at the
-versions of constraints.txt, Debian's Chromium for the browser tests when it is missing
-(as root, with apt-get), and a PostgreSQL ``test`` database when a server answers on
-127.0.0.1:5432, so the store tests run on both backends. Only the standard library runs before
-the install.
+(``python3 scripts/test.py -k browser -x``), after ``-n auto``: the tests run in parallel, a
+pytest-xdist worker per core, each on a PostgreSQL database of its own (tests/conftest.py).
+It installs bulkpoc with the test extra at the versions of constraints.txt, Debian's Chromium
+for the browser tests when it is missing (as root, with apt-get), and a PostgreSQL ``test``
+database when a server answers on 127.0.0.1:5432, so the store tests run on both backends.
+Only the standard library runs before the install.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_SERVER = ("127.0.0.1", 5432)
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_URL_VARIABLE = "BULKPOC_TEST_POSTGRES_URL"
+# pytest-xdist: a worker per core, most tests waiting on a subprocess, a browser or a database.
+# A test marked xdist_group runs in one worker with the rest of its group. `-n 0` (after these,
+# so it wins) runs the suite in one process, as `--pdb` needs.
+PARALLEL = ["-n", "auto", "--dist", "loadgroup"]
 NO_CHROMIUM = (
     "The browser tests need Debian's Chromium on PATH: install it as root with "
     "`apt-get install chromium`, then run this again."
@@ -37,9 +42,13 @@ def main(pytest_args: list[str]) -> int:
         print(problem, file=sys.stderr)
         return 1
     env = os.environ | postgres_settings()
-    step(f"Running pytest {' '.join(pytest_args)}".rstrip())
-    command = [sys.executable, "-m", "pytest", *pytest_args]
+    command = pytest_command(pytest_args)
+    step(f"Running pytest {' '.join(command[3:])}")
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
+def pytest_command(pytest_args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", *PARALLEL, *pytest_args]
 
 
 def step(message: str) -> None:

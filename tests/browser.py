@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 AXE = Path(str(files("axe_playwright_python") / "axe.min.js"))
 AXE_PATH = "/__axe__/axe.min.js"  # served by the test browser itself, never by the app
 SERIOUS = ("serious", "critical")
-SERVER_START_SECONDS = 30
+SERVER_START_SECONDS = 120  # against a hung server: a busy machine may take 30 s to import
 VIEWPORT = {"width": 1280, "height": 800}
 
 

@@ -28,7 +28,16 @@ from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 
-POSTGRES_URL = os.environ.get("BULKPOC_TEST_POSTGRES_URL")
+
+def _worker_url(url: str | None) -> str | None:
+    """Under pytest-xdist each worker has a database of its own (``test_gw0`` from ``test``):
+    a store test drops and recreates its database (so creates it), which must not be another
+    worker's; the templates are named after it too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{url}_{worker}" if url and worker else url
+
+
+POSTGRES_URL = _worker_url(os.environ.get("BULKPOC_TEST_POSTGRES_URL"))
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 # For what only PostgreSQL has (its job queue, workers sharing a store): that backend only.
 on_postgres = [
@@ -36,6 +45,16 @@ on_postgres = [
     pytest.mark.parametrize("backend_store", ["postgresql"], indirect=True),
 ]
 POC_HEADERS = RECORD_TYPES["poc"].headers
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (scripts/test.py: ``--dist loadgroup``), a module whose tests share a
+    module-scoped fixture (a server, a browser) runs in one worker, which starts it once."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info else []
+        if any(d.scope == "module" for defs in definitions for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))  # type: ignore[attr-defined]
 
 
 def _maintenance(url: str):
@@ -99,6 +118,9 @@ def _copy_store(store: Store, backend: str, template: str, path: Path) -> None:
     with _maintenance(POSTGRES_URL) as server:
         server.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         server.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}" STRATEGY WAL_LOG')
+        # A test's commit need not wait for the disk (a few ms each): nothing here outlives a
+        # server crash, and a commit is as visible to other sessions as with the wait.
+        server.execute(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
 
 
 @pytest.fixture(params=BACKENDS)

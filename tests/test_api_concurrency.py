@@ -8,6 +8,7 @@ The server is ``bulkpoc serve`` (uvicorn) on loopback, on the test's real store 
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator, Sequence
@@ -35,7 +36,12 @@ UPLOAD_SECONDS = 60  # an answer later than this is a hung server, not a slow on
 
 
 def port_in_range() -> int:
-    for port in PORTS:
+    """A free port of this pytest-xdist worker's share of PORTS: two workers probing the same
+    port before either server binds it would start both there, and one test would talk to the
+    other's server."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    for port in PORTS[worker::workers]:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

@@ -27,10 +27,14 @@ def bench_database() -> str:
     return url
 
 
-def databases() -> set[str]:
+def databases(lent: str) -> set[str]:
+    """The server's databases named after the lent one (a benchmark names its template so):
+    others come and go with the other tests (pytest-xdist workers) meanwhile."""
     assert POSTGRES_URL
+    name = lent.rsplit("/", 1)[1]
     with _maintenance(POSTGRES_URL) as server:
-        return {row[0] for row in server.execute("SELECT datname FROM pg_database")}
+        rows = server.execute("SELECT datname FROM pg_database").fetchall()
+    return {row[0] for row in rows if row[0].startswith(name)}
 
 
 def tables(url: str) -> list[str]:
@@ -54,7 +58,7 @@ def test_a_benchmark_run_leaves_no_database_behind(backend, argv, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "BULKPOC_BENCH_POSTGRES_URL"}
     if backend == "postgresql":
         env["BULKPOC_BENCH_POSTGRES_URL"] = url = bench_database()
-        before = databases()
+        before = databases(url)
     try:
         done = subprocess.run(
             [sys.executable, str(BENCHMARKS / argv[0]), *argv[1:]],
@@ -69,7 +73,7 @@ def test_a_benchmark_run_leaves_no_database_behind(backend, argv, tmp_path):
         assert list(tmp_path.iterdir()) == []  # no store, report or outbox in the working folder
         if backend == "postgresql":
             assert tables(url) == []
-            assert databases() == before  # the seeded template is gone, the lent database stays
+            assert databases(url) == before  # the seeded template is gone, the lent database stays
     finally:
         if backend == "postgresql":
             with _maintenance(url) as server:

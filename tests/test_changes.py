@@ -167,3 +167,11 @@ def test_the_summary_counts_rows_per_field_and_lists_the_common_transitions():
     ]
     # Thirty distinct renames: none is common, so none is listed.
     assert lines[3:] == ["Name: 30 rows"]
+
+
+def test_a_filter_holding_a_nul_character_matches_nothing(run, store):
+    """No change holds one (PostgreSQL refuses NUL in text): an empty page, not an error; the
+    API's changes of a batch answered ``?field=%00`` with a 500."""
+    result = run(lines(2))
+    for name in ("field", "before", "after", "action"):
+        assert store.batch_changes(result.batch_id, **{name: "Name\x00"}) == ([], 0)

@@ -61,7 +61,9 @@ def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
     return process.returncode, out + err
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 60) -> object:
+def wait_for(condition: Callable[[], object], timeout: float = 180) -> object:
+    """As soon as ``condition`` holds; ``timeout`` only bounds a hang (a 100,000-row batch on a
+    busy machine took more than 60 s to reach its apply)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, Label, Select, case, func, select
+from sqlalchemy import Engine, Label, Select, case, false, func, select
 
 from bulkpoc.domain.changes import whole_record_headers
 from bulkpoc.domain.records import RECORD_TYPES
@@ -64,7 +64,10 @@ class ChangeLookups:
             (changes.c.after, after),
             (changes.c.action, action),
         ):
-            if value is not None:
+            if value is not None and "\x00" in value:
+                # No change holds one, and PostgreSQL refuses NUL in text: match nothing.
+                query = query.where(false())
+            elif value is not None:
                 query = query.where(column == value)
         return self._page(query, changes.c.id, offset, limit)
 
