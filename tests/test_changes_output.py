@@ -264,10 +264,10 @@ def test_changes_csv_from_the_records_apply_kept_is_the_file_read_back_from_the_
         )
     with store.engine.connect() as connection:
         (tmp_path / "kept").mkdir()
-        lines = KeptLines()
-        for chunk in frames:
-            lines.add(chunk)
-        kept = changes_csv.write_changes_file(connection, 78, tmp_path / "kept", lines)
+        with KeptLines() as lines:
+            for chunk in frames:
+                lines.add(chunk)
+            kept = changes_csv.write_changes_file(connection, 78, tmp_path / "kept", lines)
         read = changes_csv.write_changes_file(connection, 78, tmp_path)
     assert kept is not None
     assert read is not None
@@ -287,24 +287,24 @@ def test_apply_keeps_its_change_lines_up_to_a_limit_then_none(updated, store):
         "after": "Y",
         NAMED: None,
     }
-    kept = KeptLines(limit=3)
-    kept.add(pd.DataFrame([number | {"row": 2}, number | {"row": 3}]))
-    pieces = kept.pieces()
-    assert pieces is not None
-    assert [lines for _piece, lines in pieces] == [2]
-    line = pieces[0][0].decode().splitlines()[1]
-    assert line.split(",") == [
-        "2",
-        '"\'+12025550100"',
-        '"\'+12025550100"',
-        '"SMS"',
-        '"N"',
-        '"Y"',
-    ]
-    kept.add(pd.DataFrame([number | {"row": 4}, number | {"row": 5}]))
-    assert kept.pieces() is None
-    kept.add(pd.DataFrame([number | {"row": 6}]))
-    assert kept.pieces() is None
+    with KeptLines(limit=3) as kept:
+        kept.add(pd.DataFrame([number | {"row": 2}, number | {"row": 3}]))
+        pieces = kept.pieces()
+        assert pieces is not None
+        assert [lines for _piece, lines in pieces] == [2]
+        line = pieces[0][0].decode().splitlines()[1]
+        assert line.split(",") == [
+            "2",
+            '"\'+12025550100"',
+            '"\'+12025550100"',
+            '"SMS"',
+            '"N"',
+            '"Y"',
+        ]
+        kept.add(pd.DataFrame([number | {"row": 4}, number | {"row": 5}]))
+        assert kept.pieces() is None
+        kept.add(pd.DataFrame([number | {"row": 6}]))
+        assert kept.pieces() is None
     # An import's file, whichever way it was made, is what the store holds.
     with store.engine.connect() as connection:
         buffer = io.BytesIO()

@@ -190,8 +190,7 @@ def _validate_and_apply(
 ) -> int | None:
     """One transaction: lock, check, apply, record the outcome and queue its email."""
     try:
-        with store.transaction() as connection:
-            kept = KeptLines()
+        with store.transaction() as connection, KeptLines() as kept:
             store.lock_for_batch(connection, waiting)
             raw: RawTable | None = None
             try:
