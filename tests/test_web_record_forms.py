@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from bulkpoc.batch.submit import load_result
 from bulkpoc.batch.undo import run_undo, undo_options
-from bulkpoc.domain.permissions import PERMISSIONS, SKILLS_EDIT
+from bulkpoc.domain.permissions import PERMISSIONS, POC_DEACTIVATE, SKILLS_EDIT
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.store.listing import RecordFilter
 from tests.web import Element, client_for, csrf_token, log_in, page
@@ -295,3 +295,16 @@ def test_without_skills_edit_no_form_or_list_edit_changes_a_skill(without_skills
     assert response.status_code == 422
     assert SKILLS_EDIT in response.text
     assert store.find_record(POC, key)["skill"] == "Support Calls"
+
+
+def test_a_poc_page_offers_deactivate_only_to_a_user_who_may_deactivate(store, settings, run):
+    assert run(SAMPLES / "new-pocs.csv").status.value == "succeeded"
+    store.add_user("pat", [p for p in PERMISSIONS if p != POC_DEACTIVATE])
+    key = poc_id(store, "Support Line")
+    with client_for(store, settings) as client:
+        shown = page(log_in(client, store, "pat").get(f"/pocs/{key}").text)
+        assert "Deactivate" not in [button.text.strip() for button in shown.all("button")]
+        assert POC_DEACTIVATE in shown.by_id("cannot-deactivate").text
+    with client_for(store, settings) as client:
+        shown = page(log_in(client, store, "admin").get(f"/pocs/{key}").text)
+        assert "Deactivate" in [button.text.strip() for button in shown.all("button")]

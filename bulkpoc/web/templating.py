@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from bulkpoc.domain.permissions import POC_CREATE, USERS_MANAGE
+from bulkpoc.domain.permissions import POC_CREATE, POC_DEACTIVATE, USERS_MANAGE
 from bulkpoc.domain.records import RECORD_TYPES
 
 HERE = Path(__file__).resolve().parent
@@ -30,6 +30,7 @@ def url_path_for(context: Context, name: str, /, **path_params: Any) -> str:
 
 templates.env.globals["url_for"] = url_path_for
 templates.env.globals["POC_CREATE"] = POC_CREATE  # the POC list's permission, for its link
+templates.env.globals["POC_DEACTIVATE"] = POC_DEACTIVATE  # Deactivate on a POC's page
 templates.env.globals["USERS_MANAGE"] = USERS_MANAGE  # the Administration pages', likewise
 # The other lists (routes/lists.py) for the navigation: path, name, the permission they take.
 templates.env.globals["RECORD_LISTS"] = [
