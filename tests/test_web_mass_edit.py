@@ -66,8 +66,10 @@ def test_a_mass_edit_of_all_matching_shows_its_plan_then_applies_as_one_batch(
         "Main IVR",
         "After Hours IVR",
     }
-    tab = page(browser.get(answer.headers["location"]).text)
+    shown = browser.get(answer.headers["location"]).text
+    tab = page(shown)
     assert tab.has_id("apply-form")
+    assert "Apply this mass edit" in shown and "Apply this file" not in shown
     applied = browser.post(
         f"/batches/{preview}/apply",
         data={"csrftoken": csrf_token(browser, f"/batches/{preview}")},
