@@ -111,6 +111,21 @@ def test_numbers_are_keyed_by_their_phone_number(api):
     assert api.get("/api/v1/numbers", params={"q": "5550100"}).json()["total"] == 1
 
 
+def test_numbers_filter_by_whether_a_point_of_contact_uses_them(api, store):
+    def numbers(**params):
+        answer = api.get("/api/v1/numbers", params={"per_page": 200, **params})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["next"] is None  # every one on this page
+        return {record["phone_number"] for record in answer.json()["records"]}
+
+    used = {r["point_of_contact"] for r in store.search_records(COLLECTIONS["pocs"], limit=500)[0]
+            if r["media_type"] in ("Phone Call", "SMS")}  # fmt: skip
+    assert used
+    assert numbers(use="used") == used
+    assert numbers(use="free") == numbers() - used
+    assert api.get("/api/v1/numbers", params={"use": "taken"}).status_code == 422
+
+
 def test_unknown_records_and_collections_are_404_in_one_sentence(api):
     for url, sentence in (
         ("/api/v1/pocs/999999", "There is no point of contact 999999."),

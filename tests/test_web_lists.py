@@ -87,6 +87,36 @@ def test_the_numbers_list_says_which_point_of_contact_uses_each_number(
     assert used["+18005550300"] == "In use (2)"
 
 
+def test_the_numbers_list_keeps_free_or_in_use_numbers(
+    store: Store, settings: Settings, run
+) -> None:
+    rows = [
+        poc(Name="Toll Free Sales", Point_of_Contact="+18005550300"),
+        poc(Name="Toll Free Texts", Media_Type="SMS", Point_of_Contact="+18005550302",
+            Skill="SMS Support", Script="SMS Router"),
+    ]  # fmt: skip
+    assert run(rows).counts.created == 2
+    client = logged_in(store, settings)
+
+    _html, every = listed(client, "/numbers?q=%2B1800555030")
+    _, used = listed(client, "/numbers?q=%2B1800555030&use=used")
+    _, free = listed(client, "/numbers?q=%2B1800555030&use=free")
+    assert [row[0] for row in used] == ["+18005550300", "+18005550302"]
+    assert {row[1] for row in free} == {"Free"}
+    assert len(free) == len(every) - 2
+    assert "+18005550301" in {row[0] for row in free}
+    chosen = page(client.get("/numbers?use=free").text).by_id("use")
+    assert [o.attrs.get("selected") is not None for o in chosen.all("option")] == [
+        False, True, False,
+    ]  # fmt: skip
+    # The filter survives sorting and paging: the column links keep it.
+    assert (
+        "use=free"
+        in page(client.get("/numbers?use=free").text).all("thead")[0].all("a")[0].attrs["href"]
+    )
+    assert not listed(client, "/skills")[0].has_id("use")  # numbers only
+
+
 def test_the_navigation_links_the_lists_a_user_may_see_and_a_login_lands_on_the_first(
     store: Store, settings: Settings
 ) -> None:

@@ -69,7 +69,8 @@ def test_a_mass_edit_of_all_matching_shows_its_plan_then_applies_as_one_batch(
     shown = browser.get(answer.headers["location"]).text
     tab = page(shown)
     assert tab.has_id("apply-form")
-    assert "Apply this mass edit" in shown and "Apply this file" not in shown
+    assert "Apply this mass edit" in shown
+    assert "Apply this file" not in shown
     applied = browser.post(
         f"/batches/{preview}/apply",
         data={"csrftoken": csrf_token(browser, f"/batches/{preview}")},

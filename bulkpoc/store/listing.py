@@ -33,6 +33,7 @@ from bulkpoc.store import schema
 from bulkpoc.store.record_tables import TABLES
 
 Active = Literal["yes", "no"]
+Use = Literal["free", "used"]  # a number no point of contact uses, or one that some use
 Record = dict[str, Any]
 LAST_MODIFIED = "last_modified"
 INDEXED_SORTS = ("name", "media_type")  # keys an index of each table is in the order of
@@ -80,6 +81,8 @@ def filters(rtype: RecordType) -> tuple[str, ...]:
         found.append("skill")
     if "active" in columns:
         found.append("active")
+    if rtype.name == "number":
+        found.append("use")
     return tuple(found)
 
 
@@ -92,6 +95,7 @@ class RecordFilter:
     media_type: str = ""
     skill: str = ""  # a skill's name, in any case
     active: Active | None = None
+    use: Use | None = None  # numbers only
 
     @property
     def names_skill(self) -> bool:
@@ -138,6 +142,11 @@ class _Query:
             found.append(self.refs["skill"].c.name_key == fold(where.skill))
         if where.active is not None:
             found.append(c.active == (where.active == "yes"))
+        if where.use is not None and "phone_number" in c:
+            pocs = schema.pocs
+            used = select(pocs.c.address_key).where(pocs.c.media_type.in_(PHONE_MEDIA))
+            taken = c.phone_number.in_(used)
+            found.append(taken if where.use == "used" else ~taken)
         return found
 
     def sort_key(self, sort: str) -> ColumnElement:

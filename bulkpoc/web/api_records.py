@@ -153,6 +153,12 @@ def _list_parameters(rtype: RecordType) -> list[inspect.Parameter]:
     if "active" in taken:
         active = Annotated[bool | optional, Query(description="Only active, or inactive, ones.")]
         parameters.append(_parameter("active", active, None))
+    if "use" in taken:
+        use = Annotated[
+            Literal["free", "used"] | optional,
+            Query(description="Only numbers no point of contact uses (free), or some use (used)."),
+        ]
+        parameters.append(_parameter("use", use, None))
     sort: Any = Annotated[_one_of(sort_keys(rtype)), Query(description="The field to order by.")]
     order = Annotated[Literal["asc", "desc"], Query(description="Ascending or descending.")]
     page = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1.")]
@@ -197,6 +203,7 @@ def _routes(rtype: RecordType) -> None:
             media_type=given.get("media_type") or "",
             skill=given.get("skill") or "",
             active=None if active is None else ("yes" if active else "no"),
+            use=given.get("use"),
         )
         rows, total = get_store(request).search_records(
             rtype, where, given["sort"], given["dir"] == "desc", per_page, (number - 1) * per_page

@@ -21,6 +21,7 @@ from bulkpoc.store.listing import (
     Active,
     Record,
     RecordFilter,
+    Use,
     default_sort,
     field_names,
     filters,
@@ -30,6 +31,7 @@ from bulkpoc.web.paging import page_number
 PAGE_SIZE = 50
 QUERY_LENGTH = 200  # longer than any name or address
 ACTIVE: dict[str, Active] = {"yes": "yes", "no": "no"}
+USE: dict[str, Use] = {"free": "free", "used": "used"}
 
 
 def columns_of(rtype: RecordType) -> dict[str, str]:
@@ -59,6 +61,7 @@ class ListView:
             media_type=media_type if media_type in MEDIA_TYPES and "media_type" in offered else "",
             skill=params.get("skill", "").strip()[:QUERY_LENGTH] if "skill" in offered else "",
             active=ACTIVE.get(params.get("active", "")) if "active" in offered else None,
+            use=USE.get(params.get("use", "")) if "use" in offered else None,
         )
         default = default_sort(rtype)
         sort = params.get("sort", "")
@@ -77,6 +80,7 @@ class ListView:
             "media_type": self.where.media_type,
             "skill": self.where.skill,
             "active": self.where.active or "",
+            "use": self.where.use or "",
             "sort": self.sort,
             "dir": "desc" if self.descending else "",
             "page": self.page,
