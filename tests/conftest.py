@@ -28,6 +28,9 @@ from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 
+# The browser tests' Chromium, demo server and pages (tests/browser_fixtures.py).
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 def _worker_url(url: str | None) -> str | None:
     """Under pytest-xdist each worker has a database of its own (``test_gw0`` from ``test``):

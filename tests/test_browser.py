@@ -6,62 +6,25 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from bulkpoc.batch.submit import process, submit
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
+from bulkpoc.services.demo import DEMO_PASSWORD
 from bulkpoc.store.db import Store
-from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
+from tests.browser import Server, Visits
+from tests.browser_fixtures import DEMO_STORE as README_STORE
 
 USER = "admin"
-README_STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the folder of bulkpoc demo
+
 ROOT = Path(__file__).resolve().parent.parent
 POC_HEADERS = RECORD_TYPES["poc"].headers
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One Chromium for this module (closed before other modules run their event loops)."""
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The server as the README starts it, on what ``bulkpoc demo`` leaves: reference data,
-    points of contact, three batches, and the admin with the password the README gives."""
-    folder = tmp_path_factory.mktemp("server")
-    run_demo(folder / "bulkpoc-demo", echo=lambda _line: None)
-    with running_server(README_STORE, folder) as running:
-        yield running
-
-
-@pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    """A fresh browser profile (no session) with a tab on the server; the test fails if the
-    page broke its own Content Security Policy."""
-    context = new_context(browser, server)
-    tab = context.new_page()
-    refused = watch_csp(tab)
-    yield tab
-    context.close()
-    assert not refused, f"Content Security Policy violations: {refused}"
-
-
-@pytest.fixture
-def visits(tmp_path: Path) -> Visits:
-    return Visits(tmp_path)
 
 
 def log_in(page: Page, password: str = DEMO_PASSWORD) -> None:

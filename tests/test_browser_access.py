@@ -10,29 +10,20 @@ import json
 import re
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bulkpoc.domain.permissions import POC_CREATE, SKILLS_EDIT
 from bulkpoc.services.auth import set_password
 from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
 from bulkpoc.store.db import Store
-from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
+from tests.browser import Server, Visits, new_context, running_server, watch_csp
+from tests.browser_fixtures import DEMO_STORE as STORE
 
-STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder
 WIDTHS = (1280, 390)
 SKILLS_ONLY = "sam"
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +57,6 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
 def _note_foreign(url: str, server: Server, elsewhere: list[str]) -> None:
     if not url.startswith((server.url + "/", "data:")):
         elsewhere.append(url)
-
-
-@pytest.fixture
-def visits(tmp_path: Path) -> Visits:
-    return Visits(tmp_path)
 
 
 def fits(page: Page, visits: Visits, name: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from bulkpoc.config import Settings
 from bulkpoc.domain.permissions import PERMISSIONS, POC_CREATE, SKILLS_EDIT
@@ -18,21 +18,12 @@ from bulkpoc.services.auth import create_token, set_password
 from bulkpoc.services.demo import DEMO_PASSWORD, load_demo_reference_data
 from bulkpoc.services.schedules import add_schedule
 from bulkpoc.store.db import Store
-from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
+from tests.browser import Server, Visits, running_server
+from tests.browser_fixtures import DEMO_STORE as STORE
 from tests.conftest import poc
 from tests.mailserver import HOST, free_port
 from tests.test_browser_access import fits
 from tests.test_mail import notify, upload
-
-STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -66,16 +57,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store.engine.dispose()
     with running_server(STORE, folder) as running:
         yield running
-
-
-@pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = new_context(browser, server)
-    tab = context.new_page()
-    refused = watch_csp(tab)
-    yield tab
-    context.close()
-    assert not refused, f"Content Security Policy violations: {refused}"
 
 
 def test_every_administration_page_reads_at_both_widths(page: Page, tmp_path: Path) -> None:

@@ -7,50 +7,21 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
+from bulkpoc.services.demo import DEMO_PASSWORD
 from bulkpoc.store.db import Store
-from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
+from tests.browser import Server, Visits
 
-STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder
 WIDTHS = (1280, 390)
 NEW_LINES = [
     ("Preview Line A", "+12025550117"),
     ("Preview Line B", "+12025550118"),
     ("Preview Line C", "+12025550119"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("server")
-    run_demo(folder / "bulkpoc-demo", echo=lambda _line: None)
-    with running_server(STORE, folder) as running:
-        yield running
-
-
-@pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = new_context(browser, server)
-    tab = context.new_page()
-    refused = watch_csp(tab)
-    yield tab
-    context.close()
-    assert not refused, f"Content Security Policy violations: {refused}"
 
 
 def fits(page: Page, visits: Visits, name: str) -> None:

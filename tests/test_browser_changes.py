@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
@@ -18,9 +18,9 @@ from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.output.exports import export_frame
 from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
 from bulkpoc.store.db import Store
-from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
+from tests.browser import Server, Visits, new_context, running_server, watch_csp
+from tests.browser_fixtures import DEMO_STORE as STORE
 
-STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder
 WIDTHS = (1280, 390)
 MOVED = ("Sales Calls", "Support Calls")
 
@@ -40,14 +40,6 @@ def review_file(store: Store, folder: Path) -> Path:
     path = folder / "reviewed.csv"
     frame.to_csv(path, index=False)
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,45 +5,15 @@ page is axe-clean and fits 1280 px and 390 px without scrolling sideways."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
+from bulkpoc.services.demo import DEMO_PASSWORD
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
-from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
+from tests.browser import Server, Visits
 from tests.test_browser_access import WIDTHS
-
-STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("server")
-    run_demo(folder / "bulkpoc-demo", echo=lambda _line: None)
-    with running_server(STORE, folder) as running:
-        yield running
-
-
-@pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = new_context(browser, server)
-    tab = context.new_page()
-    refused = watch_csp(tab)
-    yield tab
-    context.close()
-    assert not refused, f"Content Security Policy violations: {refused}"
 
 
 def fits(page: Page, visits: Visits, name: str) -> None:
