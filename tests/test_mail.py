@@ -27,6 +27,7 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
+from bulkpoc.output import delivery as outbox_delivery
 from bulkpoc.output import mail
 from bulkpoc.store.db import Store
 from tests.conftest import poc, write_rows
@@ -207,10 +208,10 @@ def test_a_refused_connection_keeps_the_message_and_a_later_pass_sends_it(
 
     retry_at = row["next_attempt_at"]
     with smtp_server(port) as server:
-        early = mail.deliver_due(store, settings, now=retry_at - dt.timedelta(seconds=1))
+        early = outbox_delivery.deliver_due(store, settings, now=retry_at - dt.timedelta(seconds=1))
         assert early == []
         assert server.envelopes == []
-        (delivery,) = mail.deliver_due(store, settings, now=retry_at)
+        (delivery,) = outbox_delivery.deliver_due(store, settings, now=retry_at)
 
     destination = f"smtp://{HOST}:{port}"
     assert (delivery.sent, delivery.destination, delivery.batch_id) == (
@@ -225,7 +226,7 @@ def test_a_refused_connection_keeps_the_message_and_a_later_pass_sends_it(
     assert (row["attempts"], row["sent_at"], row["destination"]) == (2, retry_at, destination)
     assert load_result(store, result.batch_id).reports.email == destination
     later = retry_at + dt.timedelta(days=1)
-    assert mail.deliver_due(store, settings, now=later, ignore_backoff=True) == []
+    assert outbox_delivery.deliver_due(store, settings, now=later, ignore_backoff=True) == []
 
 
 def test_the_wait_between_attempts_doubles_and_is_capped(store, settings):
@@ -234,13 +235,13 @@ def test_the_wait_between_attempts_doubles_and_is_capped(store, settings):
     now = dt.datetime(2030, 1, 1)
     waits = []
     for attempt in range(1, 6):
-        (delivery,) = mail.deliver_due(store, settings, now=now)
+        (delivery,) = outbox_delivery.deliver_due(store, settings, now=now)
         (row,) = outbox(store)
         assert (delivery.message_id, delivery.sent, row["attempts"]) == (message_id, False, attempt)
         assert delivery.next_attempt_at == row["next_attempt_at"]
         waits.append((row["next_attempt_at"] - now).total_seconds())
         not_yet = row["next_attempt_at"] - dt.timedelta(microseconds=1)
-        assert mail.deliver_due(store, settings, now=not_yet) == []
+        assert outbox_delivery.deliver_due(store, settings, now=not_yet) == []
         now = row["next_attempt_at"]
     assert waits == [60, 120, 240, 300, 300]
     (row,) = outbox(store)
@@ -287,7 +288,7 @@ def silent_server() -> Iterator[int]:
 def test_a_server_that_accepts_and_never_answers_is_a_timeout(store, settings):
     queue(store)
     with silent_server() as port:
-        (delivery,) = mail.deliver_due(store, smtp(settings, port, smtp_timeout=0.5))
+        (delivery,) = outbox_delivery.deliver_due(store, smtp(settings, port, smtp_timeout=0.5))
     reason = f"{HOST}:{port} did not answer within 0.5 seconds"
     assert (delivery.sent, delivery.error) == (False, reason)
     (row,) = outbox(store)
@@ -300,14 +301,16 @@ def test_a_server_that_accepts_and_never_answers_is_a_timeout(store, settings):
 def test_a_pass_leaves_alone_what_another_pass_took_after_it_looked(store, settings):
     ids = [queue(store, f"message {n}") for n in range(4)]
     with smtp_server(hold_first=True) as server:
-        first: list[mail.Delivery] = []
+        first: list[outbox_delivery.Delivery] = []
         up = smtp(settings, server.port)
-        thread = threading.Thread(target=lambda: first.extend(mail.deliver_due(store, up)))
+        thread = threading.Thread(
+            target=lambda: first.extend(outbox_delivery.deliver_due(store, up))
+        )
         thread.start()
         assert server.holding.wait(timeout=60), "the first pass never reached the server"
         # The first pass is sending message 1 and has read messages 2-4 as due. Another pass,
         # whose server refuses, tries 2-4 meanwhile: they wait for their next attempt.
-        second = mail.deliver_due(store, smtp(settings, free_port()))
+        second = outbox_delivery.deliver_due(store, smtp(settings, free_port()))
         server.release.set()
         thread.join(timeout=60)
 
@@ -327,11 +330,11 @@ def test_two_passes_at_once_send_every_message_exactly_once(store, settings):
     with smtp_server() as server:
         settings = smtp(settings, server.port)
         start = threading.Barrier(2)
-        sent: list[list[mail.Delivery]] = [[], []]
+        sent: list[list[outbox_delivery.Delivery]] = [[], []]
 
         def deliver(slot: int) -> None:
             start.wait()
-            sent[slot].extend(mail.deliver_due(store, settings))
+            sent[slot].extend(outbox_delivery.deliver_due(store, settings))
 
         threads = [threading.Thread(target=deliver, args=(slot,)) for slot in (0, 1)]
         for thread in threads:
@@ -390,7 +393,7 @@ def test_starttls_with_a_login_and_a_trusted_ca(store, settings, tmp_path):
             smtp_password=SecretStr("s3cret"),
         )
         queue(store)
-        (delivery,) = mail.deliver_due(store, settings)
+        (delivery,) = outbox_delivery.deliver_due(store, settings)
     assert delivery.sent, delivery.error
     assert server.logins == [("mailer", "s3cret")]
     assert len(server.envelopes) == 1
@@ -409,7 +412,7 @@ def test_a_wrong_password_keeps_the_message_and_says_so(store, settings, tmp_pat
             smtp_password=SecretStr("wrong"),
         )
         queue(store)
-        (delivery,) = mail.deliver_due(store, settings)
+        (delivery,) = outbox_delivery.deliver_due(store, settings)
     assert delivery.error == (
         f"{HOST}:{server.port} refused the login of mailer: "
         "535 5.7.8 Authentication credentials invalid"
@@ -425,7 +428,7 @@ def test_implicit_tls_with_a_trusted_ca(store, settings, tmp_path):
             settings, server.port, smtp_security="tls", smtp_ca_file=certificates.ca_file
         )
         queue(store)
-        (delivery,) = mail.deliver_due(store, settings)
+        (delivery,) = outbox_delivery.deliver_due(store, settings)
     assert delivery.sent, delivery.error
     assert len(server.envelopes) == 1
 
@@ -437,7 +440,7 @@ def test_a_certificate_no_trusted_ca_signed_is_refused_and_the_message_kept(
     with smtp_server(ssl_context=certificates.server_context()) as server:
         settings = smtp(settings, server.port, smtp_security="tls")
         queue(store)
-        (delivery,) = mail.deliver_due(store, settings)
+        (delivery,) = outbox_delivery.deliver_due(store, settings)
     assert delivery.error.startswith(
         f"The TLS certificate of {HOST}:{server.port} is not trusted: "
     )
@@ -450,4 +453,9 @@ def test_the_waits_between_attempts_come_from_the_environment():
     chosen = Settings.from_env(
         {"BULKPOC_MAIL_RETRY_SECONDS": "10", "BULKPOC_MAIL_RETRY_MAX_SECONDS": "25"}
     )
-    assert [mail.retry_delay(chosen, attempts) for attempts in (1, 2, 3, 4)] == [10, 20, 25, 25]
+    assert [outbox_delivery.retry_delay(chosen, attempts) for attempts in (1, 2, 3, 4)] == [
+        10,
+        20,
+        25,
+        25,
+    ]

@@ -20,6 +20,7 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.formats.base import RawTable
 from bulkpoc.output import changes, changes_csv, mail, report
+from bulkpoc.output.delivery import Delivery, deliver_due
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store, utcnow
 
@@ -101,9 +102,9 @@ def deliver(
     if message_id is None:
         return
     try:
-        deliveries = mail.deliver_due(store, settings, only=[message_id], waiting=waiting)
+        deliveries = deliver_due(store, settings, only=[message_id], waiting=waiting)
     except StoreBusy as busy:
-        deliveries = [mail.Delivery(message_id, result.batch_id, [], error=str(busy).rstrip("."))]
+        deliveries = [Delivery(message_id, result.batch_id, [], error=str(busy).rstrip("."))]
     # Empty when another process took the message meanwhile: that process sends it.
     for delivery in deliveries:
         if delivery.sent:

@@ -65,10 +65,10 @@ def outbox(ctx: click.Context, include_sent: bool, as_json: bool) -> None:
 @click.pass_obj
 def send(obj: Context, all_pending: bool) -> None:
     """Send the results emails that are due now; exit 1 if any could not be sent."""
-    from bulkpoc.output import mail
+    from bulkpoc.output.delivery import deliver_due
 
     with user_errors():
-        deliveries = mail.deliver_due(obj.store(), obj.settings, ignore_backoff=all_pending)
+        deliveries = deliver_due(obj.store(), obj.settings, ignore_backoff=all_pending)
     if not deliveries:
         click.echo("Nothing is due.")
     for delivery in deliveries:

@@ -14,7 +14,7 @@ from bulkpoc.domain.errors.types import StoreBusy
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.jobs.unread import free_name, keep_unread
-from bulkpoc.output.mail import deliver_due
+from bulkpoc.output.delivery import deliver_due
 from bulkpoc.store.batches import Waiting
 from bulkpoc.store.db import Store
 

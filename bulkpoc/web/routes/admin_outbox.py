@@ -1,6 +1,6 @@
 """Administration, Outbox: the results emails not sent yet (waiting for their first try, or
 failed and waiting to be tried again), and "Retry now", which tries them at once as
-``bulkpoc outbox send --all-pending`` does (``output.mail.deliver_due``)."""
+``bulkpoc outbox send --all-pending`` does (``output.delivery.deliver_due``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from bulkpoc.domain.errors.types import BulkpocError
 from bulkpoc.domain.users import User
-from bulkpoc.output import mail
+from bulkpoc.output import delivery, mail
 from bulkpoc.store.db import Store
 from bulkpoc.web.admin_pages import Admin, admin_render, form_text
 from bulkpoc.web.deps import get_settings, get_store
@@ -38,7 +38,7 @@ async def retry(request: Request, user: Admin, store: StoreDep) -> Response:
     settings = get_settings(request)
     try:
         tried = await run_in_threadpool(
-            mail.deliver_due, store, settings, only=only, ignore_backoff=True
+            delivery.deliver_due, store, settings, only=only, ignore_backoff=True
         )
     except BulkpocError as busy:
         return _page(request, user, store, status.HTTP_503_SERVICE_UNAVAILABLE, error=str(busy))
