@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from bulkpoc.domain.last_modified import parse_last_modified
 from bulkpoc.domain.parsers import (
     Parsed,
     parse_email,
-    parse_last_modified,
     parse_media_type,
     parse_phone,
     parse_row_changed,

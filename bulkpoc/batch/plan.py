@@ -26,7 +26,7 @@ from bulkpoc.domain.errors.codes import (
     PERMISSION_DENIED,
     STILL_NEEDED,
 )
-from bulkpoc.domain.parsers import at_precision_of, parse_last_modified
+from bulkpoc.domain.last_modified import at_precision_of, parse_last_modified
 from bulkpoc.domain.records.base import LAST_MODIFIED, Sheet
 from bulkpoc.domain.records.keys import UniqueKey
 from bulkpoc.store.record_tables import unique_keys

@@ -30,6 +30,7 @@ from bulkpoc.domain.errors.codes import (
 )
 from bulkpoc.domain.errors.log import ErrorLog, row_list
 from bulkpoc.domain.errors.types import FileRejected
+from bulkpoc.domain.last_modified import at_precision_of, parse_last_modified
 from bulkpoc.domain.records.as_text import records_as_text
 from bulkpoc.domain.records.base import (
     LAST_MODIFIED,
@@ -125,9 +126,9 @@ def identical_to_store(sheet: Sheet, to_check: pd.Series | None = None) -> pd.Se
     if sheet.rtype.has_last_modified:
         # Compared as instants, at the precision the row gives, as the conflict rule does:
         # parsing 100,000 timestamps is cheaper than formatting them.
-        written = parse.parse_last_modified(sheet.cells.loc[candidates, LAST_MODIFIED]).values
+        written = parse_last_modified(sheet.cells.loc[candidates, LAST_MODIFIED]).values
         stored_time = pd.to_datetime(stored["last_modified"])
-        same &= (written == parse.at_precision_of(stored_time, written)).to_numpy()
+        same &= (written == at_precision_of(stored_time, written)).to_numpy()
     identical[same.index] = same.to_numpy()
     return identical
 
