@@ -32,6 +32,13 @@ class FileRejected(BulkpocError):
     """The file cannot be processed at all: unreadable, wrong type, missing columns."""
 
 
+class MappingInvalid(BulkpocError):
+    """A column mapping that cannot be used: bad TOML, an unknown section or column, no such
+    saved mapping."""
+
+    code = "mapping_invalid"
+
+
 class PermissionDenied(BulkpocError):
     """The user may not submit this kind of file."""
 
