@@ -10,6 +10,8 @@ each of ours came from, so errors and the error file keep the partner's own head
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,11 +27,14 @@ from bulkpoc.domain.records import ERROR_COLUMN, RECORD_TYPES, RecordType
 __all__ = [
     "ColumnMapping",
     "MappedTable",
+    "SavedMapping",
     "apply_mapping",
+    "check_name",
     "closest_header",
     "closest_note",
     "fold",
     "fold_header",
+    "headers_key",
 ]
 
 SECTIONS = ("columns", "constants", "values")
@@ -135,6 +140,47 @@ class ColumnMapping(BaseModel):
             if getattr(self, section):
                 data[section] = getattr(self, section)
         return tomli_w.dumps(data)
+
+
+NAME_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    """A mapping as the store keeps it: by name, with its TOML as written, who saved it and
+    when (naive UTC)."""
+
+    name: str
+    mapping: ColumnMapping
+    toml: str
+    saved_by: str
+    saved_at: dt.datetime
+
+    @property
+    def record_type(self) -> str:
+        return self.mapping.record_type
+
+
+def check_name(name: str) -> str:
+    """A mapping's name, trimmed; ``MappingInvalid`` for one that cannot be a name (it is part
+    of the API's URLs, so it has no slash)."""
+    name = name.strip()
+    if not name or len(name) > NAME_LENGTH or "/" in name:
+        raise MappingInvalid(
+            f"A mapping name must be 1 to {NAME_LENGTH} characters without '/', not {name!r}."
+        )
+    return name
+
+
+def headers_key(headers: list[str] | tuple[str, ...]) -> str | None:
+    """What a file's headers are compared by (folded, in order, without blank ones and the error
+    file's Error column, so a partner's corrected error file matches): a SHA-256, or None."""
+    kept = [fold_header(header) for header in headers]
+    kept = [header for header in kept if header and header != fold_header(ERROR_COLUMN)]
+    if not kept:
+        return None
+    folded = "\x1f".join(kept)
+    return hashlib.sha256(folded.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ class MappingInvalid(BulkpocError):
     code = "mapping_invalid"
 
 
+class UnknownMapping(MappingInvalid):
+    """No column mapping is saved under the given name."""
+
+    code = "unknown_mapping"
+
+
 class PermissionDenied(BulkpocError):
     """The user may not submit this kind of file."""
 
