@@ -32,7 +32,7 @@ class ScheduleBook:
         """Keep a new schedule, or refuse it in one sentence (``BadSchedule``, ``UnknownUser``)."""
         _check(schedule)
         self.get_user(schedule.run_as)
-        self._check_mapping(schedule)
+        self.check_schedule_mapping(schedule)
         values = _columns(schedule)
         values.update(created_at=utcnow(), last_fired_at=None)
         values.pop("id")
@@ -49,7 +49,7 @@ class ScheduleBook:
             ) from None
         return self.get_schedule(schedule.name)
 
-    def _check_mapping(self, schedule: Schedule) -> None:
+    def check_schedule_mapping(self, schedule: Schedule) -> None:
         """A schedule's mapping must be saved, and be one for the schedule's record type."""
         if not schedule.mapping:
             return
@@ -93,7 +93,7 @@ class ScheduleBook:
         checks a new one; its name, when it was added and when it last fired stay."""
         _check(schedule)
         self.get_user(schedule.run_as)
-        self._check_mapping(schedule)
+        self.check_schedule_mapping(schedule)
         table = schema.schedules
         values = _columns(schedule)
         for kept in ("id", "name", "enabled"):
