@@ -165,7 +165,7 @@ def add_routes(router: APIRouter) -> None:
             403: _problem(
                 "The user may not upload the mapping's record type (nor that of the mapping "
                 "it replaces)."
-            )
+            ),
         },
     )
     router.add_api_route(
