@@ -139,6 +139,7 @@ def test_errors_the_error_file_and_the_report_keep_the_partners_headers(store, s
     html = Path(result.reports.html).read_text(encoding="utf-8")
     assert ">Queue<" in html
     assert ">IVR<" in html
+    assert "<th>Column mapping</th><td>partner.toml " in html
     assert store.batch_errors(result.batch_id)[0].column == "Queue"
 
 
