@@ -95,6 +95,7 @@ def test_a_file_that_neither_matches_nor_fits_fails_naming_the_closest_headers(
     )
     result = run_import(store, path, mapped_options(), settings)
     assert result.status.value == "failed"
+    assert result.failure_code == "mapping_misfit"
     assert result.failure == (
         "The file does not fit its mapping: it has no columns 'Phone Number' (for Point of "
         "Contact; the closest in the file is 'Phone No') and 'IVR' (for IVR Reporting Enabled; "
