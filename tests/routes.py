@@ -61,7 +61,10 @@ JSON_BODIES: dict[str, dict] = {
         for collection in ("pocs", "skills", "scripts", "chat-profiles")
     },
     "bulk-numbers": {"ids": ["+12025550100"], "fields": {"voice": True}, "dry_run": True},
+    "mapping-poc": {"record_type": "poc", "columns": {"Point of Contact": "Phone Number"}},
 }
+# The saved mapping the samples read and remove (tests/test_web_access.py saves it).
+SAMPLE_MAPPING = "sample-partner"
 
 ROUTES = [
     # --- pages -----------------------------------------------------------------------------
@@ -310,6 +313,15 @@ ROUTES = [
         "/api/v1/chat-profiles/{key:record}",
         _("/api/v1/chat-profiles/1", REFERENCE_DATA_EDIT),
     ),
+    # Column mappings: reading them needs a token; saving or removing one, the permission to
+    # upload its record type (checked once the body or the stored mapping names the type).
+    _route("GET", "/api/v1/mappings", _("/api/v1/mappings", LOGIN)),
+    _route("GET", "/api/v1/mappings/{name}", _(f"/api/v1/mappings/{SAMPLE_MAPPING}", LOGIN)),
+    _route(
+        "PUT",
+        "/api/v1/mappings/{name}",
+        _("/api/v1/mappings/sample-put", POC_CREATE, body="mapping-poc"),
+    ),
     _route("GET", "/api/v1/numbers", _("/api/v1/numbers?per_page=5", REFERENCE_DATA_EDIT)),
     _route(
         "GET",
@@ -344,6 +356,12 @@ ROUTES = [
                 _(f"/api/v1/{collection}/bulk-edit", needs, body=f"bulk-{collection}"),
             ),
         )
+    ),
+    # After the mapping's GET: it removes the sample mapping.
+    _route(
+        "DELETE",
+        "/api/v1/mappings/{name}",
+        _(f"/api/v1/mappings/{SAMPLE_MAPPING}", POC_CREATE, 204),
     ),
     # Last: it ends the session its client has.
     _route("POST", "/logout", _("/logout", PUBLIC, 303)),

@@ -94,7 +94,7 @@ API_CALLS = [
             r"{key(:\w+)?}", "1" if "/numbers/" not in route.path else "+12025550100", route.path
         )
         .replace("{batch_id}", "1")
-        .format(record_type="poc", file_format="csv", collection="pocs", record_id="1"),
+        .format(record_type="poc", file_format="csv", collection="pocs", record_id="1", name="x"),
     )
     for route in access.routes(router.routes)  # the records' routes are an included router
     for method in route.methods
@@ -604,7 +604,7 @@ def test_the_openapi_schema_declares_the_token_and_every_answer(api):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "bulkpoc tokens create" in scheme["description"]
     operations = [op for item in schema["paths"].values() for op in item.values()]
-    assert len(operations) == len(API_CALLS) == 39
+    assert len(operations) == len(API_CALLS) == 43
     problems = {"401": ["Problem"], "422": ["Problem", "EditProblem"]}
     for operation in operations:
         assert operation["security"] == [{"APIToken": []}]

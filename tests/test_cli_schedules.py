@@ -113,6 +113,7 @@ def test_a_schedule_is_added_listed_disabled_enabled_and_removed(bulkpoc, tmp_pa
         "hold_for_approval": False,
         "notify": ["a@example.com", "b@example.com"],
         "run_as": "admin",
+        "mapping": None,
         "enabled": True,
         "last_run": None,
     }

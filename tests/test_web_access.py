@@ -17,13 +17,14 @@ from fastapi.testclient import TestClient
 
 from bulkpoc.batch.submit import run_import
 from bulkpoc.config import Settings
+from bulkpoc.domain.mapping import ColumnMapping
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store
 from bulkpoc.web import access
 from bulkpoc.web.app import build_app
-from tests.routes import JSON_BODIES, LOGIN, PUBLIC, ROUTES, Sample
+from tests.routes import JSON_BODIES, LOGIN, PUBLIC, ROUTES, SAMPLE_MAPPING, Sample
 from tests.web import api_client, client_for, csrf_token, log_in, page
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
@@ -63,6 +64,8 @@ def batches(store: Store, settings: Settings, tmp_path: Path) -> dict[str, int]:
         assert result.reports.email, result
         assert result.batch_id, result
         ids[f"{name}_batch"] = result.batch_id
+    mapping = ColumnMapping(record_type="poc", columns={"Name": "Queue Name"})
+    store.save_mapping(SAMPLE_MAPPING, mapping, "admin")
     return ids
 
 

@@ -144,6 +144,37 @@ def test_a_schedule_is_added_edited_disabled_and_run_now_with_its_files(
     assert store.get_schedule("nightly").enabled
 
 
+def test_a_schedule_reads_its_files_through_the_mapping_chosen_on_its_form(
+    store: Store, admin: TestClient, tmp_path: Path
+) -> None:
+    """Issue 25: the form offers the saved mappings; a removed one is refused in one sentence."""
+    from bulkpoc.domain.mapping import ColumnMapping
+
+    store.save_mapping("partner", ColumnMapping(record_type="poc", columns={"Name": "Queue"}), "a")
+    inbox = tmp_path / "inbox"
+    form = page(admin.get("/admin/schedules").text).by_id("mapping")
+    assert [option.text for option in form.all("option")] == [
+        "None (our headers)",
+        "partner (Points of Contact)",
+    ]
+    added = post(admin, "/admin/schedules", **schedule_form(inbox, mapping="partner"))
+    assert added.status_code == 303, said(added)
+    assert store.get_schedule("nightly").mapping == "partner"
+    assert "mapped by partner" in page(admin.get("/admin/schedules").text).by_id("schedules").text
+    url = added.headers["location"].split("?")[0]
+    chosen = page(admin.get(url).text).by_id("mapping")
+    assert [o.text for o in chosen.all("option") if "selected" in o.attrs] == [
+        "partner (Points of Contact)"
+    ]
+    unmapped = post(admin, url, **schedule_form(inbox, mapping=""))
+    assert unmapped.status_code == 303
+    assert store.get_schedule("nightly").mapping is None
+    store.remove_mapping("partner")
+    gone = post(admin, url, **schedule_form(inbox, mapping="partner"))
+    assert gone.status_code == 400
+    assert "There is no mapping named 'partner'" in said(gone)
+
+
 # --- users ----------------------------------------------------------------------------------
 
 

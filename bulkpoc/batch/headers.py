@@ -15,6 +15,7 @@ from bulkpoc.domain.errors.codes import (
     NO_KNOWN_COLUMNS,
 )
 from bulkpoc.domain.errors.types import FileRejected
+from bulkpoc.domain.mapping import closest_header
 from bulkpoc.domain.records.base import ERROR_COLUMN, RecordType
 from bulkpoc.formats.base import RawTable
 
@@ -59,12 +60,25 @@ def map_headers(raw: RawTable, rtype: RecordType) -> tuple[dict[str, int], list[
         raise FileRejected(
             MISSING_COLUMNS,
             s="s" if len(missing) > 1 else "",
-            headers=", ".join(f"'{header}'" for header in missing),
+            headers=", ".join(_with_closest(header, raw.headers, positions) for header in missing),
             detail="".join(f" {note}" for note in _unknown_notes(raw.headers, positions)),
         )
     if unknown:
         warnings.insert(0, "Ignored unknown column(s): " + ", ".join(unknown) + ".")
     return positions, warnings
+
+
+def _with_closest(header: str, headers: list[str], positions: dict[str, int]) -> str:
+    """A missing column as its message names it: with the file's closest unused header (one
+    holding invisible characters has a note of its own, ``_unknown_notes``)."""
+    used = set(positions.values())
+    unused = [
+        text
+        for position, text in enumerate(headers)
+        if position not in used and not invisible.found_in(_without_bom(text, position))
+    ]
+    close = closest_header(header, unused)
+    return f"'{header}' (the closest in the file is '{close}')" if close else f"'{header}'"
 
 
 def _shown_header(header: str, position: int) -> str:

@@ -20,6 +20,7 @@ from bulkpoc.batch import preview
 from bulkpoc.batch.apply import apply, planned_changes
 from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
+from bulkpoc.batch.mapping import mapped
 from bulkpoc.batch.memory import use_returning_pool
 from bulkpoc.batch.plan import plan
 from bulkpoc.batch.progress import Progress, both, no_progress
@@ -256,9 +257,12 @@ def _check(
     else:
         raw, result.timings["read"] = reading.result()
     result.file_type = raw.file_type
-    positions, warnings = map_headers(raw, rtype)
+    # A partner's file is read as our columns (``ours``); ``raw`` stays as the file came, for
+    # the error file, and the errors name the partner's header of each mapped column.
+    ours, file_headers = mapped(raw, options)
+    positions, warnings = map_headers(ours, rtype)
     result.warnings.extend(raw.warnings + warnings)
-    kept, excluded = preview.leave_out(raw, options.exclude_rows)
+    kept, excluded = preview.leave_out(ours, options.exclude_rows)
     if excluded:
         result.warnings.append(preview.excluded_warning(excluded))
     progress("read", 1, 1)
@@ -281,7 +285,8 @@ def _check(
     plan(sheet)
     result.timings["plan"] = time.perf_counter() - clock
     _tally(result, sheet, total=len(raw.data))
-    result.errors = undo.named(sheet.log.records()) if undo else sheet.log.records()
+    errors = sheet.log.records(file_headers)
+    result.errors = undo.named(errors) if undo else errors
     result.warnings.extend(sheet.warnings)
     if not result.counts.total:
         result.warnings.append("The file has no data rows.")

@@ -9,6 +9,7 @@ result with one clear sentence, never an exception. Only bugs raise.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from pathlib import Path
@@ -60,6 +61,7 @@ def submit(
     """
     settings = settings or Settings.from_env()
     content = _content(source)
+    options = with_mapping(store, options)
     return store.submit_batch(
         waiting_for(settings, progress or no_progress),
         content=content,
@@ -68,6 +70,18 @@ def submit(
         **_batch_values(source, options, content),
         **recorded,
     )
+
+
+def with_mapping(store: Store, options: ImportOptions) -> ImportOptions:
+    """The options with the content of the saved mapping they name: the batch keeps the mapping
+    it runs with, whatever happens to the saved one later. A name not found is left without
+    content, and the batch fails saying so."""
+    if not options.mapping_name or options.mapping is not None:
+        return options
+    saved = store.find_mapping(options.mapping_name)
+    if saved is None:
+        return options
+    return dataclasses.replace(options, mapping=saved.mapping.to_toml())
 
 
 def record_duplicate(

@@ -26,7 +26,7 @@ from bulkpoc.cli.app import (
     type_option,
     user_errors,
 )
-from bulkpoc.domain.errors.types import BulkpocError
+from bulkpoc.domain.errors.types import BulkpocError, MappingInvalid
 from bulkpoc.domain.options import FileType, ImportOptions, RowsMode
 from bulkpoc.domain.status import BatchStatus
 
@@ -53,6 +53,12 @@ if TYPE_CHECKING:
 @click.option(
     "--overwrite", is_flag=True, help="Apply rows even if the record changed since export."
 )
+@click.option(
+    "--mapping",
+    metavar="NAME|FILE.toml",
+    help="Read a partner's file through a column mapping: a saved one's name "
+    "(`bulkpoc mappings list`) or a TOML file.",
+)
 @result_options
 @click.pass_obj
 def import_(
@@ -65,6 +71,7 @@ def import_(
     all_or_nothing: bool,
     max_failed: str | None,
     overwrite: bool,
+    mapping: str | None,
     user: str,
     notify: tuple[str, ...],
     report_dir: Path | None,
@@ -72,6 +79,7 @@ def import_(
 ) -> None:
     """Upload a CSV or XLSX file of records; report every row that failed and why."""
     from bulkpoc.batch.submit import run_import, unrecorded_failure
+    from bulkpoc.services.mappings import with_mapping
 
     options = ImportOptions(
         record_type=type_name,
@@ -91,6 +99,8 @@ def import_(
     except BulkpocError as error:
         _fail_before_batch(unrecorded_failure(path, options, error), as_json)
         return
+    with user_errors(MappingInvalid):  # no such mapping, or not one: a usage error, exit 2
+        options = with_mapping(store, options, mapping)
     with _progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
         result = run_import(store, path, options, obj.settings, progress or _say_when_waiting())
     if as_json:

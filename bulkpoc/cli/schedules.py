@@ -27,7 +27,7 @@ from bulkpoc.cli.app import (
     rows_option,
     type_option,
 )
-from bulkpoc.domain.errors.types import BulkpocError, UnknownUser
+from bulkpoc.domain.errors.types import BulkpocError, MappingInvalid, UnknownUser
 from bulkpoc.domain.options import RowsMode
 
 # Commands import the library when they run: `bulkpoc --help` loads none of it (start-up).
@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from bulkpoc.schedules.inbox import PassResult
 
 
+MAPPING_HELP = (
+    "Read each file through this saved column mapping (`bulkpoc mappings list`), looked up "
+    "by name for each file."
+)
 HOLD_HELP = (
     "Hold each file for approval: run it as a dry run, email its plan with a link, and apply "
     "it when a person applies it from its page."
@@ -53,7 +57,7 @@ def schedule_errors() -> Iterator[None]:
 
     try:
         yield
-    except (BadSchedule, UnknownSchedule, UnknownUser) as error:
+    except (BadSchedule, UnknownSchedule, UnknownUser, MappingInvalid) as error:
         raise UsageProblem(str(error)) from None
     except BulkpocError as error:
         raise click.ClickException(str(error)) from None
@@ -84,6 +88,7 @@ def schedule() -> None:
 @click.option("--all-or-nothing", is_flag=True, help="Apply nothing from a file if any row fails.")
 @max_failed_option
 @click.option("--hold", is_flag=True, help=HOLD_HELP)
+@click.option("--mapping", metavar="NAME", help=MAPPING_HELP)
 @click.option(
     "--notify", multiple=True, metavar="EMAIL", help="Email each file's results (repeatable)."
 )
@@ -106,6 +111,7 @@ def schedule_add(
     all_or_nothing: bool,
     max_failed: str | None,
     hold: bool,
+    mapping: str | None,
     notify: tuple[str, ...],
     user: str,
     timezone: str,
@@ -126,6 +132,7 @@ def schedule_add(
         hold_for_approval=hold,
         recipients=notify,
         run_as=user,
+        mapping=mapping,
     )
     new = with_inbox(new, inbox)
     with schedule_errors():
@@ -159,6 +166,8 @@ def schedule_add(
     help="Apply nothing when more rows fail than this (as for `add`); none: no limit.",
 )
 @click.option("--hold/--no-hold", default=None, help=HOLD_HELP + " --no-hold: apply at once.")
+@click.option("--mapping", metavar="NAME", help=MAPPING_HELP)
+@click.option("--no-mapping", is_flag=True, help="Read files with our own headers, unmapped.")
 @click.option(
     "--notify",
     multiple=True,
@@ -179,6 +188,8 @@ def schedule_edit(
     all_or_nothing: bool | None,
     max_failed: str | None,
     hold: bool | None,
+    mapping: str | None,
+    no_mapping: bool,
     notify: tuple[str, ...],
     no_notify: bool,
     user: str | None,
@@ -197,6 +208,7 @@ def schedule_edit(
         "recipients": () if no_notify else (notify or None),
         "run_as": user,
         "timezone": timezone,
+        "mapping": "" if no_mapping else mapping,
     }
     changes: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     if max_failed is not None:
@@ -255,6 +267,8 @@ def _options(each: Schedule) -> str:
         said.append(f"stop above {FailureLimit.parse(each.max_failed).described()}")
     if each.hold_for_approval:
         said.append("held for approval")
+    if each.mapping:
+        said.append(f"mapping {each.mapping!r}")
     return ", ".join(said)
 
 
@@ -275,6 +289,7 @@ def _describe(each: Schedule) -> dict[str, Any]:
         "hold_for_approval": each.hold_for_approval,
         "notify": list(each.recipients),
         "run_as": each.run_as,
+        "mapping": each.mapping,
         "enabled": each.enabled,
         "last_run": local_time(last, each.timezone).isoformat() if last else None,
         "next_run": (

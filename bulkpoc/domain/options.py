@@ -48,6 +48,12 @@ class ImportOptions:
     # A scheduled file held for approval: it runs as a dry run, and waits for a person to
     # apply it from its page.
     hold_for_approval: bool = False
+    # A partner's file read through a column mapping (domain.mapping): the mapping's TOML
+    # itself, resolved when the batch is submitted, so re-running, applying or fixing the batch
+    # reads the file exactly as it first ran; and the name it was saved under (or its file's
+    # name). A name without content: the saved mapping was not found, and the batch fails.
+    mapping: str | None = None
+    mapping_name: str | None = None
 
     @property
     def failure_limit(self) -> FailureLimit | None:

@@ -56,6 +56,7 @@ class Schedule:
     recipients: tuple[str, ...] = ()
     run_as: str = "admin"
     enabled: bool = True
+    mapping: str | None = None  # the saved column mapping each file is read through, by name
     created_at: dt.datetime | None = None
     last_fired_at: dt.datetime | None = None
     id: int | None = None
@@ -72,6 +73,7 @@ class Schedule:
             user=self.run_as,
             notify=self.recipients,
             source="schedule",
+            mapping_name=self.mapping,
         )
 
     def latest_tick(self, now: dt.datetime) -> dt.datetime:

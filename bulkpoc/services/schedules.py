@@ -38,6 +38,7 @@ def change_schedule(store: Store, schedule: Schedule) -> Schedule:
         schedule.max_failed,
     )
     store.get_user(schedule.run_as)
+    store.check_schedule_mapping(schedule)
     _make_inbox(schedule.inbox)
     return store.update_schedule(schedule)
 

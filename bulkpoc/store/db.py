@@ -43,6 +43,7 @@ from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.changes import ChangeLookups
 from bulkpoc.store.history import RecordLookups
 from bulkpoc.store.listing import RecordListing
+from bulkpoc.store.mappings import MappingBook
 from bulkpoc.store.previews import Previews
 from bulkpoc.store.retention import ChangeRetention
 from bulkpoc.store.schedules import ScheduleBook
@@ -96,6 +97,7 @@ class Store(
     ChangeLookups,
     Previews,
     ScheduleBook,
+    MappingBook,
     Accounts,
     WebSessions,
     RecordListing,

@@ -26,11 +26,13 @@ class ScheduleBook:
     engine: Engine
     _write_when_free: Callable[..., Any]
     get_user: Callable[..., Any]
+    get_mapping: Callable[..., Any]
 
     def add_schedule(self, schedule: Schedule) -> Schedule:
         """Keep a new schedule, or refuse it in one sentence (``BadSchedule``, ``UnknownUser``)."""
         _check(schedule)
         self.get_user(schedule.run_as)
+        self.check_schedule_mapping(schedule)
         values = _columns(schedule)
         values.update(created_at=utcnow(), last_fired_at=None)
         values.pop("id")
@@ -46,6 +48,17 @@ class ScheduleBook:
                 "another name."
             ) from None
         return self.get_schedule(schedule.name)
+
+    def check_schedule_mapping(self, schedule: Schedule) -> None:
+        """A schedule's mapping must be saved, and be one for the schedule's record type."""
+        if not schedule.mapping:
+            return
+        saved = self.get_mapping(schedule.mapping)
+        if saved.record_type != schedule.record_type:
+            raise BadSchedule(
+                f"The mapping {schedule.mapping!r} reads {saved.record_type} files, not "
+                f"{schedule.record_type} files."
+            )
 
     def schedules(self, enabled_only: bool = False) -> list[Schedule]:
         """Every schedule, by name."""
@@ -80,6 +93,7 @@ class ScheduleBook:
         checks a new one; its name, when it was added and when it last fired stay."""
         _check(schedule)
         self.get_user(schedule.run_as)
+        self.check_schedule_mapping(schedule)
         table = schema.schedules
         values = _columns(schedule)
         for kept in ("id", "name", "enabled"):
@@ -173,6 +187,7 @@ def _columns(schedule: Schedule) -> dict[str, Any]:
         "recipients": list(schedule.recipients),
         "run_as": schedule.run_as,
         "enabled": schedule.enabled,
+        "mapping": schedule.mapping or None,
     }
 
 

@@ -306,6 +306,8 @@ schedules = Table(
     Column("created_at", DateTime, nullable=False),
     # The last cron time a pass claimed (UTC): a schedule fires once per time, whoever runs it.
     Column("last_fired_at", DateTime, nullable=True),
+    # The saved column mapping each file is read through (by name, looked up for each file).
+    Column("mapping", String(100), nullable=True),
 )
 
 # Each content an inbox has received: the same bytes are never processed twice.
@@ -373,4 +375,21 @@ app_secrets = Table(
     Column("name", String(100), primary_key=True),
     Column("value", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
+)
+
+# Column mappings people saved by name: how a partner's file is read as a record type. The
+# TOML is kept as written; headers_key (the SHA-256 of the folded headers it was made for)
+# finds the mapping of a file with the same headers at once.
+mappings = Table(
+    "mappings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("record_type", String(20), nullable=False),
+    Column("toml", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("headers_key", String(64), nullable=True),
+    Column("saved_by", String(100), nullable=False),
+    Column("saved_at", DateTime, nullable=False),
+    Index("ix_mappings_headers_key", "headers_key"),
 )

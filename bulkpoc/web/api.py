@@ -27,15 +27,16 @@ from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bulkpoc.batch.submit import load_result
-from bulkpoc.domain.errors.types import StoreBusy
+from bulkpoc.domain.errors.types import MappingInvalid, StoreBusy
 from bulkpoc.domain.history import files_removed
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.status import BatchStatus
 from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import JobQueue
+from bulkpoc.services.mappings import with_saved_mapping
 from bulkpoc.store import schema
-from bulkpoc.web import api_changes, api_records
+from bulkpoc.web import api_changes, api_mappings, api_records
 from bulkpoc.web.access import (
     LOGIN,
     api,
@@ -172,6 +173,10 @@ def upload(
     settings = get_settings(request)
     check_size(form.file, settings)
     options = form.options(user, display_name(form.file.filename), idempotency_key)
+    try:
+        options = with_saved_mapping(get_store(request), options, options.mapping_name)
+    except MappingInvalid as invalid:  # no such mapping, or one of another record type
+        raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, str(invalid)) from None
     queue: JobQueue = request.app.state.queue
     try:
         # Recorded and queued together; the same key again answers with its first batch.
@@ -412,6 +417,10 @@ router.include_router(api_records.router)
 # --- history: a batch's changes, a record's changes (bulkpoc.web.api_changes) ----------------
 
 api_changes.add_routes(router)
+
+# --- column mappings (bulkpoc.web.api_mappings) -----------------------------------------------
+
+api_mappings.add_routes(router)
 
 
 async def http_error(request: Request, error: StarletteHTTPException) -> Response:

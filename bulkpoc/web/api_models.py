@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import UploadFile
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from bulkpoc.domain.limits import PATTERN, normalised
@@ -26,6 +33,8 @@ def _true_or_false(value: Any) -> Any:
 
 
 FormBool = Annotated[bool, BeforeValidator(_true_or_false)]
+# A saved mapping's name: it is part of the mappings' URLs, so it has no slash.
+MappingName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^/]+$")]
 
 
 def _failure_limit(value: str | None) -> str | None:
@@ -79,6 +88,12 @@ class UploadForm(BaseModel):
         description="Email the results (with the error file when rows fail) to the token's "
         "user, at the email address the store holds for them.",
     )
+    mapping: MappingName | SkipJsonSchema[None] = Field(
+        None,
+        description="A saved column mapping's name (`GET /api/v1/mappings`): the file has a "
+        "partner's own headers and spellings, read through it as this record type. Errors and "
+        "the error file keep the file's own headers.",
+    )
 
     def options(self, user: User, file_name: str | None, upload_id: str | None) -> ImportOptions:
         """The batch's options: this form's, acting as ``user``."""
@@ -95,6 +110,7 @@ class UploadForm(BaseModel):
             source="api",
             display_name=file_name,
             upload_id=upload_id,
+            mapping_name=self.mapping,
         )
 
 

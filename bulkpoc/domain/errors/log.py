@@ -74,11 +74,14 @@ class ErrorLog:
     def __len__(self) -> int:
         return sum(len(part) for part in self._parts)
 
-    def records(self) -> list[RowError]:
-        """Every error, ordered by row and then by the order the checks ran."""
+    def records(self, columns: Mapping[str, str] | None = None) -> list[RowError]:
+        """Every error, ordered by row and then by the order the checks ran; ``columns``
+        renames the columns errors name (our header -> a partner's, for a mapped file)."""
         if not self._parts:
             return []
         frame = pd.concat(self._parts).sort_values(["row", "seq"], kind="stable")
+        if columns:
+            frame["column"] = frame["column"].replace(dict(columns))
         return [
             RowError(int(row), str(column), str(value), str(code), str(message))
             for row, column, value, code, message in zip(

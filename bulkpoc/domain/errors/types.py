@@ -32,6 +32,19 @@ class FileRejected(BulkpocError):
     """The file cannot be processed at all: unreadable, wrong type, missing columns."""
 
 
+class MappingInvalid(BulkpocError):
+    """A column mapping that cannot be used: bad TOML, an unknown section or column, no such
+    saved mapping."""
+
+    code = "mapping_invalid"
+
+
+class UnknownMapping(MappingInvalid):
+    """No column mapping is saved under the given name."""
+
+    code = "unknown_mapping"
+
+
 class PermissionDenied(BulkpocError):
     """The user may not submit this kind of file."""
 

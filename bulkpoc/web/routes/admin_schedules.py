@@ -161,6 +161,10 @@ def _choices(store: Store) -> dict[str, Any]:
         "record_types": {name: rtype.plural for name, rtype in RECORD_TYPES.items()},
         "rows_modes": ROWS,
         "users": [each.name for each in store.list_users()],
+        # The saved column mappings a schedule may read its files through, by record type.
+        "mappings": [
+            (each.name, RECORD_TYPES[each.record_type].plural) for each in store.mappings()
+        ],
     }
 
 
@@ -173,7 +177,17 @@ def _found(store: Store, schedule_id: int) -> Schedule:
 
 # --- the form -----------------------------------------------------------------------------
 
-FIELDS = ("name", "cron", "timezone", "inbox", "record_type", "rows", "notify", "run_as")
+FIELDS = (
+    "name",
+    "cron",
+    "timezone",
+    "inbox",
+    "record_type",
+    "rows",
+    "notify",
+    "run_as",
+    "mapping",
+)
 
 
 def _typed(form: Any) -> dict[str, Any]:
@@ -185,7 +199,7 @@ def _typed(form: Any) -> dict[str, Any]:
 
 
 def _as_typed(schedule: Schedule) -> dict[str, Any]:
-    typed = {name: getattr(schedule, name, "") for name in FIELDS if name != "notify"}
+    typed = {name: getattr(schedule, name, "") or "" for name in FIELDS if name != "notify"}
     typed["notify"] = ", ".join(schedule.recipients)
     typed["all_or_nothing"] = schedule.all_or_nothing
     typed["max_failed"] = schedule.max_failed or ""
@@ -211,6 +225,7 @@ def _schedule(typed: dict[str, Any]) -> Schedule:
         hold_for_approval=typed["hold_for_approval"],
         recipients=tuple(address for address in re.split(r"[,\s]+", typed["notify"]) if address),
         run_as=typed["run_as"],
+        mapping=typed["mapping"] or None,
     )
     return service.with_inbox(schedule, inbox)
 
