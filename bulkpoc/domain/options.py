@@ -48,6 +48,11 @@ class ImportOptions:
     # A scheduled file held for approval: it runs as a dry run, and waits for a person to
     # apply it from its page.
     hold_for_approval: bool = False
+    # A fix (``batch.fixes``): the batch whose failed rows this batch runs again, and the
+    # original file's row number of each of its rows, so its results name the rows as the
+    # person's own file does (a fix of a fix keeps the first file's numbers).
+    fixes: int | None = None
+    fix_rows: tuple[int, ...] = ()
 
     @property
     def failure_limit(self) -> FailureLimit | None:
@@ -58,6 +63,7 @@ class ImportOptions:
         kept = asdict(self)
         kept["notify"] = list(self.notify)
         kept["exclude_rows"] = list(self.exclude_rows)
+        kept["fix_rows"] = list(self.fix_rows)
         kept["report_dir"] = str(self.report_dir) if self.report_dir else None
         return kept
 
@@ -68,6 +74,7 @@ class ImportOptions:
         values = {key: value for key, value in kept.items() if key in names}
         values["notify"] = tuple(values.get("notify") or ())
         values["exclude_rows"] = tuple(values.get("exclude_rows") or ())
+        values["fix_rows"] = tuple(values.get("fix_rows") or ())
         values["report_dir"] = Path(values["report_dir"]) if values.get("report_dir") else None
         return cls(**values)
 

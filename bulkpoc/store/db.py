@@ -41,6 +41,7 @@ from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.changes import ChangeLookups
+from bulkpoc.store.fixes import FixLookups
 from bulkpoc.store.history import RecordLookups
 from bulkpoc.store.listing import RecordListing
 from bulkpoc.store.previews import Previews
@@ -95,6 +96,7 @@ class Store(
     HistoryLookups,
     ChangeLookups,
     Previews,
+    FixLookups,
     ScheduleBook,
     Accounts,
     WebSessions,
