@@ -82,21 +82,35 @@ class GroupFix:
     new: str
 
 
-def fix_batch(
+@dataclass(frozen=True)
+class FixFile:
+    """A fix ready to submit: its file's bytes, its options, and the batch it fixes (the
+    batch's ``fixes`` column)."""
+
+    content: bytes
+    options: ImportOptions
+    fixes: int
+
+    def stream(self) -> io.BytesIO:
+        source = io.BytesIO(self.content)
+        source.name = self.options.display_name or "fix.csv"
+        return source
+
+
+def prepare_fix(
     store: Store,
-    settings: Settings,
     batch_id: int,
     cells: Sequence[CellFix] = (),
     groups: Sequence[GroupFix] = (),
     user: str = "admin",
     dry_run: bool | None = None,
     **chosen: Any,
-) -> BatchResult:
-    """Run batch ``batch_id``'s failed rows again, with the ``cells`` and ``groups`` fixes,
-    as a new batch by ``user``, and return its result (run here and now).
+) -> FixFile:
+    """The file and options of a fix of batch ``batch_id``'s failed rows by ``user``, for
+    the job layer to submit (``fixes=file.fixes``) as it submits an upload.
 
     ``dry_run`` None: as the batch it fixes. ``chosen``: more options (``notify``). Raises
-    ``BatchNotFound``, ``NothingToFix`` or ``FixRefused``; then no batch was recorded.
+    ``BatchNotFound``, ``NothingToFix`` or ``FixRefused``, in one sentence.
     """
     batch, options, failed = fixable(store, batch_id)
     rtype = RECORD_TYPES[batch["record_type"]]
@@ -108,7 +122,24 @@ def fix_batch(
         **({"dry_run": dry_run} if dry_run is not None else {}),
         **chosen,
     )
-    return run_content(store, settings, _csv(headers, rows), fixing, fixes=batch_id)
+    return FixFile(_csv(headers, rows), fixing, batch_id)
+
+
+def fix_batch(
+    store: Store,
+    settings: Settings,
+    batch_id: int,
+    cells: Sequence[CellFix] = (),
+    groups: Sequence[GroupFix] = (),
+    user: str = "admin",
+    dry_run: bool | None = None,
+    **chosen: Any,
+) -> BatchResult:
+    """Run batch ``batch_id``'s failed rows again, with the ``cells`` and ``groups`` fixes,
+    as a new batch by ``user``, here and now (the CLI); its result. Raises as
+    ``prepare_fix`` does, and then no batch was recorded."""
+    fix = prepare_fix(store, batch_id, cells, groups, user, dry_run, **chosen)
+    return run_content(store, settings, fix.content, fix.options, fixes=fix.fixes)
 
 
 def fixable(store: Store, batch_id: int) -> tuple[dict, ImportOptions, list[int]]:

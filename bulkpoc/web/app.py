@@ -32,6 +32,7 @@ from bulkpoc.web.routes import (
     admin_tokens,
     admin_users,
     apply,
+    fixes,
     history,
     lists,
     manage,
@@ -84,6 +85,7 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(account.router)
     app.include_router(results.router)
     app.include_router(apply.router)
+    app.include_router(fixes.router)
     app.include_router(history.router)
     app.include_router(manage.router)
     app.include_router(pocs.router)
