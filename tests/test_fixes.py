@@ -56,7 +56,8 @@ def test_a_fix_that_succeeds_runs_the_failed_rows_as_a_batch_linked_both_ways(
 
     assert fix.status.value == "succeeded", fix.errors
     assert (fix.source, fix.counts.total, fix.counts.created) == ("fix", 3, 3)
-    assert fix.options["fixes"] == failed.batch_id and fix.options["fix_rows"] == [3, 4, 5]
+    assert fix.options["fixes"] == failed.batch_id
+    assert fix.options["fix_rows"] == [3, 4, 5]
     assert store.batch(fix.batch_id)["fixes"] == failed.batch_id
     assert store.fixed_by(failed.batch_id) == [fix.batch_id]
     assert sorted(names(store)) == ["Line A", "Line B", "Line C", "Line D", "Line E"]
@@ -116,7 +117,8 @@ def test_a_fix_without_the_permission_the_rows_need_fails_those_rows(store, sett
     created = run([poc()])
     stored = stored_pocs(store)[0]
     change = run([poc(Point_of_Contact_ID=str(stored["id"]), Skill="Support Cals")])
-    assert errors(change) == [[2, SKILL, "unknown_reference"]] and created.counts.created == 1
+    assert errors(change) == [[2, SKILL, "unknown_reference"]]
+    assert created.counts.created == 1
     store.add_user("clerk", [POC_CREATE])  # may upload, may not change a skill
 
     fix = fix_batch(
@@ -132,7 +134,9 @@ def test_a_fix_keeps_the_options_of_the_batch_it_fixes(store, settings, run):
     dry = run([poc(Skill="Nope")], dry_run=True, overwrite=True)
     fix = fix_batch(store, settings, dry.batch_id, cells=[CellFix(2, SKILL, "Sales Calls")])
 
-    assert fix.dry_run and fix.options["overwrite"] and fix.options["file_type"] == "csv"
+    assert fix.dry_run
+    assert fix.options["overwrite"]
+    assert fix.options["file_type"] == "csv"
     assert (fix.status.value, fix.counts.created, names(store)) == ("succeeded", 1, [])
 
 
@@ -148,7 +152,8 @@ def test_an_all_or_nothing_batch_stopped_by_its_failed_rows_is_fixed_with_every_
     fix = fix_batch(store, settings, stopped.batch_id, cells=[CellFix(3, SKILL, "Sales Calls")])
 
     assert (fix.status.value, fix.counts.created) == ("succeeded", 2)
-    assert fix.options["fix_rows"] == [2, 3] and fix.options["all_or_nothing"]
+    assert fix.options["fix_rows"] == [2, 3]
+    assert fix.options["all_or_nothing"]
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,8 @@ def test_a_refused_fix_says_why_and_runs_nothing(browser, store, failed):
     no_column = browser.post(action, data={"csrftoken": token, "cell:3:Colour": "x"})
 
     assert not_failed.status_code == no_column.status_code == 422
-    assert "Row 2 of batch" in not_failed.text and "did not fail" in not_failed.text
+    assert "Row 2 of batch" in not_failed.text
+    assert "did not fail" in not_failed.text
     assert "has no column &#39;Colour&#39;" in no_column.text
     assert store.count_history() == before
 
@@ -133,7 +134,8 @@ def test_a_refused_fix_says_why_and_runs_nothing(browser, store, failed):
 def test_a_batch_without_failed_rows_offers_no_fix_and_refuses_one(browser, run):
     fine = run([poc()])
     html = page(browser.get(f"/batches/{fine.batch_id}").text)
-    assert not html.has_id("fix-form") and not html.has_id("group-fixes")
+    assert not html.has_id("fix-form")
+    assert not html.has_id("group-fixes")
 
     answer = browser.post(
         f"/batches/{fine.batch_id}/fixes", data={"csrftoken": csrf_token(browser, "/history")}

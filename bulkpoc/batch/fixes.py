@@ -117,10 +117,9 @@ def prepare_fix(
     raw = _original_rows(store, batch, options, rtype)
     headers, rows, numbers = _rows_to_run(raw, failed, _applied_nothing(batch, options))
     headers = _apply(batch_id, rtype, headers, rows, numbers, cells, groups)
+    changed: dict[str, Any] = {**chosen} | ({"dry_run": dry_run} if dry_run is not None else {})
     fixing = dataclasses.replace(
-        _options_of_fix(options, batch_id, user, numbers, batch["file_name"]),
-        **({"dry_run": dry_run} if dry_run is not None else {}),
-        **chosen,
+        _options_of_fix(options, batch_id, user, numbers, batch["file_name"]), **changed
     )
     return FixFile(_csv(headers, rows), fixing, batch_id)
 

@@ -64,7 +64,7 @@ async def fix_batch_rows(
     """Run every failed row of the batch again, with the given cells set and values
     replaced, as a new batch linked to it (``options.fixes``), under the same rules and
     permissions as an upload."""
-    chosen = body or FixRequest()
+    chosen = body or FixRequest.model_validate({})
     cells = [CellFix(cell.row, cell.column, cell.value) for cell in chosen.cells]
     groups = [GroupFix(group.column, group.from_, group.to) for group in chosen.replace]
     try:

@@ -54,10 +54,10 @@ def fixes_posted(form: FormData) -> tuple[list[CellFix], list[GroupFix]]:
         if value != form.get(WAS + name[len(CELL) :]):
             cells.append(CellFix(int(row_text), column, value))
     groups = []
-    column = form.get("group_column")
-    if isinstance(column, str):
+    group_column = form.get("group_column")
+    if isinstance(group_column, str):
         old, new = form.get("group_from"), form.get("group_use") or form.get("group_to")
         if not isinstance(old, str) or not isinstance(new, str):
             raise FixRefused("Say which value to replace, and with what.")
-        groups.append(GroupFix(column, old, new.strip()))
+        groups.append(GroupFix(group_column, old, new.strip()))
     return cells, groups

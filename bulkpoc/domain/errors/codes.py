@@ -12,7 +12,6 @@ row with vectorised string concatenation, not a ``str.format`` per row.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from string import Formatter
