@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from bulkpoc.store import schema
 
 GROUPS_SHOWN = 10  # error groups a results page offers to fix at once, the largest first
+SMALLEST_GROUP = 2  # a value that failed in one row is fixed in its cell
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,19 @@ class FixLookups:
         with self.engine.connect() as connection:
             return [int(row) for row in connection.scalars(query)]
 
-    def error_groups(self, batch_id: int, limit: int = GROUPS_SHOWN) -> list[ErrorGroup]:
+    def error_groups(
+        self, batch_id: int, limit: int = GROUPS_SHOWN, smallest: int = SMALLEST_GROUP
+    ) -> list[ErrorGroup]:
         """The batch's errors of a column grouped by column, code and value, the groups of
-        the most rows first (errors of a row as a whole have no value to replace)."""
+        the most rows first, those of at least ``smallest`` rows (errors of a row as a whole
+        have no value to replace)."""
         errors = schema.batch_errors
         rows = func.count(errors.c.row.distinct())
         query = (
             select(errors.c.column, errors.c.code, errors.c.value, rows, func.min(errors.c.message))
             .where(errors.c.batch_id == batch_id, errors.c.column != "")
             .group_by(errors.c.column, errors.c.code, errors.c.value)
+            .having(rows >= smallest)
             .order_by(rows.desc(), errors.c.column, errors.c.value)
             .limit(limit)
         )
