@@ -194,3 +194,32 @@ def test_a_batch_without_failed_rows_has_nothing_to_fix(store, settings, run):
         fix_batch(store, settings, fine.batch_id)
     with pytest.raises(FixRefused, match="There is no batch 999"):
         fix_batch(store, settings, 999)
+
+
+def test_a_group_fix_takes_the_value_as_the_error_gives_it_and_fills_blank_cells(
+    store, settings, run
+):
+    bad = run(
+        [
+            poc(Name="Line A", Point_of_Contact="(212) 555-0100"),  # row 2: not in the inventory
+            poc(Name="Line B", Point_of_Contact="+12025550101", Skill=""),  # row 3
+            poc(Name="Line C", Point_of_Contact="+12025550102", Skill=""),  # row 4
+        ]
+    )
+    (shown,) = [e.value for e in bad.errors if e.column == "Point of Contact"]
+    fix = fix_batch(
+        store,
+        settings,
+        bad.batch_id,
+        groups=[
+            GroupFix("Point of Contact", shown, "+12025550103"),
+            GroupFix(SKILL, "", "Support Calls"),
+        ],
+    )
+
+    assert fix.status.value == "succeeded", fix.errors
+    assert skills(store) == {
+        "Line A": "Sales Calls",
+        "Line B": "Support Calls",
+        "Line C": "Support Calls",
+    }

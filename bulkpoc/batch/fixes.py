@@ -116,7 +116,10 @@ def prepare_fix(
     rtype = RECORD_TYPES[batch["record_type"]]
     raw = _original_rows(store, batch, options, rtype)
     headers, rows, numbers = _rows_to_run(raw, failed, _applied_nothing(batch, options))
-    headers = _apply(batch_id, rtype, headers, rows, numbers, cells, groups)
+    failing = {
+        group.old.strip(): store.rows_failing_on(batch_id, group.old.strip()) for group in groups
+    }
+    headers = _apply(batch_id, rtype, headers, rows, numbers, cells, groups, failing)
     changed: dict[str, Any] = {**chosen} | ({"dry_run": dry_run} if dry_run is not None else {})
     fixing = dataclasses.replace(
         _options_of_fix(options, batch_id, user, numbers, batch["file_name"]), **changed
@@ -224,8 +227,14 @@ def _apply(
     numbers: list[int],
     cells: Sequence[CellFix],
     groups: Sequence[GroupFix],
+    failing: dict[str, list[tuple[str, int]]],
 ) -> list[str]:
-    """Set the fixes' values in ``rows`` (in place); refuse a fix that fits no failed row."""
+    """Set the fixes' values in ``rows`` (in place); refuse a fix that fits no failed row.
+
+    A group's rows are those whose cell in the column holds its value (trimmed, in any case)
+    and those whose error in the column names the value (``failing``: an error may give it
+    normalised); a blank value only in the rows whose error is in that column, so that a
+    blank cell of a row that failed for something else is left blank."""
     at_row = {number: at for at, number in enumerate(numbers)}
     unknown = sorted({fix.row for fix in cells if fix.row not in at_row})
     if unknown:
@@ -236,7 +245,13 @@ def _apply(
         )
     for group in groups:
         at = _column(batch_id, rtype, headers, rows, group.column)
-        matched = [row for row in rows if row[at].strip() == group.old.strip()]
+        old = group.old.strip()
+        named = {row for column, row in failing.get(old, []) if _key(column) == _key(headers[at])}
+        matched = [
+            row
+            for number, row in zip(numbers, rows, strict=True)
+            if number in named or (old and row[at].strip().casefold() == old.casefold())
+        ]
         if not matched:
             raise FixRefused(
                 f"No failed row of batch {batch_id} has {group.old!r} in {headers[at]}: "

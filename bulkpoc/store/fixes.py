@@ -66,6 +66,29 @@ class FixLookups:
         with self.engine.connect() as connection:
             return [ErrorGroup(*row) for row in connection.execute(query)]
 
+    def rows_failing_on(self, batch_id: int, value: str) -> list[tuple[str, int]]:
+        """Each (column, row) of the batch whose error names ``value``: the rows of the
+        error groups of that value, whatever the cell held before it was read (a phone
+        number the error gives normalised, a blank)."""
+        errors = schema.batch_errors
+        query = (
+            select(errors.c.column, errors.c.row)
+            .where(errors.c.batch_id == batch_id, errors.c.value == value)
+            .distinct()
+        )
+        with self.engine.connect() as connection:
+            return [(str(column), int(row)) for column, row in connection.execute(query)]
+
+    def file_kept(self, sha256: str) -> bool:
+        """Whether the store still holds the uploaded file with this SHA-256 (retention may
+        have removed it), without reading its bytes."""
+        files = schema.files
+        with self.engine.connect() as connection:
+            return (
+                connection.scalar(select(files.c.sha256).where(files.c.sha256 == sha256))
+                is not None
+            )
+
     def fixed_by(self, batch_id: int) -> list[int]:
         """The batches that fixed ``batch_id``'s failed rows, oldest first."""
         batches = schema.batches

@@ -41,7 +41,7 @@ def fix_links(store: Store, result: BatchResult, user: User) -> dict[str, Any]:
         and result.status.finished
         and result.counts.failed > 0
         and bool(result.checksum)
-        and store.file_content(result.checksum) is not None
+        and store.file_kept(result.checksum)
     )
     return {
         "fixes": result.options.get("fixes"),
