@@ -183,6 +183,10 @@ ROUTES = [
     _route(
         "POST", "/batches/{batch_id:int}/apply", _("/batches/{poc_batch}/apply", POC_CREATE, 409)
     ),
+    # Fixing a batch's failed rows: the batch's record type's permission; runs them again.
+    _route(
+        "POST", "/batches/{batch_id:int}/fixes", _("/batches/{poc_batch}/fixes", POC_CREATE, 303)
+    ),
     # Administration: Users Manage. Actions on what does not exist (404) or with an empty
     # form (400) leave the store as the samples after them need it.
     _route("GET", "/admin/schedules", _("/admin/schedules", USERS_MANAGE)),
@@ -293,6 +297,11 @@ ROUTES = [
         "POST",
         "/api/v1/batches/{batch_id}/apply",
         _("/api/v1/batches/{poc_batch}/apply", POC_CREATE, 409),
+    ),
+    _route(
+        "POST",
+        "/api/v1/batches/{batch_id}/fixes",
+        _("/api/v1/batches/{poc_batch}/fixes", POC_CREATE, 202),
     ),
     _route(
         "GET",

@@ -604,7 +604,7 @@ def test_the_openapi_schema_declares_the_token_and_every_answer(api):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "bulkpoc tokens create" in scheme["description"]
     operations = [op for item in schema["paths"].values() for op in item.values()]
-    assert len(operations) == len(API_CALLS) == 43
+    assert len(operations) == len(API_CALLS) == 44
     problems = {"401": ["Problem"], "422": ["Problem", "EditProblem"]}
     for operation in operations:
         assert operation["security"] == [{"APIToken": []}]

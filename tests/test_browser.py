@@ -139,7 +139,7 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
     expect(failed_row.get_by_role("rowheader")).to_contain_text(broken_name)
     failed_cell = failed_row.locator("td.failed-cell")
     expect(failed_cell).to_have_count(1)
-    expect(failed_cell).to_contain_text(BROKEN_SKILL)
+    expect(failed_cell.locator("input.fix-input")).to_have_value(BROKEN_SKILL)
     expect(page.locator("#messages-3 .cell-message")).to_contain_text(
         f"Skill '{BROKEN_SKILL}' does not exist; did you mean '{SUGGESTED_SKILL}'?"
     )
@@ -167,7 +167,7 @@ def test_download_edit_upload_fix_and_find_both_batches_in_history(
     visits.check(page, "history")
     newest.nth(1).get_by_role("link", name=f"Batch {first}").click()
     expect(page).to_have_url(re.compile(rf"/batches/{first}$"))
-    expect(page.locator("#row-3 td.failed-cell")).to_contain_text(BROKEN_SKILL)
+    expect(page.locator("#row-3 td.failed-cell input.fix-input")).to_have_value(BROKEN_SKILL)
 
     page.get_by_role("link", name="Points of Contact", exact=True).click()
     for name, skill in ((f"{old_name} East", renamed["Skill"]), (broken_name, SUGGESTED_SKILL)):

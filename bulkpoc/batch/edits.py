@@ -250,7 +250,18 @@ def run_rows(
 ) -> BatchResult:
     """Submit ``rows`` as a batch of ``rtype`` and run it here and now; returns its
     ``BatchResult``."""
-    content = csv_bytes(rtype.headers, rows)
+    return run_content(store, settings, csv_bytes(rtype.headers, rows), options)
+
+
+def run_content(
+    store: Store,
+    settings: Settings,
+    content: bytes,
+    options: ImportOptions,
+    **recorded: Any,
+) -> BatchResult:
+    """Submit a file's bytes as a batch and run it here and now; ``recorded``: more columns
+    of the batch (as ``submit`` takes them)."""
 
     def stream() -> io.BytesIO:
         source = io.BytesIO(content)
@@ -258,7 +269,7 @@ def run_rows(
         return source
 
     try:
-        batch_id = submit(store, stream(), options, settings, run_here=True)
+        batch_id = submit(store, stream(), options, settings, run_here=True, **recorded)
     except StoreBusy as busy:
         return unrecorded_failure(stream(), options, busy)
     batch = store.batch(batch_id)

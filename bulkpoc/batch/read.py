@@ -28,7 +28,7 @@ from bulkpoc.domain.errors.codes import (
 from bulkpoc.domain.errors.types import FileRejected
 from bulkpoc.formats.base import STREAM_NAME, RawTable, Source, file_label, opened
 
-__all__ = ["checksum", "read_file", "sniff_file_type", "strip"]
+__all__ = ["checksum", "read_file", "renumbered", "sniff_file_type", "strip"]
 
 
 def checksum(source: Source) -> str:
@@ -84,6 +84,21 @@ def read_file(
             choice=found.choice,
         )
     return _drop_empty(found.read(source, name, sheet_names))
+
+
+def renumbered(raw: RawTable, numbers: tuple[int, ...]) -> RawTable:
+    """``raw`` with its rows numbered as another file's: the data row at spreadsheet row
+    ``n`` becomes row ``numbers[n - 2]``. A fix's file holds failed rows of an earlier file,
+    and its results name them as that file does. Rows past the numbers keep their own."""
+
+    def number(row: int) -> int:
+        at = row - 2
+        return numbers[at] if 0 <= at < len(numbers) else row
+
+    raw.rows = raw.rows.map(number).astype("int64")
+    raw.cell_errors = [(number(row), column, text) for row, column, text in raw.cell_errors]
+    raw.row_problems = [problem._replace(row=number(problem.row)) for problem in raw.row_problems]
+    return raw
 
 
 # --- after any reader ------------------------------------------------------------------------

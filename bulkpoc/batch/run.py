@@ -24,7 +24,7 @@ from bulkpoc.batch.mapping import mapped
 from bulkpoc.batch.memory import use_returning_pool
 from bulkpoc.batch.plan import plan
 from bulkpoc.batch.progress import Progress, both, no_progress
-from bulkpoc.batch.read import read_file
+from bulkpoc.batch.read import read_file, renumbered
 from bulkpoc.batch.results import deliver, finish, keep_error_file, queue_email, record_apart
 from bulkpoc.batch.undo_rows import UndoRows
 from bulkpoc.batch.undo_rows import applied as undo_applied
@@ -176,6 +176,8 @@ def _read(
 ) -> tuple[RawTable, float]:
     clock = time.perf_counter()
     raw = read_file(source(), options.file_type, rtype.sheet_names, name)
+    if options.fix_rows:  # a fix: its rows are numbered as the file whose rows it fixes
+        raw = renumbered(raw, options.fix_rows)
     return raw, time.perf_counter() - clock
 
 

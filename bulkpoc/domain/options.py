@@ -54,6 +54,11 @@ class ImportOptions:
     # name). A name without content: the saved mapping was not found, and the batch fails.
     mapping: str | None = None
     mapping_name: str | None = None
+    # A fix (``batch.fixes``): the batch whose failed rows this batch runs again, and the
+    # original file's row number of each of its rows, so its results name the rows as the
+    # person's own file does (a fix of a fix keeps the first file's numbers).
+    fixes: int | None = None
+    fix_rows: tuple[int, ...] = ()
 
     @property
     def failure_limit(self) -> FailureLimit | None:
@@ -64,6 +69,7 @@ class ImportOptions:
         kept = asdict(self)
         kept["notify"] = list(self.notify)
         kept["exclude_rows"] = list(self.exclude_rows)
+        kept["fix_rows"] = list(self.fix_rows)
         kept["report_dir"] = str(self.report_dir) if self.report_dir else None
         return kept
 
@@ -74,6 +80,7 @@ class ImportOptions:
         values = {key: value for key, value in kept.items() if key in names}
         values["notify"] = tuple(values.get("notify") or ())
         values["exclude_rows"] = tuple(values.get("exclude_rows") or ())
+        values["fix_rows"] = tuple(values.get("fix_rows") or ())
         values["report_dir"] = Path(values["report_dir"]) if values.get("report_dir") else None
         return cls(**values)
 

@@ -189,6 +189,8 @@ batches = Table(
     # batch that has not failed (a failed one applied nothing) per preview_of.
     Column("preview_of", Integer, nullable=True),
     Column("new_preview", Integer, nullable=True),
+    # A fix (source ``fix``): the batch whose failed rows it runs again with the fixes made.
+    Column("fixes", Integer, nullable=True),
     # Partial on both backends (migration 0013 makes it so on PostgreSQL too): only SQLite's
     # condition is declared here, because a ``postgresql_where`` makes SQLAlchemy import its
     # whole PostgreSQL dialect (about 40 ms) when this module loads, in every command on SQLite.
@@ -199,6 +201,7 @@ batches = Table(
     Index("ix_batches_source_id", "source", "id"),
     Index("ix_batches_user_id", "user_name", "id"),
     Index("ix_batches_reverts", "reverts", unique=True),
+    Index("ix_batches_fixes", "fixes"),
 )
 
 batch_errors = Table(

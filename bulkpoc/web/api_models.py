@@ -10,6 +10,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     StringConstraints,
     WithJsonSchema,
@@ -176,3 +177,65 @@ class BatchList(BaseModel):
     limit: int
     offset: int
     batches: list[BatchSummary]
+
+
+# --- fixing a batch's failed rows (POST /api/v1/batches/{id}/fixes) -----------------------------
+
+MAX_FIXES = 100_000  # cells, or groups, one request may fix
+FixText = Annotated[str, Field(max_length=10_000)]
+FixColumn = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class CellFixBody(BaseModel):
+    """Set one cell of one failed row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    row: int = Field(
+        ge=2,
+        le=2_147_483_647,
+        description="The failed row, numbered as in the batch's results (the original file's "
+        "row; the header is row 1).",
+        examples=[7],
+    )
+    column: FixColumn = Field(
+        description="The column, as the batch's error records name it (case and spacing "
+        "do not matter).",
+        examples=["Skill"],
+    )
+    value: FixText = Field(description="The cell's new value.", examples=["Sales Calls"])
+
+
+class GroupFixBody(BaseModel):
+    """Replace one value of one column in every failed row that has it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    column: FixColumn = Field(description="The column, as the error records name it.")
+    from_: FixText = Field(
+        alias="from",
+        description="The value to replace (compared trimmed), e.g. an error record's value.",
+        examples=["Sales Cals"],
+    )
+    to: FixText = Field(description="The value to put instead.", examples=["Sales Calls"])
+
+
+class FixRequest(BaseModel):
+    """The fixes to make to a batch's failed rows before they run again as a new batch.
+    Every failed row runs again, fixed or not; cell fixes win over replacements."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cells: list[CellFixBody] = Field(
+        default_factory=list, max_length=MAX_FIXES, description="Cells to set."
+    )
+    replace: list[GroupFixBody] = Field(
+        default_factory=list,
+        max_length=MAX_FIXES,
+        description="Values to replace in every failed row of a column.",
+    )
+    dry_run: bool | SkipJsonSchema[None] = Field(
+        None,
+        description="Report what the fix would do and apply nothing (default: as the batch "
+        "it fixes).",
+    )

@@ -19,7 +19,7 @@ from bulkpoc.config import Settings, proxy_list
 from bulkpoc.jobs.queue import ThreadQueue, queue_for
 from bulkpoc.services.auth import session_secret
 from bulkpoc.store.db import Store
-from bulkpoc.web import api, api_apply, api_edits, api_undo, docs
+from bulkpoc.web import api, api_apply, api_edits, api_fixes, api_undo, docs
 from bulkpoc.web.access import check_declared
 from bulkpoc.web.api import http_error
 from bulkpoc.web.api_http import invalid_request, validation_sentence
@@ -32,6 +32,7 @@ from bulkpoc.web.routes import (
     admin_tokens,
     admin_users,
     apply,
+    fixes,
     history,
     lists,
     manage,
@@ -84,6 +85,7 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(account.router)
     app.include_router(results.router)
     app.include_router(apply.router)
+    app.include_router(fixes.router)
     app.include_router(history.router)
     app.include_router(manage.router)
     app.include_router(pocs.router)
@@ -96,7 +98,7 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     for admin in (admin_schedules, admin_users, admin_tokens, admin_outbox):
         app.include_router(admin.router)
     # Their routes are on the API's router, registered when they were imported.
-    assert api_apply.router is api_undo.router is api_edits.router is api.router
+    assert api_apply.router is api_undo.router is api_edits.router is api_fixes.router is api.router
     app.include_router(api.router)
     app.include_router(docs.router)
     app.add_exception_handler(NotLoggedIn, _to_login)

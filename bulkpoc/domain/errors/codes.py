@@ -11,6 +11,7 @@ row with vectorised string concatenation, not a ``str.format`` per row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from string import Formatter
@@ -134,6 +135,17 @@ def did_you_mean(names: Sequence[str]) -> str:
     quoted = [f"'{name}'" for name in names]
     listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
     return f"did you mean {listed}? Otherwise "
+
+
+def suggested_names(message: str) -> list[str]:
+    """The names an UNKNOWN_REFERENCE ``message``'s did-you-mean offers, read back from the
+    text ``did_you_mean`` wrote (the row errors keep the message, not the names), so a page
+    can offer each as one click without matching the names again."""
+    found = re.search(r"did you mean '(.*)'\? Otherwise ", message)
+    if not found:
+        return []
+    first, _, last = found.group(1).rpartition("' or '")
+    return [*first.split("', '"), last] if first else [last]
 
 
 MEDIA_TYPE_MISMATCH = ErrorType(

@@ -33,6 +33,7 @@ from bulkpoc.web.downloads import (
 )
 from bulkpoc.web.paging import pager, requested_page
 from bulkpoc.web.progress import BatchProgress, batch_progress
+from bulkpoc.web.routes.fixes import fix_links
 from bulkpoc.web.routes.records import record_url
 from bulkpoc.web.routes.undo import undo_links
 from bulkpoc.web.templating import render
@@ -91,6 +92,7 @@ def batch_page(request: Request, batch_id: int, user: MayRead, store: StoreDep) 
         apply_failed=result.applied_as is not None
         and store.applied_as(batch_id, holding=True) is None,
         **undo_links(store, result),
+        **fix_links(store, result, user),
         tab=tab,
         tabs=tabs,
         **shown,
