@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bulkpoc.batch.fixes import CellFix, GroupFix, fix_batch
 from bulkpoc.batch.submit import run_import
 from bulkpoc.domain.errors.types import MappingInvalid, UnknownMapping
 from bulkpoc.domain.mapping import ColumnMapping
@@ -206,3 +207,32 @@ def test_the_store_saves_lists_finds_by_headers_replaces_and_removes_mappings(st
         store.remove_mapping("partner")
     with pytest.raises(MappingInvalid, match="without '/'"):
         store.save_mapping("a/b", mapping, "admin")
+
+
+def test_a_partners_failed_rows_are_fixed_in_their_own_headers_through_the_same_mapping(
+    store, settings, tmp_path
+):
+    """A fix of a mapped batch names the partner's column, as its errors do, and runs the
+    partner's rows through the mapping the batch ran with: the spellings still translated."""
+    path = partner_file(
+        tmp_path / "partner.csv",
+        ["Sales Line", "+12025550100", "Sales Cals", "Main IVR", "Voice", "yes"],
+        ["Help Line", "+12025550101", "Sales Cals", "Main IVR", "Voice", "no"],
+        ["Night Line", "+12025550102", "Support Calls", "No Such Script", "Voice", "no"],
+    )
+    first = run_import(store, path, mapped_options(), settings)
+    assert first.counts.failed == 3
+    assert {error.column for error in first.errors} == {"Queue", "Routing Script"}
+
+    fixed = fix_batch(
+        store,
+        settings,
+        first.batch_id,
+        cells=[CellFix(4, "Routing Script", "Main IVR")],
+        groups=[GroupFix("Queue", "Sales Cals", "Sales Calls")],
+    )
+    assert fixed.status.value == "succeeded", (fixed.failure, fixed.errors)
+    assert (fixed.counts.created, fixed.options["mapping_name"]) == (3, "partner.toml")
+    stored = {poc["name"]: poc for poc in stored_pocs(store)}
+    assert stored["Night Line"]["media_type"] == "Phone Call"  # "Voice", as the mapping says
+    assert stored["Sales Line"]["ivr_enabled"] in (True, 1)
