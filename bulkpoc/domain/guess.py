@@ -82,7 +82,7 @@ def guess_columns(
                 scored.append((score, -order, column.header, at))
     guessed: dict[str, int] = {}
     taken: set[int] = set()
-    for _score_, _order, ours, at in sorted(scored, reverse=True):
+    for _points, _order, ours, at in sorted(scored, reverse=True):
         if ours not in guessed and at not in taken:
             guessed[ours] = at
             taken.add(at)
@@ -112,6 +112,7 @@ def guess_spellings(kind: str, values: Sequence[str], known: Known | None = None
     from rapidfuzz import fuzz, process  # only the mapping step pays for it
 
     known = known or Known()
+    cutoff: float
     if kind == "media_type":
         ours = list(MEDIA_TYPES)
         aliases = dict(MEDIA_TYPE_BY_ALIAS)
@@ -120,9 +121,7 @@ def guess_spellings(kind: str, values: Sequence[str], known: Known | None = None
         ours, aliases, cutoff = [], dict(YES_NO_EXTRA), 100.0  # no fuzzy yes or no
     else:
         ours, aliases, cutoff = list(known.names.get(kind, ())), {}, NAME_CUTOFF
-    accepted = {fold(value) for value in ours}
-    if kind == "yes_no":
-        accepted = YES_WORDS | NO_WORDS
+    accepted = YES_WORDS | NO_WORDS if kind == "yes_no" else {fold(value) for value in ours}
     spellings: dict[str, str] = {}
     for value in dict.fromkeys(value.strip() for value in values):
         if not value or fold(value) in accepted or fold(value) in map(fold, spellings):

@@ -41,6 +41,7 @@ from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.changes import ChangeLookups
+from bulkpoc.store.held_uploads import HeldUploads
 from bulkpoc.store.history import RecordLookups
 from bulkpoc.store.listing import RecordListing
 from bulkpoc.store.mappings import MappingBook
@@ -98,6 +99,7 @@ class Store(
     Previews,
     ScheduleBook,
     MappingBook,
+    HeldUploads,
     Accounts,
     WebSessions,
     RecordListing,

@@ -35,6 +35,7 @@ from bulkpoc.web.routes import (
     history,
     lists,
     manage,
+    mapping_step,
     mass_edit,
     pocs,
     record_forms,
@@ -86,6 +87,7 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(apply.router)
     app.include_router(history.router)
     app.include_router(manage.router)
+    app.include_router(mapping_step.router)
     app.include_router(pocs.router)
     app.include_router(lists.router)
     app.include_router(mass_edit.router)
