@@ -72,7 +72,8 @@ def needs_mapping(content: bytes, options: ImportOptions) -> FirstRows | None:
         raw = read_file(io.BytesIO(content), options.file_type, _sheets(options), "the upload")
         map_headers(raw, RECORD_TYPES[options.record_type])
     except FileRejected as rejected:
-        if rejected.code in (MISSING_COLUMNS.code, NO_KNOWN_COLUMNS.code):
+        # A file without data rows has nothing to map: its batch says what it lacks.
+        if rejected.code in (MISSING_COLUMNS.code, NO_KNOWN_COLUMNS.code) and len(raw.data):
             return FirstRows(raw.headers, raw.data.head(SAMPLE_ROWS))
         return None
     return None
