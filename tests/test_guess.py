@@ -3,7 +3,7 @@ and by its values, and how a partner spells values, from the headers and sample 
 
 from __future__ import annotations
 
-from bulkpoc.domain.guess import Known, guess_columns, guess_spellings, spelled_kind
+from bulkpoc.domain.guess import Known, guess_columns, guess_spellings, is_ours, spelled_kind
 from bulkpoc.domain.records import RECORD_TYPES
 
 POC = RECORD_TYPES["poc"]
@@ -109,3 +109,11 @@ def test_the_kinds_of_values_a_partner_spells() -> None:
     assert spelled_kind(POC, "Active") == "yes_no"
     assert spelled_kind(POC, "Skill") == "skill"
     assert spelled_kind(POC, "Name") is None
+
+
+def test_values_already_ours_are_not_offered_for_respelling() -> None:
+    assert is_ours("media_type", "phone call")
+    assert not is_ours("media_type", "Voice")  # read as Phone Call, but offered to be shown so
+    assert is_ours("yes_no", "Yes")
+    assert is_ours("skill", "sales calls", KNOWN)
+    assert not is_ours("skill", "Sales Cals", KNOWN)

@@ -19,7 +19,7 @@ from bulkpoc.domain.mapping import fold, fold_header
 from bulkpoc.domain.parsers import MEDIA_TYPE_BY_ALIAS, MEDIA_TYPES, NO_WORDS, YES_WORDS
 from bulkpoc.domain.records.base import ERROR_COLUMN, Field, RecordType
 
-__all__ = ["Known", "guess_columns", "guess_spellings", "spelled_kind"]
+__all__ = ["Known", "guess_columns", "guess_spellings", "is_ours", "spelled_kind"]
 
 GOOD_ENOUGH = 60  # a file column scoring less (0-100) for one of ours is not guessed for it
 SPELLING_CUTOFF = 70  # how like one of our values a partner's spelling must be to be guessed
@@ -135,6 +135,16 @@ def guess_spellings(kind: str, values: Sequence[str], known: Known | None = None
         if alias is not None:
             spellings[value] = alias
     return spellings
+
+
+def is_ours(kind: str, value: str, known: Known | None = None) -> bool:
+    """Whether ``value`` is read as it is by a column taking ``kind`` (``spelled_kind``): one
+    of our media types (exactly, not an alias), a Y/N word, or a name the store holds."""
+    if kind == "media_type":
+        return fold(value) in {fold(name) for name in MEDIA_TYPES}
+    if kind == "yes_no":
+        return fold(value) in YES_WORDS | NO_WORDS
+    return fold(value) in (known or Known()).folded(kind)
 
 
 def _columns(rtype: RecordType) -> list[Field]:

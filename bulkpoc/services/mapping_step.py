@@ -20,7 +20,7 @@ from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.read import read_file
 from bulkpoc.domain.errors.codes import MISSING_COLUMNS, NO_KNOWN_COLUMNS
 from bulkpoc.domain.errors.types import BulkpocError, FileRejected
-from bulkpoc.domain.guess import Known, guess_columns, guess_spellings, spelled_kind
+from bulkpoc.domain.guess import Known, guess_columns, guess_spellings, is_ours, spelled_kind
 from bulkpoc.domain.mapping import ColumnMapping, apply_mapping, fold_header
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import ERROR_COLUMN, RECORD_TYPES
@@ -54,6 +54,7 @@ class Proposal:
     columns: dict[str, int]
     spellings: dict[str, dict[str, str]]
     offered: dict[str, list[str]]
+    known: Known
 
 
 def first_rows(content: bytes, options: ImportOptions) -> FirstRows:
@@ -108,15 +109,16 @@ def propose(store: Store, rows: FirstRows, record_type: str) -> Proposal:
         if kind is None:
             continue
         values = list(dict.fromkeys(v.strip() for v in samples[at] if v.strip()))
-        offered[ours] = values[:SPELLINGS_SHOWN]
+        offered[ours] = offered_values(rows, at, kind, known)
         spellings[ours] = guess_spellings(kind, values, known)
-    return Proposal(columns, spellings, offered)
+    return Proposal(columns, spellings, offered, known)
 
 
-def offered_values(rows: FirstRows, at: int) -> list[str]:
-    """The distinct values of the file's column ``at`` the step offers to respell."""
+def offered_values(rows: FirstRows, at: int, kind: str, known: Known) -> list[str]:
+    """The distinct values of the file's column ``at`` the step offers to respell: those
+    that are not already ours (a media type, Y/N, a skill the store has)."""
     values = dict.fromkeys(value.strip() for value in rows.sample(at) if value.strip())
-    return list(values)[:SPELLINGS_SHOWN]
+    return [value for value in values if not is_ours(kind, value, known)][:SPELLINGS_SHOWN]
 
 
 def read_through(rows: FirstRows, mapping: ColumnMapping) -> tuple[list[str], list[list[str]]]:

@@ -56,7 +56,7 @@ class StepForm:
         for choice in choices:
             at = proposal.columns.get(choice.header)
             choice.chosen = f"h{at}" if at is not None else ""
-            _offer(choice, rows, proposal.spellings.get(choice.header, {}), {})
+            _offer(choice, rows, proposal, {})
         return cls(rtype, rows, choices)
 
     @classmethod
@@ -78,8 +78,7 @@ class StepForm:
                 for j in range(64)
                 if f"sp-{choice.index}-{j}-from" in form
             }
-            same = proposal.columns.get(choice.header) == choice.file_column
-            _offer(choice, rows, proposal.spellings.get(choice.header, {}) if same else {}, sent)
+            _offer(choice, rows, proposal, sent)
         return cls(rtype, rows, choices)
 
     def mapping(self) -> ColumnMapping:
@@ -128,14 +127,16 @@ def _blank_choices(rtype: RecordType) -> list[Choice]:
     ]
 
 
-def _offer(choice: Choice, rows: FirstRows, guessed: dict[str, str], sent: dict[str, str]) -> None:
-    """Offer a spelling for each value of the chosen file column: what the person sent for it,
-    else the guess, else nothing."""
+def _offer(choice: Choice, rows: FirstRows, proposal: Proposal, sent: dict[str, str]) -> None:
+    """Offer a spelling for each value of the chosen file column that is not ours already:
+    what the person sent for it, else the guess (for the column guessed), else nothing."""
     at = choice.file_column
     if choice.kind is None or at is None:
         choice.spellings = []
         return
+    same = proposal.columns.get(choice.header) == at
+    guessed = proposal.spellings.get(choice.header, {}) if same else {}
     choice.spellings = [
         (value, sent[value] if value in sent else guessed.get(value, ""))
-        for value in offered_values(rows, at)
+        for value in offered_values(rows, at, choice.kind, proposal.known)
     ]
