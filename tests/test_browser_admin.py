@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bulkpoc.config import Settings
+from bulkpoc.domain.mapping import ColumnMapping
 from bulkpoc.domain.permissions import PERMISSIONS, POC_CREATE, SKILLS_EDIT
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.services.auth import create_token, set_password
@@ -46,7 +47,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store.add_user("admin", PERMISSIONS, email="admin@example.com")
     set_password(store, "admin", DEMO_PASSWORD)
     inbox = folder / "inbox" / "nightly-pocs"
-    nightly = Schedule("nightly-pocs", "0 2 * * mon-fri", "Europe/Paris", str(inbox))
+    acme = ColumnMapping(record_type="poc", columns={"Name": "Queue Name", "Skill": "Queue"})
+    store.save_mapping("acme-queues", acme, "admin")  # issue 25: a schedule reads through it
+    nightly = Schedule(
+        "nightly-pocs", "0 2 * * mon-fri", "Europe/Paris", str(inbox), mapping="acme-queues"
+    )
     add_schedule(store, nightly)
     add_schedule(
         store, Schedule("skills-hourly", "0 * * * *", "UTC", str(folder / "skills"), "skill")
@@ -88,11 +93,14 @@ def test_every_administration_page_reads_at_both_widths(page: Page, tmp_path: Pa
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Schedules")
     expect(page.locator("#schedules tbody tr")).to_have_count(2)
+    expect(page.locator("#schedules")).to_contain_text("mapped by acme-queues")
+    expect(page.get_by_label("Column mapping")).to_contain_text("acme-queues (Points of Contact)")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.screenshot(path=tmp_path / "admin-schedules.png", full_page=True)
     fits(page, visits, "admin-schedules")
 
     page.get_by_role("link", name="nightly-pocs", exact=True).click()
+    expect(page.get_by_label("Column mapping")).to_have_value("acme-queues")
     page.get_by_role("button", name="Run now").click()
     expect(page.locator("#ran")).to_contain_text("No new files in the inbox.")
     fits(page, visits, "admin-schedule")

@@ -183,3 +183,19 @@ def test_a_scheduled_pass_reads_each_file_through_the_schedules_mapping(store, s
         "the file was not read; save the mapping again or choose another."
     )
     assert (inbox / "failed" / f"{tuesday['id']}-tuesday.csv").exists()
+
+
+def test_applying_a_mapped_dry_run_reads_the_file_through_the_same_mapping_even_once_removed(
+    bulkpoc, store, tmp_path, toml_file
+):
+    bulkpoc("mappings", "save", "partner", toml_file)
+    path = partner_file(tmp_path / "partner.csv", ROW)
+    code, preview = bulkpoc.json("import", path, "--mapping", "partner", "--dry-run")
+    assert code == 0, preview
+    assert bulkpoc("mappings", "remove", "partner").exit_code == 0
+    applied = bulkpoc("apply", preview["batch_id"])
+    assert applied.exit_code == 0, applied.output
+    assert names(store)["Sales Line"]["media_type"] == "Phone Call"
+    batch = store.history()[0]
+    assert batch["options"]["mapping_name"] == "partner"
+    assert batch["options"]["preview_of"] == preview["batch_id"]

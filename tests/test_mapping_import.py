@@ -95,6 +95,7 @@ def test_a_file_that_neither_matches_nor_fits_fails_naming_the_closest_headers(
     )
     result = run_import(store, path, mapped_options(), settings)
     assert result.status.value == "failed"
+    assert result.failure_code == "mapping_misfit"
     assert result.failure == (
         "The file does not fit its mapping: it has no columns 'Phone Number' (for Point of "
         "Contact; the closest in the file is 'Phone No') and 'IVR' (for IVR Reporting Enabled; "
@@ -139,6 +140,7 @@ def test_errors_the_error_file_and_the_report_keep_the_partners_headers(store, s
     html = Path(result.reports.html).read_text(encoding="utf-8")
     assert ">Queue<" in html
     assert ">IVR<" in html
+    assert "<th>Column mapping</th><td>partner.toml " in html
     assert store.batch_errors(result.batch_id)[0].column == "Queue"
 
 

@@ -154,7 +154,7 @@ def test_a_schedule_reads_its_files_through_the_mapping_chosen_on_its_form(
     inbox = tmp_path / "inbox"
     form = page(admin.get("/admin/schedules").text).by_id("mapping")
     assert [option.text for option in form.all("option")] == [
-        "None: files have our headers",
+        "None (our headers)",
         "partner (Points of Contact)",
     ]
     added = post(admin, "/admin/schedules", **schedule_form(inbox, mapping="partner"))

@@ -21,6 +21,7 @@ import pandas as pd
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field
 
+from bulkpoc.domain.errors.codes import MAPPING_MISFIT
 from bulkpoc.domain.errors.types import FileRejected, MappingInvalid
 from bulkpoc.domain.records import ERROR_COLUMN, RECORD_TYPES, RecordType
 
@@ -274,10 +275,7 @@ def _check_present(mapping: ColumnMapping, headers: list[str], positions: dict[s
         f"'{theirs}' (for {ours}; {closest_note(theirs, headers)})" for ours, theirs in missing
     ]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    raise FileRejected(
-        f"The file does not fit its mapping: it has no column{'s' if len(parts) > 1 else ''} "
-        f"{listed}."
-    )
+    raise FileRejected(MAPPING_MISFIT, s="s" if len(parts) > 1 else "", columns=listed)
 
 
 def _translated(column: pd.Series, spellings: dict[str, str]) -> pd.Series:

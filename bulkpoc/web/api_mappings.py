@@ -161,10 +161,11 @@ def add_routes(router: APIRouter) -> None:
         methods=["PUT"],
         summary="Save a column mapping",
         responses={
+            400: _problem("The body is not JSON."),
             403: _problem(
                 "The user may not upload the mapping's record type (nor that of the mapping "
                 "it replaces)."
-            )
+            ),
         },
     )
     router.add_api_route(

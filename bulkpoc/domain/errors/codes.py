@@ -395,6 +395,12 @@ MISSING_COLUMNS = ErrorType(
     "file",
     defaults={"detail": ""},
 )
+MAPPING_MISFIT = ErrorType(
+    "mapping_misfit",
+    "File does not fit its mapping",
+    "The file does not fit its mapping: it has no column{s} {columns}.",
+    "file",
+)
 NO_ROW_CHANGED_COLUMN = ErrorType(
     "no_row_changed_column",
     "No Row Changed column",
