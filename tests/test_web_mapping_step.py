@@ -132,6 +132,8 @@ def test_choices_a_constant_and_a_spelling_post_back_and_import(
     assert made["Partner Texts"]["media_type"] == "SMS"
     results = page(browser.get(f"/batches/{batch_id}").text)
     assert "mapping step" in results.by_id("mapping-used").text
+    report = browser.get(f"/batches/{batch_id}/report.html").text
+    assert "chosen at the upload&#39;s mapping step" in report
 
 
 def test_save_as_stores_the_mapping_and_the_next_file_is_mapped_at_once(
