@@ -71,6 +71,9 @@ def needs_mapping(content: bytes, options: ImportOptions) -> FirstRows | None:
         return None
     try:
         raw = read_file(io.BytesIO(content), options.file_type, _sheets(options), "the upload")
+    except Exception:  # the batch reads it again, and records what is wrong
+        return None
+    try:
         map_headers(raw, RECORD_TYPES[options.record_type])
     except FileRejected as rejected:
         # A file without data rows has nothing to map: its batch says what it lacks.
