@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,7 +17,7 @@ from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.store.db import Store
 from bulkpoc.store.held_uploads import PER_USER
-from tests.conftest import stored_pocs
+from tests.conftest import stored_pocs, workbook_bytes
 from tests.test_web_manage import batch_of, finish, upload
 from tests.web import client_for, log_in, page
 
@@ -105,7 +106,7 @@ def test_a_partners_file_goes_to_the_mapping_step_with_guesses_and_a_preview(
 def test_choices_a_constant_and_a_spelling_post_back_and_import(
     browser: TestClient, store: Store, settings: Settings
 ) -> None:
-    step = step_of(upload(browser, PARTNER, "partner.csv", all_or_nothing="1"))
+    step = step_of(upload(browser, PARTNER, "partner.csv", all_or_nothing="1", max_failed="5"))
     html = browser.get(step).text
     sent = fields_of(html)
     active = index_of(html, "Active")
@@ -216,3 +217,17 @@ def test_the_step_is_the_uploaders_own_and_bounded(
     gone = browser.get(step)
     assert gone.status_code == 404
     assert "upload the file again" in gone.text
+
+
+def test_a_partners_spreadsheet_goes_through_the_step_too(
+    browser: TestClient, store: Store, settings: Settings
+) -> None:
+    book = openpyxl.Workbook()
+    for line in PARTNER.decode().splitlines():
+        book.active.append(line.split(","))
+    sent = upload(browser, workbook_bytes(book), "partner.xlsx", file_type="xlsx")
+    step = step_of(sent)
+    html = browser.get(step).text
+    assert column(html, "Point of Contact") == "Phone Number"
+    batch_id = batch_of(browser.post(step, data=fields_of(html) | {"action": "import"}))
+    assert finish(store, settings, batch_id)["status"] == "succeeded"
