@@ -13,8 +13,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
-from tests.test_browser_forms import STORE, fits
+from tests.test_browser_forms import fits
 
+STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder
 HEADERS = "Queue Label,Phone Number,Queue,Routing Script,Channel\n"
 PARTNER = (
     HEADERS
