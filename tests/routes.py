@@ -152,6 +152,18 @@ ROUTES = [
         _("/manage/skill/upload", SKILLS_EDIT, 303, body="skill"),
     ),
     _route("GET", "/uploads/{key}", _("/uploads/no-such-upload", LOGIN, 404)),
+    # The mapping step of an upload held for it: the record type's permission; an upload that
+    # is not held (for this user) is not found.
+    _route(
+        "GET",
+        "/manage/{type_name}/mapping/{key}",
+        _("/manage/poc/mapping/no-such-upload", POC_CREATE, 404),
+    ),
+    _route(
+        "POST",
+        "/manage/{type_name}/mapping/{key}",
+        _("/manage/skill/mapping/no-such-upload", SKILLS_EDIT, 404),
+    ),
     _route(
         "GET",
         "/batches/{batch_id:int}",

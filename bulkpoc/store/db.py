@@ -42,6 +42,7 @@ from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
 from bulkpoc.store.changes import ChangeLookups
 from bulkpoc.store.fixes import FixLookups
+from bulkpoc.store.held_uploads import HeldUploads
 from bulkpoc.store.history import RecordLookups
 from bulkpoc.store.listing import RecordListing
 from bulkpoc.store.mappings import MappingBook
@@ -100,6 +101,7 @@ class Store(
     FixLookups,
     ScheduleBook,
     MappingBook,
+    HeldUploads,
     Accounts,
     WebSessions,
     RecordListing,

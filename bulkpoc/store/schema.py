@@ -396,3 +396,17 @@ mappings = Table(
     Column("saved_at", DateTime, nullable=False),
     Index("ix_mappings_headers_key", "headers_key"),
 )
+
+# Uploads waiting at the web upload's mapping step: the file's bytes, kept only for the user who
+# uploaded it and only for a while (store.held_uploads bounds them), so the person maps its
+# columns without uploading it again.
+held_uploads = Table(
+    "held_uploads",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("user_name", String(100), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("held_at", DateTime, nullable=False),
+    Index("ix_held_uploads_user_name", "user_name"),
+)

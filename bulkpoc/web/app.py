@@ -36,6 +36,7 @@ from bulkpoc.web.routes import (
     history,
     lists,
     manage,
+    mapping_step,
     mass_edit,
     pocs,
     record_forms,
@@ -88,6 +89,7 @@ def build_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(fixes.router)
     app.include_router(history.router)
     app.include_router(manage.router)
+    app.include_router(mapping_step.router)
     app.include_router(pocs.router)
     app.include_router(lists.router)
     app.include_router(mass_edit.router)

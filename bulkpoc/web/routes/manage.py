@@ -2,17 +2,20 @@
 
 The page offers the template and the existing records as CSV or XLSX, and the upload form:
 Choose File, File Type, Rows to Include, Dry run, All or nothing. An upload becomes a queued
-batch and the browser goes to its results page. The form carries a random id: sent twice
-with the same file (a double click, a resent form), it is one batch.
+batch and the browser goes to its results page; a partner's file whose header row does not fit
+goes through its saved mapping, or to the mapping step (routes/mapping_step.py) first. The form
+carries a random id: sent twice with the same file (a double click, a resent form), it is one
+batch.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import re
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -26,6 +29,7 @@ from bulkpoc.domain.records import RECORD_TYPES, RecordType
 from bulkpoc.domain.users import User
 from bulkpoc.jobs.queue import ThreadQueue
 from bulkpoc.jobs.spool import Spool
+from bulkpoc.services import mapping_step
 from bulkpoc.web.access import LOGIN, page, type_in_path, type_named
 from bulkpoc.web.deps import (
     DOWNLOAD,
@@ -165,8 +169,9 @@ def _problem(form: UploadForm, user: User) -> str | None:
 
 
 def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -> Response:
-    """Record the upload as a batch and go to its page; on SQLite, if another batch is writing,
-    keep the file in the spool and go to the page that waits for it to be recorded."""
+    """Record the upload as a batch and go to its page. A file whose header row does not fit
+    the record type is read through the saved mapping made for its headers, or held for the
+    mapping step (services.mapping_step)."""
     assert form.file is not None
     fields = form.fields
     options = ImportOptions(
@@ -185,19 +190,46 @@ def _submit(request: Request, user: User, rtype: RecordType, form: UploadForm) -
     options = dataclasses.replace(
         options, upload_id=_upload_id(fields.get("upload_id"), form, options)
     )
+    form.file.file.seek(0)
+    content = form.file.file.read()
+    rows = mapping_step.needs_mapping(content, options)
+    if rows is not None:
+        store = get_store(request)
+        mapped = mapping_step.saved_for(store, rows, options)
+        if mapped is None:
+            key = secrets.token_urlsafe(16)
+            store.hold_upload(key, user.name, options.recorded(), content)
+            return RedirectResponse(
+                f"/manage/{rtype.name}/mapping/{key}", status.HTTP_303_SEE_OTHER
+            )
+        options = mapped
+    return submit_upload(request, user, rtype, io.BytesIO(content), options, fields)
+
+
+def submit_upload(
+    request: Request,
+    user: User,
+    rtype: RecordType,
+    stream: BinaryIO,
+    options: ImportOptions,
+    fields: dict[str, Any],
+) -> Response:
+    """Record ``stream`` as a batch with ``options`` and go to its page; on SQLite, if another
+    batch is writing, keep the file in the spool and go to the page that waits for it to be
+    recorded. ``fields`` fill the upload form again if the store is too busy."""
     settings, runner = get_settings(request), request.app.state.queue
     spool_ready = isinstance(runner, ThreadQueue)
     if spool_ready:  # wait a moment for the store, no longer: the spool can hold the file
         settings = settings.model_copy(update={"lock_timeout": SPOOL_AFTER_SECONDS})
     try:
-        batch_id = runner.submit(form.file.file, options, settings)
+        batch_id = runner.submit(stream, options, settings)
     except StoreBusy as busy:
         if not spool_ready:
             return _page(
                 request, user, rtype, status.HTTP_503_SERVICE_UNAVAILABLE, str(busy), fields
             )
         assert options.upload_id is not None
-        runner.hold(options.upload_id, form.file.file, options)
+        runner.hold(options.upload_id, stream, options)
         return RedirectResponse(f"/uploads/{options.upload_id}", status.HTTP_303_SEE_OTHER)
     return RedirectResponse(f"/batches/{batch_id}", status_code=status.HTTP_303_SEE_OTHER)
 
