@@ -13,33 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
-from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
+from bulkpoc.services.demo import DEMO_PASSWORD
+from tests.browser import Server, Visits, new_context, watch_csp
 from tests.test_browser_forms import fits
 
-STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder
 HEADERS = ["Point of Contact ID", "Row Changed", "Name", "Media Type", "Point of Contact"]
 HEADERS += ["Skill", "Script"]
 TYPO, SKILL = "Email Suport", "Email Support"
 BAD_ADDRESS, GOOD_ADDRESS = "orders@@example.com", "orders@example.com"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("server")
-    run_demo(folder / "bulkpoc-demo", echo=lambda _line: None)
-    with running_server(STORE, folder) as running:
-        yield running
 
 
 @pytest.fixture
