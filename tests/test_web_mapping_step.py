@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from bulkpoc.config import Settings
 from bulkpoc.domain.options import ImportOptions
+from bulkpoc.services import mapping_step
 from bulkpoc.store.db import Store
 from bulkpoc.store.held_uploads import PER_USER
 from tests.conftest import stored_pocs, workbook_bytes
@@ -231,3 +232,26 @@ def test_a_partners_spreadsheet_goes_through_the_step_too(
     assert column(html, "Point of Contact") == "Phone Number"
     batch_id = batch_of(browser.post(step, data=fields_of(html) | {"action": "import"}))
     assert finish(store, settings, batch_id)["status"] == "succeeded"
+
+
+def test_a_large_partner_file_is_peeked_at_for_the_step_and_imported_whole(
+    browser: TestClient, store: Store, settings: Settings
+) -> None:
+    """The request reads only a large CSV's first megabyte to show the step; the batch reads
+    every row, through the mapping."""
+    rows = 25_000
+    content = b"Queue Label,Mailbox,Queue,Routing Script,Channel\n" + b"".join(
+        b"Partner Mail %05d,mail%05d@example.com,Email Support,Email Router,E-mail\n" % (i, i)
+        for i in range(rows)
+    )
+    assert len(content) > mapping_step.PEEK_BYTES
+    peeked = mapping_step._peek(content, ImportOptions())
+    assert 0 < len(peeked.data) < rows  # the step read the head only
+    step = step_of(upload(browser, content, "partner-large.csv"))
+    html = browser.get(step).text
+    assert column(html, "Point of Contact") == "Mailbox"
+    assert preview(html)[0]["Media Type"] == "Email"  # "E-mail", respelt
+    batch_id = batch_of(browser.post(step, data=fields_of(html) | {"action": "import"}))
+    batch = finish(store, settings, batch_id)
+    assert batch["status"] == "succeeded", (batch["failure"], store.batch_errors(batch_id)[:3])
+    assert batch["created"] == rows

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bulkpoc.batch.headers import map_headers
-from bulkpoc.batch.read import read_file
+from bulkpoc.batch.read import read_file, sniff_file_type
 from bulkpoc.domain.errors.codes import MISSING_COLUMNS, NO_KNOWN_COLUMNS
 from bulkpoc.domain.errors.types import BulkpocError, FileRejected
 from bulkpoc.domain.guess import Known, guess_columns, guess_spellings, is_ours, spelled_kind
 from bulkpoc.domain.mapping import ColumnMapping, apply_mapping, fold_header
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import ERROR_COLUMN, RECORD_TYPES
+from bulkpoc.formats.base import RawTable
 from bulkpoc.services.mappings import with_saved_mapping
 from bulkpoc.store.choices import references
 from bulkpoc.store.db import Store
@@ -33,6 +34,9 @@ __all__ = ["FirstRows", "Proposal", "first_rows", "needs_mapping", "propose", "s
 SAMPLE_ROWS = 50  # rows whose values the guesses look at
 PREVIEW_ROWS = 5  # rows the step shows as they will be read
 SPELLINGS_SHOWN = 12  # distinct values of a column the step offers to respell
+# How much of a large CSV the step reads to see its header row and first rows: the request
+# never reads a 100 MB upload whole (its batch does, in a worker).
+PEEK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,24 @@ class Proposal:
 
 def first_rows(content: bytes, options: ImportOptions) -> FirstRows:
     """The file's headers and first rows; ``FileRejected`` if it cannot be read at all."""
-    raw = read_file(io.BytesIO(content), options.file_type, _sheets(options), "the upload")
+    raw = _peek(content, options)
     return FirstRows(raw.headers, raw.data.head(SAMPLE_ROWS))
+
+
+def _peek(content: bytes, options: ImportOptions) -> RawTable:
+    """The file's header row and first rows: of a large CSV only its first ``PEEK_BYTES``, cut
+    at a line's end (the whole file if that much cannot be read, say a quoted cell holding a
+    line break at the cut); a workbook whole, its reader reads a sheet at once."""
+    head = content
+    if len(content) > PEEK_BYTES and sniff_file_type(io.BytesIO(content)) == "csv":
+        cut = content.rfind(b"\n", 0, PEEK_BYTES)
+        head = content[: cut + 1] if cut > 0 else content
+    try:
+        return read_file(io.BytesIO(head), options.file_type, _sheets(options), "the upload")
+    except BulkpocError:
+        if head is content:
+            raise
+    return read_file(io.BytesIO(content), options.file_type, _sheets(options), "the upload")
 
 
 def needs_mapping(content: bytes, options: ImportOptions) -> FirstRows | None:
@@ -70,8 +90,8 @@ def needs_mapping(content: bytes, options: ImportOptions) -> FirstRows | None:
     if options.mapping is not None or options.mapping_name:
         return None
     try:
-        raw = read_file(io.BytesIO(content), options.file_type, _sheets(options), "the upload")
-    except Exception:  # the batch reads it again, and records what is wrong
+        raw = _peek(content, options)
+    except BulkpocError:  # the batch reads it again, and records what is wrong
         return None
     try:
         map_headers(raw, RECORD_TYPES[options.record_type])
