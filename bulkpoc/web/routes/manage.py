@@ -243,6 +243,12 @@ def upload_waiting(request: Request, user: LoggedIn, key: str) -> Response:
         return RedirectResponse(f"/batches/{batch_id}", status_code=status.HTTP_303_SEE_OTHER)
     sqlite = store.engine.dialect.name == "sqlite"
     options = Spool.beside(store).options(key) if sqlite else None
+    if options is None:
+        # The spool lets go of a file once its batch is recorded: that may have happened
+        # between the two looks, and then the batch is there now.
+        batch_id = store.uploaded_batch(user.name, key)
+        if batch_id is not None:
+            return RedirectResponse(f"/batches/{batch_id}", status_code=status.HTTP_303_SEE_OTHER)
     if options is None or options.user != user.name:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "There is no such upload.")
     response = render(request, "upload_waiting.html", user=user, options=options, key=key)
