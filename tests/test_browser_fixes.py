@@ -39,14 +39,16 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
     assert not refused, f"Content Security Policy violations: {refused}"
 
 
-def partner_file(path: Path) -> Path:
-    """Rows 2-13: inboxes with a misspelt skill; row 14: a bad address; row 15: fine."""
+def partner_file(path: Path, partner: str = "Partner") -> Path:
+    """Rows 2-13: inboxes with a misspelt skill; row 14: a bad address; row 15: fine. Each
+    ``partner`` has records of its own (the module's tests share one store)."""
+    tag = partner.lower()
     rows = [
-        ["", "", f"Partner Inbox {n:02d}", "Email", f"partner{n:02d}@example.com", TYPO]
+        ["", "", f"{partner} Inbox {n:02d}", "Email", f"{tag}{n:02d}@example.com", TYPO]
         for n in range(1, 13)
     ]
-    rows.append(["", "", "Partner Orders", "Email", BAD_ADDRESS, SKILL])
-    rows.append(["", "", "Partner Billing", "Email", "billing@partner.example", SKILL])
+    rows.append(["", "", f"{partner} Orders", "Email", BAD_ADDRESS, SKILL])
+    rows.append(["", "", f"{partner} Billing", "Email", f"billing@{tag}.example", SKILL])
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADERS)
@@ -111,3 +113,34 @@ def test_fix_one_cell_then_a_group_with_its_suggestion_until_the_batch_succeeds(
     expect(page.locator("li.fixed-by")).to_have_text(f"Fixed by batch {fix}.")
     page.goto(f"/batches/{fix}")
     expect(page.locator("li.fixed-by")).to_have_text(f"Fixed by batch {last}.")
+
+
+def test_changes_are_kept_as_they_are_typed_across_pages_of_rows_and_sent_together(
+    page: Page, tmp_path: Path
+) -> None:
+    """A change typed under one filter of the grid is still there after the page changes,
+    and Submit fixes on another page sends it with that page's own."""
+    upload(page, partner_file(tmp_path / "reseller.csv", "Reseller"))
+    page.get_by_label("Row 14, Point of Contact").fill("orders@reseller.example")
+    page.get_by_label("Row 2, Skill").fill(SKILL)
+
+    # The grid filtered to the Skill rows: row 14 is on another page now.
+    page.get_by_label("Column").select_option("Skill")
+    page.get_by_role("button", name="Filter rows").click()
+    expect(page.locator("#row-14")).to_have_count(0)
+    expect(page.get_by_label("Row 2, Skill")).to_have_value(SKILL)  # kept as typed
+    expect(page.locator("#fix-hint")).to_contain_text("1 change made on other pages")
+    page.reload()
+    expect(page.get_by_label("Row 2, Skill")).to_have_value(SKILL)
+
+    page.get_by_label("Row 3, Skill").fill(SKILL)
+    page.get_by_role("button", name="Submit fixes").click()
+    fix = batch_of(page)
+    # Rows 2 and 3 (typed here) and row 14 (typed on the other page) are created.
+    expect(page.locator("#summary")).to_contain_text("completed with errors", timeout=30_000)
+    expect(page.locator('[data-count="created"]')).to_have_text("3")
+    expect(page.locator('[data-count="failed"]')).to_have_text("10")
+    expect(page.locator("#row-14")).to_have_count(0)
+    # Sent, the changes are no longer kept: the fix's own grid shows its cells as they are.
+    expect(page.get_by_label("Row 4, Skill")).to_have_value(TYPO)
+    assert fix > 0

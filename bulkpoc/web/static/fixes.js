@@ -1,6 +1,9 @@
-// Keyboard moves between the fix inputs of the failed-rows grid as in a spreadsheet: Up and
-// Down go to the same column's input in the row above or below, Alt+Left and Alt+Right to
-// the row's other failed cells. Without JavaScript the inputs are an ordinary form.
+// The fix inputs of the failed-rows grid. Keyboard moves between them as in a spreadsheet: Up
+// and Down go to the same column's input in the row above or below, Alt+Left and Alt+Right to
+// the row's other failed cells. Each change is kept as it is typed (in this tab's session
+// storage, per batch), so changes made on one page of rows, or under one filter, are still
+// there on the next, and Submit fixes sends them all. Without JavaScript the inputs are an
+// ordinary form, and the page asks for a submit per page.
 (function () {
   "use strict";
   var form = document.getElementById("fix-form");
@@ -23,6 +26,94 @@
     }
     return null;
   }
+
+  var CELL = "cell:";
+  var WAS = "was:";
+  var key = "bulkpoc-fixes:" + form.getAttribute("action");
+  var kept = {};
+  try {
+    kept = JSON.parse(window.sessionStorage.getItem(key) || "{}") || {};
+  } catch (error) {
+    kept = {};
+  }
+
+  function save() {
+    try {
+      window.sessionStorage.setItem(key, JSON.stringify(kept));
+    } catch (error) {
+      // Storage full or refused: the changes on this page are still in its form.
+    }
+  }
+
+  function field(input) {
+    return input.name.slice(CELL.length);
+  }
+
+  var shownValues = {};
+  Array.prototype.forEach.call(form.elements, function (element) {
+    if (element.name && element.name.indexOf(WAS) === 0) {
+      shownValues[element.name.slice(WAS.length)] = element.value;
+    }
+  });
+
+  function was(input) {
+    var name = field(input);
+    return Object.prototype.hasOwnProperty.call(shownValues, name)
+      ? shownValues[name]
+      : input.defaultValue;
+  }
+
+  function hidden(name, value) {
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.appendChild(input);
+  }
+
+  // Changes kept from before: back into their inputs on this page, the rest sent as hidden.
+  var here = {};
+  inputs.forEach(function (input) {
+    here[field(input)] = input;
+  });
+  var elsewhere = 0;
+  Object.keys(kept).forEach(function (name) {
+    if (here[name]) {
+      here[name].value = kept[name].value;
+    } else {
+      hidden(CELL + name, kept[name].value);
+      hidden(WAS + name, kept[name].was);
+      elsewhere += 1;
+    }
+  });
+  var hint = document.getElementById("fix-hint");
+  if (hint) {
+    hint.textContent = hint.textContent.replace(
+      "Submit the changes on this page before you go to another page of rows.",
+      "Your changes are kept as you type, on every page of rows, until you submit them."
+    );
+    if (elsewhere) {
+      hint.textContent += " " + elsewhere + (elsewhere === 1 ? " change" : " changes") +
+        " made on other pages will be sent too.";
+    }
+  }
+
+  form.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("fix-input")) {
+      return;
+    }
+    var before = was(input);
+    if (input.value === before) {
+      delete kept[field(input)];
+    } else {
+      kept[field(input)] = { value: input.value, was: before };
+    }
+    save();
+  });
+  form.addEventListener("submit", function () {
+    window.sessionStorage.removeItem(key);
+  });
 
   form.addEventListener("keydown", function (event) {
     var input = event.target;
