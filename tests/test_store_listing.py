@@ -188,7 +188,7 @@ def test_filters_apply_to_the_types_that_have_their_columns(store: Store) -> Non
         "skills": ("query", "media_type", "active"),
         "scripts": ("query", "media_type"),
         "chat-profiles": ("query",),
-        "numbers": ("query",),
+        "numbers": ("query", "use"),
     }
     skills = RECORD_TYPES["skill"]
     rows, _ = store.search_records(skills, RecordFilter(query="SUPPORT", active="yes"))
