@@ -228,4 +228,9 @@ def test_what_names_no_record_or_no_field_is_refused_before_any_batch(store, set
         create_record(store, settings, "poc", PHONE | {"id": 5}, "admin")
     with pytest.raises(RecordNotFound, match="998, 999"):
         bulk_edit(store, settings, "poc", [created, 998, 999], {"name": "X"}, "admin")
+    # JSON can spell an unpaired surrogate; no file, and so no batch, can hold one.
+    with pytest.raises(EditRefused, match="unpaired surrogate"):
+        create_record(store, settings, "poc", PHONE | {"name": "Line \ud800"}, "admin")
+    with pytest.raises(EditRefused, match="unpaired surrogate"):
+        bulk_edit(store, settings, "poc", [created], {"name": "\udc49"}, "admin")
     assert store.find_record(POC, created)["name"] == "Main Line"

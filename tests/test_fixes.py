@@ -223,3 +223,25 @@ def test_a_group_fix_takes_the_value_as_the_error_gives_it_and_fills_blank_cells
         "Line B": "Support Calls",
         "Line C": "Support Calls",
     }
+
+
+@pytest.mark.parametrize(
+    ("cells", "groups"),
+    [
+        ([CellFix(3, "Skill", "Sales\ud800")], []),  # JSON can spell it, UTF-8 cannot
+        ([CellFix(3, "Sk\udc49ill", "Sales Calls")], []),
+        ([], [GroupFix("Skill", "Sales Cals", "\ud835")]),
+        ([], [GroupFix("Skill", "Sales\x00Cals", "Sales Calls")]),  # PostgreSQL refuses NUL
+    ],
+)
+def test_a_fix_holding_what_no_file_can_is_refused_in_one_sentence(
+    store, settings, failed, cells, groups
+):
+    batches = len(store.history())
+    with pytest.raises(FixRefused) as refused:
+        fix_batch(store, settings, failed.batch_id, cells=cells, groups=groups)
+    message = str(refused.value)
+    message.encode("utf-8")  # shown as it is: the answer itself can be sent
+    assert message.endswith("."), message
+    assert "\n" not in message
+    assert len(store.history()) == batches  # nothing ran

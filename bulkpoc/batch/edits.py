@@ -184,7 +184,14 @@ def cells_of(rtype: RecordType, fields: Mapping[str, Any]) -> Row:
         if field is None:
             unknown.append(name)
             continue
-        cells[field.header] = cell_text(value)
+        cells[field.header] = text = cell_text(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # JSON can spell an unpaired surrogate; no file can hold one
+            raise EditRefused(
+                f"{field.header} {text!r} holds an unpaired surrogate, which is not text a file "
+                "can hold: nothing changed."
+            ) from None
     if unknown:
         names = ", ".join(sorted(known))
         raise EditRefused(

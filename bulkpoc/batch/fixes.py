@@ -112,6 +112,8 @@ def prepare_fix(
     ``dry_run`` None: as the batch it fixes. ``chosen``: more options (``notify``). Raises
     ``BatchNotFound``, ``NothingToFix`` or ``FixRefused``, in one sentence.
     """
+    _all_text([text for fix in cells for text in (fix.column, fix.value)])
+    _all_text([text for fix in groups for text in (fix.column, fix.old, fix.new)])
     batch, options, failed = fixable(store, batch_id)
     rtype = RECORD_TYPES[batch["record_type"]]
     raw = _original_rows(store, batch, options, rtype)
@@ -142,6 +144,19 @@ def fix_batch(
     ``prepare_fix`` does, and then no batch was recorded."""
     fix = prepare_fix(store, batch_id, cells, groups, user, dry_run, **chosen)
     return run_content(store, settings, fix.content, fix.options, fixes=fix.fixes)
+
+
+def _all_text(texts: Sequence[str]) -> None:
+    """Refuse a column or value holding what no file can: an unpaired UTF-16 surrogate, which
+    JSON can spell (``"\\ud800"``) but UTF-8 cannot encode."""
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FixRefused(
+                f"{text!r} holds an unpaired surrogate, which is not text a file can hold: "
+                "nothing ran."
+            ) from None
 
 
 def fixable(store: Store, batch_id: int) -> tuple[dict, ImportOptions, list[int]]:

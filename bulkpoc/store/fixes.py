@@ -70,6 +70,8 @@ class FixLookups:
         """Each (column, row) of the batch whose error names ``value``: the rows of the
         error groups of that value, whatever the cell held before it was read (a phone
         number the error gives normalised, a blank)."""
+        if "\x00" in value:  # no error holds one, and PostgreSQL refuses one in text
+            return []
         errors = schema.batch_errors
         query = (
             select(errors.c.column, errors.c.row)
