@@ -119,3 +119,13 @@ def test_an_upload_naming_no_saved_mapping_is_refused_before_any_batch(api, stor
     assert wrong_type.status_code == 422
     assert one_sentence(wrong_type) == "The mapping 'partner' reads poc files, not skill files."
     assert store.count_history() == before
+
+
+
+def test_a_name_no_mapping_can_have_is_not_found_rather_than_an_error(api, store):
+    """A NUL (PostgreSQL refuses one in a query) or an unpaired surrogate in a name or a
+    file's headers finds no mapping: 404, never a 500."""
+    for name in ("acme%00queues", "acme%ED%A0%80"):
+        assert api.get(f"/api/v1/mappings/{name}").status_code == 404
+    assert store.find_mapping("acme\ud800") is None
+    assert store.mapping_for_headers("poc", ["Queue\x00", "Phone Number"]) is None

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulkpoc.domain.errors.types import BulkpocError, FileRejected, MappingInvalid
-from bulkpoc.domain.mapping import ColumnMapping, apply_mapping, closest_header
+from bulkpoc.domain.mapping import ColumnMapping, apply_mapping, check_name, closest_header
 from bulkpoc.domain.records import RECORD_TYPES
 
 PARTNER = """
@@ -138,7 +138,9 @@ def test_the_closest_header_ignores_case_and_spaces():
     assert closest_header("Phone Number", ["Zebra"]) is None
 
 
-names = st.text(min_size=1, max_size=20).filter(lambda text: text.strip() != "")
+# Any text a file's header or cell can hold: all but NUL (which a mapping refuses).
+letters = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+names = st.text(letters, min_size=1, max_size=20).filter(lambda text: text.strip() != "")
 
 
 @st.composite
@@ -152,16 +154,16 @@ def mappings(draw: st.DrawFn) -> ColumnMapping:
     return ColumnMapping(
         record_type=rtype.name,
         columns={column: draw(names) for column in mapped},
-        constants={column: draw(st.text(max_size=10)) for column in constants},
+        constants={column: draw(st.text(letters, max_size=10)) for column in constants},
         values={
             column: draw(
-                st.dictionaries(st.text(max_size=10), st.text(max_size=10), max_size=4).filter(
-                    lambda table: len({key.strip().casefold() for key in table}) == len(table)
-                )
+                st.dictionaries(
+                    st.text(letters, max_size=10), st.text(letters, max_size=10), max_size=4
+                ).filter(lambda table: len({key.strip().casefold() for key in table}) == len(table))
             )
             for column in spelt
         },
-        headers=tuple(draw(st.lists(st.text(max_size=12), max_size=5))),
+        headers=tuple(draw(st.lists(st.text(letters, max_size=12), max_size=5))),
     )
 
 
@@ -169,3 +171,21 @@ def mappings(draw: st.DrawFn) -> ColumnMapping:
 def test_a_mapping_written_as_toml_reads_back_the_same(mapping: ColumnMapping):
     assert ColumnMapping.from_toml(mapping.to_toml()) == mapping
     assert ColumnMapping.from_toml(mapping.to_toml(), mapping.record_type) == mapping
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"record_type": "poc", "columns": {"Skill": "Queue\ud800"}},  # JSON can spell it
+        {"record_type": "poc", "columns": {"Sk\udc49ill": "Queue"}},
+        {"record_type": "poc", "values": {"Media Type": {"Voice\x00": "Phone Call"}}},
+        {"record_type": "poc", "headers": ["Queue", "\ud835"]},
+        {"record_type": "poc", "sect\ud800ion": {}},
+    ],
+)
+def test_a_mapping_holding_nul_or_an_unpaired_surrogate_is_refused_in_one_sentence(data):
+    with pytest.raises(MappingInvalid) as refused:
+        ColumnMapping.checked(data)
+    str(refused.value).encode("utf-8")  # the answer can be sent as it is
+    with pytest.raises(MappingInvalid):
+        check_name("acme\ud800")

@@ -85,6 +85,7 @@ class ColumnMapping(BaseModel):
     def checked(cls, data: Mapping[str, Any], record_type: str | None = None) -> ColumnMapping:
         """The mapping ``data`` (parsed TOML or JSON) describes, its column names spelt as ours;
         ``MappingInvalid`` with one sentence for anything it cannot mean."""
+        _only_text(data)
         unknown = [key for key in data if key not in SECTIONS + TOP_KEYS]
         if unknown:
             raise MappingInvalid(
@@ -166,6 +167,7 @@ def check_name(name: str) -> str:
     """A mapping's name, trimmed; ``MappingInvalid`` for one that cannot be a name (it is part
     of the API's URLs, so it has no slash)."""
     name = name.strip()
+    _only_text(name)
     if not name or len(name) > NAME_LENGTH or "/" in name:
         raise MappingInvalid(
             f"A mapping name must be 1 to {NAME_LENGTH} characters without '/', not {name!r}."
@@ -302,6 +304,30 @@ def _table(section: object, name: str) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise MappingInvalid(f"The mapping's {name} must be a section ([{name}]).")
     return section
+
+
+def _only_text(value: object) -> None:
+    """Refuse, before anything quotes it, a text no file or store can hold: a NUL, or an
+    unpaired surrogate (JSON can spell one, UTF-8 cannot encode it); in dicts and lists too."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            bad = True
+        else:
+            bad = "\x00" in value
+        if bad:
+            raise MappingInvalid(
+                f"The mapping holds {value!r}, with a NUL or an unpaired surrogate, which no "
+                "file's header or cell can hold."
+            )
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _only_text(key)
+            _only_text(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _only_text(item)
 
 
 def _strings(section: object, name: str) -> dict[str, str]:
