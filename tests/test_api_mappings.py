@@ -121,7 +121,6 @@ def test_an_upload_naming_no_saved_mapping_is_refused_before_any_batch(api, stor
     assert store.count_history() == before
 
 
-
 def test_a_name_no_mapping_can_have_is_not_found_rather_than_an_error(api, store):
     """A NUL (PostgreSQL refuses one in a query) or an unpaired surrogate in a name or a
     file's headers finds no mapping: 404, never a 500."""
