@@ -178,7 +178,9 @@ def test_the_scheduler_prunes_once_a_day_when_the_setting_says_so(empty_store, s
     # Once a day, whichever scheduler comes first: the same day again does nothing...
     later = a_batch(store, utcnow() - 400 * DAY)
     write_changes(store, later, [updated("1", "Name", "B", "C")])
-    today = utcnow()
+    # Noon today: "the same day" and "five hours later" stay on one calendar day whenever the
+    # test runs (at 19:07 UTC, five hours after tomorrow's run is the day after).
+    today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
     assert apply_retention(store, yearly, now=today) is None
     assert changes_of(store, later) == 1
     # ...and the next day prunes again.
