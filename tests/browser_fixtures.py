@@ -7,13 +7,14 @@ which pytest uses instead of these.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bulkpoc.services.demo import run_demo
+from bulkpoc.services.demo import DEMO_PASSWORD, run_demo
 from tests.browser import Server, Visits, launch_chromium, new_context, running_server, watch_csp
 
 DEMO_STORE = "sqlite:///bulkpoc-demo/bulkpoc.db"  # relative to the server's folder, as the README
@@ -39,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
+def fresh_page(browser: Browser, server: Server) -> Iterator[Page]:
     """A fresh browser profile (no session) with a tab on the server; the test fails if the
     page broke its own Content Security Policy."""
     context = new_context(browser, server)
@@ -48,6 +49,24 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
     yield tab
     context.close()
     assert not refused, f"Content Security Policy violations: {refused}"
+
+
+@pytest.fixture
+def page(fresh_page: Page) -> Page:
+    """The test's tab, not logged in."""
+    return fresh_page
+
+
+@pytest.fixture
+def admin_page(fresh_page: Page) -> Page:
+    """The test's tab, logged in as the demo's administrator (a module whose tests all want
+    that makes it its ``page``)."""
+    fresh_page.goto("/login")
+    fresh_page.get_by_label("User name").fill("admin")
+    fresh_page.get_by_label("Password").fill(DEMO_PASSWORD)
+    fresh_page.get_by_role("button", name="Log in").click()
+    expect(fresh_page).to_have_url(re.compile(r"/pocs$"))  # a login lands on the POC list
+    return fresh_page
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ without scrolling sideways (the POC list and the results page are another issue'
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from bulkpoc.services.demo import DEMO_PASSWORD
-from tests.browser import Server, Visits, new_context, watch_csp
+from tests.browser import Visits
 from tests.test_browser_access import WIDTHS
 
 NEW = {
@@ -27,17 +25,9 @@ NEW = {
 
 
 @pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = new_context(browser, server)
-    tab = context.new_page()
-    refused = watch_csp(tab)
-    tab.goto("/login")
-    tab.get_by_label("User name").fill("admin")
-    tab.get_by_label("Password").fill(DEMO_PASSWORD)
-    tab.get_by_role("button", name="Log in").click()
-    yield tab
-    context.close()
-    assert not refused, f"Content Security Policy violations: {refused}"
+def page(admin_page: Page) -> Page:
+    """Each test's tab, logged in as the demo's administrator."""
+    return admin_page
 
 
 def fits(page: Page, visits: Visits, name: str, selector: str = "html") -> None:

@@ -8,15 +8,13 @@ way back to its batch."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from bulkpoc.services.demo import DEMO_PASSWORD
 from bulkpoc.store.db import Store
-from tests.browser import Server, Visits, new_context, watch_csp
+from tests.browser import Server, Visits
 from tests.routes import ROUTES
 
 WIDTHS = (1280, 390)
@@ -37,19 +35,9 @@ def batches(server: Server) -> dict[str, int]:
 
 
 @pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    """A fresh profile, logged in as the demo's administrator."""
-    context = new_context(browser, server)
-    tab = context.new_page()
-    refused = watch_csp(tab)
-    tab.goto("/login")
-    tab.get_by_label("User name").fill("admin")
-    tab.get_by_label("Password").fill(DEMO_PASSWORD)
-    tab.get_by_role("button", name="Log in").click()
-    expect(tab).to_have_url(re.compile(r"/pocs$"))  # a login lands on the POC list
-    yield tab
-    context.close()
-    assert not refused, f"Content Security Policy violations: {refused}"
+def page(admin_page: Page) -> Page:
+    """Each test's tab, logged in as the demo's administrator."""
+    return admin_page
 
 
 def page_urls(batches: dict[str, int]) -> list[str]:
