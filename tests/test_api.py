@@ -454,6 +454,9 @@ def test_an_ods_upload_with_extra_columns_gets_an_xlsx_error_file(store, setting
         ({"dry_run": "perhaps"}, True, "The form field 'dry_run' is not valid"),
         ({}, False, "The form field 'file' is required."),
         ({"record_type": ""}, True, "The form field 'record_type' is blank; give it a value or "),
+        # A list where the form takes one value (what a client sending an array does).
+        ({"dry_run": ["true", "false"]}, True, "The form field 'dry_run' is given more than once"),
+        ({"": "false"}, True, "A form field has no name"),
     ],
 )
 def test_bad_options_are_refused_in_one_sentence(store, api, data, files, message):

@@ -123,7 +123,20 @@ async def _no_blank_options(request: Request, _user: MayUpload) -> None:
     """FastAPI takes a blank form field for one left out, and its default: refuse it instead,
     so a blank record type never means points of contact."""
     form = await request.form()
+    seen: set[str] = set()
     for name, value in form.multi_items():
+        # A part without a name, or an option given twice (a list where the form takes one
+        # value), is not the form this call documents: refuse it rather than pick one.
+        if not name:
+            raise HTTPException(
+                http.HTTP_422_UNPROCESSABLE_CONTENT, "A form field has no name; name each one."
+            )
+        if name in UploadForm.model_fields and name in seen:
+            raise HTTPException(
+                http.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"The form field {name!r} is given more than once; give it once.",
+            )
+        seen.add(name)
         if name in UploadForm.model_fields and isinstance(value, str) and not value.strip():
             raise HTTPException(
                 http.HTTP_422_UNPROCESSABLE_CONTENT,
