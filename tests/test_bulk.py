@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+from sqlalchemy import select
+
+from bulkpoc.domain.changes import COLUMNS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.output.exports import write_records
-from bulkpoc.store import schema
+from bulkpoc.store import bulk, schema
 from tests.conftest import poc, stored_pocs
 
 AWKWARD = [
@@ -99,12 +103,6 @@ def test_read_frame_of_an_empty_table_keeps_the_column_types(empty_store):
 def test_side_rows_whose_values_repeat_on_every_row_are_stored_exactly(empty_store):
     # A batch's change rows repeat its id, record type and action on every row: SQLite gets
     # those written into the statement once, which must keep awkward text and NULL exact.
-    import pandas as pd
-    from sqlalchemy import select
-
-    from bulkpoc.domain.changes import COLUMNS
-    from bulkpoc.store import bulk
-
     for same in AWKWARD:
         side = pd.DataFrame(
             {
@@ -128,3 +126,76 @@ def test_side_rows_whose_values_repeat_on_every_row_are_stored_exactly(empty_sto
             (7, 2, "poc", "1", "updated", same, None, same),
             (7, 3, "poc", "2", "updated", same, None, f"{same} and more"),
         ]
+
+
+def _change_rows(count: int, batch_id: int = 7) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "batch_id": [batch_id] * count,
+            "row": list(range(2, count + 2)),
+            "record_type": ["poc"] * count,
+            "record_key": [str(n) for n in range(count)],
+            "action": ["updated"] * count,
+            "field": ["Skill"] * count,
+            "before": [None if n % 3 else AWKWARD[n % len(AWKWARD)] for n in range(count)],
+            "after": [f"after {n}" for n in range(count)],
+        }
+    )
+
+
+def _stored_changes(connection) -> list[tuple]:
+    columns = (schema.changes.c[name] for name in COLUMNS)
+    query = select(*columns).order_by(schema.changes.c.id)
+    return [tuple(row) for row in connection.execute(query).all()]
+
+
+def test_change_rows_beside_a_write_are_stored_in_order_past_one_statements_worth(empty_store):
+    # SQLite adds a few hundred change rows a statement: a chunk that is not a whole number of
+    # statements must still store every row once, in the order given.
+    side = bulk.Side(schema.changes, COLUMNS)
+    chunks = [([], _change_rows(2 * bulk.ROWS_PER_STATEMENT + 51)), ([], _change_rows(1, 8))]
+    with empty_store.engine.begin() as connection:
+        bulk.insert(connection, schema.changes, COLUMNS, chunks, side)
+        stored = _stored_changes(connection)
+    expected = [*_change_rows(2 * bulk.ROWS_PER_STATEMENT + 51).itertuples(index=False)]
+    expected.append(tuple(_change_rows(1, 8).iloc[0]))
+    assert stored == [tuple(None if pd.isna(v) else v for v in row) for row in expected]
+
+
+def test_rows_whose_every_value_repeats_are_each_stored(empty_store):
+    # Every value of these rows is written into the statement: each row must still be added.
+    same = pd.concat([_change_rows(1)] * 3, ignore_index=True)
+    side = bulk.Side(schema.changes, COLUMNS)
+    with empty_store.engine.begin() as connection:
+        bulk.insert(connection, schema.changes, COLUMNS, [same])
+        bulk.insert(connection, schema.changes, COLUMNS, [([], same)], side)
+        stored = _stored_changes(connection)
+    assert stored == [tuple(None if pd.isna(v) else v for v in same.iloc[0])] * 6
+
+
+def test_a_table_read_a_chunk_at_a_time_gives_every_record_once(empty_store, monkeypatch):
+    from bulkpoc.store import db
+
+    monkeypatch.setattr(db, "READ_CHUNK", 2)
+    numbers = [f"+1202555{n:04}" for n in range(5)]
+    stamp = dt.datetime(2026, 1, 2, 3, 4, 5)
+    with empty_store.engine.begin() as connection:
+        connection.execute(
+            schema.numbers.insert(),
+            [
+                {"phone_number": n, "voice": i % 2 == 0, "sms": True, "last_modified": stamp}
+                for i, n in enumerate(numbers)
+            ],
+        )
+        chunks = list(
+            empty_store.read_column_chunks(
+                schema.numbers, connection, ["phone_number", "voice", "sms"]
+            )
+        )
+    read = [list(zip(*chunk, strict=True)) for chunk in chunks]
+    rows = sorted(row for chunk in read for row in chunk)
+    assert [(n, bool(v), bool(s)) for n, v, s in rows] == [
+        (n, i % 2 == 0, True) for i, n in enumerate(numbers)
+    ]
+    if empty_store.backend == "sqlite":
+        assert [len(chunk) for chunk in read] == [2, 2, 1]

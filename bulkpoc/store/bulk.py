@@ -16,6 +16,7 @@ driver's errors come back as SQLAlchemy's, as from any other statement.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import numbers
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +36,7 @@ Rows: TypeAlias = list[tuple] | pd.DataFrame
 # A chunk, or a chunk and the rows it adds to a side table (a batch's change records), which
 # are written right after it, in the same stream.
 Chunks = Iterable[Rows | tuple[Rows, pd.DataFrame]]
+ROWS_PER_STATEMENT = 200
 DELETE_CHUNK = 900  # keys a DELETE names: under SQLite's oldest limit on a statement's parameters
 
 
@@ -68,17 +70,22 @@ def _copy_statement(connection: Connection, table: Table, columns: list[str]) ->
 
 
 def _insert_statement(
-    connection: Connection, table: Table, columns: list[str], fixed: dict[int, object] | None = None
+    connection: Connection,
+    table: Table,
+    columns: list[str],
+    fixed: dict[int, object] | None = None,
+    rows: int = 1,
 ) -> str:
-    """An INSERT of ``columns``, each a parameter but those ``fixed`` gives a value to (by
-    position)."""
+    """An INSERT of ``rows`` rows of ``columns``, each a parameter but those ``fixed`` gives a
+    value to (by position)."""
     fixed = fixed or {}
     names = ", ".join(_quote(connection, name) for name in columns)
     marks = ", ".join(
         _literal(connection, fixed[i]) if i in fixed else _mark(connection)
         for i in range(len(columns))
     )
-    return f"INSERT INTO {_quote(connection, table.name)} ({names}) VALUES ({marks})"
+    values = ", ".join([f"({marks})"] * rows)
+    return f"INSERT INTO {_quote(connection, table.name)} ({names}) VALUES {values}"
 
 
 def _literal(connection: Connection, value: object) -> str:
@@ -94,19 +101,57 @@ def _split(chunks: Chunks) -> Iterator[tuple[Rows, pd.DataFrame | None]]:
 
 def _insert_side(connection: Connection, side: Side | None, rows: pd.DataFrame | None) -> None:
     if side is not None and rows is not None and len(rows):
-        _insert_many(connection, side.table, side.columns, rows[side.columns])
+        # Many rows a statement: a change row's few values cost SQLite less than its step,
+        # reset and row loop, which then run once a statement (a record's many indexes cost
+        # more than those, and there many rows a statement was slower).
+        _insert_many(connection, side.table, side.columns, rows[side.columns], many=True)
 
 
-def _insert_many(connection: Connection, table: Table, columns: list[str], rows: Rows) -> None:
-    """One ``executemany``. A frame's values that are the same on every row (a batch's id,
-    its record type, an action, a Last Modified) are written into the statement once:
-    binding fewer values per row costs the driver less."""
+def _insert_many(
+    connection: Connection, table: Table, columns: list[str], rows: Rows, many: bool = False
+) -> None:
+    """``executemany`` of an INSERT, adding ``many`` rows a statement or one. A frame's values
+    that are the same on every row (a batch's id, its record type, an action, a Last Modified)
+    are written into the statement once: binding fewer values per row costs the driver less."""
     fixed: dict[int, object] = {}
     if isinstance(rows, pd.DataFrame):
         fixed = _constants(rows)
+        if len(fixed) == rows.shape[1]:
+            fixed.pop(max(fixed))  # one value a row still bound, so that there is a row to bind
         rows = rows.iloc[:, [i for i in range(rows.shape[1]) if i not in fixed]]
-    statement = _insert_statement(connection, table, columns, fixed)
-    connection.exec_driver_sql(statement, _tuples(rows))
+    tuples = _tuples(rows)
+    if not tuples:
+        return
+    bound = len(columns) - len(fixed)
+    per_statement = _rows_per_statement(connection, bound) if many else 1
+    if per_statement == 1:
+        connection.exec_driver_sql(_insert_statement(connection, table, columns, fixed), tuples)
+        return
+    grid = _grid(tuples, bound)
+    whole = len(tuples) // per_statement * per_statement
+    if whole:
+        statement = _insert_statement(connection, table, columns, fixed, per_statement)
+        groups = grid[:whole].reshape(-1, per_statement * bound).tolist()
+        connection.exec_driver_sql(statement, list(map(tuple, groups)))
+    if whole < len(tuples):
+        statement = _insert_statement(connection, table, columns, fixed, len(tuples) - whole)
+        connection.exec_driver_sql(statement, [tuple(grid[whole:].ravel().tolist())])
+
+
+def _rows_per_statement(connection: Connection, bound: int) -> int:
+    """How many rows one INSERT adds: a few hundred (more gains nothing), within the
+    driver's limit on a statement's parameters."""
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)  # PostgreSQL writes with COPY
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, min(ROWS_PER_STATEMENT, limit // max(bound, 1)))
+
+
+def _grid(tuples: list[tuple], width: int) -> np.ndarray:
+    """Rows as a 2-D array of Python objects, so that groups of them flatten in one call."""
+    grid = np.empty((len(tuples), width), dtype=object)
+    grid[:] = tuples
+    return grid
 
 
 def _constants(frame: pd.DataFrame) -> dict[int, object]:
@@ -220,6 +265,38 @@ def read_columns(connection: Connection, table: Table, names: list[str]) -> list
         cursor.execute(statement, binary=True)
         arrays = cursor.fetchone()
     return [array or [] for array in arrays]  # NULL when the table is empty
+
+
+def read_sqlite_columns(
+    connection: Connection, table: Table, names: list[str], chunk: int | None = None
+) -> Iterator[list[list]]:
+    """The values of each of ``names`` over the records of ``table`` (SQLite only), one list
+    a column, the records in the same order in each: ``chunk`` records at a time (in rowid
+    order), or all at once.
+
+    SQLite makes each column one JSON array and ``json`` parses it in C: a Python tuple per
+    record through the driver cost three times as much. A JSON array holds what the driver
+    would give but blobs, which no table read this way has.
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    arrays = ", ".join(f"json_group_array({quote(name)})" for name in names)
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)  # the one driver of the SQLite dialect
+    if chunk is None:
+        row = driver.execute(f"SELECT {arrays} FROM {quote(table.name)}").fetchone()
+        yield [json.loads(text) for text in row]
+        return
+    statement = (
+        f"SELECT max(record_rowid), {arrays} FROM (SELECT rowid AS record_rowid, {columns} "
+        f"FROM {quote(table.name)} WHERE rowid > ? ORDER BY rowid LIMIT ?)"
+    )
+    last: int | None = -(2**63)  # the lowest rowid
+    while True:
+        last, *texts = driver.execute(statement, (last, chunk)).fetchone()
+        if last is None:
+            return
+        yield [json.loads(text) for text in texts]
 
 
 Write = Callable[[Any, "list[tuple] | memoryview"], None]

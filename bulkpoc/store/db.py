@@ -249,7 +249,7 @@ class Store(
         if bulk.uses_copy(connection):
             fetched = bulk.read_columns(connection, table, names)
         else:
-            fetched = self._fetch_columns(table, names, connection)
+            fetched = next(bulk.read_sqlite_columns(connection, table, names))
         frame = pd.DataFrame(index=pd.RangeIndex(len(fetched[0]) if fetched else 0))
         for column, values in zip(chosen, fetched, strict=True):
             kind = column.type.python_type
@@ -274,22 +274,7 @@ class Store(
         if bulk.uses_copy(connection):
             yield bulk.read_columns(connection, table, names)
             return
-        driver_cursor = connection.connection.cursor()
-        try:
-            driver_cursor.execute(_select_all(connection, table, names))
-            while rows := driver_cursor.fetchmany(READ_CHUNK):
-                yield list(zip(*rows, strict=True))
-        finally:
-            driver_cursor.close()
-
-    def _fetch_columns(self, table: Table, names: list[str], connection: Connection) -> list:
-        driver_cursor = connection.connection.cursor()
-        try:
-            driver_cursor.execute(_select_all(connection, table, names))
-            rows = driver_cursor.fetchall()
-        finally:
-            driver_cursor.close()
-        return list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        yield from bulk.read_sqlite_columns(connection, table, names, READ_CHUNK)
 
     def _read_frame_slow(self, table: Table, connection: Connection | None) -> pd.DataFrame:
         if connection is None:
@@ -402,12 +387,6 @@ def _require_postgres_extra(url: str) -> None:
         raise SettingsError(
             "A PostgreSQL store needs bulkpoc's postgres extra: pip install 'bulkpoc[postgres]'."
         )
-
-
-def _select_all(connection: Connection, table: Table, names: list[str]) -> str:
-    """The driver's query for ``names`` of every record of ``table``."""
-    quote = connection.dialect.identifier_preparer.quote
-    return f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
 
 
 __all__ = ["PERMISSIONS", "SQLAlchemyError", "Store", "User", "Waiting", "utcnow"]
