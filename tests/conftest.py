@@ -15,6 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bulkpoc.batch.submit import run_import
@@ -24,9 +25,12 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.result import BatchResult
+from bulkpoc.services.auth import create_token
 from bulkpoc.services.demo import load_demo_reference_data
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
+from tests.cli import Bulkpoc, command_in
+from tests.web import api_client
 
 # The browser tests' Chromium, demo server and pages (tests/browser_fixtures.py).
 pytest_plugins = ["tests.browser_fixtures"]
@@ -245,3 +249,20 @@ def run(store: Store, settings: Settings, tmp_path: Path):
         return run_import(store, path, ImportOptions(**options), settings)  # type: ignore[arg-type]
 
     return _run
+
+
+@pytest.fixture
+def bulkpoc(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Bulkpoc:
+    """The ``bulkpoc`` command on the test's demo store (SQLite or PostgreSQL). A module whose
+    commands need a store file of their own (``init``) defines its own ``bulkpoc``."""
+    command = command_in(tmp_path, monkeypatch)
+    command.url = store.url
+    return command
+
+
+@pytest.fixture
+def api(store: Store, settings: Settings) -> Iterator[TestClient]:
+    """The API as a partner with every permission (the token of a user with admin's), on the
+    test's demo store. A module that needs another caller defines its own ``api``."""
+    with api_client(store, settings, create_token(store, "partner", "admin")) as client:
+        yield client

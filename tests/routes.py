@@ -47,6 +47,68 @@ def _(url: str, needs: str, answers: int = 200, body: str | None = None) -> Samp
     return Sample(url, needs, answers, body)
 
 
+@dataclass(frozen=True)
+class Collection:
+    """A record type's routes as the samples take them: its name in URLs, how the app's
+    route table spells a page's key, a stored record's key, the permission they need, whether
+    its form has (De)activate, and the queries its list page and its API list are sent."""
+
+    name: str
+    page_key: str
+    key: str
+    needs: str
+    page_query: str
+    api_query: str = ""
+    activates: bool = False
+
+
+COLLECTIONS = (
+    Collection("pocs", "{key:int}", "1", POC_CREATE, "?q=sales", "?q=line", activates=True),
+    Collection(
+        "skills", "{key:int}", "1", SKILLS_EDIT, "?q=sales&active=yes", "?active=true", True
+    ),
+    Collection("scripts", "{key:int}", "1", REFERENCE_DATA_EDIT, "?media_type=Email"),
+    Collection("chat-profiles", "{key:int}", "1", REFERENCE_DATA_EDIT, "?sort=last_modified"),
+    Collection("numbers", "{key}", "+12025550100", REFERENCE_DATA_EDIT, "?q=555", "?per_page=5"),
+)
+
+
+def _pages(of: Collection) -> list[Route]:
+    """The list, a record, the new and edit forms and their saves, and (De)activate."""
+    path, url = f"/{of.name}/{of.page_key}", f"/{of.name}/{of.key}"
+    routes = [
+        _route("GET", f"/{of.name}", _(f"/{of.name}{of.page_query}", of.needs)),
+        _route("GET", path, _(url, of.needs)),
+        _route("GET", f"/{of.name}/new", _(f"/{of.name}/new", of.needs)),
+        _route("POST", f"/{of.name}/new", _(f"/{of.name}/new", of.needs, 400)),
+        _route("GET", f"{path}/edit", _(f"{url}/edit", of.needs)),
+        _route("POST", f"{path}/edit", _(f"{url}/edit", of.needs, 400)),
+    ]
+    if of.activates:
+        routes.append(_route("POST", f"{path}/active", _(f"{url}/active", of.needs, 400)))
+    return routes
+
+
+def _api_reads(of: Collection) -> list[Route]:
+    """A page of records, and one record."""
+    api = f"/api/v1/{of.name}"
+    return [
+        _route("GET", api, _(f"{api}{of.api_query}", of.needs)),
+        _route("GET", f"{api}/{{key:record}}", _(f"{api}/{of.key}", of.needs)),
+    ]
+
+
+def _api_changes(of: Collection) -> list[Route]:
+    """A create the rules refuse, a change to nothing and a mass edit's dry run: samples a
+    user may send again and again."""
+    api = f"/api/v1/{of.name}"
+    return [
+        _route("POST", api, _(api, of.needs, 422, body=f"new-{of.name}")),
+        _route("PATCH", f"{api}/{{key:record}}", _(f"{api}/{of.key}", of.needs, body="no-change")),
+        _route("POST", f"{api}/bulk-edit", _(f"{api}/bulk-edit", of.needs, body=f"bulk-{of.name}")),
+    ]
+
+
 NAMED = {"name": ""}  # a blank name: every rule-checked create of these types refuses it
 # The JSON bodies the samples name.
 JSON_BODIES: dict[str, dict] = {
@@ -72,51 +134,9 @@ ROUTES = [
     _route("GET", "/login", _("/login", PUBLIC)),
     _route("POST", "/login", _("/login", PUBLIC, 401, body="login")),
     _route("GET", "/history", _("/history", LOGIN)),
-    _route("GET", "/pocs", _("/pocs?q=sales", POC_CREATE)),
-    _route("GET", "/pocs/{key:int}", _("/pocs/1", POC_CREATE)),
-    _route("GET", "/skills", _("/skills?q=sales&active=yes", SKILLS_EDIT)),
-    _route("GET", "/scripts", _("/scripts?media_type=Email", REFERENCE_DATA_EDIT)),
-    _route("GET", "/chat-profiles", _("/chat-profiles?sort=last_modified", REFERENCE_DATA_EDIT)),
-    _route("GET", "/numbers", _("/numbers?q=555", REFERENCE_DATA_EDIT)),
-    _route("GET", "/skills/{key:int}", _("/skills/1", SKILLS_EDIT)),
-    _route("GET", "/scripts/{key:int}", _("/scripts/1", REFERENCE_DATA_EDIT)),
-    _route("GET", "/chat-profiles/{key:int}", _("/chat-profiles/1", REFERENCE_DATA_EDIT)),
-    _route("GET", "/numbers/{key}", _("/numbers/+12025550100", REFERENCE_DATA_EDIT)),
-    # Single records (issue 24): each record type's form, its save and (De)activate; the
-    # permission of the record type. An empty form is one sentence (400), before any batch.
-    *[
-        route
-        for collection, key, sample_key, needs, actives in (
-            ("pocs", "{key:int}", "1", POC_CREATE, True),
-            ("skills", "{key:int}", "1", SKILLS_EDIT, True),
-            ("scripts", "{key:int}", "1", REFERENCE_DATA_EDIT, False),
-            ("chat-profiles", "{key:int}", "1", REFERENCE_DATA_EDIT, False),
-            ("numbers", "{key}", "+12025550100", REFERENCE_DATA_EDIT, False),
-        )
-        for route in (
-            _route("GET", f"/{collection}/new", _(f"/{collection}/new", needs)),
-            _route("POST", f"/{collection}/new", _(f"/{collection}/new", needs, 400)),
-            _route(
-                "GET", f"/{collection}/{key}/edit", _(f"/{collection}/{sample_key}/edit", needs)
-            ),
-            _route(
-                "POST",
-                f"/{collection}/{key}/edit",
-                _(f"/{collection}/{sample_key}/edit", needs, 400),
-            ),
-            *(
-                [
-                    _route(
-                        "POST",
-                        f"/{collection}/{key}/active",
-                        _(f"/{collection}/{sample_key}/active", needs, 400),
-                    )
-                ]
-                if actives
-                else []
-            ),
-        )
-    ],
+    # Each record type's list, record, form, save and (De)activate pages: the permission of
+    # the record type. An empty form is one sentence (400), before any batch.
+    *(route for collection in COLLECTIONS for route in _pages(collection)),
     _route(
         "POST",
         "/pocs/{key:int}/deactivate-via-skill",
@@ -322,18 +342,7 @@ ROUTES = [
         _("/api/v1/pocs/1/changes", POC_CREATE),
     ),
     # Records, a page or one at a time: their record type's permission, as its export.
-    _route("GET", "/api/v1/pocs", _("/api/v1/pocs?q=line", POC_CREATE)),
-    _route("GET", "/api/v1/pocs/{key:record}", _("/api/v1/pocs/1", POC_CREATE)),
-    _route("GET", "/api/v1/skills", _("/api/v1/skills?active=true", SKILLS_EDIT)),
-    _route("GET", "/api/v1/skills/{key:record}", _("/api/v1/skills/1", SKILLS_EDIT)),
-    _route("GET", "/api/v1/scripts", _("/api/v1/scripts", REFERENCE_DATA_EDIT)),
-    _route("GET", "/api/v1/scripts/{key:record}", _("/api/v1/scripts/1", REFERENCE_DATA_EDIT)),
-    _route("GET", "/api/v1/chat-profiles", _("/api/v1/chat-profiles", REFERENCE_DATA_EDIT)),
-    _route(
-        "GET",
-        "/api/v1/chat-profiles/{key:record}",
-        _("/api/v1/chat-profiles/1", REFERENCE_DATA_EDIT),
-    ),
+    *(route for collection in COLLECTIONS for route in _api_reads(collection)),
     # Column mappings: reading them needs a token; saving or removing one, the permission to
     # upload its record type (checked once the body or the stored mapping names the type).
     _route("GET", "/api/v1/mappings", _("/api/v1/mappings", LOGIN)),
@@ -343,41 +352,9 @@ ROUTES = [
         "/api/v1/mappings/{name}",
         _("/api/v1/mappings/sample-put", POC_CREATE, body="mapping-poc"),
     ),
-    _route("GET", "/api/v1/numbers", _("/api/v1/numbers?per_page=5", REFERENCE_DATA_EDIT)),
-    _route(
-        "GET",
-        "/api/v1/numbers/{key:record}",
-        _("/api/v1/numbers/+12025550100", REFERENCE_DATA_EDIT),
-    ),
     # Changes to records: the permission of uploading their type. Samples a user may send again
     # and again: a create the rules refuse, a change to nothing, a mass edit's dry run.
-    *(
-        route
-        for collection, needs, key in (
-            ("pocs", POC_CREATE, "1"),
-            ("skills", SKILLS_EDIT, "1"),
-            ("scripts", REFERENCE_DATA_EDIT, "1"),
-            ("chat-profiles", REFERENCE_DATA_EDIT, "1"),
-            ("numbers", REFERENCE_DATA_EDIT, "+12025550100"),
-        )
-        for route in (
-            _route(
-                "POST",
-                f"/api/v1/{collection}",
-                _(f"/api/v1/{collection}", needs, 422, body=f"new-{collection}"),
-            ),
-            _route(
-                "PATCH",
-                f"/api/v1/{collection}/{{key:record}}",
-                _(f"/api/v1/{collection}/{key}", needs, body="no-change"),
-            ),
-            _route(
-                "POST",
-                f"/api/v1/{collection}/bulk-edit",
-                _(f"/api/v1/{collection}/bulk-edit", needs, body=f"bulk-{collection}"),
-            ),
-        )
-    ),
+    *(route for collection in COLLECTIONS for route in _api_changes(collection)),
     # After the mapping's GET: it removes the sample mapping.
     _route(
         "DELETE",

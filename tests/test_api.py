@@ -30,10 +30,10 @@ from bulkpoc.web.api_models import RecordTypeName
 from bulkpoc.web.downloads import download_name
 from bulkpoc.web.uploads import display_name
 from tests.archives import lying_workbook, ods_bytes
+from tests.cli import Bulkpoc
 from tests.conftest import poc, write_bytes, write_rows
-from tests.test_cli import Bulkpoc
 from tests.test_jobs import on_postgres
-from tests.web import api_client, poll_until_finished, run_workers
+from tests.web import api_client, one_sentence, poll_until_finished, processed, run_workers
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 NEW_POCS = SAMPLES / "new-pocs.csv"
@@ -61,28 +61,6 @@ def upload(client, path: Path, headers: dict | None = None, **options: object):
             data={key: str(value).lower() for key, value in options.items()},
             headers=headers or {},
         )
-
-
-def processed(client, store, settings, *answers) -> list[dict]:
-    """The finished results of the batches uploads answered 202 for."""
-    for answer in answers:
-        assert answer.status_code == 202, answer.text
-    run_workers(store, settings)
-    results = []
-    for answer in answers:
-        poll_until_finished(client, answer.json()["batch_id"])
-        result = client.get(answer.headers["location"])
-        assert result.status_code == 200, result.text
-        results.append(result.json())
-    return results
-
-
-def one_sentence(response) -> str:
-    detail = response.json()["detail"]
-    assert isinstance(detail, str), detail
-    assert detail.endswith("."), detail
-    assert "\n" not in detail, detail
-    return detail
 
 
 # --- tokens and permissions -----------------------------------------------------------------

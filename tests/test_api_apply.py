@@ -13,15 +13,15 @@ from bulkpoc.domain.status import BatchStatus
 from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store
 from tests.conftest import poc, stored_pocs
-from tests.test_api import one_sentence
 from tests.web import (
     api_client,
     client_for,
     csrf_token,
+    finished,
     log_in,
     logged_in,
+    one_sentence,
     page,
-    poll_until_finished,
     run_workers,
 )
 
@@ -32,30 +32,15 @@ ROWS = [
 
 
 @pytest.fixture
-def api(store: Store, settings):
-    with api_client(store, settings, create_token(store, "partner", "admin")) as client:
-        yield client
-
-
-@pytest.fixture
 def preview(run) -> int:
     result = run(ROWS, dry_run=True, source="api")
     assert result.status.value == "succeeded", result.failure
     return result.batch_id
 
 
-def _finished(client, store, settings, answer) -> dict:
-    assert answer.status_code == 201, answer.text
-    run_workers(store, settings)
-    poll_until_finished(client, answer.json()["batch_id"])
-    result = client.get(answer.headers["location"])
-    assert result.status_code == 200, result.text
-    return result.json()
-
-
 def test_apply_answers_201_and_the_batch_applies_the_dry_run(api, store, settings, preview):
     answer = api.post(f"/api/v1/batches/{preview}/apply")
-    result = _finished(api, store, settings, answer)
+    result = finished(api, store, settings, answer, 201)
     assert result["status"] == "succeeded"
     assert result["source"] == "api"
     assert result["preview_of"] == preview
@@ -67,7 +52,7 @@ def test_apply_answers_201_and_the_batch_applies_the_dry_run(api, store, setting
 
 def test_apply_with_excluded_rows(api, store, settings, preview):
     answer = api.post(f"/api/v1/batches/{preview}/apply", json={"exclude_rows": [3]})
-    result = _finished(api, store, settings, answer)
+    result = finished(api, store, settings, answer, 201)
     assert result["counts"]["created"] == 2
     assert result["counts"]["skipped"] == 1
     assert any("skipped by the reviewer" in warning for warning in result["warnings"])
@@ -80,7 +65,7 @@ def test_a_second_apply_is_409_in_one_sentence(api, store, settings, preview):
     again = api.post(f"/api/v1/batches/{preview}/apply")
     assert again.status_code == 409
     assert f"already applied, as batch {first.json()['batch_id']}" in one_sentence(again)
-    _finished(api, store, settings, first)
+    finished(api, store, settings, first, 201)
     assert len(stored_pocs(store)) == 3
 
 

@@ -7,17 +7,9 @@ from __future__ import annotations
 import pytest
 
 from bulkpoc.services.auth import create_token
-from bulkpoc.store.db import Store
 from tests.conftest import poc, stored_pocs
 from tests.history import a_batch, created, removed, updated, write_changes
-from tests.test_api import one_sentence
-from tests.web import api_client
-
-
-@pytest.fixture
-def api(store: Store, settings):
-    with api_client(store, settings, create_token(store, "partner", "admin")) as client:
-        yield client
+from tests.web import api_client, one_sentence
 
 
 def test_a_batchs_changes_are_paged_and_filtered(store, api):

@@ -4,35 +4,10 @@ through the same engine as an upload, on both backends."""
 
 from __future__ import annotations
 
-import pytest
-
 from bulkpoc.domain.permissions import POC_CREATE
 from bulkpoc.services.auth import create_token
-from bulkpoc.store.db import Store
-from tests.web import api_client
-
-PHONE = {
-    "name": "Main Line",
-    "media_type": "Phone Call",
-    "point_of_contact": "+12025550100",
-    "skill": "Sales Calls",
-    "script": "Main IVR",
-    "ivr_reporting_enabled": True,
-}
-
-
-@pytest.fixture
-def api(store: Store, settings):
-    with api_client(store, settings, create_token(store, "partner", "admin")) as client:
-        yield client
-
-
-def one_sentence(response) -> str:
-    detail = response.json()["detail"]
-    assert isinstance(detail, str), detail
-    assert detail.endswith("."), detail
-    assert "\n" not in detail, detail
-    return detail
+from tests.test_edits import PHONE
+from tests.web import api_client, one_sentence
 
 
 def created(api, body: dict = PHONE) -> dict:

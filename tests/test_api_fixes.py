@@ -9,7 +9,7 @@ import pytest
 from bulkpoc.domain.permissions import POC_CREATE
 from bulkpoc.services.auth import create_token
 from tests.conftest import poc, stored_pocs
-from tests.web import api_client, poll_until_finished, run_workers
+from tests.web import api_client, finished
 
 ROWS = [
     poc(Name="Line A"),  # row 2: created
@@ -20,25 +20,10 @@ ROWS = [
 
 
 @pytest.fixture
-def api(store, settings):
-    with api_client(store, settings, create_token(store, "partner", "admin")) as client:
-        yield client
-
-
-@pytest.fixture
 def failed(run):
     result = run(ROWS)
     assert result.counts.failed == 3, result.errors
     return result
-
-
-def finished(api, store, settings, answer) -> dict:
-    assert answer.status_code == 202, answer.text
-    run_workers(store, settings)
-    poll_until_finished(api, answer.json()["batch_id"])
-    result = api.get(answer.headers["location"])
-    assert result.status_code == 200, result.text
-    return result.json()
 
 
 def test_a_fix_through_the_api_runs_the_failed_rows_with_the_fixes(api, store, settings, failed):

@@ -7,23 +7,13 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
 from bulkpoc.domain.mapping import ColumnMapping
 from bulkpoc.domain.permissions import SKILLS_EDIT
 from bulkpoc.services.auth import create_token
-from bulkpoc.store.db import Store
 from tests.conftest import stored_pocs
-from tests.test_api import one_sentence, processed, upload
+from tests.test_api import upload
 from tests.test_mapping_import import HEADERS, PARTNER_TOML, partner_file
-from tests.web import api_client
-
-
-@pytest.fixture
-def api(store: Store, settings):
-    with api_client(store, settings, create_token(store, "partner", "admin")) as client:
-        yield client
-
+from tests.web import api_client, one_sentence, processed
 
 BODY = {
     "record_type": "poc",

@@ -6,30 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from bulkpoc.domain.permissions import PERMISSIONS, POC_CREATE, REFERENCE_DATA_EDIT
 from bulkpoc.services.auth import create_token
-from bulkpoc.store.db import Store
 from bulkpoc.store.listing import COLLECTIONS, field_names
-from tests.web import api_client
+from tests.web import api_client, one_sentence
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 
 
 @pytest.fixture
-def api(store: Store, settings, run):
+def api(api: TestClient, run) -> TestClient:
     """A partner with every permission, on the demo data and the 12 sample POCs."""
     assert run(SAMPLES / "new-pocs.csv").status.value == "succeeded"
-    with api_client(store, settings, create_token(store, "partner", "admin")) as client:
-        yield client
-
-
-def one_sentence(response) -> str:
-    detail = response.json()["detail"]
-    assert isinstance(detail, str), detail
-    assert detail.endswith("."), detail
-    assert "\n" not in detail, detail
-    return detail
+    return api
 
 
 def test_a_poc_comes_with_the_files_columns_in_snake_case(api):

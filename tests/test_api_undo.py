@@ -3,26 +3,8 @@ on SQLite (the app's own thread) and PostgreSQL (a real worker process)."""
 
 from __future__ import annotations
 
-import pytest
-
-from bulkpoc.services.auth import create_token
 from tests.conftest import poc, stored_pocs
-from tests.web import api_client, poll_until_finished, run_workers
-
-
-@pytest.fixture
-def api(store, settings):
-    with api_client(store, settings, create_token(store, "partner", "admin")) as client:
-        yield client
-
-
-def finished(api, store, settings, answer) -> dict:
-    assert answer.status_code == 202, answer.text
-    run_workers(store, settings)
-    poll_until_finished(api, answer.json()["batch_id"])
-    result = api.get(answer.headers["location"])
-    assert result.status_code == 200, result.text
-    return result.json()
+from tests.web import finished
 
 
 def test_undo_through_the_api_dry_run_then_for_real(api, store, settings, run):

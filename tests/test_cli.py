@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 import openpyxl
 import pytest
-from click.testing import CliRunner, Result
 
 from bulkpoc.cli import cli
 from bulkpoc.domain.records import RECORD_TYPES
@@ -20,6 +19,7 @@ from bulkpoc.services.auth import authenticate
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from tests.archives import lying_workbook, ods_bytes
+from tests.cli import Bulkpoc, command_in
 from tests.conftest import poc, write_bytes, write_rows
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
@@ -39,41 +39,10 @@ COUNT_KEYS = {
 ERROR_KEYS = {"row", "column", "value", "code", "message"}
 
 
-class Bulkpoc:
-    """Runs ``bulkpoc --db sqlite:///<tmp>/bulkpoc.db ...`` and checks no traceback leaks."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.db = folder / "bulkpoc.db"
-        self.url = f"sqlite:///{self.db}"
-        self.runner = CliRunner()
-
-    def __call__(self, *args: object, db: str | None = None, stdin: str | None = None) -> Result:
-        argv = ["--db", db or self.url, *(str(arg) for arg in args)]
-        result = self.runner.invoke(cli, argv, input=stdin, prog_name="bulkpoc")
-        everything = result.stdout + result.stderr
-        assert "Traceback" not in everything, everything
-        assert result.exception is None or isinstance(result.exception, SystemExit), (
-            f"bulkpoc {' '.join(argv)} raised {result.exception!r}"
-        )
-        return result
-
-    def json(self, *args: object) -> tuple[int, dict]:
-        result = self(*args, "--json")
-        return result.exit_code, json.loads(result.stdout)
-
-    def store(self) -> Store:
-        return Store(self.url)
-
-
 @pytest.fixture
 def bulkpoc(tmp_path, monkeypatch) -> Bulkpoc:
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULKPOC_DATABASE_URL", "BULKPOC_SMTP_HOST", "BULKPOC_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BULKPOC_REPORT_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("BULKPOC_OUTBOX_DIR", str(tmp_path / "outbox"))
-    return Bulkpoc(tmp_path)
+    """The command on a SQLite file of its own in ``tmp_path``, not yet initialised."""
+    return command_in(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -8,26 +8,12 @@ from pathlib import Path
 import pytest
 
 from bulkpoc.batch.submit import load_result
-from bulkpoc.store.db import Store
+from tests.cli import Bulkpoc
 from tests.conftest import poc, stored_pocs, write_rows
-from tests.test_cli import Bulkpoc
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_files"
 NEW_POCS = SAMPLES / "new-pocs.csv"
 MISTAKES = SAMPLES / "pocs-with-mistakes.csv"
-
-
-@pytest.fixture
-def bulkpoc(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Bulkpoc:
-    """The command on the test's demo store (SQLite or PostgreSQL)."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULKPOC_DATABASE_URL", "BULKPOC_SMTP_HOST", "BULKPOC_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BULKPOC_REPORT_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("BULKPOC_OUTBOX_DIR", str(tmp_path / "outbox"))
-    command = Bulkpoc(tmp_path)
-    command.url = store.url
-    return command
 
 
 def _dry_run(bulkpoc: Bulkpoc, path: Path) -> int:

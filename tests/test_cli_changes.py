@@ -5,21 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bulkpoc.store.db import Store
 from tests.conftest import poc, stored_pocs
 from tests.history import a_batch, created, removed, updated, write_changes
-from tests.test_cli import Bulkpoc
-
-
-@pytest.fixture
-def bulkpoc(store: Store, tmp_path, monkeypatch) -> Bulkpoc:
-    """The command line on the test's demo store."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("BULKPOC_DATABASE_URL", raising=False)
-    monkeypatch.setenv("BULKPOC_REPORT_DIR", str(tmp_path / "reports"))
-    cli = Bulkpoc(tmp_path)
-    cli.url = store.url
-    return cli
 
 
 def test_a_records_history_lists_every_batch_that_changed_it_with_before_and_after(

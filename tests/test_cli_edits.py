@@ -3,31 +3,21 @@ deactivation rule's workaround (``--via-skill``) as one change, exit codes as ``
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bulkpoc.domain.records import RECORD_TYPES
-from bulkpoc.store.db import Store
+from tests.cli import Bulkpoc
 from tests.conftest import poc
-from tests.test_cli import Bulkpoc
 
 POC = RECORD_TYPES["poc"]
 
 
 @pytest.fixture
-def bulkpoc(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run) -> Bulkpoc:
+def bulkpoc(bulkpoc: Bulkpoc, run) -> Bulkpoc:
     """The command on the test's demo store (SQLite or PostgreSQL), with one POC (ID 1) on
     the active skill Sales Calls."""
     assert run([poc()]).status.value == "succeeded"
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULKPOC_DATABASE_URL", "BULKPOC_SMTP_HOST", "BULKPOC_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BULKPOC_REPORT_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("BULKPOC_OUTBOX_DIR", str(tmp_path / "outbox"))
-    command = Bulkpoc(tmp_path)
-    command.url = store.url
-    return command
+    return bulkpoc
 
 
 def test_deactivate_is_refused_on_an_active_skill_then_done_via_an_inactive_one(bulkpoc, store):

@@ -3,32 +3,15 @@ stores: exit codes as ``import`` (0, 1), 2 for a fix refused, and ``--json``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bulkpoc.store.db import Store
 from tests.conftest import poc, stored_pocs
-from tests.test_cli import Bulkpoc
 
 ROWS = [
     poc(Name="Line B", Point_of_Contact="+12025550101", Skill="Sales Cals"),  # row 2
     poc(Name="Line C", Point_of_Contact="+12125550100"),  # row 3: not in the inventory
 ]
 REPLACE = ("--replace", "Skill:Sales Cals=Sales Calls")
-
-
-@pytest.fixture
-def bulkpoc(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Bulkpoc:
-    """The command on the test's demo store (SQLite or PostgreSQL)."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULKPOC_DATABASE_URL", "BULKPOC_SMTP_HOST", "BULKPOC_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BULKPOC_REPORT_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("BULKPOC_OUTBOX_DIR", str(tmp_path / "outbox"))
-    command = Bulkpoc(tmp_path)
-    command.url = store.url
-    return command
 
 
 @pytest.fixture

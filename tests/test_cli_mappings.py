@@ -16,23 +16,9 @@ from bulkpoc.jobs.queue import InProcessQueue
 from bulkpoc.schedules.runner import run_due
 from bulkpoc.store.db import Store, utcnow
 from tests.conftest import stored_pocs
-from tests.test_cli import Bulkpoc
 from tests.test_mapping_import import HEADERS, PARTNER_TOML, partner_file
 
 ROW = ["Sales Line", "+12025550100", "Sales Calls", "Main IVR", "Voice", "yes"]
-
-
-@pytest.fixture
-def bulkpoc(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Bulkpoc:
-    """The command on the test's demo store (SQLite or PostgreSQL)."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULKPOC_DATABASE_URL", "BULKPOC_SMTP_HOST", "BULKPOC_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BULKPOC_REPORT_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("BULKPOC_OUTBOX_DIR", str(tmp_path / "outbox"))
-    command = Bulkpoc(tmp_path)
-    command.url = store.url
-    return command
 
 
 @pytest.fixture

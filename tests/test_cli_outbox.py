@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from tests.cli import Bulkpoc
 from tests.conftest import poc, write_rows
 from tests.mailserver import HOST, free_port, smtp_server
-from tests.test_cli import Bulkpoc
 
 
 @pytest.fixture

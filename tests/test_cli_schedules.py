@@ -21,8 +21,8 @@ from sqlalchemy import text
 from bulkpoc.domain.schedule import Schedule
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
+from tests.cli import Bulkpoc, command_in
 from tests.conftest import write_bytes, write_rows
-from tests.test_cli import Bulkpoc
 from tests.test_inbox import NOT_A_WORKBOOK, work_item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,12 +32,8 @@ T = TypeVar("T")
 
 @pytest.fixture
 def bulkpoc(tmp_path, monkeypatch) -> Bulkpoc:
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULKPOC_DATABASE_URL", "BULKPOC_SMTP_HOST", "BULKPOC_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BULKPOC_REPORT_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("BULKPOC_OUTBOX_DIR", str(tmp_path / "outbox"))
-    runner = Bulkpoc(tmp_path)
+    """The command on a demo store of its own (the scheduler's processes open its file)."""
+    runner = command_in(tmp_path, monkeypatch)
     assert runner("init", "--demo").exit_code == 0
     return runner
 

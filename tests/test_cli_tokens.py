@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bulkpoc.services.auth import TOKEN_PREFIX, user_for_token
-from tests.test_cli import Bulkpoc
+from tests.cli import Bulkpoc
 
 
 @pytest.fixture

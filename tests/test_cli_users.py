@@ -16,7 +16,7 @@ import pytest
 from bulkpoc.config import Settings
 from bulkpoc.services.auth import LoginRefused, authenticate, create_token, user_for_token
 from bulkpoc.services.sessions import session_user, start_session
-from tests.test_cli import Bulkpoc
+from tests.cli import Bulkpoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "tr0ub4dor&3"

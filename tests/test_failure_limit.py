@@ -16,9 +16,9 @@ from bulkpoc.jobs.queue import InProcessQueue
 from bulkpoc.schedules.runner import run_due
 from bulkpoc.services.auth import create_token
 from bulkpoc.store.db import Store, utcnow
+from tests.cli import Bulkpoc
 from tests.conftest import stored_pocs, write_rows
 from tests.mailserver import HOST, smtp_server
-from tests.test_cli import Bulkpoc
 from tests.test_inbox import listing, scheduled, work_item
 from tests.test_web_manage import batch_of, finish, upload
 from tests.web import api_client, client_for, log_in, page

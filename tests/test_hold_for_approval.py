@@ -13,9 +13,9 @@ from bulkpoc.domain.schedule import Schedule
 from bulkpoc.jobs.queue import InProcessQueue
 from bulkpoc.schedules.runner import run_due
 from bulkpoc.store.db import Store, utcnow
+from tests.cli import Bulkpoc
 from tests.conftest import poc, stored_pocs, write_rows
 from tests.mailserver import HOST, smtp_server
-from tests.test_cli import Bulkpoc
 from tests.test_inbox import listing, scheduled, work_item
 from tests.test_web_manage import batch_of, finish
 from tests.web import client_for, csrf_token, log_in, page

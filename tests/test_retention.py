@@ -19,10 +19,9 @@ from bulkpoc.services.auth import create_token
 from bulkpoc.services.history import apply_retention, batch_changes
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store, utcnow
+from tests.cli import Bulkpoc
 from tests.history import a_batch, updated, write_changes
-from tests.test_api import one_sentence
-from tests.test_cli import Bulkpoc
-from tests.web import api_client
+from tests.web import api_client, one_sentence
 
 NOW = dt.datetime(2026, 12, 6, 9, 30)
 DAY = dt.timedelta(days=1)

@@ -20,7 +20,7 @@ from bulkpoc.services.auth import (
 from bulkpoc.store import schema
 from bulkpoc.store.db import Store
 from bulkpoc.web.app import create_app
-from tests.test_cli import Bulkpoc
+from tests.cli import Bulkpoc
 from tests.web import PASSWORD, client_for, csrf_token, page
 
 

@@ -5,13 +5,11 @@ both stores."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bulkpoc.domain.permissions import SKILLS_EDIT
 from tests.conftest import poc, stored_pocs
-from tests.web import client_for, csrf_token, log_in, page, run_workers
+from tests.web import client_for, csrf_token, log_in, page, pressed
 
 ROWS = [
     poc(Name="Line A"),  # row 2: created
@@ -32,23 +30,6 @@ def failed(run):
     result = run(ROWS)
     assert result.counts.failed == 3, result.errors
     return result
-
-
-def post(client, store, settings, action: str, fields: dict[str, str]) -> int:
-    """Send a fix form as a browser does; the batch the app went to, once it has run."""
-    answer = client.post(
-        action,
-        data={"csrftoken": csrf_token(client, "/history"), **fields},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    run_workers(store, settings)
-    batch_id = int(answer.headers["location"].rsplit("/", 1)[1])
-    for _ in range(600):
-        if store.batch(batch_id)["status"] not in ("queued", "running"):
-            return batch_id
-        time.sleep(0.05)
-    raise AssertionError(f"batch {batch_id} did not finish")
 
 
 def form_fields(form) -> dict[str, str]:
@@ -84,7 +65,7 @@ def test_submitting_a_fixed_cell_runs_every_failed_row_and_shows_what_still_fail
     html = page(browser.get(f"/batches/{failed.batch_id}").text)
     fields = form_fields(html.by_id("fix-form")) | {"cell:3:Skill": "Sales Calls"}
 
-    fix = post(browser, store, settings, f"/batches/{failed.batch_id}/fixes", fields)
+    fix = pressed(browser, store, settings, f"/batches/{failed.batch_id}/fixes", **fields)
 
     result = page(browser.get(f"/batches/{fix}").text)
     assert f"fixes the failed rows of batch {failed.batch_id}" in result.by_id("fixes").text
@@ -110,7 +91,7 @@ def test_an_error_group_offers_its_fix_and_the_suggestion_is_one_click(
     )
 
     fields = form_fields(first) | {"group_use": "Sales Calls"}
-    fix = post(browser, store, settings, f"/batches/{failed.batch_id}/fixes", fields)
+    fix = pressed(browser, store, settings, f"/batches/{failed.batch_id}/fixes", **fields)
 
     assert store.failed_row_numbers(fix) == [4]
     assert sorted(p["name"] for p in stored_pocs(store)) == ["Line A", "Line B", "Line D"]

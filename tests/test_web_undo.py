@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.conftest import poc, stored_pocs
-from tests.web import client_for, csrf_token, log_in, page, run_workers
+from tests.web import client_for, csrf_token, log_in, page, pressed
 
 
 @pytest.fixture
@@ -18,34 +18,20 @@ def browser(store, settings):
         yield log_in(client, store)
 
 
-def press(client, store, settings, action: str, **fields: str) -> int:
-    """Send an undo form as a browser does; the batch the app went to, once it has run."""
-    token = csrf_token(client, "/history")
-    answer = client.post(action, data={"csrftoken": token, **fields}, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    run_workers(store, settings)
-    batch_id = int(answer.headers["location"].rsplit("/", 1)[1])
-    for _ in range(600):
-        if store.batch(batch_id)["status"] not in ("queued", "running"):
-            return batch_id
-        __import__("time").sleep(0.05)
-    raise AssertionError(f"batch {batch_id} did not finish")
-
-
 def test_the_button_runs_the_dry_run_then_the_undo(browser, store, settings, run):
     batch = run([poc()])
     shown = page(browser.get(f"/batches/{batch.batch_id}").text)
     (form,) = shown.all("form", "undo")
     assert form.attrs["action"] == f"/batches/{batch.batch_id}/undo"
 
-    dry = press(browser, store, settings, form.attrs["action"], dry_run="1")
+    dry = pressed(browser, store, settings, form.attrs["action"], dry_run="1")
     dry_page = page(browser.get(f"/batches/{dry}").text)
     assert dry_page.by_id("reverts").text == f"This batch would undo batch {batch.batch_id} ."
     (run_form,) = dry_page.all("form", "undo")
     assert "Run this undo" in run_form.text
     assert len(stored_pocs(store)) == 1
 
-    undo = press(browser, store, settings, run_form.attrs["action"])
+    undo = pressed(browser, store, settings, run_form.attrs["action"])
     assert stored_pocs(store) == []
     undone = page(browser.get(f"/batches/{batch.batch_id}").text)
     assert re.sub(r"\s+", " ", undone.by_id("reverted-by").text) == f"Reverted by batch {undo} ."

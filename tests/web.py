@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from bulkpoc.config import Settings
 from bulkpoc.services.auth import set_password
@@ -178,3 +179,54 @@ def poll_until_finished(client: TestClient, batch_id: int) -> list[dict]:
             return seen
         time.sleep(0.05)
     raise AssertionError(f"batch {batch_id} did not finish: {seen[-1]}")
+
+
+def processed(
+    client: TestClient, store: Store, settings: Settings, *answers: Response, status: int = 202
+) -> list[dict]:
+    """The results of the batches API calls accepted (``answers``, each ``status``), once
+    they have run."""
+    for answer in answers:
+        assert answer.status_code == status, answer.text
+    run_workers(store, settings)
+    results = []
+    for answer in answers:
+        poll_until_finished(client, answer.json()["batch_id"])
+        result = client.get(answer.headers["location"])
+        assert result.status_code == 200, result.text
+        results.append(result.json())
+    return results
+
+
+def finished(
+    client: TestClient, store: Store, settings: Settings, answer: Response, status: int = 202
+) -> dict:
+    """The result of the batch an API call accepted (``answer``, ``status``), once it has run."""
+    return processed(client, store, settings, answer, status=status)[0]
+
+
+def one_sentence(response: Response) -> str:
+    """An API refusal's detail, checked to be one sentence."""
+    detail = response.json()["detail"]
+    assert isinstance(detail, str), detail
+    assert detail.endswith("."), detail
+    assert "\n" not in detail, detail
+    return detail
+
+
+def pressed(
+    client: TestClient, store: Store, settings: Settings, action: str, **fields: str
+) -> int:
+    """Send a form that starts a batch (a fix, an undo) as a browser does; the batch the app
+    went to, once it has run."""
+    token = csrf_token(client, "/history")
+    answer = client.post(action, data={"csrftoken": token, **fields}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    run_workers(store, settings)
+    batch_id = int(answer.headers["location"].rsplit("/", 1)[1])
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        if store.batch(batch_id)["status"] not in ("queued", "running"):
+            return batch_id
+        time.sleep(0.05)
+    raise AssertionError(f"batch {batch_id} did not finish")

@@ -29,6 +29,7 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import LAST_MODIFIED, Field, RecordType
 from bulkpoc.domain.result import BatchResult
+from bulkpoc.domain.storable import encodable
 from bulkpoc.formats.csv_format import FORMULA_START
 from bulkpoc.store.db import Store
 from bulkpoc.store.listing import RecordFilter, field_names, snake
@@ -185,13 +186,11 @@ def cells_of(rtype: RecordType, fields: Mapping[str, Any]) -> Row:
             unknown.append(name)
             continue
         cells[field.header] = text = cell_text(value)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # JSON can spell an unpaired surrogate; no file can hold one
+        if not encodable(text):  # JSON can spell an unpaired surrogate; no file can hold one
             raise EditRefused(
                 f"{field.header} {text!r} holds an unpaired surrogate, which is not text a file "
                 "can hold: nothing changed."
-            ) from None
+            )
     if unknown:
         names = ", ".join(sorted(known))
         raise EditRefused(
@@ -230,19 +229,16 @@ def modified_text(moment: dt.datetime | str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def csv_bytes(headers: list[str], rows: Iterable[Row]) -> bytes:
-    """The rows as a UTF-8 CSV; text a spreadsheet would run as a formula gets the
-    apostrophe exports give it (the reader takes it off again)."""
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """The rows (their cells in the order of ``headers``) as a UTF-8 CSV, the file an edit or
+    a fix runs; text a spreadsheet would run as a formula gets the apostrophe exports give it
+    (the reader takes it off again)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow([_formula_safe(row.get(header, "")) for header in headers])
+        writer.writerow(["'" + cell if re.match(FORMULA_START, cell) else cell for cell in row])
     return buffer.getvalue().encode("utf-8")
-
-
-def _formula_safe(text: str) -> str:
-    return "'" + text if re.match(FORMULA_START, text) else text
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -257,7 +253,8 @@ def run_rows(
 ) -> BatchResult:
     """Submit ``rows`` as a batch of ``rtype`` and run it here and now; returns its
     ``BatchResult``."""
-    return run_content(store, settings, csv_bytes(rtype.headers, rows), options)
+    cells = ([row.get(header, "") for header in rtype.headers] for row in rows)
+    return run_content(store, settings, csv_bytes(rtype.headers, cells), options)
 
 
 def run_content(

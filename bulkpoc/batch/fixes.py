@@ -18,7 +18,6 @@ file does not have, is refused with one sentence and nothing runs.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import re
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulkpoc.batch.edits import run_content
+from bulkpoc.batch.edits import csv_bytes, run_content
 from bulkpoc.batch.read import read_file, renumbered
 from bulkpoc.config import Settings
 from bulkpoc.domain.errors.log import row_list
@@ -37,8 +36,8 @@ from bulkpoc.domain.records import ERROR_COLUMN, RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
+from bulkpoc.domain.storable import encodable
 from bulkpoc.formats.base import RawTable
-from bulkpoc.formats.csv_format import FORMULA_START
 from bulkpoc.store.db import Store
 
 SOURCE = "fix"
@@ -126,7 +125,7 @@ def prepare_fix(
     fixing = dataclasses.replace(
         _options_of_fix(options, batch_id, user, numbers, batch["file_name"]), **changed
     )
-    return FixFile(_csv(headers, rows), fixing, batch_id)
+    return FixFile(csv_bytes(headers, rows), fixing, batch_id)
 
 
 def fix_batch(
@@ -150,13 +149,11 @@ def _all_text(texts: Sequence[str]) -> None:
     """Refuse a column or value holding what no file can: an unpaired UTF-16 surrogate, which
     JSON can spell (``"\\ud800"``) but UTF-8 cannot encode."""
     for text in texts:
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
+        if not encodable(text):
             raise FixRefused(
                 f"{text!r} holds an unpaired surrogate, which is not text a file can hold: "
                 "nothing ran."
-            ) from None
+            )
 
 
 def fixable(store: Store, batch_id: int) -> tuple[dict, ImportOptions, list[int]]:
@@ -305,14 +302,3 @@ def _file_name(batch_id: int, file_name: str) -> str:
     """``fix-of-batch-12-pocs.csv``: the batch fixed, and the person's own file's name."""
     stem = EARLIER_FIX.sub("", Path(file_name).stem) or "upload"
     return f"fix-of-batch-{batch_id}-{stem}"[:200] + ".csv"
-
-
-def _csv(headers: list[str], rows: list[list[str]]) -> bytes:
-    """The rows as a UTF-8 CSV; text a spreadsheet would run as a formula gets the
-    apostrophe exports give it (the reader takes it off again), as an edit's file does."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow(["'" + cell if re.match(FORMULA_START, cell) else cell for cell in row])
-    return buffer.getvalue().encode("utf-8")

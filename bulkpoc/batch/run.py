@@ -37,13 +37,11 @@ from bulkpoc.domain.errors.codes import (
     INTERNAL_ERROR,
     STORE_REFUSED,
     TOO_MANY_FAILED,
-    UPLOAD_NOT_PERMITTED,
 )
 from bulkpoc.domain.errors.types import (
     BulkpocError,
     FileRejected,
     NothingApplied,
-    PermissionDenied,
 )
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
@@ -150,13 +148,7 @@ def _process(
     """Check the user, then read, validate and apply; the id of the queued results email."""
     rtype = RECORD_TYPES[options.record_type]
     user = store.get_user(options.user)
-    if rtype.permission not in user.permissions:
-        raise PermissionDenied(
-            UPLOAD_NOT_PERMITTED,
-            user=user.name,
-            plural=rtype.plural.lower(),
-            permission=rtype.permission,
-        )
+    rtype.check_may_upload(user)
     if options.reverts is not None:  # an undo: its rows come from the store, not a file
         return _validate_and_apply(store, None, options, settings, progress, result, user, waiting)
     # The file is read in a worker thread while the batch takes the store's lock and loads

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bulkpoc.domain.errors.codes import MAPPING_MISFIT
 from bulkpoc.domain.errors.types import FileRejected, MappingInvalid
 from bulkpoc.domain.records import ERROR_COLUMN, RECORD_TYPES, RecordType
+from bulkpoc.domain.storable import storable
 
 __all__ = [
     "ColumnMapping",
@@ -310,13 +311,7 @@ def _only_text(value: object) -> None:
     """Refuse, before anything quotes it, a text no file or store can hold: a NUL, or an
     unpaired surrogate (JSON can spell one, UTF-8 cannot encode it); in dicts and lists too."""
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            bad = True
-        else:
-            bad = "\x00" in value
-        if bad:
+        if not storable(value):
             raise MappingInvalid(
                 f"The mapping holds {value!r}, with a NUL or an unpaired surrogate, which no "
                 "file's header or cell can hold."

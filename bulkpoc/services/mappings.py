@@ -7,8 +7,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bulkpoc.domain.errors.codes import UPLOAD_NOT_PERMITTED
-from bulkpoc.domain.errors.types import MappingInvalid, PermissionDenied
+from bulkpoc.domain.errors.types import MappingInvalid
 from bulkpoc.domain.mapping import ColumnMapping, SavedMapping
 from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
@@ -19,14 +18,7 @@ from bulkpoc.store.db import Store
 def may_change(user: User, record_type: str) -> None:
     """Saving or removing a mapping of a record type needs the permission to upload it: a
     mapping decides how that type's files are read. ``PermissionDenied`` otherwise."""
-    rtype = RECORD_TYPES[record_type]
-    if rtype.permission not in user.permissions:
-        raise PermissionDenied(
-            UPLOAD_NOT_PERMITTED,
-            user=user.name,
-            plural=rtype.plural.lower(),
-            permission=rtype.permission,
-        )
+    RECORD_TYPES[record_type].check_may_upload(user)
 
 
 def save_mapping(

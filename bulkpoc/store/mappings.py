@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select
 
 from bulkpoc.domain.errors.types import UnknownMapping
 from bulkpoc.domain.mapping import ColumnMapping, SavedMapping, check_name, headers_key
+from bulkpoc.domain.storable import storable
 from bulkpoc.store import schema
 from bulkpoc.store.batches import utcnow
 
@@ -67,7 +68,7 @@ class MappingBook:
 
     def find_mapping(self, name: str) -> SavedMapping | None:
         """The mapping saved as ``name``, or None."""
-        if not _storable(name):
+        if not storable(name):
             return None
         table = schema.mappings
         with self.engine.connect() as connection:
@@ -99,7 +100,7 @@ class MappingBook:
         """The saved mapping of ``record_type`` made for exactly these headers (compared
         ignoring case and spaces, in order), the latest saved if several; None if none."""
         key = headers_key(headers)
-        if key is None or not _storable(key):
+        if key is None or not storable(key):
             return None
         table = schema.mappings
         query = (
@@ -117,13 +118,3 @@ def _saved(row: Any) -> SavedMapping:
     mapping = ColumnMapping.from_toml(row["toml"], row["record_type"])
     mapping = mapping.model_copy(update={"headers": tuple(row["headers"] or ())})
     return SavedMapping(row["name"], mapping, row["toml"], row["saved_by"], row["saved_at"])
-
-
-def _storable(text: str) -> bool:
-    """Whether a text can be looked up at all: no saved name or header holds a NUL (which
-    PostgreSQL refuses in a query) or an unpaired surrogate (which UTF-8 cannot encode)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text

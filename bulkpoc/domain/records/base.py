@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from bulkpoc.domain.errors.codes import ErrorType
+from bulkpoc.domain.errors.codes import UPLOAD_NOT_PERMITTED, ErrorType
 from bulkpoc.domain.errors.log import ErrorLog, Param
+from bulkpoc.domain.errors.types import PermissionDenied
 from bulkpoc.domain.parsers import TEXT, Parsed
 from bulkpoc.domain.records.snapshot import Snapshot
 from bulkpoc.domain.users import User
@@ -76,6 +77,18 @@ class RecordType:
     derive: Callable[[pd.DataFrame], pd.DataFrame] = field(default=lambda frame: frame)
     # Fill in values the system assigns on create (e.g. chat identifiers).
     assign: Callable[[pd.DataFrame], pd.DataFrame] = field(default=lambda frame: frame)
+
+    def check_may_upload(self, user: User) -> None:
+        """Refuse (``PermissionDenied``, naming the permission) a user who may not upload
+        this type's files: nor then save or remove a mapping of them, which decides how
+        they are read."""
+        if self.permission not in user.permissions:
+            raise PermissionDenied(
+                UPLOAD_NOT_PERMITTED,
+                user=user.name,
+                plural=self.plural.lower(),
+                permission=self.permission,
+            )
 
     @property
     def system_key(self) -> bool:
