@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bulkpoc.batch import preview
 from bulkpoc.batch.apply import apply, planned_changes
+from bulkpoc.batch.garbage import fewer_collections
 from bulkpoc.batch.headers import map_headers
 from bulkpoc.batch.heartbeat import Heartbeat
 from bulkpoc.batch.mapping import mapped
@@ -71,7 +72,7 @@ def run(
     )
     batch_id: int = batch["id"]
     waiting = waiting_for(settings, progress or no_progress, batch_id)
-    with Heartbeat(store, batch_id, settings.heartbeat_seconds) as heartbeat:
+    with fewer_collections(), Heartbeat(store, batch_id, settings.heartbeat_seconds) as heartbeat:
         progress = both(progress, heartbeat.progress)
         try:
             message_id = _process(store, source, options, settings, progress, result, waiting)

@@ -3,6 +3,7 @@
 One module per group of commands; importing them registers their commands on ``cli``.
 """
 
+from bulkpoc.batch.garbage import collect_less_often
 from bulkpoc.cli import (
     admin,
     apply,
@@ -42,4 +43,5 @@ __all__ = [
 
 
 def main() -> None:
+    collect_less_often()  # before the imports each command makes
     cli(prog_name="bulkpoc")
