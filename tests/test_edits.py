@@ -4,6 +4,8 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bulkpoc.batch.edits import (
@@ -233,4 +235,9 @@ def test_what_names_no_record_or_no_field_is_refused_before_any_batch(store, set
         create_record(store, settings, "poc", PHONE | {"name": "Line \ud800"}, "admin")
     with pytest.raises(EditRefused, match="unpaired surrogate"):
         bulk_edit(store, settings, "poc", [created], {"name": "\udc49"}, "admin")
+    # Nor a NUL, which PostgreSQL refuses: said as plainly, not as a file that is not text.
+    with pytest.raises(EditRefused, match=re.escape("Name 'Line\\x00B' holds a NUL character")):
+        create_record(store, settings, "poc", PHONE | {"name": "Line\x00B"}, "admin")
+    with pytest.raises(EditRefused, match="holds a NUL character"):
+        edit_record(store, settings, "poc", created, {"name": "\x00"}, "admin")
     assert store.find_record(POC, created)["name"] == "Main Line"

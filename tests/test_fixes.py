@@ -232,6 +232,8 @@ def test_a_group_fix_takes_the_value_as_the_error_gives_it_and_fills_blank_cells
         ([CellFix(3, "Sk\udc49ill", "Sales Calls")], []),
         ([], [GroupFix("Skill", "Sales Cals", "\ud835")]),
         ([], [GroupFix("Skill", "Sales\x00Cals", "Sales Calls")]),  # PostgreSQL refuses NUL
+        ([CellFix(3, "Skill", "Sales\x00Calls")], []),
+        ([], [GroupFix("Skill", "Sales Cals", "Sales\x00Calls")]),
     ],
 )
 def test_a_fix_holding_what_no_file_can_is_refused_in_one_sentence(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulkpoc.domain.storable import encodable, storable
+from bulkpoc.domain.storable import encodable, storable, unstorable
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,16 @@ def test_an_unpaired_surrogate_is_neither_encodable_nor_storable(text):
 def test_a_nul_is_encodable_but_not_storable(text):
     assert encodable(text)  # UTF-8 writes it; PostgreSQL refuses it
     assert not storable(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("Sales\x00Calls", "a NUL character"),
+        ("Sales\ud800", "an unpaired surrogate"),
+        ("Ünïcödé 名前 🚀", None),
+        ("", None),
+    ],
+)
+def test_what_no_file_can_hold_is_named_in_words(text, what):
+    assert unstorable(text) == what

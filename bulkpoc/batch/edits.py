@@ -29,7 +29,7 @@ from bulkpoc.domain.options import ImportOptions
 from bulkpoc.domain.records import RECORD_TYPES
 from bulkpoc.domain.records.base import LAST_MODIFIED, Field, RecordType
 from bulkpoc.domain.result import BatchResult
-from bulkpoc.domain.storable import encodable
+from bulkpoc.domain.storable import unstorable
 from bulkpoc.formats.csv_format import FORMULA_START
 from bulkpoc.store.db import Store
 from bulkpoc.store.listing import RecordFilter, field_names, snake
@@ -186,10 +186,10 @@ def cells_of(rtype: RecordType, fields: Mapping[str, Any]) -> Row:
             unknown.append(name)
             continue
         cells[field.header] = text = cell_text(value)
-        if not encodable(text):  # JSON can spell an unpaired surrogate; no file can hold one
+        if what := unstorable(text):  # JSON can spell both; no file or store holds either
             raise EditRefused(
-                f"{field.header} {text!r} holds an unpaired surrogate, which is not text a file "
-                "can hold: nothing changed."
+                f"{field.header} {text!r} holds {what}, which is not text a file can hold: "
+                "nothing changed."
             )
     if unknown:
         names = ", ".join(sorted(known))

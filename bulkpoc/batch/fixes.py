@@ -36,7 +36,7 @@ from bulkpoc.domain.records import ERROR_COLUMN, RECORD_TYPES
 from bulkpoc.domain.records.base import RecordType
 from bulkpoc.domain.result import BatchResult
 from bulkpoc.domain.status import BatchStatus
-from bulkpoc.domain.storable import encodable
+from bulkpoc.domain.storable import unstorable
 from bulkpoc.formats.base import RawTable
 from bulkpoc.store.db import Store
 
@@ -146,13 +146,12 @@ def fix_batch(
 
 
 def _all_text(texts: Sequence[str]) -> None:
-    """Refuse a column or value holding what no file can: an unpaired UTF-16 surrogate, which
-    JSON can spell (``"\\ud800"``) but UTF-8 cannot encode."""
+    """Refuse a column or value holding what no file or store can: an unpaired UTF-16
+    surrogate, which JSON can spell (``"\\ud800"``) but UTF-8 cannot encode, or a NUL."""
     for text in texts:
-        if not encodable(text):
+        if what := unstorable(text):
             raise FixRefused(
-                f"{text!r} holds an unpaired surrogate, which is not text a file can hold: "
-                "nothing ran."
+                f"{text!r} holds {what}, which is not text a file can hold: nothing ran."
             )
 
 

@@ -19,3 +19,13 @@ def encodable(text: str) -> bool:
 def storable(text: str) -> bool:
     """Whether ``text`` can be written to a file and stored: encodable, and no NUL."""
     return "\x00" not in text and encodable(text)
+
+
+def unstorable(text: str) -> str | None:
+    """What in ``text`` no file or store can hold, in words ("a NUL character", "an unpaired
+    surrogate"); None when it can be stored."""
+    if "\x00" in text:
+        return "a NUL character"
+    if not encodable(text):
+        return "an unpaired surrogate"
+    return None
