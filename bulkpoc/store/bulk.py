@@ -1,4 +1,4 @@
-"""Bulk writes inside the caller's transaction, and PostgreSQL's bulk reads.
+"""Bulk writes inside the caller's transaction (whole-table reads: ``column_reads``).
 
 A write takes its rows a chunk at a time: a list of plain tuples, or a DataFrame whose
 columns are the statement's. SQLite takes each chunk through the driver's ``executemany``.
@@ -8,15 +8,14 @@ On PostgreSQL that is one round of parsing and planning per row, so rows are str
 (a Python call per row cost more than the server's work), and each chunk is written by a
 worker thread while the caller makes the next one: the server's own work on a chunk (its
 index entries and foreign-key checks) then overlaps with the client's on the next, on two
-cores. Whole tables are read a column at a time, as one array each. All of it runs on the
-SQLAlchemy connection's own driver connection, so it belongs to its transaction, and the
-driver's errors come back as SQLAlchemy's, as from any other statement.
+cores. All of it runs on the SQLAlchemy connection's own driver connection, so it belongs to
+its transaction, and the driver's errors come back as SQLAlchemy's, as from any other
+statement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import numbers
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -251,54 +250,6 @@ def uses_copy(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def read_columns(connection: Connection, table: Table, names: list[str]) -> list[list]:
-    """The values of each of ``names`` over every record of ``table`` (PostgreSQL only), one
-    list a column, the records in the same order in each.
-
-    One row of one array per column, in binary: reading records one by one, even through
-    ``COPY``, cost the client about 2 microseconds a record, which 100,000 of them made the
-    larger part of a re-import's read. An array holds up to 1 GB: millions of records.
-    """
-    selected = ", ".join(f"array_agg({_quote(connection, name)})" for name in names)
-    statement = f"SELECT {selected} FROM {_quote(connection, table.name)}"
-    with _driver_cursor(connection, statement) as cursor:
-        cursor.execute(statement, binary=True)
-        arrays = cursor.fetchone()
-    return [array or [] for array in arrays]  # NULL when the table is empty
-
-
-def read_sqlite_columns(
-    connection: Connection, table: Table, names: list[str], chunk: int | None = None
-) -> Iterator[list[list]]:
-    """The values of each of ``names`` over the records of ``table`` (SQLite only), one list
-    a column, the records in the same order in each: ``chunk`` records at a time (in rowid
-    order), or all at once.
-
-    SQLite makes each column one JSON array and ``json`` parses it in C: a Python tuple per
-    record through the driver cost three times as much. A JSON array holds what the driver
-    would give but blobs, which no table read this way has.
-    """
-    quote = connection.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in names)
-    arrays = ", ".join(f"json_group_array({quote(name)})" for name in names)
-    driver = connection.connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection)  # the one driver of the SQLite dialect
-    if chunk is None:
-        row = driver.execute(f"SELECT {arrays} FROM {quote(table.name)}").fetchone()
-        yield [json.loads(text) for text in row]
-        return
-    statement = (
-        f"SELECT max(record_rowid), {arrays} FROM (SELECT rowid AS record_rowid, {columns} "
-        f"FROM {quote(table.name)} WHERE rowid > ? ORDER BY rowid LIMIT ?)"
-    )
-    last: int | None = -(2**63)  # the lowest rowid
-    while True:
-        last, *texts = driver.execute(statement, (last, chunk)).fetchone()
-        if last is None:
-            return
-        yield [json.loads(text) for text in texts]
-
-
 Write = Callable[[Any, "list[tuple] | memoryview"], None]
 
 
@@ -318,7 +269,7 @@ def _stream(
             _copy_in(cursor, side_copy, extra)
 
     with (
-        _driver_cursor(connection, f"COPY {table.name}") as cursor,
+        driver_cursor(connection, f"COPY {table.name}") as cursor,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulkpoc-write") as worker,
     ):
         writing: Future | None = None
@@ -382,7 +333,7 @@ def _python_column(values: pd.Series) -> list:
 
 
 @contextmanager
-def _driver_cursor(connection: Connection, statement: str) -> Iterator[Any]:
+def driver_cursor(connection: Connection, statement: str) -> Iterator[Any]:
     """A cursor of the connection's driver connection, whose errors are raised as SQLAlchemy
     raises them (an IntegrityError for a broken constraint)."""
     import psycopg  # PostgreSQL only: a SQLite store needs no driver of ours

@@ -36,7 +36,7 @@ from bulkpoc.domain.errors.types import (
 )
 from bulkpoc.domain.permissions import PERMISSIONS
 from bulkpoc.domain.users import User
-from bulkpoc.store import bulk, schema
+from bulkpoc.store import bulk, column_reads, schema
 from bulkpoc.store.accounts import Accounts, check_permissions
 from bulkpoc.store.batch_queries import HistoryLookups
 from bulkpoc.store.batches import SQLITE_BUSY_MS, RunHistory, Waiting, utcnow
@@ -247,9 +247,9 @@ class Store(
         chosen = [c for c in table.columns if columns is None or c.name in columns]
         names = [c.name for c in chosen]
         if bulk.uses_copy(connection):
-            fetched = bulk.read_columns(connection, table, names)
+            fetched = column_reads.read_columns(connection, table, names)
         else:
-            fetched = next(bulk.read_sqlite_columns(connection, table, names))
+            fetched = next(column_reads.read_sqlite_columns(connection, table, names))
         frame = pd.DataFrame(index=pd.RangeIndex(len(fetched[0]) if fetched else 0))
         for column, values in zip(chosen, fetched, strict=True):
             kind = column.type.python_type
@@ -272,9 +272,9 @@ class Store(
         into arrays, so a table's values never all exist as Python objects at once (on SQLite;
         PostgreSQL sends each column as one array, in one chunk)."""
         if bulk.uses_copy(connection):
-            yield bulk.read_columns(connection, table, names)
+            yield column_reads.read_columns(connection, table, names)
             return
-        yield from bulk.read_sqlite_columns(connection, table, names, READ_CHUNK)
+        yield from column_reads.read_sqlite_columns(connection, table, names, READ_CHUNK)
 
     def _read_frame_slow(self, table: Table, connection: Connection | None) -> pd.DataFrame:
         if connection is None:
