@@ -233,6 +233,21 @@ def poc(**cells: str) -> dict[str, str]:
     return row
 
 
+def fixable_batch(run) -> BatchResult:
+    """A batch of four rows for the web and API fixes: row 2 created; rows 3 and 5 name a
+    misspelt skill (Sales Cals), row 4 a number that is not in the inventory."""
+    result = run(
+        [
+            poc(Name="Line A"),
+            poc(Name="Line B", Point_of_Contact="+12025550101", Skill="Sales Cals"),
+            poc(Name="Line C", Point_of_Contact="+12125550100"),
+            poc(Name="Line D", Point_of_Contact="+12025550102", Skill="Sales Cals"),
+        ]
+    )
+    assert result.counts.failed == 3, result.errors
+    return result
+
+
 @pytest.fixture
 def run(store: Store, settings: Settings, tmp_path: Path):
     """Import rows (or a file) into the demo store: run(rows, **options) -> BatchResult."""

@@ -8,22 +8,13 @@ import pytest
 
 from bulkpoc.domain.permissions import POC_CREATE
 from bulkpoc.services.auth import create_token
-from tests.conftest import poc, stored_pocs
+from tests.conftest import fixable_batch, poc, stored_pocs
 from tests.web import api_client, finished
-
-ROWS = [
-    poc(Name="Line A"),  # row 2: created
-    poc(Name="Line B", Point_of_Contact="+12025550101", Skill="Sales Cals"),  # row 3
-    poc(Name="Line C", Point_of_Contact="+12125550100"),  # row 4: not in the inventory
-    poc(Name="Line D", Point_of_Contact="+12025550102", Skill="Sales Cals"),  # row 5
-]
 
 
 @pytest.fixture
 def failed(run):
-    result = run(ROWS)
-    assert result.counts.failed == 3, result.errors
-    return result
+    return fixable_batch(run)
 
 
 def test_a_fix_through_the_api_runs_the_failed_rows_with_the_fixes(api, store, settings, failed):

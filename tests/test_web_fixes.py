@@ -8,15 +8,8 @@ from __future__ import annotations
 import pytest
 
 from bulkpoc.domain.permissions import SKILLS_EDIT
-from tests.conftest import poc, stored_pocs
+from tests.conftest import fixable_batch, poc, stored_pocs
 from tests.web import client_for, csrf_token, log_in, page, pressed
-
-ROWS = [
-    poc(Name="Line A"),  # row 2: created
-    poc(Name="Line B", Point_of_Contact="+12025550101", Skill="Sales Cals"),  # row 3
-    poc(Name="Line C", Point_of_Contact="+12125550100"),  # row 4: not in the inventory
-    poc(Name="Line D", Point_of_Contact="+12025550102", Skill="Sales Cals"),  # row 5
-]
 
 
 @pytest.fixture
@@ -27,9 +20,7 @@ def browser(store, settings):
 
 @pytest.fixture
 def failed(run):
-    result = run(ROWS)
-    assert result.counts.failed == 3, result.errors
-    return result
+    return fixable_batch(run)
 
 
 def form_fields(form) -> dict[str, str]:

@@ -18,7 +18,7 @@ def encodable(text: str) -> bool:
 
 def storable(text: str) -> bool:
     """Whether ``text`` can be written to a file and stored: encodable, and no NUL."""
-    return "\x00" not in text and encodable(text)
+    return unstorable(text) is None
 
 
 def unstorable(text: str) -> str | None:

@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
@@ -126,15 +127,17 @@ def _insert_many(
     if per_statement == 1:
         connection.exec_driver_sql(_insert_statement(connection, table, columns, fixed), tuples)
         return
-    grid = _grid(tuples, bound)
-    whole = len(tuples) // per_statement * per_statement
-    if whole:
+    values = list(chain.from_iterable(tuples))  # the rows' values end to end
+    size = per_statement * bound
+    grouped = len(tuples) // per_statement * size  # the values of the full statements
+    if grouped:
         statement = _insert_statement(connection, table, columns, fixed, per_statement)
-        groups = grid[:whole].reshape(-1, per_statement * bound).tolist()
-        connection.exec_driver_sql(statement, list(map(tuple, groups)))
-    if whole < len(tuples):
-        statement = _insert_statement(connection, table, columns, fixed, len(tuples) - whole)
-        connection.exec_driver_sql(statement, [tuple(grid[whole:].ravel().tolist())])
+        groups = [tuple(values[start : start + size]) for start in range(0, grouped, size)]
+        connection.exec_driver_sql(statement, groups)
+    if grouped < len(values):
+        rest = (len(values) - grouped) // bound
+        statement = _insert_statement(connection, table, columns, fixed, rest)
+        connection.exec_driver_sql(statement, [tuple(values[grouped:])])
 
 
 def _rows_per_statement(connection: Connection, bound: int) -> int:
@@ -144,13 +147,6 @@ def _rows_per_statement(connection: Connection, bound: int) -> int:
     assert isinstance(driver, sqlite3.Connection)  # PostgreSQL writes with COPY
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     return max(1, min(ROWS_PER_STATEMENT, limit // max(bound, 1)))
-
-
-def _grid(tuples: list[tuple], width: int) -> np.ndarray:
-    """Rows as a 2-D array of Python objects, so that groups of them flatten in one call."""
-    grid = np.empty((len(tuples), width), dtype=object)
-    grid[:] = tuples
-    return grid
 
 
 def _constants(frame: pd.DataFrame) -> dict[int, object]:

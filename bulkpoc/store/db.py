@@ -249,7 +249,7 @@ class Store(
         if bulk.uses_copy(connection):
             fetched = column_reads.read_columns(connection, table, names)
         else:
-            fetched = next(column_reads.read_sqlite_columns(connection, table, names))
+            fetched = column_reads.read_sqlite_columns(connection, table, names)
         frame = pd.DataFrame(index=pd.RangeIndex(len(fetched[0]) if fetched else 0))
         for column, values in zip(chosen, fetched, strict=True):
             kind = column.type.python_type
@@ -274,7 +274,7 @@ class Store(
         if bulk.uses_copy(connection):
             yield column_reads.read_columns(connection, table, names)
             return
-        yield from column_reads.read_sqlite_columns(connection, table, names, READ_CHUNK)
+        yield from column_reads.read_sqlite_column_chunks(connection, table, names, READ_CHUNK)
 
     def _read_frame_slow(self, table: Table, connection: Connection | None) -> pd.DataFrame:
         if connection is None:
